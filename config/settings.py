@@ -1,0 +1,94 @@
+"""The one settings object. Every field has a ``NEWSWATCH_*`` environment twin.
+
+Secrets (SMTP password, S3 keys) are never read from a file: they come from the
+environment (the standard AWS chain for S3) or from Prefect Secret / AwsCredentials
+blocks named here, and ``SecretStr`` keeps them out of reprs and logs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from config import FEEDS_FILE, TOPICS_FILE
+
+USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch; Caucasus news monitor)"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="ignore")
+
+    # Store and configuration files
+    store: str = "./data"
+    feeds_file: Path = FEEDS_FILE
+    topics_file: Path = TOPICS_FILE
+
+    # Fetcher politeness and safety
+    user_agent: str = USER_AGENT
+    allow_private_hosts: bool = False  # tests and the demo serve on loopback
+    timeout_seconds: float = 20.0
+    max_page_bytes: int = 5_000_000
+    max_feed_bytes: int = 10_000_000
+    max_redirects: int = 5
+    per_host_concurrency: int = 2
+    fetch_concurrency: int = 8
+    respect_robots: bool = True
+    max_retry_after_seconds: float = 60.0
+
+    # Pipeline decisions
+    keep_irrelevant: bool = False
+    store_raw: bool = True
+
+    # S3 (credentials come from the AWS chain or a Prefect AwsCredentials block)
+    s3_endpoint: str | None = None
+    s3_path_style: bool = False
+    s3_region: str | None = None
+    aws_credentials_block: str | None = None
+    upload_threads: int = 16
+
+    # Digest
+    timezone: str = "UTC"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_password_block: str | None = None  # name of a Prefect Secret block
+    smtp_tls: str = "none"  # starttls | ssl | none
+    smtp_timeout_seconds: float = 30.0
+    digest_from: str = "newswatch@localhost"
+    digest_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    digest_send_empty: bool = True
+    digest_silent_days: int = 3
+
+    @field_validator("digest_to", mode="before")
+    @classmethod
+    def _split_addresses(cls, value):
+        # "a@x, b@y" in the environment; a list in code.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _check_tls(cls, value: str) -> str:
+        value = value.lower()
+        if value not in {"starttls", "ssl", "none"}:
+            raise ValueError("NEWSWATCH_SMTP_TLS must be starttls, ssl or none")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
+
+
+def settings_with(**overrides) -> Settings:
+    """Settings from the environment with some fields replaced (CLI flags win)."""
+    base = get_settings()
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return base.model_copy(update=values) if values else base

@@ -1,0 +1,41 @@
+"""The project's small exception tree.
+
+Third-party errors are converted to these at the adapter that meets them, so
+callers catch one family and messages stay readable.
+"""
+
+
+class NewswatchError(Exception):
+    """Base of every error newswatch raises on purpose."""
+
+
+class ConfigError(NewswatchError):
+    """A settings value, feed list or gazetteer is missing or malformed."""
+
+
+class ExtractionError(NewswatchError):
+    """A page or text could not be turned into an article."""
+
+
+class FetchError(NewswatchError):
+    """A feed or page could not be fetched (network, HTTP status, policy)."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None, reason: str = "error"):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        # A short machine-readable cause: "dns", "timeout", "http", "too-big",
+        # "not-html", "private-address", "robots", "redirects", "error".
+        self.reason = reason
+
+
+class StoreError(NewswatchError):
+    """The object store failed or refused an operation."""
+
+
+class NotFound(StoreError):
+    """The key does not exist in the store."""
+
+
+class Conflict(StoreError):
+    """A conditional write lost: the object changed (or exists) already."""

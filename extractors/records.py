@@ -1,0 +1,152 @@
+"""Typed records that flow one way: feed → entry → fetched page → article → store → digest.
+
+They are plain dataclasses so every stage is a small function over them, and
+``ArticleRecord`` (de)serialises to the JSON object described in DESIGN.md (``schema: 1``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed from ``config/feeds.yaml``."""
+
+    id: str
+    name: str
+    url: str
+    country: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a parsed feed, its link already normalised."""
+
+    feed_id: str
+    link: str
+    title: str = ""
+    published: datetime | None = None  # timezone-aware UTC, or None when the feed gives no date
+    author: str = ""
+    summary: str = ""
+    content: str = ""  # full text when the feed carries it (HTML or text), else ""
+    guid: str = ""
+    language: str | None = None  # declared by the feed (channel language), a hint only
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What ``extractors.feeds.parse_feed`` makes of a feed body."""
+
+    entries: list[FeedEntry]
+    title: str = ""
+    language: str | None = None
+    malformed: bool = False  # feedparser's bozo flag: used anyway when entries came out
+    problem: str = ""  # the parser's complaint, for the log
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A page as the fetcher got it: final URL after redirects, body capped in size."""
+
+    url: str  # what was asked for
+    final_url: str  # where redirects ended
+    status: int
+    content_type: str
+    body: bytes
+    fetched_at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """The language of a text, with how sure we are and how it was decided."""
+
+    code: str | None  # ISO 639-1, or None when the text is too short or mixed to say
+    confidence: float  # 0..1
+    method: str  # "script", "letters", "langdetect", "declared", "too-short", "mixed"
+    declared: str | None = None  # what the page or feed claimed, kept as a hint
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """One gazetteer term found in an article, and where."""
+
+    term: str  # the surface form matched
+    entity: str  # the gazetteer entry it belongs to (canonical name)
+    kind: str  # country, region, city, person, institution, ...
+    field: str  # "title", "lead" or "body"
+    count: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """The Caucasus relevance decision, with the evidence a user can read."""
+
+    relevant: bool
+    score: float
+    terms: list[TermHit] = field(default_factory=list)
+    reason: str = ""  # one line: why relevant or not (e.g. "US-state context: Atlanta")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "relevant": self.relevant,
+            "score": round(self.score, 3),
+            "terms": [asdict(t) for t in self.terms],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class ExtractedArticle:
+    """What an extractor makes of one page or text, before store-level fields are added."""
+
+    text: str  # clean body, paragraphs separated by "\n"
+    title: str = ""
+    author: str = ""
+    published: str | None = None  # ISO 8601 date or datetime, never in the future
+    published_source: str | None = None  # "json-ld", "meta", "htmldate", "feed", "text", or None
+    canonical_url: str | None = None  # rel=canonical / og:url, absolute
+    declared_language: str | None = None  # <html lang>, og:locale, ...
+    site_name: str = ""
+    extractor: str = ""  # name and version, e.g. "newswatch-html/1 trafilatura/2.3.0"
+
+
+@dataclass
+class ArticleRecord:
+    """The stored article (JSON, one object per article)."""
+
+    id: str
+    url: str
+    canonical_url: str
+    source: str  # feed id, or "seed"
+    title: str
+    author: str
+    published: str | None
+    first_seen: str  # UTC, ISO 8601
+    language: str | None
+    text: str
+    caucasus: dict[str, Any]
+    content_hash: str
+    duplicate_of: str | None = None
+    cluster: str | None = None
+    raw_key: str | None = None
+    extractor: str = ""
+    published_source: str | None = None
+    language_confidence: float | None = None
+    language_method: str | None = None
+    schema: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ArticleRecord":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,136 @@
+"""Article records, raw pages and manifests on top of any ``ObjectStore``.
+
+Write order makes a crash safe (DESIGN.md): raw page and record first (write-once),
+then the run's manifest, then state. Readers that need one day read that day's
+manifests only; nothing here lists the whole corpus except the explicit ``--all``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from extractors.errors import NotFound
+from extractors.records import ArticleRecord
+from storage import layout
+from storage.base import ObjectStore, dumps
+
+
+@dataclass(frozen=True)
+class ManifestLine:
+    """One line of a run manifest: which record a run stored, and where."""
+
+    id: str
+    key: str
+    url: str
+    source: str
+    first_seen: str
+    status: str  # "stored", "duplicate", "irrelevant" (kept with --keep-irrelevant), "seed", "reprocessed"
+    duplicate_of: str | None = None
+    cluster: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_record(cls, record: ArticleRecord, key: str, status: str) -> "ManifestLine":
+        return cls(
+            id=record.id,
+            key=key,
+            url=record.url,
+            source=record.source,
+            first_seen=record.first_seen,
+            status=status,
+            duplicate_of=record.duplicate_of,
+            cluster=record.cluster,
+        )
+
+
+class ArticleStore:
+    """The layout-aware view of a store that the pipeline and the CLI use."""
+
+    def __init__(self, store: ObjectStore):
+        self.store = store
+
+    # Write-once objects ------------------------------------------------------------------
+
+    def put_raw(self, article_id: str, first_seen: str, body: bytes) -> str:
+        key = layout.raw_key(article_id, first_seen)
+        # mtime=0 keeps the gzip bytes a pure function of the page.
+        self.store.put(key, gzip.compress(body, mtime=0), content_type="application/gzip", create_only=True)
+        return key
+
+    def get_raw(self, key: str) -> bytes:
+        return gzip.decompress(self.store.get(key))
+
+    def record_key(self, record: ArticleRecord) -> str:
+        if record.source == "seed":
+            return layout.seed_key(record.id)
+        return layout.article_key(record.id, record.first_seen)
+
+    def put_article(self, record: ArticleRecord) -> tuple[str, bool]:
+        """Store a record once. Returns its key and whether this call created it."""
+        key = self.record_key(record)
+        created = self.store.put(key, dumps(record.to_dict()), content_type="application/json", create_only=True)
+        return key, created
+
+    def replace_article(self, key: str, record: ArticleRecord) -> None:
+        """Overwrite a record in place (reprocess, repair): the key and the id do not change."""
+        self.store.put(key, dumps(record.to_dict()), content_type="application/json")
+
+    def get_article(self, key: str) -> ArticleRecord:
+        return ArticleRecord.from_dict(self.store.get_json(key))
+
+    # Manifests ------------------------------------------------------------------------------
+
+    def write_manifest(self, run_id: str, day: date | datetime | str, lines: Iterable[ManifestLine]) -> str | None:
+        """Write one manifest object for a run and a day (write-once; a rerun id never collides)."""
+        body = "".join(line.to_json() + "\n" for line in lines)
+        if not body:
+            return None
+        key = layout.manifest_key(run_id, day)
+        self.store.put(key, body.encode("utf-8"), content_type="application/x-ndjson", create_only=True)
+        return key
+
+    def manifest_keys(self, day: date | datetime | str) -> list[str]:
+        return list(self.store.list(layout.manifest_prefix(day)))
+
+    def read_manifest(self, key: str) -> list[ManifestLine]:
+        lines = []
+        for raw in self.store.get(key).decode("utf-8").splitlines():
+            if raw.strip():
+                data = json.loads(raw)
+                lines.append(ManifestLine(**{k: data.get(k) for k in ManifestLine.__dataclass_fields__}))
+        return lines
+
+    def manifest_lines(self, day: date | datetime | str) -> list[ManifestLine]:
+        """Every line of a day's manifests, later lines for the same id winning (reprocess)."""
+        latest: dict[str, ManifestLine] = {}
+        for key in self.manifest_keys(day):
+            for line in self.read_manifest(key):
+                latest[line.id] = line
+        return list(latest.values())
+
+    # Reading records --------------------------------------------------------------------------
+
+    def articles_for_day(self, day: date | str) -> Iterator[tuple[str, ArticleRecord]]:
+        """Records a day's manifests name (the cheap path: one day, never the corpus)."""
+        for line in self.manifest_lines(day):
+            try:
+                yield line.key, self.get_article(line.key)
+            except NotFound:
+                continue  # `newswatch store check` reports it
+
+    def all_article_keys(self) -> Iterator[str]:
+        """Every record key (seeds and articles). Lists the store: for --all, check and copy only."""
+        for prefix in ("seeds/", "articles/"):
+            for key in self.store.list(prefix):
+                if key.endswith(".json"):
+                    yield key
+
+    def all_articles(self) -> Iterator[tuple[str, ArticleRecord]]:
+        for key in self.all_article_keys():
+            yield key, self.get_article(key)

@@ -1,0 +1,141 @@
+"""The embedded default store: a local directory with the same layout as a bucket.
+
+Writes are atomic (temporary file in the same directory, then rename), so a reader
+or a crash never sees half an object. ``create_only`` uses ``os.link``, which fails
+atomically when the target exists; compare-and-swap holds a per-directory lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from extractors.errors import Conflict, NotFound, StoreError
+from storage.base import ObjectStore, check_key
+
+TMP_SUFFIX = ".tmp-newswatch"
+
+
+class LocalStore(ObjectStore):
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).expanduser().resolve()
+        self.uri = f"file://{self.root}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create store directory {self.root}: {exc}") from exc
+
+    @classmethod
+    def from_uri(cls, uri: str) -> "LocalStore":
+        if uri.startswith("file://"):
+            return cls(unquote(urlparse(uri).path))
+        return cls(uri)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def _write_temp(self, path: Path, data: bytes) -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TMP_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return tmp
+
+    def put(self, key: str, data: bytes, *, content_type: str | None = None, create_only: bool = False) -> bool:
+        path = self._path(key)
+        tmp = self._write_temp(path, data)
+        try:
+            if create_only:
+                try:
+                    os.link(tmp, path)  # atomic, fails if the key exists
+                except FileExistsError:
+                    return False
+            else:
+                os.replace(tmp, path)
+                tmp = ""
+            return True
+        except OSError as exc:
+            raise StoreError(f"cannot write {key}: {exc}") from exc
+        finally:
+            if tmp:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFound(key) from None
+        except OSError as exc:
+            raise StoreError(f"cannot read {key}: {exc}") from exc
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        data = self.get(key)
+        return data, _version(data)
+
+    @contextmanager
+    def _lock(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.parent / ".lock-newswatch", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def put_if_version(self, key: str, data: bytes, version: str | None, *, content_type: str | None = None) -> str:
+        path = self._path(key)
+        with self._lock(path):
+            try:
+                current = _version(path.read_bytes())
+            except FileNotFoundError:
+                current = None
+            if current != version:
+                raise Conflict(f"{key} changed since it was read")
+            tmp = self._write_temp(path, data)
+            os.replace(tmp, path)
+        return _version(data)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        # Walk only the directory the prefix points into, not the whole store.
+        directory = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = self.root / directory if directory else self.root
+        if not base.is_dir():
+            return iter(())
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith(".") or name.endswith(TMP_SUFFIX):
+                    continue
+                key = os.path.relpath(os.path.join(dirpath, name), self.root).replace(os.sep, "/")
+                if key.startswith(prefix):
+                    keys.append(key)
+        return iter(sorted(keys))
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]

@@ -1,0 +1,1 @@
+"""Fixtures for the http test server (filled in by its tests)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the smtp test server (filled in by its tests)."""
