@@ -1,0 +1,142 @@
+"""The publication date of a page, with where it came from, never in the future.
+
+Evidence, strongest first: JSON-LD ``datePublished``, a publication ``<meta>``, htmldate on
+the page's markup (time elements, URL, ...), htmldate's free-text search, and the feed's date.
+The page is searched after comments and side columns were pruned, so a reader's comment
+date is never taken for the article's. htmldate's low-granularity guesses (a copyright year,
+a bare "month year") are not evidence of a day: they are dropped unless the feed agrees.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from lxml.html import HtmlElement
+
+LOGGER = logging.getLogger(__name__)
+
+# A date-only value or a naive time may be local to a zone up to UTC+14.
+_LOCAL_SLACK = timedelta(hours=14)
+_CLOCK_SKEW = timedelta(minutes=10)
+# Page and feed dates more than this apart disagree (time zones and late feed updates aside).
+_AGREEMENT = timedelta(days=2)
+_EARLIEST = date(1995, 1, 1)
+
+
+@dataclass(frozen=True)
+class DateChoice:
+    value: str | None
+    source: str | None
+
+
+def parse_iso(value: str | None) -> datetime | date | None:
+    """A datetime (aware when the text has a zone) or a date; None when unreadable."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    if len(text) >= 10 and text[10:11] in (" ", "t"):
+        text = text[:10] + "T" + text[11:]
+    # "+0400" → "+04:00", which fromisoformat wants on Python 3.10-.
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and "T" in text:
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+
+
+def _utc_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(timezone.utc)
+    return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+
+
+def is_plausible(value: datetime | date, now: datetime) -> bool:
+    """Not in the future (allowing for local zones on naive values) and not absurdly old."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value <= now + _CLOCK_SKEW and value.date() >= _EARLIEST
+        return value <= now.replace(tzinfo=None) + _LOCAL_SLACK and value.date() >= _EARLIEST
+    return _EARLIEST <= value <= (now + _LOCAL_SLACK).date()
+
+
+def _as_day(value: datetime | date) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).date() if value.tzinfo else value.date()
+    return value
+
+
+def _agree(a: datetime | date, b: datetime | date) -> bool:
+    return abs((_as_day(a) - _as_day(b)).days) <= _AGREEMENT.days
+
+
+def _iso(value: datetime | date) -> str:
+    return value.isoformat()
+
+
+def _htmldate(tree: HtmlElement, url: str | None, now: datetime, extensive: bool) -> date | None:
+    try:
+        from htmldate import find_date
+    except ImportError:  # pragma: no cover - htmldate is a dependency
+        return None
+    try:
+        found = find_date(tree, extensive_search=extensive, original_date=True, url=url,
+                          max_date=(now + _LOCAL_SLACK).strftime("%Y-%m-%d"))
+    except Exception as err:  # htmldate raises assorted errors on odd markup
+        LOGGER.debug("htmldate failed on %s: %s", url, err)
+        return None
+    parsed = parse_iso(found)
+    return _as_day(parsed) if parsed else None
+
+
+def choose_date(
+    *,
+    markup_value: str | None,
+    markup_source: str | None,
+    tree: HtmlElement | None,
+    url: str | None,
+    feed_published: str | datetime | None,
+    now: datetime | None,
+) -> DateChoice:
+    """Pick the publication date (see module docstring); ``tree`` is the pruned page."""
+    clock = _utc_now(now)
+    feed = feed_published if isinstance(feed_published, datetime) else parse_iso(feed_published)
+    if isinstance(feed, datetime) and feed.tzinfo is None:
+        feed = feed.replace(tzinfo=timezone.utc)  # feeds' dates are normalised to UTC upstream
+    if feed is not None and not is_plausible(feed, clock):
+        feed = None
+
+    page = parse_iso(markup_value)
+    if page is not None and is_plausible(page, clock):
+        # The page's markup says so explicitly: trust it, but take the feed's time of day when
+        # the markup only has the day and the feed agrees on it.
+        if not isinstance(page, datetime) and isinstance(feed, datetime) and _as_day(feed) == page:
+            return DateChoice(_iso(feed), "feed")
+        return DateChoice(_iso(page), markup_source)
+
+    if tree is not None:
+        found = _htmldate(tree, url, clock, extensive=False)
+        guessed = False
+        if found is None:
+            found = _htmldate(tree, url, clock, extensive=True)
+            # A day of "01" from free text is how htmldate spells "only a year/month was seen".
+            guessed = found is not None and found.day == 1
+        if found is not None and is_plausible(found, clock):
+            if feed is not None:
+                if _agree(found, feed):
+                    return DateChoice(_iso(feed), "feed") if _as_day(feed) == found else DateChoice(_iso(found), "htmldate")
+                # A heuristic page date that contradicts the feed loses to the feed.
+                return DateChoice(_iso(feed), "feed")
+            if not guessed:
+                return DateChoice(_iso(found), "htmldate")
+
+    if feed is not None:
+        return DateChoice(_iso(feed), "feed")
+    return DateChoice(None, None)

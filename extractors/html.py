@@ -1,0 +1,235 @@
+"""HTML page → ExtractedArticle: trafilatura for the body, plus general rules around it.
+
+Pipeline: decode the bytes (BOM, HTTP charset, <meta charset>, UTF-8, cp1252) → parse once →
+read metadata (JSON-LD, OpenGraph, canonical, lang) from the intact tree → prune boilerplate
+regions (html_cleanup.prune_tree) → trafilatura on the pruned tree → drop chrome paragraphs,
+repeats and the site's known boilerplate → pick the date (dates.choose_date).
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from datetime import datetime
+
+from extractors.dates import choose_date
+from extractors.errors import ExtractionError
+from extractors.html_cleanup import clean_paragraphs, prune_tree
+from extractors.metadata import read_metadata
+from extractors.records import ExtractedArticle
+
+LOGGER = logging.getLogger(__name__)
+
+try:
+    from importlib.metadata import version as _version
+
+    _TRAFILATURA_VERSION = _version("trafilatura")
+except Exception:  # pragma: no cover
+    _TRAFILATURA_VERSION = "unknown"
+
+# Bump the number whenever the text or metadata this module produces changes.
+EXTRACTOR_NAME = f"newswatch-html/1 (trafilatura {_TRAFILATURA_VERSION})"
+MIN_TEXT_CHARS = 1
+
+
+# --- decoding and recognition --------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+# <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+_META_SCAN_BYTES = 4096
+
+# Labels whose real-world meaning is a superset encoding (WHATWG encoding standard).
+_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-sjis": "shift_jis",
+    "utf8": "utf-8",
+}
+
+
+def _normalise_label(label: str | None) -> str | None:
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    name = _ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def http_charset(content_type: str | None) -> str | None:
+    """The charset named by an HTTP Content-Type header, if it is one Python knows."""
+    if not content_type:
+        return None
+    match = _HTTP_CHARSET.search(content_type)
+    return _normalise_label(match.group(1)) if match else None
+
+
+def meta_charset(data: bytes) -> str | None:
+    """The charset declared by the page itself in its first few KB."""
+    match = _META_CHARSET.search(data[:_META_SCAN_BYTES])
+    return _normalise_label(match.group(1).decode("ascii", "ignore")) if match else None
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """Decode a page body to text: BOM, HTTP charset, <meta charset>, UTF-8, then cp1252."""
+    if isinstance(data, str):
+        return data
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    for declared in (http_charset(content_type), meta_charset(data)):
+        if declared is None:
+            continue
+        # A page that says utf-16 but reached us as ASCII-compatible bytes lies (the meta tag
+        # could not even be read otherwise): ignore that label.
+        if declared.startswith("utf-16") or declared.startswith("utf-32"):
+            continue
+        if declared == "utf-8":
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                # Mislabelled legacy page: more often cp1252 than broken UTF-8 with a few bad bytes.
+                return _utf8_or_cp1252(data)
+        return data.decode(declared, errors="replace")
+    return _utf8_or_cp1252(data)
+
+
+def _utf8_or_cp1252(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        # Mostly valid UTF-8 with a stray byte: keep UTF-8 (replacing the stray bytes), since
+        # reading real UTF-8 as cp1252 garbles every non-ASCII letter of the page.
+        bad = data[err.start:].decode("utf-8", errors="replace").count("\ufffd")
+        non_ascii = sum(1 for b in data if b >= 0x80)
+        if non_ascii and bad / non_ascii < 0.02:
+            return data.decode("utf-8", errors="replace")
+        return data.decode("cp1252", errors="replace")
+
+
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00")
+_HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
+_XHTML = re.compile(r"<html[^>]*xmlns\s*=\s*[\"']http://www\.w3\.org/1999/xhtml", re.I)
+_FEED_ROOT = re.compile(r"<(?:rss|feed|rdf:RDF|urlset|sitemapindex|opml)[\s>]", re.I)
+# Tags that only HTML documents carry; two distinct ones make a headless fragment HTML.
+_HTML_TAGS = re.compile(r"<(p|div|span|a|br|table|meta|title|script|link|ul|li|h[1-6]|article|section|img)[\s/>]", re.I)
+
+
+def looks_like_html(data: bytes | str) -> bool:
+    """True when the content is an HTML document (or a clear HTML fragment), by content only.
+
+    Feeds and other XML, plain text and binary files are not HTML, whatever they are called.
+    """
+    if isinstance(data, bytes):
+        head_bytes = data[:2048]
+        if any(head_bytes.startswith(m) for m in _BINARY_MAGIC):
+            return False
+        if b"\x00" in head_bytes and not head_bytes.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return False
+        head = decode_html(head_bytes)
+    else:
+        head = data[:2048]
+        if "\x00" in head:
+            return False
+    head = head.lstrip("\ufeff")
+    if _HTML_START.match(head):
+        return True
+    stripped = head.lstrip()
+    if stripped.startswith("<?xml"):
+        # XHTML is HTML; a feed, sitemap or any other XML vocabulary is not.
+        return bool(_XHTML.search(head)) and not _FEED_ROOT.search(head)
+    if _FEED_ROOT.search(head[:512]):
+        return False
+    if not stripped.startswith("<"):
+        return False
+    return len({m.group(1).lower() for m in _HTML_TAGS.finditer(head)}) >= 2
+
+
+# --- extraction ------------------------------------------------------------------------------
+
+# trafilatura settings: no comments (they are not the article), tables kept (old portals put
+# the text in them), the default cascade otherwise. See benchmarks/extraction.py for the figures.
+_TRAFILATURA_OPTIONS = dict(include_comments=False, include_tables=True, include_images=False,
+                            include_links=False, fast=False, favor_precision=False, with_metadata=False)
+
+
+def _fingerprinter():
+    """The boilerplate fingerprint function, if that module exists yet (it is optional)."""
+    try:
+        from extractors.boilerplate import paragraph_fingerprint
+    except ImportError:
+        return None
+    return paragraph_fingerprint
+
+
+def _parse(text: str):
+    from trafilatura.utils import load_html
+
+    try:
+        tree = load_html(text)
+    except Exception as err:  # lxml and trafilatura raise assorted errors on broken input
+        raise ExtractionError(f"unparseable HTML: {err}") from err
+    if tree is None:
+        raise ExtractionError("not an HTML document")
+    return tree
+
+
+def _body_text(tree, url: str | None) -> str:
+    from trafilatura import bare_extraction
+
+    try:
+        document = bare_extraction(tree, url=url, **_TRAFILATURA_OPTIONS)
+    except Exception as err:
+        raise ExtractionError(f"trafilatura failed: {err}") from err
+    return (document.text or "") if document is not None else ""
+
+
+def extract_html(
+    html: bytes | str,
+    *,
+    url: str | None = None,
+    feed_published: str | None = None,
+    now: datetime | None = None,
+    known_boilerplate: frozenset[str] = frozenset(),
+) -> ExtractedArticle:
+    """The article in a page; raises ExtractionError when there is no article text."""
+    text = decode_html(html) if isinstance(html, bytes) else html
+    if not text or not text.strip():
+        raise ExtractionError("empty page")
+    tree = _parse(text)
+    meta = read_metadata(tree, url)
+    prune_tree(tree)
+    paragraphs = clean_paragraphs(_body_text(tree, url), known_boilerplate,
+                                  _fingerprinter() if known_boilerplate else None)
+    body = "\n".join(paragraphs)
+    if len(body) < MIN_TEXT_CHARS:
+        raise ExtractionError("no article text found")
+    date = choose_date(markup_value=meta.published, markup_source=meta.published_source, tree=tree,
+                       url=meta.canonical_url or url, feed_published=feed_published, now=now)
+    return ExtractedArticle(
+        text=body,
+        title=meta.title,
+        author=meta.author,
+        published=date.value,
+        published_source=date.source,
+        canonical_url=meta.canonical_url,
+        declared_language=meta.declared_language,
+        site_name=meta.site_name,
+        extractor=EXTRACTOR_NAME,
+    )

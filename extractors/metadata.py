@@ -1,0 +1,249 @@
+"""Page metadata from markup: JSON-LD, OpenGraph / <meta>, <link rel=canonical>, <html lang>.
+
+Each value is checked before it is believed: a JSON-LD author that is a CMS placeholder
+("admin"), an e-mail, a URL or just the site's own name is no author; a title carries no
+" | Site name" suffix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+# schema.org types whose headline/author/date describe the page's article.
+_ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "socialmediaposting",
+    "scholarlyarticle", "techarticle", "report", "liveblogposting", "webpage", "creativework",
+}
+_JSON_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+# Names a CMS shows when no real author was entered (many languages: the region's outlets run
+# WordPress, DLE, Joomla and Bitrix in Russian, Armenian, Georgian, Azerbaijani, French...).
+_PLACEHOLDER_AUTHORS = {
+    "admin", "administrator", "administrador", "administrateur", "administratör", "root", "editor",
+    "editors", "editorial", "editorial staff", "editorial team", "the editors", "redaction",
+    "rédaction", "la rédaction", "redaktion", "redakcja", "webmaster", "web master", "webadmin",
+    "site admin", "siteadmin", "superadmin", "user", "guest", "staff", "staff writer", "author",
+    "anonymous", "unknown", "news", "news desk", "newsdesk", "desk", "web desk", "webdesk",
+    "content team", "team", "moderator", "publisher", "default", "wordpress", "wpadmin",
+    "админ", "администратор", "редактор", "редакция", "модератор", "автор", "гость",
+    "ադմին", "խմբագիր", "խմբագրություն", "ადმინი", "რედაქცია", "redaktor", "redaksiya", "müəllif",
+}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_URLISH = re.compile(r"^(?:https?://|www\.)|^[\w-]+(?:\.[\w-]+)+/?$", re.I)
+_BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:)\s+", re.I)
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
+
+
+@dataclass(frozen=True)
+class PageMetadata:
+    title: str = ""
+    author: str = ""
+    published: str | None = None
+    published_source: str | None = None  # "json-ld" or "meta"
+    modified: str | None = None
+    canonical_url: str | None = None
+    declared_language: str | None = None
+    site_name: str = ""
+
+
+def _meta_index(tree: HtmlElement) -> dict[str, str]:
+    """First non-empty content of every <meta property|name|itemprop>, lower-cased keys."""
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        value = meta.get("content")
+        if key and value and value.strip():
+            found.setdefault(key.strip().lower(), value.strip())
+    return found
+
+
+def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json" or not script.text:
+            continue
+        raw = _JSON_CONTROL.sub(" ", script.text.strip().rstrip(";"))
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        yield from _flatten(data)
+
+
+def _flatten(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _flatten(data["@graph"])
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", "")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds}
+
+
+def _article_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The most article-like JSON-LD object: a *NewsArticle beats Article beats WebPage."""
+    best, best_rank = None, 99
+    for obj in objects:
+        kinds = _types(obj) & _ARTICLE_TYPES
+        if not kinds:
+            continue
+        rank = 2 if kinds <= {"webpage", "creativework"} else (0 if any("news" in k or k == "blogposting" for k in kinds) else 1)
+        if rank < best_rank:
+            best, best_rank = obj, rank
+    return best
+
+
+def _names(value: Any) -> list[str]:
+    """Author names from a schema.org author value (string, Person, list of either)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return _names(name) if name else []
+    if isinstance(value, list):
+        return [n for item in value for n in _names(item)]
+    return []
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, list) and value:
+        return _text(value[0])
+    return ""
+
+
+def clean_author(raw: str, site_name: str = "", host: str = "") -> str:
+    """A readable author name, or "" when the value is a placeholder, e-mail, URL or the site."""
+    name = " ".join((raw or "").split()).strip(" ,;|-")
+    name = _BYLINE_PREFIX.sub("", name).strip()
+    if not name or len(name) > 80 or not re.search(r"\w", name):
+        return ""
+    low = name.casefold()
+    if low in _PLACEHOLDER_AUTHORS or _EMAIL.search(name) or _URLISH.search(name):
+        return ""
+    if re.fullmatch(r"[\d\W_]+", name):
+        return ""
+    squashed = re.sub(r"\W+", "", low)
+    if site_name and squashed == re.sub(r"\W+", "", site_name.casefold()):
+        return ""
+    if host:
+        label = host.casefold().removeprefix("www.").split(".")[0]
+        if squashed == re.sub(r"\W+", "", label):
+            return ""
+    return name
+
+
+def join_authors(names: list[str], site_name: str, host: str) -> str:
+    seen: list[str] = []
+    for raw in names:
+        name = clean_author(raw, site_name, host)
+        if name and name not in seen:
+            seen.append(name)
+    return ", ".join(seen)
+
+
+def clean_title(title: str, site_name: str, h1: str) -> str:
+    """Drop a " | Site" or "Site - " part from a <title>/og:title; prefer the <h1> when it matches."""
+    title = " ".join((title or "").split())
+    if not title:
+        return h1
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) > 1:
+        site = site_name.casefold()
+        kept = [p for p in parts if not (site and (p.casefold() in site or site in p.casefold()))]
+        if h1 and any(p == h1 for p in parts):
+            return h1
+        if kept and len(kept) < len(parts):
+            return " - ".join(kept)
+    return title
+
+
+def _language(tree: HtmlElement, metas: dict[str, str]) -> str | None:
+    raw = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or metas.get("og:locale")
+    if not raw:
+        raw = metas.get("content-language") or metas.get("language") or metas.get("dc.language")
+    if not raw:
+        return None
+    code = re.split(r"[-_]", raw.strip())[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def _absolute(href: str | None, base: str | None) -> str | None:
+    if not href or not href.strip():
+        return None
+    href = href.strip()
+    absolute = urljoin(base, href) if base else href
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def first_h1(tree: HtmlElement) -> str:
+    for h1 in tree.iter("h1"):
+        text = " ".join(h1.text_content().split())
+        if len(text.split()) >= 2:
+            return text
+    return ""
+
+
+def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
+    """Everything the markup says about the page, checked (see module docstring)."""
+    metas = _meta_index(tree)
+    objects = list(_json_ld_objects(tree))
+    article = _article_object(objects) or {}
+    host = urlsplit(url).hostname or "" if url else ""
+
+    publisher = article.get("publisher")
+    site_name = metas.get("og:site_name") or (_text(publisher.get("name")) if isinstance(publisher, dict) else "")
+    if not site_name:
+        site_name = next((_text(o.get("name")) for o in objects if _types(o) & {"website", "organization", "newsmediaorganization"}), "")
+
+    title_el = tree.find(".//title")
+    raw_title = _text(article.get("headline")) or metas.get("og:title") or metas.get("twitter:title") or (
+        title_el.text_content() if title_el is not None else "")
+    title = clean_title(raw_title, site_name, first_h1(tree))
+
+    author_candidates = _names(article.get("author")) or [
+        v for k in ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")
+        if (v := metas.get(k))
+    ]
+    author = join_authors(author_candidates, site_name, host)
+
+    published, source = _text(article.get("datePublished")) or None, "json-ld"
+    if not published:
+        source = "meta"
+        published = next((metas[k] for k in (
+            "article:published_time", "og:published_time", "datepublished", "publishdate", "publish-date",
+            "pubdate", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date",
+        ) if k in metas), None)
+    modified = _text(article.get("dateModified")) or metas.get("article:modified_time")
+
+    base = url
+    canonical = None
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            canonical = _absolute(link.get("href"), base)
+            break
+    canonical = canonical or _absolute(metas.get("og:url"), base)
+
+    return PageMetadata(
+        title=title,
+        author=author,
+        published=published,
+        published_source=source if published else None,
+        modified=modified or None,
+        canonical_url=canonical,
+        declared_language=_language(tree, metas),
+        site_name=site_name,
+    )
