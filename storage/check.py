@@ -1,0 +1,461 @@
+"""Verify and repair a store (``newswatch store check``) and copy one store to another.
+
+What a consistent store looks like (DESIGN.md write order: objects, manifest, state):
+every manifest line has its record; every record (``seeds/``, ``articles/``) is named by some
+manifest; every raw page belongs to a record; records parse and sit at the key their id and
+first_seen give; no journal is left by a dead run.
+
+Repair never edits history. Manifests are write-once, so a repair adds objects:
+
+* a record no manifest names → a line in a repair manifest ``manifests/<day>/repair-<time>.jsonl``;
+* a manifest line whose record is gone → the record rebuilt from its raw page when there is one
+  (``rebuild_record``); otherwise a repair-manifest line with status ``missing`` for the same id.
+  Readers take the latest line per id and day (repair manifests sort after run manifests), so
+  the lost record stops being announced, and the original line stays as the history of what
+  was stored;
+* a raw page without record → rebuilt and listed like above, or reported;
+* every action is written down in ``state/repairs/<repair-id>.json``.
+
+Stale journals are reported as warnings: the next poll finishes their batch, not the checker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from extractors.errors import StoreError
+from extractors.records import ArticleRecord
+from storage import layout
+from storage.articles import ArticleStore, ManifestLine
+from storage.base import ObjectStore, dumps
+from storage.pool import WritePool
+from storage.state import stale_journals
+
+log = logging.getLogger(__name__)
+
+MISSING = "missing"  # manifest status of a line whose record is lost for good
+REPAIR_NOTES = "state/repairs/"
+RECORD_PREFIXES = ("seeds/", "articles/")
+
+RebuildRecord = Callable[[str], ArticleRecord | None]
+
+
+@dataclass
+class Problem:
+    kind: str  # missing-record, unlisted-record, orphan-raw, bad-record, key-mismatch, bad-manifest,
+    #            missing-raw (warning), stale-journal (warning), lost-record (warning: acknowledged)
+    key: str
+    detail: str = ""
+    severity: str = "error"
+    repaired: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CheckReport:
+    store: str
+    manifests: int = 0
+    manifest_lines: int = 0
+    records: int = 0
+    raw_pages: int = 0
+    journals: int = 0
+    repaired: int = 0
+    written: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" and not p.repaired for p in self.problems)
+
+    def add(self, kind: str, key: str, detail: str = "", severity: str = "error") -> Problem:
+        problem = Problem(kind, key, detail, severity)
+        self.problems.append(problem)
+        return problem
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass
+class _Scan:
+    """What one pass over the store found, before any repair."""
+
+    records: dict[str, ArticleRecord] = field(default_factory=dict)  # key → parsed record
+    record_keys: set[str] = field(default_factory=set)  # every record object, parsable or not
+    listed: set[str] = field(default_factory=set)  # record keys some manifest line names
+    latest: dict[tuple[str, str], tuple[str, ManifestLine]] = field(default_factory=dict)  # (day, id) → line
+    raw_keys: set[str] = field(default_factory=set)
+
+
+def check_store(
+    store: ObjectStore,
+    *,
+    repair: bool = False,
+    rebuild_record: RebuildRecord | None = None,
+    threads: int = 8,
+    now: datetime | None = None,
+) -> CheckReport:
+    """Check every invariant of the layout; with ``repair``, rebuild what is missing from what is there."""
+    now = now or datetime.now(timezone.utc)
+    articles = ArticleStore(store)
+    report = CheckReport(store=store.describe())
+    scan = _Scan()
+    _scan_records(articles, scan, report, threads)
+    _scan_manifests(articles, scan, report, threads)
+    scan.raw_keys = set(store.list("raw/"))
+    report.raw_pages = len(scan.raw_keys)
+
+    missing = _missing_records(scan, report)
+    unlisted = [key for key in sorted(scan.record_keys) if key not in scan.listed]
+    for key in unlisted:
+        report.add("unlisted-record", key, "no manifest names this record")
+    orphans = _orphan_raws(scan, report)
+    for key, record in sorted(scan.records.items()):
+        if record.raw_key and record.raw_key not in scan.raw_keys:
+            report.add("missing-raw", key, f"raw page {record.raw_key} is absent (reprocess will skip it)", "warning")
+    journals = list(store.list("state/journal/"))
+    report.journals = len(journals)
+    for key, data in stale_journals(store, now):
+        items = len(data.get("items") or ())
+        report.add("stale-journal", key, f"batch of {items} left by a dead run; the next poll finishes it", "warning")
+
+    if repair:
+        _Repair(articles, report, scan, rebuild_record, now).run(missing, unlisted, orphans)
+    return report
+
+
+# Scanning ----------------------------------------------------------------------------------------
+
+
+def _read_all(keys: list[str], read: Callable[[str], Any], threads: int) -> Iterator[tuple[str, Any]]:
+    """Read objects in parallel (S3 latency), yielding (key, value or the exception)."""
+
+    def one(key: str):
+        try:
+            return key, read(key)
+        except (StoreError, ValueError, TypeError, UnicodeDecodeError) as exc:
+            return key, exc
+
+    if not keys:
+        return iter(())
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as executor:
+        return iter(list(executor.map(one, keys)))
+
+
+def _scan_records(articles: ArticleStore, scan: _Scan, report: CheckReport, threads: int) -> None:
+    keys = list(articles.all_article_keys())
+    scan.record_keys = set(keys)
+    report.records = len(keys)
+    for key, value in _read_all(keys, articles.get_article, threads):
+        if isinstance(value, Exception):
+            report.add("bad-record", key, f"cannot read or parse: {value}")
+            continue
+        expected = articles.record_key(value) if value.id and value.first_seen else None
+        if expected != key:
+            report.add("key-mismatch", key, f"id {value.id!r} and first_seen {value.first_seen!r} give {expected}")
+        scan.records[key] = value
+
+
+def _manifest_day(key: str) -> str:
+    return "/".join(key.split("/")[1:4])
+
+
+def _scan_manifests(articles: ArticleStore, scan: _Scan, report: CheckReport, threads: int) -> None:
+    keys = sorted(k for k in articles.store.list("manifests/") if k.endswith(".jsonl"))
+    report.manifests = len(keys)
+    for key, value in _read_all(keys, articles.read_manifest, threads):  # lexical order: later wins
+        if isinstance(value, Exception):
+            report.add("bad-manifest", key, f"cannot read or parse: {value}")
+            continue
+        for line in value:
+            if not line.id or not line.key:
+                report.add("bad-manifest", key, f"a line without id or key: {line}")
+                continue
+            report.manifest_lines += 1
+            scan.listed.add(line.key)
+            scan.latest[(_manifest_day(key), line.id)] = (key, line)
+
+
+def _missing_records(scan: _Scan, report: CheckReport) -> list[tuple[str, ManifestLine]]:
+    """Manifest lines whose record is absent (a line superseded by ``missing`` is acknowledged)."""
+    missing, seen = [], set()
+    for (day, _id), (manifest, line) in sorted(scan.latest.items()):
+        if line.key in scan.record_keys or line.key in seen:
+            continue
+        seen.add(line.key)
+        if line.status == MISSING:
+            report.add("lost-record", line.key, f"acknowledged as lost in {manifest}", "warning")
+        else:
+            missing.append((manifest, line))
+            report.add("missing-record", line.key, f"named by {manifest} but absent")
+    return missing
+
+
+def _record_key_for_raw(raw_key: str) -> str:
+    # raw/<yyyy>/<mm>/<dd>/<id>.html.gz → articles/<yyyy>/<mm>/<dd>/<id>.json
+    stem = raw_key[len("raw/") :].split(".", 1)[0] if "." in raw_key.rsplit("/", 1)[-1] else raw_key[len("raw/") :]
+    return f"articles/{stem}.json"
+
+
+def _orphan_raws(scan: _Scan, report: CheckReport) -> list[str]:
+    referenced = {r.raw_key for r in scan.records.values() if r.raw_key}
+    orphans = []
+    for key in sorted(scan.raw_keys):
+        if key not in referenced and _record_key_for_raw(key) not in scan.record_keys:
+            orphans.append(key)
+            report.add("orphan-raw", key, "no record belongs to this raw page")
+    return orphans
+
+
+# Repair ------------------------------------------------------------------------------------------
+
+
+def manifest_status(record: ArticleRecord) -> str:
+    """The status a run would have given this record in its manifest."""
+    if record.source == "seed":
+        return "seed"
+    if record.duplicate_of:
+        return "duplicate"
+    if (record.caucasus or {}).get("relevant") is False:
+        return "irrelevant"
+    return "stored"
+
+
+class _Repair:
+    def __init__(self, articles, report, scan, rebuild, now):
+        self.articles, self.report, self.scan, self.rebuild = articles, report, scan, rebuild
+        self.run_id = "repair-" + layout.as_utc(now).strftime("%Y%m%dT%H%M%SZ")
+        self.now = now
+        self.lines: dict[str, list[ManifestLine]] = {}  # manifest day → lines
+
+    def _problem(self, kind: str, key: str) -> Problem:
+        return next(p for p in self.report.problems if p.kind == kind and p.key == key and not p.repaired)
+
+    def _done(self, problem: Problem, note: str) -> None:
+        problem.repaired = True
+        problem.detail = f"{problem.detail}; repaired: {note}"
+        self.report.repaired += 1
+
+    def _rebuilt(self, raw_key: str) -> ArticleRecord | None:
+        if self.rebuild is None or raw_key not in self.scan.raw_keys:
+            return None
+        try:
+            return self.rebuild(raw_key)
+        except Exception as exc:  # the rebuilder is the pipeline's: any failure is a report line
+            log.warning("cannot rebuild a record from %s: %s", raw_key, exc)
+            return None
+
+    def run(self, missing, unlisted, orphans) -> None:
+        with WritePool(self.articles.store, threads=8) as pool:
+            for manifest, line in missing:
+                self._missing(pool, manifest, line)
+            for raw_key in orphans:
+                self._orphan(pool, raw_key)
+            pool.wait()  # records before the manifests that name them
+        for key in unlisted:
+            record = self.scan.records.get(key)
+            if record is not None:
+                self._list(key, record, "listed in a repair manifest")
+        self._write_manifests()
+
+    def _missing(self, pool: WritePool, manifest: str, line: ManifestLine) -> None:
+        problem = self._problem("missing-record", line.key)
+        raw_key = layout.raw_key(line.id, line.first_seen) if line.first_seen else ""
+        record = self._rebuilt(raw_key)
+        if record is not None:
+            # The manifest line is the authority on identity: the rebuilt record goes where it points.
+            record = dataclasses.replace(record, id=line.id, first_seen=line.first_seen, source=line.source, raw_key=raw_key)
+            pool.submit(self.articles.replace_article, line.key, record)
+            self.report.written.append(line.key)
+            self._done(problem, f"rebuilt from {raw_key}")
+            return
+        lost = dataclasses.replace(line, status=MISSING)
+        self.lines.setdefault(_manifest_day(manifest), []).append(lost)
+        self._done(problem, "no raw page to rebuild from; marked missing in a repair manifest")
+
+    def _orphan(self, pool: WritePool, raw_key: str) -> None:
+        record = self._rebuilt(raw_key)
+        if record is None:
+            return
+        record = dataclasses.replace(record, raw_key=raw_key)
+        key = self.articles.record_key(record)
+        pool.submit(self.articles.put_article, record)
+        self.report.written.append(key)
+        self.scan.record_keys.add(key)
+        self._done(self._problem("orphan-raw", raw_key), f"rebuilt as {key}")
+        self._list(key, record, None)
+
+    def _list(self, key: str, record: ArticleRecord, note: str | None) -> None:
+        line = ManifestLine.from_record(record, key, manifest_status(record))
+        self.lines.setdefault(layout.day_path(record.first_seen), []).append(line)
+        if note:
+            self._done(self._problem("unlisted-record", key), note)
+
+    def _write_manifests(self) -> None:
+        for day, lines in sorted(self.lines.items()):
+            key = self.articles.write_manifest(self.run_id, day.replace("/", "-"), lines)
+            if key:
+                self.report.written.append(key)
+        if self.report.repaired:
+            note_key = f"{REPAIR_NOTES}{self.run_id}.json"
+            note = {
+                "repair": self.run_id,
+                "at": self.now.isoformat(),
+                "actions": [p.to_dict() for p in self.report.problems if p.repaired],
+            }
+            self.articles.store.put(note_key, dumps(note), content_type="application/json")
+            self.report.written.append(note_key)
+
+
+def report_text(report: CheckReport) -> str:
+    """The human summary ``store check`` prints."""
+    out = [
+        f"{report.store}: {report.records} records, {report.manifests} manifests "
+        f"({report.manifest_lines} lines), {report.raw_pages} raw pages, {report.journals} journals",
+    ]
+    for p in report.problems:
+        mark = "repaired" if p.repaired else p.severity
+        out.append(f"  [{mark}] {p.kind}: {p.key} — {p.detail}")
+    out.append("ok" if report.ok else f"{sum(1 for p in report.problems if not p.repaired and p.severity == 'error')} problems")
+    return "\n".join(out)
+
+
+# Copy --------------------------------------------------------------------------------------------
+
+COPY_PHASES = ("", "manifests/", "state/")  # objects, then the manifests naming them, then state
+
+
+@dataclass
+class CopyReport:
+    source: str
+    target: str
+    objects: int = 0
+    copied: int = 0
+    updated: int = 0  # existed in the target with other content (a reprocessed record, newer state)
+    skipped: int = 0  # already there, same content: a resumed or repeated copy
+    bytes: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass(frozen=True)
+class _Stat:
+    size: int | None
+    md5: str | None
+
+
+def _stats(store: ObjectStore) -> dict[str, _Stat]:
+    """Every key with what the listing knows (size; MD5 on S3) — one listing, no object reads."""
+    list_stats = getattr(store, "list_stats", None)
+    if list_stats is not None:  # S3Store: the listing carries size and ETag
+        return {s.key: _Stat(s.size, s.md5) for s in list_stats("")}
+    root = getattr(store, "root", None)  # LocalStore: a stat per file, no read
+    stats = {}
+    for key in store.list(""):
+        try:
+            stats[key] = _Stat((root / key).stat().st_size if root is not None else None, None)
+        except OSError:
+            stats[key] = _Stat(None, None)
+    return stats
+
+
+def _phase(key: str) -> int:
+    return next(i for i in range(len(COPY_PHASES) - 1, -1, -1) if key.startswith(COPY_PHASES[i]))
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _compare(src: ObjectStore, dst: ObjectStore, key: str, s: _Stat, d: _Stat) -> tuple[bool, bytes | None]:
+    """Whether ``dst`` already holds ``src``'s object; the source bytes too when they were read.
+
+    Reads as little as it can: sizes from the listings, then MD5s (S3 ETags), reading only
+    the side that has no MD5 (a local file is a cheap read, an S3 object a request).
+    """
+    if s.size is not None and d.size is not None and s.size != d.size:
+        return False, None
+    if s.md5 and d.md5:
+        return s.md5 == d.md5, None
+    if s.md5:
+        return _md5(dst.get(key)) == s.md5, None
+    data = src.get(key)
+    if d.md5:
+        return _md5(data) == d.md5, data
+    return data == dst.get(key), data
+
+
+def copy_store(src: ObjectStore, dst: ObjectStore, *, progress: bool = True, threads: int = 16) -> CopyReport:
+    """Make ``dst`` hold every object of ``src``; resumable, idempotent, state copied last.
+
+    A key already in ``dst`` with the same content is skipped (size, then MD5 or bytes), so a
+    copy cut short is finished by running it again. Objects go in three phases, each waited
+    for: records and raw pages, then manifests, then state — a half copy is a consistent store
+    that a poll can continue (at worst it re-fetches what the missing state would have skipped).
+    """
+    from tqdm import tqdm
+
+    report = CopyReport(source=src.describe(), target=dst.describe())
+    source, target = _stats(src), _stats(dst)
+    report.objects = len(source)
+
+    def copy_one(key: str) -> tuple[str, int]:
+        s, d = source[key], target.get(key)
+        data = None
+        if d is not None:
+            same, data = _compare(src, dst, key, s, d)
+            if same:
+                return "skipped", 0
+        data = src.get(key) if data is None else data
+        dst.put(key, data)  # the target's backend picks the content type from the key
+        return ("updated" if d is not None else "copied"), len(data)
+
+    with tqdm(total=len(source), file=sys.stderr, disable=not progress, unit="obj", desc="copy") as bar:
+        for phase in range(len(COPY_PHASES)):
+            keys = sorted(k for k in source if _phase(k) == phase)
+            outcomes = _run_phase(dst, keys, copy_one, bar, threads)
+            for key, outcome in zip(keys, outcomes):
+                if isinstance(outcome, StoreError):
+                    report.problems.append(Problem("copy-failed", key, str(outcome)))
+                    continue
+                kind, size = outcome
+                setattr(report, kind, getattr(report, kind) + 1)
+                report.bytes += size
+            if report.problems:
+                break  # never copy manifests or state over objects that did not make it
+    return report
+
+
+def _run_phase(dst: ObjectStore, keys: list[str], copy_one, bar, threads: int) -> list[Any]:
+    def guarded(key: str):
+        try:
+            return copy_one(key)
+        except StoreError as exc:
+            return exc
+        finally:
+            bar.update(1)
+
+    with WritePool(dst, threads=threads) as pool:
+        for key in keys:
+            pool.submit(guarded, key)
+        return pool.wait()  # results in submission order
