@@ -16,7 +16,7 @@ from datetime import datetime
 from extractors.dates import choose_date
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs, prune_tree
-from extractors.metadata import read_metadata
+from extractors.metadata import first_h1, read_metadata
 from extractors.records import ExtractedArticle
 
 LOGGER = logging.getLogger(__name__)
@@ -214,9 +214,11 @@ def extract_html(
         raise ExtractionError("empty page")
     tree = _parse(text)
     meta = read_metadata(tree, url)
+    headline = first_h1(tree)
     prune_tree(tree)
     paragraphs = clean_paragraphs(_body_text(tree, url), known_boilerplate,
-                                  _fingerprinter() if known_boilerplate else None)
+                                  _fingerprinter() if known_boilerplate else None,
+                                  titles=(meta.title, headline))
     body = "\n".join(paragraphs)
     if len(body) < MIN_TEXT_CHARS:
         raise ExtractionError("no article text found")

@@ -26,6 +26,7 @@ _RELATED_LABEL = re.compile(
     r"^\W*(?:"
     r"read (?:also|more|next)|also read|see also|related(?: (?:articles?|posts?|stories|news|content|topics?|links?|reading))?"
     r"|more (?:on this|from|stories|news|articles|in)|you (?:may|might) (?:also )?(?:like|be interested)|recommended(?: for you)?"
+    r"|tags?|topics|filed under|categories|étiquettes|mots-clés|теги|метки|рубрики|etiketlər|teqlər|etiketler|թեգեր|თეგები"
     r"|most (?:read|popular|viewed)|latest (?:news|posts|articles)|new articles|top stories|trending|don'?t miss"
     r"|(?:à |a )?lire (?:aussi|également|ensuite)|voir aussi|à voir (?:aussi|également)|sur le même sujet|dans la même rubrique"
     r"|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|leggi anche|leia (?:também|mais)|lea también|te puede interesar"
@@ -47,7 +48,8 @@ _COMMENTS_TOKEN = re.compile(
 _BOX_TOKEN = re.compile(
     r"(?:^|[-_])(?:related|read-?also|see-?also|also-?read|more-?(?:stories|news|articles|posts)|recommend(?:ed|ations)?"
     r"|toc|table-?of-?contents|ez-toc|wp-caption-text|figcaption|caption|photo-?credit|image-?credit|credits?"
-    r"|post-?navigation|nav-?links|share-?(?:bar|buttons|count|total)|social-?(?:share|links|icons)|jp-relatedposts)(?:$|[-_])",
+    r"|post-?navigation|nav-?links|share-?(?:bar|buttons|count|total)|social-?(?:share|links|icons)|jp-relatedposts"
+    r"|modal|popup|dialog|breadcrumbs?|tag-?(?:list|cloud|links)|post-?tags|entry-?tags)(?:$|[-_])",
     re.I,
 )
 _WORD = re.compile(r"\w+")
@@ -124,7 +126,8 @@ def _in_page_link_lists(tree: HtmlElement) -> Iterable[HtmlElement]:
     """Tables of contents: lists of at least three links that all point inside the page."""
     for element in tree.iter("ul", "ol"):
         links = [a.get("href") or "" for a in element.iter("a")]
-        if len(links) >= 3 and all(h.startswith("#") for h in links):
+        if len(links) >= 3 and all(h.startswith("#") for h in links) and (
+                _link_words(element) >= 0.8 * _words(element.text_content())):
             parent = element.getparent()
             # the list's own box (title "Contents" + list), when it holds nothing else
             if parent is not None and parent.tag in ("div", "nav", "aside") and _words(parent.text_content()) <= _words(element.text_content()) + 4:
@@ -145,6 +148,80 @@ def _link_dense_cells(tree: HtmlElement) -> Iterable[HtmlElement]:
             yield cell
 
 
+def _teaser_lists(tree: HtmlElement) -> Iterable[HtmlElement]:
+    """Lists of links to other articles: every item is (almost) only a headline link."""
+    for element in tree.iter("ul", "ol"):
+        items = [li for li in element if li.tag == "li"]
+        if len(items) < 3:
+            continue
+        if all(_words(li.text_content()) >= 3 and _link_words(li) >= 0.8 * _words(li.text_content()) for li in items):
+            yield element
+
+
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "form", "article", "section"}
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn tables used for page layout into divs, so trafilatura reads their paragraphs as
+    paragraphs instead of flattening a whole column into one table row. A table is layout when
+    one of its own cells holds a block of real text or more prose than data tables carry."""
+    for table in list(tree.iter("table")):
+        cells = [c for c in table.iter("td", "th") if _owner_table(c) is table]
+        if not cells or not any(_is_layout_cell(c) for c in cells):
+            continue
+        for element in [table, *table.iter("tbody", "thead", "tfoot", "tr", "td", "th")]:
+            if element is table or _owner_table(element) is table:
+                element.tag = "div"
+                for attr in ("colspan", "rowspan"):
+                    element.attrib.pop(attr, None)
+
+
+def merge_split_bodies(tree: HtmlElement) -> None:
+    """Join an article body that the CMS cut into sibling chunks (ads or embeds between them).
+
+    Extractors choose one container; when the text sits in several same-class siblings that
+    each hold prose, all but the first would be lost. The later chunks' children are moved into
+    the first chunk, so the container holds the whole text."""
+    parents: dict[HtmlElement, None] = {}
+    for p in tree.iter("p"):
+        if _is_prose(p):
+            for level, ancestor in enumerate(p.iterancestors()):
+                if level >= 4:
+                    break
+                if level >= 1:
+                    parents[ancestor] = None
+    for chunk_parent in parents:
+        groups: dict[tuple[str, str], list[HtmlElement]] = {}
+        for child in chunk_parent:
+            if child.tag in ("div", "section") and child.get("class"):
+                groups.setdefault((child.tag, child.get("class")), []).append(child)
+        for members in groups.values():
+            prose = [m for m in members if any(_is_prose(p) for p in m.iter("p"))]
+            if len(prose) < 2:
+                continue
+            first = prose[0]
+            for other in prose[1:]:
+                for grandchild in list(other):
+                    first.append(grandchild)
+                other.getparent().remove(other)
+
+
+def _is_prose(p: HtmlElement) -> bool:
+    return _words(p.text_content()) >= 25
+
+
+def _owner_table(element: HtmlElement) -> HtmlElement | None:
+    for ancestor in element.iterancestors("table"):
+        return ancestor
+    return None
+
+
+def _is_layout_cell(cell: HtmlElement) -> bool:
+    if _words(cell.text_content()) > 120:
+        return True
+    return any(child.tag in _BLOCKS and _words(child.text_content()) > 25 for child in cell)
+
+
 def _hidden(tree: HtmlElement) -> Iterable[HtmlElement]:
     for element in tree.iter():
         if not isinstance(element.tag, str):
@@ -156,7 +233,7 @@ def _hidden(tree: HtmlElement) -> Iterable[HtmlElement]:
 def prune_tree(tree: HtmlElement, *, comments: bool = True) -> HtmlElement:
     """Remove boilerplate regions in place (see module docstring); returns the tree."""
     steps: list[Callable[[HtmlElement], Iterable[HtmlElement]]] = [
-        _hidden, _named_boxes, _label_blocks, _in_page_link_lists, _link_dense_cells,
+        _hidden, _named_boxes, _label_blocks, _in_page_link_lists, _link_dense_cells, _teaser_lists,
     ]
     if comments:
         steps.insert(0, _comment_sections)
@@ -164,6 +241,8 @@ def prune_tree(tree: HtmlElement, *, comments: bool = True) -> HtmlElement:
     root = body if body is not None else tree
     for step in steps:
         _remove_all(step(root))
+    unwrap_layout_tables(root)
+    merge_split_bodies(root)
     return tree
 
 
@@ -175,6 +254,13 @@ _CREDIT_LINE = re.compile(
     r"^\W*(?:photo(?:graph)?s?|images?|pictures?|credits?|illustration|video|фото|фото:|foto|ფოტო|լուսանկար(?:ը)?|şəkil|kaynak)"
     r"\s*(?:by|:|/|©|—|–|-|՝)|"
     r"(?:getty images|shutterstock|ap photo|afp photo|reuters/|epa-efe|photo:|фото:|©)", re.I)
+# Calls to action that end articles on every CMS.
+_CALL_TO_ACTION = re.compile(
+    r"^\W*(?:share (?:this|on|it)|like this (?:story|article|post)|follow us|subscribe (?:to|now)|sign up (?:for|to)"
+    r"|click here to|поделиться|подписывайтесь|подпишитесь|partagez|abonnez-vous|suivez-nous|abunə olun|bizi izləyin"
+    r"|բաժանորդագրվեք|გამოიწერეთ)\b", re.I)
+_YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b")
+_TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
 _SHARE_WORDS = re.compile(
     r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
     r"|reddit|copy link|comments?|views?|поделиться|просмотров|комментариев|partager|paylaş|\W+)$", re.I)
@@ -193,26 +279,48 @@ def is_boilerplate_paragraph(line: str) -> bool:
     if words <= 12 and _CREDIT_LINE.search(text) and not text.rstrip().endswith((".", "!", "?")) or (
             words <= 12 and re.match(r"^\W*(?:photo|фото|foto)\b", text, re.I)):
         return True
+    if words <= 15 and _CALL_TO_ACTION.match(text):
+        return True
     parts = re.split(r"[\s|·•]+", text)
     if len(parts) <= 8 and all(_SHARE_WORDS.match(p) for p in parts if p):
         return True
     return False
 
 
+def is_dateline(text: str) -> bool:
+    """A short line that is only a date (and time): "Mardi 3 mai 2022, 14:05", "20.11.2019 11:28"."""
+    if _words(text) > 10 or text.rstrip().endswith((".", "!", "?", "»", '"')) or not _YEAR.search(text):
+        return False
+    return len(_TIME_OR_DAY.findall(_YEAR.sub(" ", text))) >= 1
+
+
+def _comparable(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold()))
+
+
 def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
-                     fingerprint: Callable[[str], str] | None = None) -> list[str]:
-    """Paragraphs of the extracted text without chrome, repeats and known site boilerplate."""
+                     fingerprint: Callable[[str], str] | None = None,
+                     titles: Iterable[str] = ()) -> list[str]:
+    """Paragraphs of the extracted text without chrome, repeats and known site boilerplate.
+
+    ``titles`` are the page's headline(s): the record has its own title field, so a paragraph
+    that only repeats it is dropped, as is a bare date line at the top or bottom of the text.
+    """
     kept: list[str] = []
-    seen: set[str] = set()
-    for line in text.split("\n"):
-        para = " ".join(line.split())
-        if not para or is_boilerplate_paragraph(para):
+    seen: set[str] = {_comparable(t) for t in titles if t and _words(t) >= 2}
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    for position, para in enumerate(lines):
+        if is_boilerplate_paragraph(para):
             continue
-        key = para.casefold()
-        if len(para) >= 30 and key in seen:
-            continue  # the same paragraph twice (a teaser repeated, body repeated in a data blob)
+        if (position < 3 or position >= len(lines) - 2) and is_dateline(para):
+            continue
+        if _comparable(para) in seen and _words(para) >= 2:
+            continue
         if known_boilerplate and fingerprint is not None and fingerprint(para) in known_boilerplate:
             continue
-        seen.add(key)
+        if len(para) >= 30:
+            # the same paragraph twice (a teaser repeated, body repeated in a data blob)
+            seen.add(_comparable(para))
         kept.append(para)
     return kept
