@@ -56,6 +56,8 @@ _SCRIPTS: dict[str, re.Pattern[str]] = {
     "thai": re.compile("[\u0e00-\u0e7f]"),
 }
 _LETTER = re.compile(r"[^\W\d_]")
+# Azerbaijani sites short of a keyboard layout type the Cyrillic ә inside Latin words.
+_CYRILLIC_SCHWA_IN_LATIN = re.compile(r"(?<=[a-zçğıöşü])[әӘ]|[әӘ](?=[a-zçğıöşü])", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
 _URL_OR_MAIL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
 
@@ -107,7 +109,7 @@ def normalise_language_code(code: str | None) -> str | None:
 def detect_language(text: str, declared: str | None = None) -> LanguageGuess:
     """The language of ``text`` (ISO 639-1), how sure (0..1) and how it was decided."""
     hint = normalise_language_code(declared)
-    sample = _URL_OR_MAIL.sub(" ", _sample(text or ""))
+    sample = _latin_schwa(_URL_OR_MAIL.sub(" ", _sample(text or "")))
     counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPTS.items()}
     letters = max(len(_LETTER.findall(sample)), sum(counts.values()))
     if letters == 0:
@@ -119,7 +121,7 @@ def detect_language(text: str, declared: str | None = None) -> LanguageGuess:
         return _too_short(hint, script if share >= MAJORITY_SHARE else None, letters)
     if share < MAJORITY_SHARE:
         return _mixed(sample, counts, letters, hint)
-    guess = _by_script(script, sample, top, hint)
+    guess = _by_script(script, _only_script(sample, script, counts), top, hint)
     return _with(guess, confidence=guess.confidence * share, declared=hint)
 
 
@@ -142,6 +144,10 @@ def _sample(text: str) -> str:
         cut = window.rfind(" ")
         parts.append(window[:cut] if cut > width // 2 else window)
     return "\n".join(parts)
+
+
+def _latin_schwa(sample: str) -> str:
+    return _CYRILLIC_SCHWA_IN_LATIN.sub(lambda m: "ə" if m.group() == "ә" else "Ə", sample)
 
 
 # --- decisions ----------------------------------------------------------------------------------
@@ -185,7 +191,7 @@ def _mixed(sample: str, counts: dict[str, int], letters: int, hint: str | None) 
     parts = []
     for script, n in sorted(counts.items(), key=lambda item: -item[1]):
         if n >= MIN_LETTERS and n / letters >= 0.25:
-            guess = _by_script(script, sample, n, hint)
+            guess = _by_script(script, _only_script(sample, script, counts), n, hint)
             if guess.code:
                 parts.append((guess, n / letters))
     if not parts:
@@ -195,13 +201,21 @@ def _mixed(sample: str, counts: dict[str, int], letters: int, hint: str | None) 
     return LanguageGuess(guess.code, round(min(0.5, guess.confidence * share), 3), "mixed", hint)
 
 
+def _only_script(sample: str, script: str, counts: dict[str, int]) -> str:
+    """Blank out letters of other scripts: some langdetect profiles hold stray foreign n-grams
+    (Estonian's hold Cyrillic ones), which would win a text that quotes another script."""
+    for other, n in counts.items():
+        if n and other != script:
+            sample = _SCRIPTS[other].sub(" ", sample)
+    return sample
+
+
 def _with(guess: LanguageGuess, *, confidence: float, declared: str | None) -> LanguageGuess:
     return LanguageGuess(guess.code, round(min(1.0, max(0.0, confidence)), 3), guess.method, declared)
 
 
 # --- Latin: Azerbaijani against Turkish -----------------------------------------------------------
 
-_SCHWA = "əә"  # Latin ə; some sites type the Cyrillic ә for want of a keyboard layout
 _AZ_WORDS = frozenset(
     "və ilə üçün edib olub deyib bildirib kimi deyil ancaq artıq hansı çox yox isə həm ən qədər "
     "görə bütün həmçinin olunub edilib keçirilib verib gəlib".split())
@@ -214,8 +228,7 @@ _TR_PROGRESSIVE = re.compile(r"\w+yor\w*")  # ediyor, geliyorlar: az says edir, 
 
 def _latin_letters(lower: str, letters: int) -> str | None:
     """ə is Azerbaijani's commonest vowel after a; no other language we meet writes it."""
-    schwas = sum(lower.count(ch) for ch in _SCHWA)
-    return "az" if schwas / letters >= 0.004 else None
+    return "az" if lower.count("ə") / letters >= 0.004 else None
 
 
 def _looks_azerbaijani(lower: str, letters: int) -> bool:
