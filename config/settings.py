@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     respect_robots: bool = True
     max_retry_after_seconds: float = 60.0
 
+    # Orchestration: retry delays (seconds) of a feed task after a time-out or connection failure
+    task_retry_delays: list[float] = Field(default_factory=lambda: [10.0, 30.0, 90.0])
+    feed_workers: int = 4  # feeds polled at once
+
     # Pipeline decisions
     keep_irrelevant: bool = False
     store_raw: bool = True

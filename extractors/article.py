@@ -1,0 +1,115 @@
+"""Page or text → article record: the pure heart of the pipeline.
+
+``extract_document`` recognises HTML by content (not by file name or header) and runs
+the HTML extractor or the plain-text cleaner; ``make_record`` adds language, Caucasus
+relevance and the content hash. No network, no store, no Prefect: the same function
+serves ``newswatch extract``, import-seeds, poll and reprocess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from extractors.errors import ExtractionError
+from extractors.records import ArticleRecord, ExtractedArticle, FeedEntry
+from extractors.urls import normalise_url
+
+MIN_TEXT_CHARS = 80  # shorter than a lead paragraph: a stub, a paywall or an error page
+
+
+def decode_text(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def extract_document(
+    data: bytes | str,
+    *,
+    url: str | None = None,
+    feed_published: str | None = None,
+    now: datetime | None = None,
+    known_boilerplate: frozenset[str] = frozenset(),
+) -> ExtractedArticle:
+    """Extract one page or text. Raises ``ExtractionError`` when no article text comes out."""
+    from extractors.html import extract_html, looks_like_html
+    from extractors.text import clean_text
+
+    if looks_like_html(data):
+        extracted = extract_html(data, url=url, feed_published=feed_published, now=now, known_boilerplate=known_boilerplate)
+    else:
+        extracted = clean_text(decode_text(data), known_boilerplate=known_boilerplate)
+        if not extracted.published and feed_published:
+            extracted = replace(extracted, published=feed_published, published_source="feed")
+    if len(extracted.text.strip()) < MIN_TEXT_CHARS:
+        raise ExtractionError(f"no article text ({len(extracted.text.strip())} characters)")
+    return extracted
+
+
+def canonical_for(extracted: ExtractedArticle, fetched_url: str) -> str:
+    """The URL that identifies the article: the page's rel=canonical when it is plausible.
+
+    A canonical pointing at a site's front page (a common CMS misconfiguration) would
+    merge every article into one, so it is ignored; so is one that is not http(s).
+    """
+    fallback = normalise_url(fetched_url) or fetched_url
+    candidate = normalise_url(extracted.canonical_url or "", base=fetched_url)
+    if not candidate:
+        return fallback
+    path = candidate.split("://", 1)[1].split("/", 1)[1] if "/" in candidate.split("://", 1)[1] else ""
+    if path.strip("/") == "" or len(path.strip("/")) < 4:
+        return fallback
+    return candidate
+
+
+def make_record(
+    extracted: ExtractedArticle,
+    *,
+    article_id: str,
+    url: str,
+    canonical_url: str,
+    source: str,
+    first_seen: datetime,
+    entry: FeedEntry | None = None,
+    declared_language: str | None = None,
+    raw_key: str | None = None,
+) -> ArticleRecord:
+    """Add language, relevance and the content hash to an extraction."""
+    from extractors.fingerprint import content_hash
+    from extractors.language import detect_language
+    from extractors.relevance import score_relevance
+
+    title = extracted.title or (entry.title if entry else "")
+    author = extracted.author or (entry.author if entry else "")
+    published = extracted.published
+    published_source = extracted.published_source
+    if not published and entry and entry.published:
+        published, published_source = entry.published.isoformat(), "feed"
+    declared = extracted.declared_language or declared_language or (entry.language if entry else None)
+    language = detect_language(f"{title}\n{extracted.text}", declared=declared)
+    relevance = score_relevance(title, extracted.text, language=language.code)
+    return ArticleRecord(
+        id=article_id,
+        url=url,
+        canonical_url=canonical_url,
+        source=source,
+        title=title,
+        author=author,
+        published=published,
+        published_source=published_source,
+        first_seen=first_seen.isoformat(),
+        language=language.code,
+        language_confidence=round(language.confidence, 3),
+        language_method=language.method,
+        text=extracted.text,
+        caucasus=relevance.to_dict(),
+        content_hash=content_hash(extracted.text),
+        raw_key=raw_key,
+        extractor=extracted.extractor,
+    )

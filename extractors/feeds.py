@@ -1,0 +1,99 @@
+"""Feed XML → entries, leniently (feedparser), with links normalised.
+
+A malformed feed that still yields entries is used (``malformed=True`` so the poll
+logs a warning); one that yields nothing is an ``ExtractionError``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from datetime import datetime, timezone
+
+import feedparser
+
+from extractors.errors import ExtractionError
+from extractors.records import FeedEntry, ParsedFeed
+from extractors.urls import normalise_url
+
+
+def feed_body_hash(body: bytes) -> str:
+    """Identifies an unchanged feed whose server ignores conditional GET."""
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def _entry_date(entry) -> datetime | None:
+    for name in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(name)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def _entry_link(entry) -> str:
+    # Prefer the alternate (HTML) link; feedparser already resolved it against xml:base.
+    for link in entry.get("links") or []:
+        if link.get("rel", "alternate") == "alternate" and link.get("href") and "html" in link.get("type", "text/html"):
+            return link["href"]
+    if entry.get("link"):
+        return entry["link"]
+    guid = entry.get("id") or ""
+    return guid if guid.startswith(("http://", "https://")) and entry.get("guidislink", True) else ""
+
+
+def _entry_content(entry) -> str:
+    contents = entry.get("content") or []
+    best = max((c.get("value", "") for c in contents), key=len, default="")
+    return best
+
+
+def _language(code: str | None) -> str | None:
+    if not code:
+        return None
+    return code.strip().lower().replace("_", "-").split("-")[0] or None
+
+
+def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse RSS/Atom/RDF bytes. Relative links are resolved against xml:base and the feed URL."""
+    headers = {"content-location": feed_url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
+    if not parsed.entries:
+        if parsed.get("bozo"):
+            raise ExtractionError(f"not a readable feed: {problem or 'no entries'}")
+        version = parsed.get("version") or ""
+        if not version and b"<html" in body[:2048].lower():
+            raise ExtractionError("not a feed: the URL returned an HTML page")
+        return ParsedFeed(entries=[], title=parsed.feed.get("title", ""), language=_language(parsed.feed.get("language")))
+
+    language = _language(parsed.feed.get("language"))
+    entries: list[FeedEntry] = []
+    for raw in parsed.entries:
+        link = normalise_url(_entry_link(raw), base=feed_url)
+        if not link:
+            continue  # an entry with no web link cannot be fetched or identified
+        entries.append(
+            FeedEntry(
+                feed_id=feed_id,
+                link=link,
+                title=(raw.get("title") or "").strip(),
+                published=_entry_date(raw),
+                author=(raw.get("author") or "").strip(),
+                summary=raw.get("summary") or "",
+                content=_entry_content(raw),
+                guid=raw.get("id") or "",
+                language=_language(raw.get("language")) or language,
+            )
+        )
+    return ParsedFeed(
+        entries=entries,
+        title=parsed.feed.get("title", ""),
+        language=language,
+        malformed=bool(parsed.get("bozo")),
+        problem=problem,
+    )

@@ -1,0 +1,60 @@
+"""URL normalisation: one spelling per article, so a link seen twice is fetched once.
+
+courlan does the heavy lifting (case, default ports, dot segments, punycode, its list
+of tracking parameters); we add what a news monitor needs on top: fragments always go
+(they never change the article), a few more trackers, stable query order, and relative
+links resolved against the feed's base.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from courlan.clean import TRACKERS_RE, normalize_url
+
+# Parameters courlan's list misses that news sites and social shares add.
+_EXTRA_TRACKERS = re.compile(
+    r"^(?:fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|_hs\w*|hsctatrk|ocid|"
+    r"spm|share|shared|from|cmpid|icid|s_cid|ns_\w+|rss|wt\.\w+|at_\w+|oc|amp;.*)$",
+    re.IGNORECASE,
+)
+# courlan's rule drops any parameter containing "source" or "ref"; some CMSes use
+# those words inside real ids, so we apply it only to names that are tracker-shaped.
+_SAFE_PARAMS = {"id", "p", "page_id", "article", "aid", "nid", "newsid", "story", "lang", "l", "n"}
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    if lowered in _SAFE_PARAMS:
+        return False
+    return bool(_EXTRA_TRACKERS.match(lowered) or TRACKERS_RE.search(lowered))
+
+
+def normalise_url(url: str, base: str | None = None) -> str | None:
+    """The canonical spelling of ``url`` (absolute, http(s)), or None when it is not a web URL."""
+    if not url:
+        return None
+    url = "".join(url.split())  # feeds wrap long links; whitespace is never part of a URL
+    if base:
+        url = urljoin(base, url)
+    if url.startswith("//"):
+        url = "https:" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)),
+        doseq=True,
+    )
+    try:
+        # strict=True would also drop legitimate ids; we filtered trackers ourselves.
+        cleaned = normalize_url(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", "")))
+    except (ValueError, UnicodeError):
+        return None
+    cleaned = urlunsplit(urlsplit(cleaned)._replace(query=query, fragment=""))
+    return cleaned
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

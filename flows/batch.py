@@ -1,0 +1,188 @@
+"""Committing a batch of articles in the crash-safe order, and finishing one a crash cut short.
+
+Order: journal → raw pages and records (write-once, through a bounded pool) → manifest
+→ dedup index, seen URLs, site memory → journal deleted. A crash at any point leaves
+either nothing visible (re-fetched next time) or a journal the next run completes from
+what is in the store: no record is lost, none is stored twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from extractors.errors import NotFound
+from extractors.records import ArticleRecord
+from storage import layout
+from storage.articles import ManifestLine
+from storage.state import SEEN_DUPLICATE, SEEN_STORED, stale_journals, write_journal
+
+log = logging.getLogger("newswatch.poll")
+
+
+@dataclass
+class PreparedArticle:
+    record: ArticleRecord
+    body: bytes | None  # the raw page, or None (seeds, feed full text)
+    url_keys: list[str]
+    host: str = ""
+    existing_day: str | None = None  # set when --force refreshes a record stored earlier
+    status: str = "stored"
+
+
+def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> None:
+    """Raw pages and records, in parallel through the store's bounded pool when there is one."""
+    try:
+        from storage.pool import WritePool
+    except ImportError:  # pragma: no cover - the pool ships with the S3 backend
+        WritePool = None
+
+    def write(item: PreparedArticle, key: str) -> None:
+        if item.existing_day:
+            ctx.articles.replace_article(key, item.record)
+        else:
+            ctx.articles.put_article(item.record)
+
+    raws = [(i, k) for i, k in items if i.body is not None and i.record.raw_key]
+    if WritePool is None or len(items) < 2:
+        for item, _key in raws:
+            ctx.articles.put_raw(item.record.id, item.record.first_seen, item.body)
+        for item, key in items:
+            write(item, key)
+        return
+    with WritePool(ctx.store, threads=ctx.settings.upload_threads) as pool:
+        futures = [pool.submit(ctx.articles.put_raw, i.record.id, i.record.first_seen, i.body) for i, _ in raws]
+        for future in futures:
+            future.result()  # raw pages before their records
+        futures = [pool.submit(write, item, key) for item, key in items]
+        for future in futures:
+            future.result()
+
+
+def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
+    for item in items:
+        record = item.record
+        if item.existing_day:
+            try:
+                old = ctx.articles.get_article(layout.article_key(record.id, item.existing_day))
+                item.record = replace(record, first_seen=old.first_seen, duplicate_of=old.duplicate_of,
+                                      cluster=old.cluster, raw_key=old.raw_key or record.raw_key)
+                item.status = "refreshed"
+                continue
+            except NotFound:
+                item.existing_day = None  # the record is gone: store it as new
+        when = layout.as_utc(record.first_seen)
+        with ctx.lock:  # decide and add together, so two feeds cannot both claim "original"
+            decision = ctx.dedup.decide(record.id, record.text, title=record.title, when=when)
+            if decision.duplicate_of == record.id:  # this very article, stored by an interrupted run
+                decision = replace(decision, duplicate_of=None, exact=False)
+            ctx.dedup.add(record.id, decision, text=record.text, title=record.title, when=when)
+        item.record = replace(record, duplicate_of=decision.duplicate_of, cluster=decision.cluster,
+                              content_hash=decision.content_hash)
+        item.status = "duplicate" if decision.duplicate_of else "stored"
+
+
+def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> None:
+    """Store a batch (one feed's new articles) crash-safely and count the outcome in ``result``."""
+    if not items:
+        _flush_state(ctx)
+        return
+    for item in items:
+        if ctx.settings.store_raw and item.body is not None:
+            item.record = replace(item.record, raw_key=layout.raw_key(item.record.id, item.record.first_seen))
+    _decide_duplicates(ctx, items, result)
+    keyed = [(item, layout.article_key(item.record.id, item.existing_day or item.record.first_seen)
+              if item.record.source != "seed" else layout.seed_key(item.record.id)) for item in items]
+    batch_id = f"{ctx.run_id}-{layout.safe_id(batch_name)}"
+    journal = write_journal(ctx.store, batch_id, [_journal_item(item, key) for item, key in keyed])
+
+    _write_objects(ctx, keyed)
+    lines = [ManifestLine.from_record(item.record, key, item.status) for item, key in keyed]
+    ctx.articles.write_manifest(batch_id, ctx.now, lines)
+
+    for item, _key in keyed:
+        status = SEEN_DUPLICATE if item.status == "duplicate" else SEEN_STORED
+        ctx.seen.mark(item.url_keys, status, item.record.first_seen)
+        if item.status == "duplicate":
+            result.duplicates += 1
+        elif item.status == "refreshed":
+            result.refreshed += 1
+        else:
+            result.stored += 1
+        result.new_articles.append({"id": item.record.id, "title": item.record.title, "url": item.record.url,
+                                    "language": item.record.language, "status": item.status})
+    _flush_state(ctx)
+    by_host: dict[str, list] = {}
+    for item, _key in keyed:
+        by_host.setdefault(item.host, []).append((item.record.id, item.record.text.split("\n")))
+    for host, documents in by_host.items():
+        ctx.learn_site(host, documents)
+    ctx.store.delete(journal)
+
+
+def _flush_state(ctx) -> None:
+    with ctx.lock:
+        if ctx._dedup is not None:
+            ctx.dedup.flush()
+        ctx.seen.flush(ctx.now)
+
+
+def _journal_item(item: PreparedArticle, key: str) -> dict:
+    meta = {k: v for k, v in item.record.to_dict().items() if k != "text"}
+    return {"id": item.record.id, "key": key, "raw_key": item.record.raw_key, "url_keys": item.url_keys,
+            "status": item.status, "day": item.record.first_seen, "record": meta}
+
+
+def recover_journals(ctx, now: datetime | None = None) -> int:
+    """Finish batches that a crashed run left half done. Returns how many records were recovered.
+
+    A journal younger than ``JOURNAL_STALE_AFTER`` may belong to a run still going: its
+    URLs are claimed for this run instead (skipped now, picked up later either way).
+    """
+    stale = {key for key, _ in stale_journals(ctx.store, now)}
+    recovered = 0
+    for journal_key in list(ctx.store.list("state/journal/")):
+        try:
+            journal = ctx.store.get_json(journal_key)
+        except (NotFound, ValueError):
+            continue
+        if journal_key not in stale:
+            for item in journal.get("items", []):
+                for key in item.get("url_keys") or []:
+                    ctx.claim(key)
+            continue
+        recovered += _finish_journal(ctx, journal_key, journal)
+    return recovered
+
+
+def _finish_journal(ctx, journal_key: str, journal: dict) -> int:
+    from storage.dedup_index import DedupDecision
+
+    batch_id = journal.get("batch", "recovered")
+    lines, survivors = [], []
+    for item in journal.get("items", []):
+        try:
+            record = ctx.articles.get_article(item["key"])
+        except NotFound:
+            if item.get("raw_key"):
+                ctx.store.delete(item["raw_key"])  # the record never made it: it will be fetched again
+            continue
+        lines.append(ManifestLine.from_record(record, item["key"], item.get("status", "stored")))
+        survivors.append((item, record))
+    if lines:
+        day = lines[0].first_seen
+        if not ctx.store.exists(layout.manifest_key(batch_id, day)):
+            ctx.articles.write_manifest(batch_id, day, lines)
+        for item, record in survivors:
+            # The record holds the decision the crashed run made: re-add exactly that.
+            decision = DedupDecision(content_hash=record.content_hash, duplicate_of=record.duplicate_of,
+                                     exact=False, similarity=0.0, cluster=record.cluster or record.id)
+            ctx.dedup.add(record.id, decision, text=record.text, title=record.title,
+                          when=layout.as_utc(record.first_seen))
+            status = SEEN_DUPLICATE if record.duplicate_of else SEEN_STORED
+            ctx.seen.mark(item.get("url_keys") or [record.id], status, record.first_seen)
+        _flush_state(ctx)
+    ctx.store.delete(journal_key)
+    log.warning("recovered %d record(s) from interrupted batch %s", len(lines), batch_id)
+    return len(lines)

@@ -1,0 +1,276 @@
+"""``newswatch``: the command line (DESIGN.md's contract).
+
+Commands that are flows (poll, import-seeds, digest, reprocess) run through Prefect;
+the others (extract, articles, compare, store, demo's server) never import it, since
+``import prefect`` alone costs about a second. ``--format json`` prints one JSON value on
+stdout; messages and progress go to stderr. Every flag has a ``NEWSWATCH_<FLAG>`` twin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import date
+
+from extractors.errors import NewswatchError
+
+
+def env(name: str, default=None):
+    """The ``NEWSWATCH_*`` twin of a flag."""
+    return os.environ.get("NEWSWATCH_" + name.upper().replace("-", "_"), default)
+
+
+def env_flag(name: str) -> bool:
+    return str(env(name, "")).lower() in ("1", "true", "yes", "on")
+
+
+def env_list(name: str) -> list[str] | None:
+    value = env(name)
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
+
+
+def emit(value, fmt: str, text: str) -> None:
+    if fmt == "json":
+        json.dump(value, sys.stdout, ensure_ascii=False, indent=1, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(text)
+
+
+def store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=None, help="path, file://… or s3://bucket[/prefix] (default ./data; NEWSWATCH_STORE)")
+
+
+def format_option(parser: argparse.ArgumentParser, choices=("text", "json"), default="text") -> None:
+    parser.add_argument("--format", choices=choices, default=env("format", default))
+
+
+def get_settings_for(args):
+    from config.settings import settings_with
+
+    return settings_with(store=getattr(args, "store", None))
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+def cmd_extract(args) -> int:
+    from extractors.article import extract_document, make_record
+    from extractors.errors import ExtractionError
+    from storage import layout
+    from datetime import datetime, timezone
+
+    status = 0
+    results = []
+    paths = args.paths or ["-"]
+    for path in paths:
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+            extracted = extract_document(data, url=args.url)
+            url = args.url or ("stdin" if path == "-" else os.path.abspath(path))
+            article_id = layout.url_key(url)
+            record = make_record(extracted, article_id=article_id, url=url, canonical_url=extracted.canonical_url or url,
+                                 source="extract", first_seen=datetime.now(timezone.utc))
+            results.append(record.to_dict())
+        except (OSError, ExtractionError) as exc:
+            print(f"newswatch extract: {path}: {exc}", file=sys.stderr)
+            results.append({"path": path, "error": str(exc)})
+            status = 1
+    if args.format == "json":
+        emit(results if len(paths) > 1 else results[0], "json", "")
+    else:
+        for record in results:
+            if "error" in record:
+                continue
+            caucasus = record["caucasus"]
+            terms = ", ".join(sorted({t["entity"] for t in caucasus.get("terms", [])}))[:200]
+            print(f"title:     {record['title']}\nauthor:    {record['author']}\n"
+                  f"published: {record['published']} ({record.get('published_source')})\n"
+                  f"language:  {record['language']} (confidence {record.get('language_confidence')}, {record.get('language_method')})\n"
+                  f"caucasus:  relevant={caucasus['relevant']} score={caucasus['score']} {terms}\n\n{record['text']}\n")
+    return status
+
+
+def cmd_import_seeds(args) -> int:
+    from flows.maintenance_flows import import_seeds_flow
+
+    result = import_seeds_flow(directory=args.directory, store=args.store)
+    from flows.seeds import ImportSummary
+
+    emit(result, args.format, ImportSummary(**result).to_text())
+    return 0 if not result["skipped"] else 1
+
+
+def cmd_poll(args) -> int:
+    from flows.poll_flow import poll_feeds
+
+    result = poll_feeds(feeds=args.feed, since=args.since, force=args.force, store=args.store,
+                        feeds_file=args.feeds, keep_irrelevant=args.keep_irrelevant or None)
+    from flows.poll import PollSummary
+    from flows.pipeline import FeedResult
+
+    summary = PollSummary(run_id=result["run_id"], store=result["store"], feeds=[FeedResult(**f) for f in result["feeds"]],
+                          recovered=result["totals"]["recovered"])
+    emit(result, args.format, summary.to_text())
+    return 0
+
+
+def cmd_articles(args) -> int:
+    from storage import open_store
+    from storage.articles import ArticleStore
+
+    settings = get_settings_for(args)
+    articles = ArticleStore(open_store(settings.store, settings))
+    if args.all:
+        items = list(articles.all_articles())
+    else:
+        day = date.fromisoformat(args.date) if args.date else date.today()
+        items = list(articles.articles_for_day(day))
+    records = [record.to_dict() for _key, record in items]
+    if args.format == "json":
+        emit(records, "json", "")
+        return 0
+    print(f"{'first seen':<11} {'source':<16} {'lang':<4} {'rel':<5} {'dup':<3} title", file=sys.stdout)
+    for r in records:
+        print(f"{r['first_seen'][:10]:<11} {r['source'][:16]:<16} {str(r['language'])[:4]:<4} "
+              f"{r['caucasus'].get('score', 0):<5.2f} {'yes' if r['duplicate_of'] else '':<3} {r['title'][:90]}")
+    print(f"{len(records)} record(s) in {settings.store}", file=sys.stderr)
+    return 0
+
+
+def cmd_reprocess(args) -> int:
+    from flows.maintenance_flows import reprocess_flow
+    from flows.reprocess import ReprocessSummary
+
+    result = reprocess_flow(date=args.date, store=args.store)
+    emit(result, args.format, ReprocessSummary(**result).to_text())
+    return 0 if not result["failed"] else 1
+
+
+def cmd_compare(args) -> int:
+    from extractors.article import decode_text, extract_document
+    from extractors.fingerprint import compare_texts
+
+    docs = []
+    for path in (args.a, args.b):
+        data = open(path, "rb").read()
+        try:
+            extracted = extract_document(data)
+            docs.append((extracted.text, extracted.title))
+        except NewswatchError:
+            docs.append((decode_text(data), ""))  # compare what is there, even a stub
+    result = compare_texts(docs[0][0], docs[1][0], a_title=docs[0][1], b_title=docs[1][1])
+    value = {"duplicate": result.duplicate, "similarity": round(result.similarity, 3), "same_story": result.same_story}
+    emit(value, args.format, "  ".join(f"{k}: {v}" for k, v in value.items()))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from flows.demo import run_demo
+
+    return run_demo(store=args.store, fmt=args.format)
+
+
+def cmd_serve(args) -> int:
+    from flows.deployments import serve_all
+
+    serve_all()
+    return 0
+
+
+# Parser -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newswatch", description="Caucasus news monitor: feeds → clean articles → store → digest")
+    parser.add_argument("-v", "--verbose", action="store_true", default=env_flag("verbose"), help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("extract", help="extract pages or text files to records (no store)")
+    p.add_argument("paths", nargs="*", help="files, or - for standard input")
+    p.add_argument("--url", default=env("url"), help="the URL the page came from (resolves relative links)")
+    format_option(p, default="json")
+    p.set_defaults(handler=cmd_extract)
+
+    p = sub.add_parser("import-seeds", help="import the seed corpus (or DIR) into the store")
+    p.add_argument("directory", nargs="?", default=env("seeds_dir"))
+    store_option(p)
+    format_option(p)
+    p.set_defaults(handler=cmd_import_seeds)
+
+    p = sub.add_parser("poll", help="poll the feeds once")
+    p.add_argument("--feeds", default=None, help="feed list (default config/feeds.yaml; NEWSWATCH_FEEDS_FILE)")
+    p.add_argument("--feed", action="append", default=env_list("feed"), help="poll only this feed id (repeatable)")
+    store_option(p)
+    p.add_argument("--since", default=env("since"), help="only entries published on or after this date/time")
+    p.add_argument("--force", action="store_true", default=env_flag("force"), help="ignore validators and seen state")
+    p.add_argument("--keep-irrelevant", action="store_true", default=env_flag("keep_irrelevant"))
+    format_option(p)
+    p.set_defaults(handler=cmd_poll)
+
+    p = sub.add_parser("articles", help="list stored articles")
+    store_option(p)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--date", default=env("date"), help="first-seen day YYYY-MM-DD (UTC; default today)")
+    group.add_argument("--all", action="store_true", default=env_flag("all"))
+    format_option(p, choices=("table", "json"), default="table")
+    p.set_defaults(handler=cmd_articles)
+
+    p = sub.add_parser("reprocess", help="re-extract stored raw pages with the current extractor")
+    store_option(p)
+    p.add_argument("--date", default=env("date"))
+    format_option(p)
+    p.set_defaults(handler=cmd_reprocess)
+
+    p = sub.add_parser("compare", help="are two pages or texts duplicates / the same story?")
+    p.add_argument("a")
+    p.add_argument("b")
+    format_option(p)
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("demo", help="offline end to end on a bundled sample site")
+    store_option(p)
+    format_option(p)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve all deployments with their schedules")
+    p.set_defaults(handler=cmd_serve)
+
+    for module in ("flows.cli_digest", "flows.cli_store"):
+        try:
+            __import__(module, fromlist=["register"]).register(sub)
+        except ImportError:  # pragma: no cover - while a part is being built
+            pass
+    return parser
+
+
+def quiet_offline_prefect() -> None:
+    """Prefect defaults that keep a command offline and its output readable; the user's own win."""
+    for name, value in {
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_offline_prefect()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args) or 0
+    except NewswatchError as exc:
+        print(f"newswatch: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

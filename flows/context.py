@@ -1,0 +1,126 @@
+"""Everything one run shares: settings, store, fetcher, seen index, dedup index, site memory.
+
+Prefect tasks run in threads of one process (or in Dask worker processes): they look
+their run's context up by run id, and each process builds its own on first use, so no
+unpicklable object crosses a process boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from config.settings import Settings
+from extractors.errors import NotFound
+from storage import layout, open_store
+from storage.articles import ArticleStore
+from storage.base import ObjectStore
+from storage.state import SeenIndex
+
+log = logging.getLogger("newswatch")
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    settings: Settings
+    store: ObjectStore
+    now: datetime
+    _fetcher: object | None = None
+    _seen: SeenIndex | None = None
+    _dedup: object | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    claimed: set[str] = field(default_factory=set)
+
+    @property
+    def articles(self) -> ArticleStore:
+        return ArticleStore(self.store)
+
+    @property
+    def fetcher(self):
+        with self.lock:
+            if self._fetcher is None:
+                from flows.http import Fetcher
+
+                self._fetcher = Fetcher(self.settings)
+            return self._fetcher
+
+    @property
+    def seen(self) -> SeenIndex:
+        with self.lock:
+            if self._seen is None:
+                self._seen = SeenIndex.load(self.store, self.now)
+            return self._seen
+
+    @property
+    def dedup(self):
+        with self.lock:
+            if self._dedup is None:
+                from storage.dedup_index import DedupIndex
+
+                self._dedup = DedupIndex(self.store)
+                self._dedup.load_recent(self.now)
+            return self._dedup
+
+    def claim(self, key: str) -> bool:
+        """True for the first feed of this run to take a URL key (a link in two feeds is fetched once)."""
+        with self.lock:
+            if key in self.claimed:
+                return False
+            self.claimed.add(key)
+            return True
+
+    def site_boilerplate(self, host: str) -> frozenset[str]:
+        from extractors.boilerplate import SiteMemory
+
+        try:
+            return SiteMemory.from_dict(self.store.get_json(layout.site_memory_key(host))).boilerplate()
+        except (NotFound, ValueError, KeyError, TypeError):
+            return frozenset()
+
+    def learn_site(self, host: str, documents: list[tuple[str, list[str]]]) -> None:
+        """Remember which paragraphs this site repeats (CAS merge; idempotent per document)."""
+        if not documents or not host:
+            return
+        from extractors.boilerplate import SiteMemory
+
+        def change(current):
+            memory = SiteMemory.from_dict(current) if current else SiteMemory()
+            for doc_id, paragraphs in documents:
+                memory.observe(doc_id, paragraphs)
+            return memory.to_dict()
+
+        self.store.update_json(layout.site_memory_key(host), change)
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+        self.store.close()
+
+
+_contexts: dict[str, RunContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def open_context(run_id: str, store_uri: str, settings: Settings, now: datetime | None = None) -> RunContext:
+    """The run's context in this process (created on first use)."""
+    with _contexts_lock:
+        ctx = _contexts.get(run_id)
+        if ctx is None:
+            ctx = RunContext(
+                run_id=run_id,
+                settings=settings,
+                store=open_store(store_uri, settings),
+                now=now or datetime.now(timezone.utc),
+            )
+            _contexts[run_id] = ctx
+        return ctx
+
+
+def close_context(run_id: str) -> None:
+    with _contexts_lock:
+        ctx = _contexts.pop(run_id, None)
+    if ctx is not None:
+        ctx.close()

@@ -1,0 +1,37 @@
+"""The ``import-seeds`` and ``reprocess`` Prefect flows (no schedule; run on demand)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from config.settings import settings_with
+from flows.reprocess import reprocess
+from flows.seeds import import_seeds
+
+
+@flow(name="import-seeds")
+def import_seeds_flow(directory: str | None = None, store: str | None = None) -> dict:
+    """Import the bundled seed corpus (or ``directory``) into the store, cleaned."""
+    settings = settings_with(store=store)
+    summary = import_seeds(settings.store, directory, settings)
+    get_run_logger().info("%s", summary.to_text())
+    create_markdown_artifact(key="import-seeds-summary", markdown=f"```\n{summary.to_text()}\n```")
+    return summary.to_dict()
+
+
+@flow(name="reprocess")
+def reprocess_flow(date: str | None = None, store: str | None = None) -> dict:
+    """Re-extract stored raw pages (one day, or everything) with the current extractor."""
+    settings = settings_with(store=store)
+    day = _parse_day(date)
+    summary = reprocess(settings.store, settings, day=day)
+    get_run_logger().info("%s", summary.to_text())
+    create_markdown_artifact(key="reprocess-summary", markdown=f"```\n{summary.to_text()}\n```")
+    return summary.to_dict()
+
+
+def _parse_day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,281 @@
+"""The poll, as plain functions: feed → entries → pages → records → store.
+
+Prefect wraps these (flows/poll_flow.py) but they run and test without it. Per feed:
+fetch the feed (conditional GET, body hash), pick the entries not seen yet, fetch their
+pages concurrently, extract and judge them, then commit the batch in the crash-safe
+order: journal, raw pages and records, manifest, then state (dedup index, seen URLs,
+site memory, feed state), and finally drop the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+
+from extractors.article import canonical_for, extract_document, make_record
+from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError
+from extractors.feeds import feed_body_hash, parse_feed
+from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
+from extractors.urls import host_of
+from flows.batch import PreparedArticle, commit_batch
+from flows.context import RunContext
+from flows.http import Conditional
+from storage import layout
+from storage.state import SEEN_DUPLICATE, SEEN_FAILED, SEEN_IRRELEVANT, FeedState, load_feed_state, save_feed_state
+
+log = logging.getLogger("newswatch.poll")
+
+PERMANENT_PAGE_FAILURES = {"http", "not-html", "too-big", "robots", "private-address", "url", "extract"}
+TRANSIENT_FEED_FAILURES = {"timeout", "connect"}
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class PollOptions:
+    since: datetime | None = None
+    force: bool = False
+    keep_irrelevant: bool = False
+
+
+@dataclass
+class FeedResult:
+    feed_id: str
+    outcome: str = "ok"  # ok | not-modified | unchanged | failed | blocked | backing-off
+    error: str = ""
+    malformed: bool = False
+    entries: int = 0
+    new_entries: int = 0
+    pages_fetched: int = 0
+    page_failures: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    irrelevant: int = 0
+    refreshed: int = 0
+    skipped_seen: int = 0
+    skipped_old: int = 0
+    new_articles: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def load_feeds(path: str | Path, ids: list[str] | None = None) -> list[Feed]:
+    """The feed list (``feeds: [{id, name, url, country?, language?}]``), optionally narrowed to ``ids``."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read feed list {path}: {exc}") from exc
+    feeds = []
+    for item in data.get("feeds") or []:
+        try:
+            feeds.append(Feed(id=str(item["id"]), name=str(item.get("name", item["id"])), url=str(item["url"]),
+                              country=item.get("country"), language=item.get("language")))
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}: a feed needs id and url ({item!r})") from exc
+    if ids:
+        known = {f.id for f in feeds}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ConfigError(f"unknown feed id(s): {', '.join(unknown)}")
+        feeds = [f for f in feeds if f.id in set(ids)]
+    return feeds
+
+
+# One feed -----------------------------------------------------------------------------------
+
+
+def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transient: bool = False) -> FeedResult:
+    """Poll one feed end to end. Failures are recorded in the result and the feed state.
+
+    With ``raise_transient`` a time-out or connection failure is re-raised after being
+    recorded, so an orchestrator can retry the feed with back-off.
+    """
+    result = FeedResult(feed_id=feed.id)
+    state = load_feed_state(ctx.store, feed.id)
+    state.url = feed.url
+    now = datetime.now(timezone.utc)
+    if state.next_poll and not options.force and layout.as_utc(state.next_poll) > now:
+        result.outcome = "backing-off"
+        result.error = f"backing off until {state.next_poll} after {state.consecutive_failures} failures"
+        return result
+    state.last_polled = now.isoformat()
+    try:
+        conditional = None if options.force else Conditional(state.etag, state.last_modified)
+        response = ctx.fetcher.fetch_feed(feed.url, conditional)
+    except FetchError as exc:
+        _record_feed_failure(ctx, state, result, exc, now)
+        if raise_transient and exc.reason in TRANSIENT_FEED_FAILURES:
+            raise
+        return result
+
+    state.last_status = response.status
+    state.next_poll = None
+    state.consecutive_failures = 0
+    state.last_error = ""
+    state.last_ok = now.isoformat()
+    if response.status == 304:
+        result.outcome = state.last_outcome = "not-modified"
+        save_feed_state(ctx.store, state)
+        return result
+    body_hash = feed_body_hash(response.body)
+    if body_hash == state.body_hash and not options.force:
+        result.outcome = state.last_outcome = "unchanged"
+        _keep_validators(state, response)
+        save_feed_state(ctx.store, state)
+        return result
+    try:
+        parsed = parse_feed(response.body, feed_id=feed.id, feed_url=response.final_url, content_type=response.content_type)
+    except ExtractionError as exc:
+        _record_feed_failure(ctx, state, result, FetchError(str(exc), url=feed.url, reason="bad-feed"), now)
+        return result
+    if parsed.malformed:
+        result.malformed = True
+        log.warning("feed %s is malformed (%s); using the %d entries it yields", feed.id, parsed.problem, len(parsed.entries))
+    result.entries = len(parsed.entries)
+
+    fresh = _new_entries(ctx, parsed.entries, options, result)
+    result.new_entries = len(fresh)
+    prepared = _fetch_and_prepare(ctx, feed, fresh, options, result)
+    commit_batch(ctx, feed.id, prepared, result)
+
+    if fresh:
+        state.last_new_entry = now.isoformat()
+    state.body_hash = body_hash
+    _keep_validators(state, response)
+    state.last_outcome = "ok"
+    save_feed_state(ctx.store, state)
+    return result
+
+
+def _keep_validators(state: FeedState, response: FetchedPage) -> None:
+    state.etag = response.headers.get("etag") or None
+    state.last_modified = response.headers.get("last-modified") or None
+
+
+def _record_feed_failure(ctx: RunContext, state: FeedState, result: FeedResult, exc: FetchError, now: datetime) -> None:
+    blocked = exc.reason == "blocked" or exc.status in (403, 429)
+    result.outcome = "blocked" if blocked else "failed"
+    result.error = f"{exc.reason}: {exc}"
+    state.last_outcome = result.outcome
+    state.last_status = exc.status
+    state.last_error = result.error
+    state.consecutive_failures += 1
+    # Exponential back-off from the third failure in a row: 30 min, 1 h, 2 h ... 6 h.
+    if state.consecutive_failures >= 3:
+        delay = min(timedelta(minutes=15) * 2 ** (state.consecutive_failures - 2), MAX_BACKOFF)
+        state.next_poll = (now + delay).isoformat()
+    log.warning("feed %s %s: %s", state.feed_id, result.outcome, exc)
+    save_feed_state(ctx.store, state)
+
+
+def _new_entries(ctx: RunContext, entries: list[FeedEntry], options: PollOptions, result: FeedResult) -> list[FeedEntry]:
+    fresh, keys_this_feed = [], set()
+    for entry in entries:
+        if options.since and entry.published and entry.published < options.since:
+            result.skipped_old += 1
+            continue
+        key = layout.url_key(entry.link)
+        if key in keys_this_feed:
+            continue  # the same link twice in one feed (utm variants normalise to one)
+        keys_this_feed.add(key)
+        if not options.force and key in ctx.seen:
+            result.skipped_seen += 1
+            continue
+        if not ctx.claim(key):
+            result.skipped_seen += 1  # another feed of this run took it
+            continue
+        fresh.append(entry)
+    return fresh
+
+
+def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], options: PollOptions,
+                       result: FeedResult) -> list[PreparedArticle]:
+    if not entries:
+        return []
+    workers = max(1, min(ctx.settings.fetch_concurrency, len(entries)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"fetch-{feed.id}") as pool:
+        outcomes = list(pool.map(lambda e: _fetch_one(ctx, e), entries))
+    prepared: list[PreparedArticle] = []
+    boilerplate: dict[str, frozenset[str]] = {}
+    for entry, page, error in outcomes:
+        if error is not None:
+            _page_failed(ctx, entry, error, result)
+            continue
+        result.pages_fetched += 1
+        host = host_of(page.final_url)
+        if host not in boilerplate:
+            boilerplate[host] = ctx.site_boilerplate(host)
+        item = _prepare(ctx, feed, entry, page, options, result, boilerplate[host])
+        if item is not None:
+            prepared.append(item)
+    return prepared
+
+
+def _fetch_one(ctx: RunContext, entry: FeedEntry):
+    try:
+        return entry, ctx.fetcher.fetch_page(entry.link), None
+    except FetchError as exc:
+        return entry, None, exc
+    except Exception as exc:  # one odd page must never end the run
+        log.exception("unexpected error fetching %s", entry.link)
+        return entry, None, FetchError(str(exc), url=entry.link, reason="error")
+
+
+def _page_failed(ctx: RunContext, entry: FeedEntry, error: FetchError, result: FeedResult) -> None:
+    result.page_failures += 1
+    result.problems.append(f"{entry.link}: {error.reason}: {error}")
+    log.warning("page skipped %s (%s: %s)", entry.link, error.reason, error)
+    if error.reason in PERMANENT_PAGE_FAILURES and error.status not in (429, 503):
+        ctx.seen.mark([layout.url_key(entry.link)], SEEN_FAILED, ctx.now)
+
+
+def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, options: PollOptions,
+             result: FeedResult, known_boilerplate: frozenset[str]) -> PreparedArticle | None:
+    link_key = layout.url_key(entry.link)
+    feed_date = entry.published.isoformat() if entry.published else None
+    try:
+        extracted = extract_document(page.body, url=page.final_url, feed_published=feed_date, now=ctx.now,
+                                     known_boilerplate=known_boilerplate)
+    except ExtractionError as exc:
+        _page_failed(ctx, entry, FetchError(str(exc), url=entry.link, reason="extract"), result)
+        return None
+    canonical = canonical_for(extracted, page.final_url)
+    article_id = layout.url_key(canonical)
+    url_keys = sorted({link_key, article_id, layout.url_key(page.final_url)})
+    existing_day = ctx.seen.first_seen_day(article_id)
+    if existing_day and not options.force:
+        result.skipped_seen += 1  # reached under another link (redirect, AMP, canonical)
+        ctx.seen.mark([link_key], SEEN_DUPLICATE, ctx.now)
+        return None
+    if not ctx.claim(article_id) and not existing_day:
+        result.skipped_seen += 1
+        return None
+    record = make_record(extracted, article_id=article_id, url=entry.link, canonical_url=canonical, source=feed.id,
+                         first_seen=ctx.now, entry=entry, declared_language=feed.language)
+    if not record.caucasus.get("relevant") and not options.keep_irrelevant:
+        result.irrelevant += 1
+        ctx.seen.mark(url_keys, SEEN_IRRELEVANT, ctx.now)
+        return None
+    return PreparedArticle(record=record, body=page.body, url_keys=url_keys, host=host_of(page.final_url),
+                           existing_day=existing_day)
+
+
+def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:
+    """For ``store check --repair``: rebuild a lost record from its raw page and the journal entry naming it."""
+    from storage.articles import ArticleStore
+    from storage.state import stale_journals
+
+    for _key, journal in stale_journals(store, now=datetime.now(timezone.utc) + timedelta(days=1)):
+        for item in journal.get("items", []):
+            if item.get("raw_key") == raw_key:
+                record = ArticleRecord.from_dict(item["record"])
+                try:
+                    body = ArticleStore(store).get_raw(raw_key)
+                    extracted = extract_document(body, url=record.url)
+                except (NewswatchError, OSError):
+                    return None
+                return replace(record, text=extracted.text, extractor=extracted.extractor)
+    return None

@@ -1,0 +1,120 @@
+"""A whole poll run as plain functions: open the run, poll each feed, summarise.
+
+``run_poll`` is what tests and the demo call without Prefect; the ``poll-feeds`` flow
+(flows/poll_flow.py) does the same with one Prefect task per feed.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from config.settings import Settings
+from extractors.records import Feed
+from flows.batch import recover_journals
+from flows.context import close_context, open_context
+from flows.pipeline import FeedResult, PollOptions, poll_feed
+from storage import layout
+
+log = logging.getLogger("newswatch.poll")
+
+COUNTED = ("entries", "new_entries", "pages_fetched", "page_failures", "stored", "duplicates", "irrelevant",
+           "refreshed", "skipped_seen", "skipped_old")
+
+
+@dataclass
+class PollSummary:
+    run_id: str
+    store: str
+    feeds: list[FeedResult] = field(default_factory=list)
+    recovered: int = 0
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = {
+            "feeds_polled": len(self.feeds),
+            "feeds_ok": sum(f.outcome == "ok" for f in self.feeds),
+            "feeds_not_modified": sum(f.outcome in ("not-modified", "unchanged") for f in self.feeds),
+            "feeds_failed": sum(f.outcome in ("failed", "blocked") for f in self.feeds),
+            "feeds_backing_off": sum(f.outcome == "backing-off" for f in self.feeds),
+            "feeds_malformed": sum(f.malformed for f in self.feeds),
+        }
+        for name in COUNTED:
+            totals[name] = sum(getattr(f, name) for f in self.feeds)
+        totals["recovered"] = self.recovered
+        return totals
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "store": self.store, "totals": self.totals,
+                "feeds": [asdict(f) for f in self.feeds]}
+
+    def to_text(self) -> str:
+        t = self.totals
+        lines = [
+            f"poll {self.run_id} → {self.store}",
+            f"  feeds: {t['feeds_polled']} polled, {t['feeds_ok']} ok, {t['feeds_not_modified']} not modified, "
+            f"{t['feeds_failed']} failed, {t['feeds_backing_off']} backing off, {t['feeds_malformed']} malformed",
+            f"  entries: {t['entries']} ({t['new_entries']} new, {t['skipped_seen']} already seen, {t['skipped_old']} before --since)",
+            f"  pages: {t['pages_fetched']} fetched, {t['page_failures']} failed",
+            f"  articles: {t['stored']} stored, {t['duplicates']} duplicates, {t['irrelevant']} irrelevant, "
+            f"{t['refreshed']} refreshed",
+        ]
+        if self.recovered:
+            lines.append(f"  recovered from an interrupted run: {self.recovered}")
+        failed = [f for f in self.feeds if f.outcome in ("failed", "blocked", "backing-off")]
+        if failed:
+            lines.append("  feeds not reached:")
+            lines += [f"    {f.feed_id}: {f.error}" for f in failed]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        t = self.totals
+        rows = "\n".join(
+            f"| {f.feed_id} | {f.outcome} | {f.entries} | {f.pages_fetched} | {f.stored} | {f.duplicates} | "
+            f"{f.irrelevant} | {f.error.replace('|', '/')} |"
+            for f in self.feeds
+        )
+        return (
+            f"# Poll {self.run_id}\n\nStore: `{self.store}`\n\n"
+            + "\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in t.items())
+            + "\n\n| feed | outcome | entries | pages | stored | duplicates | irrelevant | error |\n"
+            "|---|---|---:|---:|---:|---:|---:|---|\n" + rows + "\n"
+        )
+
+
+def parse_since(value: str | datetime | None) -> datetime | None:
+    """``--since`` takes a date or an ISO datetime (UTC when no offset is given)."""
+    if value is None or value == "":
+        return None
+    return layout.as_utc(value if isinstance(value, datetime) else (value + "T00:00:00" if len(value) == 10 else value))
+
+
+def start_run(store_uri: str, settings: Settings, run_id: str | None = None, now: datetime | None = None):
+    """Open the run's context and finish whatever a crashed run left in the journal."""
+    run_id = run_id or layout.new_run_id(now)
+    ctx = open_context(run_id, store_uri, settings, now)
+    recovered = recover_journals(ctx)
+    return ctx, recovered
+
+
+def run_poll(store_uri: str, feeds: list[Feed], options: PollOptions, settings: Settings, *,
+             run_id: str | None = None, now: datetime | None = None, feed_workers: int = 4) -> PollSummary:
+    """Poll ``feeds`` into the store at ``store_uri`` (no Prefect)."""
+    ctx, recovered = start_run(store_uri, settings, run_id, now)
+    summary = PollSummary(run_id=ctx.run_id, store=ctx.store.describe(), recovered=recovered)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, feed_workers)) as pool:
+            summary.feeds = list(pool.map(lambda feed: _safe_poll(ctx, feed, options), feeds))
+    finally:
+        close_context(ctx.run_id)
+    return summary
+
+
+def _safe_poll(ctx, feed: Feed, options: PollOptions) -> FeedResult:
+    try:
+        return poll_feed(ctx, feed, options)
+    except Exception as exc:  # a bug or store failure on one feed must not end the run
+        log.exception("feed %s failed unexpectedly", feed.id)
+        return FeedResult(feed_id=feed.id, outcome="failed", error=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,169 @@
+"""Mutable state: per-feed poll state, the seen-URL index and the run journal.
+
+Every update is a compare-and-swap read-modify-write (``ObjectStore.update_json``), so
+two overlapping runs merge instead of overwriting each other.
+
+The seen index is sharded by month (``state/seen/<yyyy-mm>.json``): a poll loads the
+recent shards once and never reads the corpus. Each entry maps a URL key to a short
+string: status letter + first-seen day, e.g. ``"s20261122"``; the day lets ``--force``
+find the stored record again instead of writing a second one.
+
+The journal (``state/journal/<run>.json``) is written before a batch's records and
+deleted after its manifest and state: the next run finishes any batch a crash cut short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from extractors.errors import NotFound
+from storage import layout
+from storage.base import ObjectStore
+
+SEEN_STORED = "s"
+SEEN_DUPLICATE = "d"
+SEEN_IRRELEVANT = "i"
+SEEN_FAILED = "f"  # permanent page failure (404, not HTML, too big): not retried every poll
+SEEN_MONTHS = 6  # how far back a poll remembers URLs; feeds rarely carry older links
+
+
+@dataclass
+class FeedState:
+    """What newswatch remembers of one feed between polls."""
+
+    feed_id: str
+    url: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_polled: str | None = None
+    last_ok: str | None = None
+    last_status: int | None = None
+    last_outcome: str | None = None  # ok | not-modified | unchanged | failed | blocked
+    last_error: str = ""
+    consecutive_failures: int = 0
+    last_new_entry: str | None = None  # when the feed last brought an entry we had not seen
+    next_poll: str | None = None  # back-off after failures / Retry-After
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FeedState":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def load_feed_state(store: ObjectStore, feed_id: str) -> FeedState:
+    try:
+        return FeedState.from_dict(store.get_json(layout.feed_state_key(feed_id)))
+    except NotFound:
+        return FeedState(feed_id=feed_id)
+
+
+def save_feed_state(store: ObjectStore, state: FeedState) -> None:
+    # The poll that just ran is the authority on its own feed: CAS only guards
+    # against a torn concurrent write, the newest poll wins.
+    store.update_json(layout.feed_state_key(state.feed_id), lambda _old: asdict(state))
+
+
+def load_all_feed_states(store: ObjectStore) -> list[FeedState]:
+    states = []
+    for key in store.list("state/feeds/"):
+        if key.endswith(".json"):
+            try:
+                states.append(FeedState.from_dict(store.get_json(key)))
+            except (NotFound, ValueError):
+                continue
+    return states
+
+
+def month_of(moment: datetime) -> str:
+    return layout.as_utc(moment).strftime("%Y-%m")
+
+
+def recent_months(now: datetime, count: int = SEEN_MONTHS) -> list[str]:
+    months, year, month = [], now.year, now.month
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
+@dataclass
+class SeenIndex:
+    """URL keys already handled, loaded from the recent monthly shards."""
+
+    store: ObjectStore
+    entries: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, store: ObjectStore, now: datetime | None = None, months: int = SEEN_MONTHS) -> "SeenIndex":
+        index = cls(store)
+        now = now or datetime.now(timezone.utc)
+        for month in reversed(recent_months(now, months)):  # newer shards win
+            try:
+                index.entries.update(store.get_json(layout.seen_key(month)))
+            except NotFound:
+                continue
+        return index
+
+    def get(self, key: str) -> str | None:
+        return self.pending.get(key) or self.entries.get(key)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def first_seen_day(self, key: str) -> str | None:
+        value = self.get(key)
+        return f"{value[1:5]}-{value[5:7]}-{value[7:9]}" if value and len(value) >= 9 else None
+
+    def mark(self, keys: Iterable[str], status: str, first_seen: datetime | str) -> None:
+        day = layout.as_utc(first_seen).strftime("%Y%m%d")
+        for key in keys:
+            self.pending[key] = status + day
+
+    def flush(self, now: datetime | None = None) -> int:
+        """Merge pending marks into this month's shard (CAS). Returns how many were written."""
+        if not self.pending:
+            return 0
+        pending = dict(self.pending)
+        shard = layout.seen_key(month_of(now or datetime.now(timezone.utc)))
+
+        def merge(current):
+            merged = dict(current or {})
+            merged.update(pending)
+            return merged
+
+        self.store.update_json(shard, merge)
+        self.entries.update(pending)
+        for key in pending:
+            self.pending.pop(key, None)
+        return len(pending)
+
+
+# Journal -------------------------------------------------------------------------------------
+
+JOURNAL_STALE_AFTER = timedelta(minutes=30)  # older than any batch: its run is gone
+
+
+def write_journal(store: ObjectStore, batch_id: str, items: list[dict[str, Any]]) -> str:
+    key = layout.journal_key(batch_id)
+    store.put_json(key, {"batch": batch_id, "written": datetime.now(timezone.utc).isoformat(), "items": items})
+    return key
+
+
+def stale_journals(store: ObjectStore, now: datetime | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Journals left by runs that died (older than any live batch)."""
+    now = now or datetime.now(timezone.utc)
+    found = []
+    for key in store.list("state/journal/"):
+        try:
+            data = store.get_json(key)
+        except (NotFound, ValueError):
+            continue
+        written = layout.as_utc(data.get("written") or "1970-01-01T00:00:00+00:00")
+        if now - written >= JOURNAL_STALE_AFTER:
+            found.append((key, data))
+    return found
