@@ -17,6 +17,9 @@ from extractors.records import FeedEntry, ParsedFeed
 from extractors.urls import normalise_url
 
 
+_BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
 def feed_body_hash(body: bytes) -> str:
     """Identifies an unchanged feed whose server ignores conditional GET."""
     return hashlib.sha256(body).hexdigest()[:32]
@@ -62,9 +65,12 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     if content_type:
         headers["content-type"] = content_type
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-    problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
+    exception = parsed.get("bozo_exception")
+    # A wrong or missing Content-Type or charset label is the server's slip, not broken XML.
+    malformed = bool(parsed.get("bozo")) and not isinstance(exception, _BENIGN)
+    problem = str(exception or "") if malformed else ""
     if not parsed.entries:
-        if parsed.get("bozo"):
+        if malformed:
             raise ExtractionError(f"not a readable feed: {problem or 'no entries'}")
         version = parsed.get("version") or ""
         if not version and b"<html" in body[:2048].lower():
@@ -94,6 +100,6 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
         entries=entries,
         title=parsed.feed.get("title", ""),
         language=language,
-        malformed=bool(parsed.get("bozo")),
+        malformed=malformed,
         problem=problem,
     )

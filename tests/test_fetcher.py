@@ -1,0 +1,160 @@
+"""The fetcher against a real HTTP server on loopback: politeness and safety rules."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from config.settings import Settings
+from extractors.errors import FetchError
+from flows.http import Conditional, Fetcher
+
+PAGE = b"<!DOCTYPE html><html><body><p>Hello from Tbilisi.</p></body></html>"
+
+
+class Routes(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    hits: dict = {}
+    agents: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if "Content-Length" not in (headers or {}):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        path = self.path
+        Routes.hits[path] = Routes.hits.get(path, 0) + 1
+        Routes.agents.append(self.headers.get("User-Agent", ""))
+        if path == "/robots.txt":
+            return self._send(200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"})
+        if path == "/page.html":
+            return self._send(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        if path == "/feed.xml":
+            if self.headers.get("If-None-Match") == '"v1"':
+                return self._send(304, b"", {"ETag": '"v1"'})
+            return self._send(200, b"<rss/>", {"Content-Type": "application/rss+xml", "ETag": '"v1"'})
+        if path.startswith("/hop/"):
+            n = int(path.rsplit("/", 1)[1])
+            target = "/page.html" if n == 0 else f"/hop/{n - 1}"
+            return self._send(302, b"", {"Location": target})
+        if path == "/to-private":
+            return self._send(301, b"", {"Location": "http://10.255.255.1/secret"})
+        if path == "/big-declared":
+            return self._send(200, b"x" * 10, {"Content-Type": "text/html", "Content-Length": "999999999"})
+        if path == "/big-stream":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"<p>" + b"y" * 4000 + b"</p>"
+            for _ in range(50):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if path == "/busy":
+            if Routes.hits[path] == 1:
+                return self._send(429, b"slow down", {"Retry-After": "0"})
+            return self._send(200, PAGE, {"Content-Type": "text/html"})
+        if path == "/forbidden":
+            return self._send(403, b"no")
+        if path == "/file.pdf":
+            return self._send(200, b"%PDF-1.4 ...", {"Content-Type": "application/pdf"})
+        if path == "/slow":
+            time.sleep(2)
+            return self._send(200, PAGE, {"Content-Type": "text/html"})
+        return self._send(404, b"missing")
+
+
+@pytest.fixture
+def server():
+    Routes.hits, Routes.agents = {}, []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Routes)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def fetcher(**overrides) -> Fetcher:
+    values = dict(allow_private_hosts=True, timeout_seconds=1.0, max_page_bytes=100_000)
+    values.update(overrides)
+    return Fetcher(Settings(**values), sleep=lambda seconds: None)
+
+
+def test_page_is_fetched_with_a_user_agent_naming_newswatch(server):
+    with fetcher() as f:
+        page = f.fetch_page(server + "/page.html")
+    assert page.status == 200 and page.body == PAGE
+    assert all("newswatch" in agent for agent in Routes.agents)
+
+
+def test_loopback_is_refused_unless_allowed(server):
+    with fetcher(allow_private_hosts=False) as f, pytest.raises(FetchError) as caught:
+        f.fetch_page(server + "/page.html")
+    assert caught.value.reason == "private-address"
+    assert Routes.hits == {}  # refused before any request was sent
+
+
+def test_redirect_to_a_private_address_is_refused(server):
+    with fetcher(allow_private_hosts=False) as f, pytest.raises(FetchError) as caught:
+        f.fetch_page(server.replace("127.0.0.1", "localhost") + "/to-private")
+    assert caught.value.reason == "private-address"
+
+
+def test_redirects_are_followed_up_to_the_limit(server):
+    with fetcher(max_redirects=5) as f:
+        assert f.fetch_page(server + "/hop/4").final_url == server + "/page.html"
+        with pytest.raises(FetchError) as caught:
+            f.fetch_page(server + "/hop/5")
+    assert caught.value.reason == "redirects"
+
+
+@pytest.mark.parametrize("path", ["/big-declared", "/big-stream"])
+def test_responses_over_the_size_cap_are_refused(server, path):
+    with fetcher() as f, pytest.raises(FetchError) as caught:
+        f.fetch_page(server + path)
+    assert caught.value.reason == "too-big"
+
+
+def test_conditional_get_returns_304_with_an_empty_body(server):
+    with fetcher() as f:
+        first = f.fetch_feed(server + "/feed.xml")
+        second = f.fetch_feed(server + "/feed.xml", Conditional(etag=first.headers["etag"]))
+    assert first.status == 200 and second.status == 304 and second.body == b""
+
+
+def test_429_is_retried_after_the_delay_the_server_asks(server):
+    with fetcher() as f:
+        assert f.fetch_page(server + "/busy").status == 200
+    assert Routes.hits["/busy"] == 2
+
+
+def test_robots_txt_is_honoured(server):
+    with fetcher() as f, pytest.raises(FetchError) as caught:
+        f.fetch_page(server + "/private/report.html")
+    assert caught.value.reason == "robots"
+    assert "/private/report.html" not in Routes.hits
+
+
+@pytest.mark.parametrize("path, reason", [("/missing", "http"), ("/forbidden", "blocked"), ("/file.pdf", "not-html"), ("/slow", "timeout")])
+def test_bad_pages_give_a_clear_reason(server, path, reason):
+    with fetcher() as f, pytest.raises(FetchError) as caught:
+        f.fetch_page(server + path)
+    assert caught.value.reason == reason
+
+
+def test_unknown_host_is_a_dns_failure():
+    with fetcher() as f, pytest.raises(FetchError) as caught:
+        f.fetch_page("http://no-such-host.invalid/page")
+    assert caught.value.reason == "dns"

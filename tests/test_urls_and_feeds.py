@@ -1,0 +1,81 @@
+"""Feed XML → entries with normalised links (pure: extractors.feeds, extractors.urls)."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from extractors.errors import ExtractionError
+from extractors.feeds import feed_body_hash, parse_feed
+from extractors.urls import normalise_url
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("https://Example.com/a/b?utm_source=x&id=3#frag", "https://example.com/a/b?id=3"),
+        (" https://example.com/a\n  /b ", "https://example.com/a/b"),
+        ("https://example.com/x?gclid=1&fbclid=2&yclid=3&mc_cid=4", "https://example.com/x"),
+        ("https://example.com/x?b=2&a=1", "https://example.com/x?a=1&b=2"),
+        ("http://example.com:80/x", "http://example.com/x"),
+        ("//cdn.example.com/x", "https://cdn.example.com/x"),
+        ("https://example.com/news.php?id=77&utm_campaign=y", "https://example.com/news.php?id=77"),
+    ],
+)
+def test_links_are_normalised_to_one_spelling(raw, expected):
+    assert normalise_url(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["mailto:a@b.c", "javascript:void(0)", "", "ftp://example.com/file"])
+def test_non_web_links_are_rejected(raw):
+    assert normalise_url(raw) is None
+
+
+def test_relative_link_resolves_against_base():
+    assert normalise_url("../b?utm_medium=x", base="https://e.org/news/a/") == "https://e.org/news/b"
+
+
+def test_rss_entries_have_normalised_links_dates_and_authors(data_dir):
+    body = (data_dir / "feeds" / "rss_relative.xml").read_bytes()
+    parsed = parse_feed(body, feed_id="desk", feed_url="https://news.example.org/feed/")
+    links = [e.link for e in parsed.entries]
+    assert links == [
+        "https://news.example.org/politics/border-commission",
+        "https://news.example.org/economy/gas-exports?id=42",
+        "https://news.example.org/culture/festival",
+    ]
+    first = parsed.entries[0]
+    assert first.published == datetime(2026, 11, 21, 5, 15, tzinfo=timezone.utc)
+    assert first.author == "Anna Petrosyan"
+    assert first.language == "en"
+    assert parsed.entries[2].published is None
+    assert not parsed.malformed
+
+
+def test_atom_links_resolve_against_xml_base(data_dir):
+    body = (data_dir / "feeds" / "atom_xml_base.xml").read_bytes()
+    parsed = parse_feed(body, feed_id="ge", feed_url="https://ge.example.net/feeds/atom.xml")
+    assert [e.link for e in parsed.entries] == [
+        "https://ge.example.net/ka/news/2026/11/protest.html",
+        "https://ge.example.net/ka/economy/port.html",
+    ]
+    assert parsed.entries[0].language == "ka"
+    assert "Full text paragraph one" in parsed.entries[0].content
+    # published wins over updated when both are given
+    assert parsed.entries[1].published == datetime(2026, 11, 19, 7, 0, tzinfo=timezone.utc)
+
+
+def test_malformed_feed_that_yields_entries_is_used_with_a_flag(data_dir):
+    parsed = parse_feed((data_dir / "feeds" / "malformed.xml").read_bytes(), feed_id="az", feed_url="https://az.example.com/rss")
+    assert parsed.malformed and parsed.problem
+    assert [e.link for e in parsed.entries] == ["https://az.example.com/first", "https://az.example.com/second"]
+
+
+@pytest.mark.parametrize("name", ["not_a_feed.html", "garbage.bin"])
+def test_unreadable_feed_is_a_clear_error(data_dir, name):
+    with pytest.raises(ExtractionError):
+        parse_feed((data_dir / "feeds" / name).read_bytes(), feed_id="x", feed_url="https://x.example/")
+
+
+def test_feed_body_hash_changes_only_with_the_body():
+    assert feed_body_hash(b"<rss/>") == feed_body_hash(b"<rss/>")
+    assert feed_body_hash(b"<rss/>") != feed_body_hash(b"<rss />")
