@@ -1,0 +1,539 @@
+"""Plain text (seed files, feeds carrying full text) → clean article text.
+
+Copied web pages come with their chrome: menus, share counters, metadata, captions,
+related-article lists, comment forms, footers. The cleaner never matches strings of a
+known site; it reasons on the shape of each paragraph and on where it sits:
+
+1. lines → paragraphs ("units"): one per line, or re-flowed when the text is hard-wrapped;
+2. each unit gets a kind: PROSE (sentences, stop-words), SHORT (headline-like), JUNK
+   (menu runs, bullets, counters, share rows, copyright, repeats, known site boilerplate),
+   META (date, author, reading time, views), CAPTION, SEEALSO (a "read also" label);
+3. the dense body block is the run of units with the highest score (prose scores by
+   length, everything else costs): chrome clusters before and after it;
+4. before the block: title, stand-first and metadata; inside it: a short unit is a split
+   paragraph (rejoined), a subheading (kept when its words recur in the body) or a stray
+   (ad line, widget label: dropped).
+
+Stop-words, month names and metadata labels are below; what chrome says in each language
+(share rows, "read also", copyright...) is in ``extractors.boilerplate`` beside the site memory.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from datetime import date
+
+from extractors.boilerplate import (
+    AD_WORDS, CAPTION_PREFIX, COMMENT_LINE, COPYRIGHT, CTA, SEE_ALSO, SHARE_WORDS, TAGS_LABEL,
+    paragraph_fingerprint,
+)
+from extractors.records import ExtractedArticle
+
+EXTRACTOR = "newswatch-text/1"
+
+PROSE, SHORT, JUNK, META, CAPTION, SEEALSO = "prose", "short", "junk", "meta", "caption", "seealso"
+# Costs of non-prose units in the block search. Junk costs most: a block must not bridge
+# a related-articles list or a footer to reach a far paragraph of "about us" prose.
+_COST = {SHORT: 25.0, JUNK: 50.0, META: 40.0, CAPTION: 30.0, SEEALSO: 50.0}
+
+_TERMINAL = re.compile(r"[.!?…։。:;][\"'”»’)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?…։。][\"'”»’)\]]*$")
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_BULLET = re.compile(r"^\s*[•·▪■►▸‣◦●○*✓→»>–—-]\s+")
+_URLISH = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\b\S+\.(?:com|org|net|ru|az|am|ge|info)\b", re.I)
+_FILE_NAME = re.compile(r"^(?:[\w.-]*[_-][\w.-]*[_-][\w.-]*|[0-9a-f-]{12,}|\S+\.(?:jpe?g|png|gif|webp))$", re.I)
+_SEPARATED = re.compile(r"\s[|>»/·•]\s|\s[|]|[|]\s")
+_CREDIT_PAREN = re.compile(r"\(([^()]{2,40})\)\s*$")
+_CAMEL = re.compile(r"[A-ZА-ЯЁ]?[a-zа-яё]+|[A-ZА-ЯЁ]+(?![a-zа-яё])")
+
+
+@dataclass
+class Unit:
+    text: str
+    kind: str = SHORT
+    words: int = 0
+    published: str | None = None
+    author: str = ""
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """The text's paragraphs before any cleaning (what a ``SiteMemory`` should observe)."""
+    return [u.text for u in _units(_lines(text))]
+
+
+def clean_text(text: str, *, language: str | None = None,
+               known_boilerplate: frozenset[str] = frozenset()) -> ExtractedArticle:
+    """The article in a plain text: body without chrome, and title, author, date when present."""
+    lines = _lines(text)
+    lead_date, lines = _leading_date(lines)
+    units = _units(lines)
+    lang = language or guess_language(" ".join(u.text for u in units))
+    _classify(units, lang, known_boilerplate)
+    start, end = _best_block(units)
+    title_at, title = _title(units, start)
+    body = _body(units, start, end, title_at)
+    body = [p for p in body if p.casefold() != title.casefold()]
+    published = _pick(units, start, end, "published") or lead_date
+    return ExtractedArticle(
+        text="\n".join(body),
+        title=title,
+        author=_pick(units, start, end, "author") or "",
+        published=published,
+        published_source="text" if published else None,
+        declared_language=language,
+        extractor=EXTRACTOR,
+    )
+
+
+# ---------------------------------------------------------------- language data
+# Small stop-word lists: enough to tell a sentence from a list of names or a menu.
+_STOPWORDS = {
+    "en": "the a an and or of to in on at for with by from that this is are was were be been has have had it its "
+          "as not but which who will would said says their they he she we after before over about than also",
+    "ru": "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее её мне было "
+          "вот от меня еще ещё нет о из ему когда даже ли если уже или ни быть был была были него до вас при "
+          "также этом этого это эти который которые которая что чтобы где после заявил сообщил для без под над об про через между будет будут может их этот эта том там тем чем свой своей",
+    "fr": "le la les un une des de du et en à au aux ce ces cette dans par pour sur avec qui que quoi ne pas plus "
+          "est sont a ont été être se sa son ses leur leurs il elle ils elles nous vous on mais ou où selon après",
+    "de": "der die das den dem des ein eine einer eines und oder in im an am auf aus bei mit nach von vor zu zum "
+          "zur ist sind war waren wird werden hat haben nicht auch sich es er sie wir ihr dass als wie für über",
+    "tr": "ve ile bir bu şu da de ki için gibi daha çok en ama fakat veya ya olarak olan oldu olduğu sonra önce "
+          "kadar göre ise her ne mi mı değil var yok tarafından ilk bu nedenle ayrıca dedi",
+    "az": "və ilə bir bu o da də ki üçün kimi daha çox ən amma lakin və ya olaraq olan oldu olduğu sonra əvvəl "
+          "qədər görə isə hər nə deyil var yox tərəfindən ilk həmçinin edib edilib olunub bildirib",
+    "hy": "և ու է են էր էին որ այդ այս այն նա նրանք մենք դուք ես մի ինչ ինչպես համար հետ մեջ վրա իսկ բայց "
+          "կամ թե նաև արդեն շատ ավելի որը որոնք պետք ըստ մասին կողմից",
+    "ka": "და რომ ეს ის არ ვერ არის იყო იქნება მაგრამ თუ ან რაც რომელიც რომლის უნდა ასევე კი ამ იმ მისი მათი "
+          "ერთ ყველა როგორც უფრო ხოლო შემდეგ მიერ შესახებ თქმით განაცხადა",
+}
+STOPWORDS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
+# Share of stop-words in a sentence: high in analytic languages, low in agglutinative ones
+# (Turkish, Azerbaijani, Georgian, Armenian glue their function words onto the noun).
+STOP_THRESHOLD = {"en": 0.15, "fr": 0.15, "de": 0.12, "ru": 0.08, "tr": 0.04, "az": 0.04, "hy": 0.04, "ka": 0.04}
+
+
+def stop_ratio(text: str, lang: str | None) -> float:
+    words = [w.casefold() for w in _WORD.findall(text)]
+    stops = STOPWORDS.get(lang or "")
+    if not words or not stops:
+        return 0.0
+    return sum(w in stops for w in words) / len(words)
+
+
+def guess_language(text: str) -> str | None:
+    """The stop-word list that fits best (script first); only to pick thresholds."""
+    sample = text[:20000]
+    if len(re.findall(r"[\u0531-\u058f]", sample)) > 20:
+        return "hy"
+    if len(re.findall(r"[\u10a0-\u10ff]", sample)) > 20:
+        return "ka"
+    words = [w.casefold() for w in _WORD.findall(sample)]
+    if not words:
+        return None
+    scores = {lang: sum(w in stops for w in words) for lang, stops in STOPWORDS.items()}
+    if "ə" in sample.casefold() and scores["az"] >= scores["tr"] * 0.5:
+        return "az"
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] >= 0.05 * len(words) else None
+
+
+# Month stems; a token is a month when it starts with one (genitives and suffixes vary).
+_MONTH_STEMS = [
+    "jan janv januar jänner январ ocak yanvar հունվար იანვარ",
+    "feb fév fev февр şubat subat fevral փետրվար თებერვ",
+    "mar märz maerz март mart մարտ მარტ",
+    "apr avr апрел nisan aprel ապրիլ აპრილ",
+    "may mai мая май mayıs mayis մայիս მაის",
+    "jun juin июн haziran iyun հունիս ივნის",
+    "jul juil июл temmuz iyul հուլիս ივლის",
+    "aug août aout август ağustos agustos avqust օգոստոս აგვისტ",
+    "sep sept сентябр eylül eylul sentyabr սեպտեմբեր სექტემბ",
+    "oct okt октябр ekim oktyabr հոկտեմբեր ოქტომბ",
+    "nov ноябр kasım kasim noyabr նոյեմբեր ნოემბ",
+    "dec déc dez декабр aralık aralik dekabr դեկտեմբեր დეკემბ",
+]
+_MONTHS = sorted(((stem, n) for n, stems in enumerate(_MONTH_STEMS, 1) for stem in stems.split()),
+                 key=lambda item: -len(item[0]))
+_M = r"([^\W\d_]{3,})\.?"
+_DATE_PATTERNS = [
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "ymd"),
+    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), "dmy"),
+    (re.compile(r"\b(\d{1,2})\.?\s+" + _M + r",?\s+(\d{4})\b"), "dMy"),
+    (re.compile(r"\b" + _M + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b"), "Mdy"),
+    (re.compile(r"\b(\d{4})\s*(?:թ|წ|г|yıl)?\.?,?\s+" + _M + r"\s+(\d{1,2})\b"), "yMd"),
+]
+DATE_LABEL = re.compile(r"(?i)\b(?:date|dated|published|posted(?: on)?|updated|last updated|on|"
+                        r"дата|опубликовано|обновлено|publié(?: le)?|mis à jour(?: le)?|le|"
+                        r"veröffentlicht(?: am)?|aktualisiert(?: am)?|stand|yayınlanma|güncelleme|"
+                        r"yayın tarihi|tarix|tarih|ամսաթիվ|թարմացվել|თარიღი|გამოქვეყნდა)\b\s*[:：]?")
+AUTHOR_LABEL = re.compile(r"(?i)^\W*(?:author|authors|written by|by|автор|авторы|текст|par|von|yazar|"
+                          r"müəllif|հեղինակ|ავტორი)\s*[:：՝—–-]?\s+(\S.{0,60})$")
+READING_TIME = re.compile(r"(?i)\d+\s*(?:min|mins|minutes?|мин\w*|dk|dakika|dəq\w*|րոպե|წთ|წუთ\w*)\b")
+VIEWS = re.compile(r"(?i)(?:views?|просмотр\w*|vues|aufrufe|görüntülenme|okunma|baxış\w*|դիտում\w*|ნახვ\w*)"
+                   r"(?:\s+\w+)?\s*[:：]?\s*\d|\d\s*(?:views?|просмотр\w*|vues)\b")
+
+
+def _month(token: str) -> int | None:
+    token = token.casefold()
+    for stem, number in _MONTHS:
+        if token.startswith(stem) and len(token) - len(stem) <= 6:
+            return number
+    return None
+
+
+def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
+    """The first plausible calendar date in ``text`` as (ISO date, span), or None."""
+    found: list[tuple[int, int, str]] = []
+    for pattern, order in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            iso = _date_from(m.groups(), order)
+            if iso:
+                found.append((m.start(), m.end(), iso))
+                break
+    if not found:
+        return None
+    start, end, iso = min(found)
+    return iso, (start, end)
+
+
+def _date_from(groups: tuple[str, ...], order: str) -> str | None:
+    try:
+        if order == "ymd":
+            y, m, d = int(groups[0]), int(groups[1]), int(groups[2])
+        elif order == "dmy":
+            d, m, y = int(groups[0]), int(groups[1]), int(groups[2])
+            if m > 12 >= d:  # month/day/year
+                d, m = m, d
+        else:
+            values = dict(zip(order, groups))
+            month = _month(values["M"])
+            if month is None:
+                return None
+            y, m, d = int(values["y"]), month, int(values["d"])
+        day = date(y, m, d)
+    except ValueError:
+        return None
+    # Never in the future, never before the web-news era.
+    return day.isoformat() if date(1990, 1, 1) <= day <= date.today() else None
+
+
+# ---------------------------------------------------------------- lines and units
+
+def _lines(text: str) -> list[str]:
+    """Normalised lines; "" marks a blank line (a paragraph boundary in most copies)."""
+    if "&" in text and ";" in text:
+        text = html.unescape(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]", " ", text).replace("\ufeff", "")
+    return [" ".join(line.split()) for line in text.split("\n")]
+
+
+def _leading_date(lines: list[str]) -> tuple[str | None, list[str]]:
+    """A date glued to the start of the first paragraph ("date 2020-09-27 Heavy fighting...")."""
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        found = find_date(line[:60])
+        if not found:
+            return None, lines
+        iso, span = found
+        prefix = line[: span[0]]
+        rest = line[span[1]:].lstrip(" -–—|:,")
+        if (prefix.strip() and not DATE_LABEL.fullmatch(prefix.strip(" :-–—|"))) or len(_WORD.findall(rest)) < 6:
+            return None, lines  # not a glued date: a date line or a sentence that mentions one
+        return iso, lines[:i] + [rest] + lines[i + 1:]
+    return None, lines
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The column a hard-wrapped text was filled to, or 0 when it is not hard-wrapped.
+
+    Filled text has most lines close to one width under ~100 columns, and most lines end
+    mid-sentence; one-paragraph-per-line text has long or sentence-final lines.
+    """
+    full = [line for line in lines if line]
+    if len(full) < 5:
+        return 0
+    width = max(len(line) for line in full)
+    if not 50 <= width <= 100:
+        return 0
+    near = sum(len(line) >= width - 20 for line in full)
+    ending = sum(bool(_SENTENCE_END.search(line)) for line in full)
+    return width if near >= 0.5 * len(full) and ending < 0.5 * len(full) else 0
+
+
+def _starts_lower(text: str) -> bool:
+    """A lower-case first letter, in a script that has case (Georgian Mkhedruli counts as
+    lower case in Unicode but the script has no capitals in running text)."""
+    head = text[:1]
+    return head.islower() and not "\u10d0" <= head <= "\u10ff"
+
+
+def _continues(prev: str, nxt: str, width: int) -> bool:
+    """Whether ``nxt`` is the wrapped continuation of ``prev`` (the next word would not fit)."""
+    first = nxt.split(" ", 1)[0]
+    if len(prev) + 1 + len(first) > width - 1:
+        return True
+    return not _SENTENCE_END.search(prev) and _starts_lower(nxt)
+
+
+def _units(lines: list[str]) -> list[Unit]:
+    width = _wrap_width(lines)
+    units: list[Unit] = []
+    previous = ""  # the previous line, "" after a blank one
+    for line in lines:
+        if width and previous and line and _continues(previous, line, width):
+            units[-1].text += " " + line
+        elif line:
+            units.append(Unit(line))
+        previous = line
+    for unit in units:
+        unit.words = len(_WORD.findall(unit.text))
+    return units
+
+
+# ---------------------------------------------------------------- classification
+
+def _classify(units: list[Unit], lang: str | None, known: frozenset[str]) -> None:
+    counts: dict[str, int] = {}
+    for unit in units:
+        key = _key(unit.text)
+        counts[key] = counts.get(key, 0) + 1
+    for unit in units:
+        unit.kind = _kind(unit, lang, known, counts)
+    _mark_menu_runs(units)
+
+
+def _key(text: str) -> str:
+    return " ".join(_WORD.findall(_BULLET.sub("", text).casefold()))
+
+
+def _kind(unit: Unit, lang: str | None, known: frozenset[str], counts: dict[str, int]) -> str:
+    text, words = unit.text, unit.words
+    if known and paragraph_fingerprint(text) in known:
+        return JUNK
+    if _is_meta(unit):
+        return META
+    if words == 0 or not re.search(r"[^\W\d_]", text):
+        return JUNK  # counters, dates' leftovers, separators
+    if words <= 8 and SEE_ALSO.match(text) or SEE_ALSO.match(text) and ":" in text[:40]:
+        return SEEALSO
+    if _is_caption(text, words):
+        return CAPTION
+    if _is_chrome(text, words):
+        return JUNK
+    if len(text) < 120 and counts.get(_key(text), 0) > 1:
+        return JUNK  # a line repeated within the page: menu, teaser, label
+    if _is_prose(text, words, lang):
+        return PROSE
+    return SHORT
+
+
+def _is_meta(unit: Unit) -> bool:
+    text, words = unit.text, unit.words
+    if words > 12:
+        return False
+    author = AUTHOR_LABEL.match(text)
+    if author and 1 <= len(_WORD.findall(author.group(1))) <= 5:
+        unit.author = author.group(1).strip(" .,;|")
+        return True
+    found = find_date(text)
+    if found:
+        iso, (a, b) = found
+        rest = DATE_LABEL.sub(" ", text[:a] + " " + text[b:])
+        by = re.search(r"\b(?:by|par|von|от)\s+(\S+(?:\s+\S+){0,3})\s*$", rest, re.I)
+        if by:
+            unit.author = by.group(1).strip(" .,;|")
+            rest = rest[: by.start()]
+        rest = re.sub(r"\b\d{1,2}[:h.]\d{2}\b|\b(?:uhr|am|pm|г|թ|წ)\b\.?", " ", rest, flags=re.I)
+        if len(_WORD.findall(rest)) <= 2:
+            unit.published = iso
+            return True
+    return bool(READING_TIME.search(text) and words <= 6 or VIEWS.search(text) and words <= 5)
+
+
+def _is_caption(text: str, words: int) -> bool:
+    if words > 60:
+        return False
+    if CAPTION_PREFIX.match(text):
+        return True
+    credit = _CREDIT_PAREN.search(text)
+    if not credit or _SENTENCE_END.search(text[: credit.start()].rstrip()):
+        return False
+    inner = _WORD.findall(credit.group(1))
+    # "(Reuters)", "(Getty Images)", "(AFP)", "(Photo: X)": one to four capitalised words.
+    return 1 <= len(inner) <= 4 and all(w[0].isupper() or w.casefold() in {"via", "photo", "фото"} for w in inner)
+
+
+def _is_chrome(text: str, words: int) -> bool:
+    bare = _BULLET.sub("", text)
+    if bare != text and words <= 6:
+        return True  # a bulleted menu item
+    if COPYRIGHT.search(text) and words <= 30:
+        return True
+    if words <= 12 and (_URLISH.search(text) or TAGS_LABEL.match(text)) or words <= 6 and COMMENT_LINE.search(text):
+        return True
+    if words <= 25 and CTA.search(text):
+        return True
+    if " " not in bare and _FILE_NAME.match(bare):
+        return True  # an image file name left where the picture was
+    tokens = [t for t in _CAMEL.findall(bare) or _WORD.findall(bare)]
+    if tokens and words <= 8 and all(t.casefold() in SHARE_WORDS for t in tokens):
+        return True  # "Share6Tweet4SendShare", "Facebook 12", "Поделиться"
+    parts = [p for p in re.split(r"\s*[|>»/·•]\s*", text) if p.strip()]
+    return len(parts) >= 3 and _SEPARATED.search(text) is not None and all(len(p.split()) <= 3 for p in parts)
+
+
+def _is_prose(text: str, words: int, lang: str | None) -> bool:
+    if words < 6 or not (_SENTENCE_END.search(text) or len(text) >= 150):
+        return False
+    ratio = stop_ratio(text, lang)
+    # A list of names or headlines has no function words; a sentence has some.
+    return words >= 25 or ratio >= STOP_THRESHOLD.get(lang or "", 0.0) or words >= 12 and ratio > 0
+
+
+def _mark_menu_runs(units: list[Unit]) -> None:
+    """Three or more 1–3-word lines in a row without sentence punctuation form a menu."""
+    def menu_like(u: Unit) -> bool:
+        return u.kind in (SHORT, JUNK) and u.words <= 3 and not _SENTENCE_END.search(u.text)
+
+    i = 0
+    while i < len(units):
+        j = i
+        while j < len(units) and menu_like(units[j]):
+            j += 1
+        if j - i >= 3:
+            for unit in units[i:j]:
+                unit.kind = JUNK
+        i = max(j, i + 1)
+
+
+# ---------------------------------------------------------------- block, title, body
+
+def _score(unit: Unit) -> float:
+    if unit.kind == PROSE:
+        return max(5.0, min(len(unit.text), 2000) - 40.0)
+    return -_COST[unit.kind]
+
+
+def _best_block(units: list[Unit]) -> tuple[int, int]:
+    """The highest-scoring run of units (maximum subarray); (0, -1) when nothing scores."""
+    best, best_span = 0.0, (0, -1)
+    total, start = 0.0, 0
+    for i, unit in enumerate(units):
+        if total <= 0:
+            total, start = 0.0, i
+        total += _score(unit)
+        if total > best:
+            best, best_span = total, (start, i)
+    return best_span
+
+
+def _headline_like(unit: Unit, min_words: int = 2) -> bool:
+    text = unit.text
+    first = text.lstrip("\"'“«„(")[:1]
+    return (unit.kind in (SHORT, PROSE) and min_words <= unit.words <= 25 and len(text) >= 4
+            and not text.endswith((".", ",", ";", ":")) and not _starts_lower(first))
+
+
+def _title(units: list[Unit], start: int) -> tuple[int, str]:
+    """The headline: the first headline-like unit before the body block."""
+    for i in range(start if start <= len(units) else len(units)):
+        if _headline_like(units[i]) and units[i].kind == SHORT and len(units[i].text) >= 12:
+            return i, units[i].text
+    # A question headline scores as prose and opens the block itself.
+    if 0 <= start < len(units) - 1 and units[start].text.endswith("?") and units[start].words <= 15 \
+            and _headline_like(units[start]) and units[start + 1].kind == PROSE and start == _first_content(units):
+        return start, units[start].text
+    return -1, ""
+
+
+def _first_content(units: list[Unit]) -> int:
+    return next((i for i, u in enumerate(units) if u.kind in (SHORT, PROSE)), -1)
+
+
+def _body(units: list[Unit], start: int, end: int, title_at: int) -> list[str]:
+    if end < start:  # no prose at all: a short note; keep what is not chrome
+        return [u.text for u in units if u.kind in (SHORT, PROSE) and _units_index(units, u) != title_at]
+    chosen: list[Unit] = []
+    # A stand-first: prose right after the title, before the metadata.
+    i = title_at + 1 if 0 <= title_at < start else start
+    while 0 <= title_at < i < start and units[i].kind == PROSE:
+        chosen.append(units[i])
+        i += 1
+    block = [u for k, u in enumerate(units[start:end + 1], start) if k != title_at]
+    vocabulary = _stems(" ".join(u.text for u in block if u.kind == PROSE))
+    skipping = False  # inside a "read also" list
+    for k, unit in enumerate(block):
+        if unit.kind == SEEALSO:
+            skipping = unit.words <= 5
+            continue
+        if skipping and unit.kind == SHORT:
+            continue
+        skipping = False
+        if unit.kind in (JUNK, META, CAPTION):
+            continue
+        nxt = block[k + 1] if k + 1 < len(block) else None
+        if unit.kind == SHORT and not _joins(chosen, unit, nxt) and not _subheading(unit, nxt, vocabulary):
+            continue
+        chosen.append(unit)
+    return _rejoin([u.text for u in chosen])
+
+
+def _units_index(units: list[Unit], unit: Unit) -> int:
+    return next(i for i, u in enumerate(units) if u is unit)
+
+
+def _joins(chosen: list[Unit], unit: Unit, nxt: Unit | None) -> bool:
+    """A fragment of a paragraph split around an inline link."""
+    if chosen and _split_between(chosen[-1].text, unit.text):
+        return True
+    return nxt is not None and nxt.kind in (SHORT, PROSE) and _split_between(unit.text, nxt.text)
+
+
+def _split_between(prev: str, nxt: str) -> bool:
+    if _TERMINAL.search(prev):
+        return False
+    head = nxt[:1]
+    return _starts_lower(head) or head in ",;:)]»”’" or prev.endswith((",", "-", "–", "—"))
+
+
+def _subheading(unit: Unit, nxt: Unit | None, vocabulary: set[str]) -> bool:
+    """A short line between body paragraphs whose words recur in the body (not a stray ad)."""
+    if nxt is None or nxt.kind != PROSE or unit.words > 15 or not _headline_like(unit, 1):
+        return False
+    words = [w.casefold() for w in _WORD.findall(unit.text)]
+    if any(w in AD_WORDS for w in words):
+        return False
+    return bool(_stems(unit.text) & vocabulary)
+
+
+def _stems(text: str) -> set[str]:
+    # A five-letter prefix is a crude stem that works across inflecting languages
+    # ("humanitaire"/"humanitaires", "frozen"/"frozen", "войны"/"войной").
+    return {w.casefold()[:5] for w in _WORD.findall(text) if len(w) >= 4}
+
+
+def _rejoin(paragraphs: list[str]) -> list[str]:
+    out: list[str] = []
+    for para in paragraphs:
+        if out and _split_between(out[-1], para):
+            glue = "" if para[:1] in ",;:.)]»”’" else " "
+            out[-1] = out[-1] + glue + para
+        else:
+            out.append(para)
+    return out
+
+
+def _pick(units: list[Unit], start: int, end: int, attr: str) -> str | None:
+    """A metadata value: from the header first, else from just after the body."""
+    header = units[:start] if end >= start else units
+    tail = units[end + 1:end + 5] if end >= start else []
+    for unit in [*header, *tail]:
+        value = getattr(unit, attr)
+        if unit.kind == META and value:
+            return value
+    return None
