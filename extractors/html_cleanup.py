@@ -15,7 +15,7 @@ label patterns*, never by one site's markup:
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from lxml.html import HtmlElement
 
@@ -53,10 +53,11 @@ _BOX_TOKEN = re.compile(
     re.I,
 )
 _WORD = re.compile(r"\w+")
-
-
-def _tokens(element: HtmlElement) -> list[str]:
-    return (element.get("class") or "").split() + ([element.get("id")] if element.get("id") else [])
+_HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
+_LABEL_TAGS = {"p", "div", "aside", "section", "blockquote", "strong", "b", "li", *_HEADINGS}
+_COMMENT_TAGS = {"div", "section", "ol", "ul", "aside", "footer"}
+_BOX_TAGS = {"div", "section", "aside", "ul", "ol", "nav", "p", "span", "figcaption", "small"}
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "form", "article", "section"}
 
 
 def _words(text: str) -> int:
@@ -67,104 +68,105 @@ def _link_words(element: HtmlElement) -> int:
     return sum(_words(a.text_content()) for a in element.iter("a"))
 
 
-def _drop(element: HtmlElement) -> None:
-    """Remove an element but keep its tail text (which belongs to the parent's flow)."""
-    parent = element.getparent()
-    if parent is None:
+def _lead(element: HtmlElement, size: int = 120) -> str:
+    """The first characters of an element's text, without walking its whole subtree."""
+    parts, length = [], 0
+    for piece in element.itertext():
+        parts.append(piece)
+        length += len(piece)
+        if length >= size:
+            break
+    return "".join(parts).strip()
+
+
+_INLINE = {"strong", "b", "em", "i", "span", "a", "u", "font", "mark"}
+
+
+def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
+    """Every element that is boilerplate by a rule below (XPath and tag walks run in C)."""
+    yield from root.xpath(".//*[@hidden] | .//template | .//noscript")
+    for element in root.xpath(".//*[@class or @id]"):
+        tag = element.tag
+        tokens = (element.get("class") or "").split()
+        if element.get("id"):
+            tokens.append(element.get("id"))
+        if comments and tag in _COMMENT_TAGS and any(_COMMENTS_TOKEN.match(t) for t in tokens):
+            yield element
+        elif tag in _BOX_TAGS and any(_BOX_TOKEN.search(t) for t in tokens) and _words(element.text_content()) < 400:
+            yield element
+    for element in root.iter():
+        text = element.text
+        if text and len(text) > 2 and _RELATED_LABEL.match(text.lstrip()):
+            block = element
+            while block.tag in _INLINE and block.getparent() is not None:
+                block = block.getparent()
+            if block.tag in _LABEL_TAGS:
+                yield from _label_block(block)
+    for element in root.iter("ul", "ol", "td", "th"):
+        if element.tag in ("ul", "ol"):
+            yield from _link_list(element)
+        elif _is_link_dense_cell(element):
+            yield element
+
+
+def _label_block(element: HtmlElement) -> Iterator[HtmlElement]:
+    """A short block opening with a related-articles label, or such a heading and its list."""
+    if not _RELATED_LABEL.match(_lead(element)):
         return
-    element.drop_tree()
-
-
-def _remove_all(elements: Iterable[HtmlElement]) -> int:
-    removed = 0
-    for element in list(elements):
-        if element.getparent() is not None:
-            _drop(element)
-            removed += 1
-    return removed
-
-
-def _comment_sections(tree: HtmlElement) -> Iterable[HtmlElement]:
-    for element in tree.iter("div", "section", "ol", "ul", "aside", "footer"):
-        if any(_COMMENTS_TOKEN.match(t) for t in _tokens(element)):
-            yield element
-
-
-def _named_boxes(tree: HtmlElement) -> Iterable[HtmlElement]:
-    for element in tree.iter("div", "section", "aside", "ul", "ol", "nav", "p", "span", "figcaption", "small"):
-        tokens = _tokens(element)
-        if tokens and any(_BOX_TOKEN.search(t) for t in tokens) and _words(element.text_content()) < 400:
-            yield element
-
-
-def _label_blocks(tree: HtmlElement) -> Iterable[HtmlElement]:
-    """Short blocks opening with a related-articles label, or such a heading and its list."""
-    for element in tree.iter("p", "div", "aside", "section", "blockquote", "h2", "h3", "h4", "h5", "h6", "strong", "b", "li"):
-        text = element.text_content().strip()
-        if not text or len(text) > 600 or not _RELATED_LABEL.match(text):
-            continue
-        words = _words(text)
-        if element.tag in ("h2", "h3", "h4", "h5", "h6") or words <= _LABEL_ONLY_WORDS:
-            yield from _heading_and_list(element, words)
-        elif words <= 40 or _link_words(element) >= 0.5 * words:
-            yield element
-
-
-def _heading_and_list(label: HtmlElement, label_words: int) -> Iterable[HtmlElement]:
-    """A label over a list of links: drop the label and the link list following it."""
-    if label_words > _LABEL_ONLY_WORDS:
+    text = element.text_content().strip()
+    if len(text) > 600:
         return
-    yield label
-    sibling = label.getnext()
-    if sibling is not None:
-        words = _words(sibling.text_content())
-        if words and _link_words(sibling) >= 0.5 * words:
-            yield sibling
+    words = _words(text)
+    if element.tag in _HEADINGS or words <= _LABEL_ONLY_WORDS:
+        if words > _LABEL_ONLY_WORDS:
+            return
+        yield element
+        sibling = element.getnext()
+        if sibling is not None:
+            sibling_words = _words(sibling.text_content())
+            if sibling_words and _link_words(sibling) >= 0.5 * sibling_words:
+                yield sibling
+    elif words <= 40 or _link_words(element) >= 0.5 * words:
+        yield element
 
 
-def _in_page_link_lists(tree: HtmlElement) -> Iterable[HtmlElement]:
-    """Tables of contents: lists of at least three links that all point inside the page."""
-    for element in tree.iter("ul", "ol"):
-        links = [a.get("href") or "" for a in element.iter("a")]
-        if len(links) >= 3 and all(h.startswith("#") for h in links) and (
-                _link_words(element) >= 0.8 * _words(element.text_content())):
-            parent = element.getparent()
-            # the list's own box (title "Contents" + list), when it holds nothing else
-            if parent is not None and parent.tag in ("div", "nav", "aside") and _words(parent.text_content()) <= _words(element.text_content()) + 4:
-                yield parent
-            else:
-                yield element
+def _link_list(element: HtmlElement) -> Iterator[HtmlElement]:
+    """Tables of contents (every link points inside the page) and lists of headline links."""
+    links = [a.get("href") or "" for a in element.iter("a")]
+    if len(links) < 3:
+        return
+    words = _words(element.text_content())
+    if all(h.startswith("#") for h in links) and _link_words(element) >= 0.8 * words:
+        parent = element.getparent()
+        # the list's own box (a "Contents" title and the list), when it holds nothing else
+        if parent is not None and parent.tag in ("div", "nav", "aside") and _words(parent.text_content()) <= words + 4:
+            yield parent
+        else:
+            yield element
+        return
+    items = [li for li in element if li.tag == "li"]
+    if len(items) >= 3 and all(_is_headline_link(li) for li in items):
+        yield element
 
 
-def _link_dense_cells(tree: HtmlElement) -> Iterable[HtmlElement]:
+def _is_headline_link(item: HtmlElement) -> bool:
+    words = _words(item.text_content())
+    return words >= 3 and _link_words(item) >= 0.8 * words
+
+
+def _is_link_dense_cell(cell: HtmlElement) -> bool:
     """Table-layout navigation and side columns: cells that are mostly links."""
-    for cell in tree.iter("td", "th"):
-        text = cell.text_content()
-        words = _words(text)
-        if words < 8:
-            continue
-        links = sum(1 for _ in cell.iter("a"))
-        if links >= 4 and _link_words(cell) >= 0.6 * words:
-            yield cell
-
-
-def _teaser_lists(tree: HtmlElement) -> Iterable[HtmlElement]:
-    """Lists of links to other articles: every item is (almost) only a headline link."""
-    for element in tree.iter("ul", "ol"):
-        items = [li for li in element if li.tag == "li"]
-        if len(items) < 3:
-            continue
-        if all(_words(li.text_content()) >= 3 and _link_words(li) >= 0.8 * _words(li.text_content()) for li in items):
-            yield element
-
-
-_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "form", "article", "section"}
+    links = sum(1 for _ in cell.iter("a"))
+    if links < 4:
+        return False
+    words = _words(cell.text_content())
+    return words >= 8 and _link_words(cell) >= 0.6 * words
 
 
 def unwrap_layout_tables(tree: HtmlElement) -> None:
     """Turn tables used for page layout into divs, so trafilatura reads their paragraphs as
     paragraphs instead of flattening a whole column into one table row. A table is layout when
-    one of its own cells holds a block of real text or more prose than data tables carry."""
+    one of its own cells holds a block of real text, or more prose than data tables carry."""
     for table in list(tree.iter("table")):
         cells = [c for c in table.iter("td", "th") if _owner_table(c) is table]
         if not cells or not any(_is_layout_cell(c) for c in cells):
@@ -174,40 +176,6 @@ def unwrap_layout_tables(tree: HtmlElement) -> None:
                 element.tag = "div"
                 for attr in ("colspan", "rowspan"):
                     element.attrib.pop(attr, None)
-
-
-def merge_split_bodies(tree: HtmlElement) -> None:
-    """Join an article body that the CMS cut into sibling chunks (ads or embeds between them).
-
-    Extractors choose one container; when the text sits in several same-class siblings that
-    each hold prose, all but the first would be lost. The later chunks' children are moved into
-    the first chunk, so the container holds the whole text."""
-    parents: dict[HtmlElement, None] = {}
-    for p in tree.iter("p"):
-        if _is_prose(p):
-            for level, ancestor in enumerate(p.iterancestors()):
-                if level >= 4:
-                    break
-                if level >= 1:
-                    parents[ancestor] = None
-    for chunk_parent in parents:
-        groups: dict[tuple[str, str], list[HtmlElement]] = {}
-        for child in chunk_parent:
-            if child.tag in ("div", "section") and child.get("class"):
-                groups.setdefault((child.tag, child.get("class")), []).append(child)
-        for members in groups.values():
-            prose = [m for m in members if any(_is_prose(p) for p in m.iter("p"))]
-            if len(prose) < 2:
-                continue
-            first = prose[0]
-            for other in prose[1:]:
-                for grandchild in list(other):
-                    first.append(grandchild)
-                other.getparent().remove(other)
-
-
-def _is_prose(p: HtmlElement) -> bool:
-    return _words(p.text_content()) >= 25
 
 
 def _owner_table(element: HtmlElement) -> HtmlElement | None:
@@ -222,29 +190,53 @@ def _is_layout_cell(cell: HtmlElement) -> bool:
     return any(child.tag in _BLOCKS and _words(child.text_content()) > 25 for child in cell)
 
 
-def _hidden(tree: HtmlElement) -> Iterable[HtmlElement]:
-    for element in tree.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if element.get("hidden") is not None or element.tag in ("template", "noscript"):
-            yield element
+def merge_split_bodies(tree: HtmlElement) -> None:
+    """Join an article body that the CMS cut into sibling chunks (ads or embeds between them).
+
+    Extractors choose one container; when the text sits in several same-class siblings that
+    each hold prose, all but the first would be lost. The later chunks' children are moved into
+    the first chunk, so one container holds the whole text."""
+    parents: dict[HtmlElement, None] = {}
+    for p in tree.iter("p"):
+        if _is_prose(p):
+            for level, ancestor in enumerate(p.iterancestors()):
+                if level >= 4:
+                    break
+                if level >= 1:
+                    parents[ancestor] = None
+    # outermost first: merging chunks can bring inner same-class siblings together
+    for chunk_parent in sorted(parents, key=lambda e: sum(1 for _ in e.iterancestors())):
+        groups: dict[tuple[str, str], list[HtmlElement]] = {}
+        for child in chunk_parent:
+            if child.tag in ("div", "section") and child.get("class"):
+                groups.setdefault((child.tag, child.get("class")), []).append(child)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            prose = [m for m in members if any(_is_prose(p) for p in m.iter("p"))]
+            if len(prose) < 2:
+                continue
+            first = prose[0]
+            for other in prose[1:]:
+                for grandchild in list(other):
+                    first.append(grandchild)
+                other.getparent().remove(other)
+
+
+def _is_prose(p: HtmlElement) -> bool:
+    return _words(p.text_content()) >= 25
 
 
 def prune_tree(tree: HtmlElement, *, comments: bool = True) -> HtmlElement:
     """Remove boilerplate regions in place (see module docstring); returns the tree."""
-    steps: list[Callable[[HtmlElement], Iterable[HtmlElement]]] = [
-        _hidden, _named_boxes, _label_blocks, _in_page_link_lists, _link_dense_cells, _teaser_lists,
-    ]
-    if comments:
-        steps.insert(0, _comment_sections)
     body = tree.find("body")
     root = body if body is not None else tree
-    for step in steps:
-        _remove_all(step(root))
+    for element in list(_candidates(root, comments)):
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the tail text, which belongs to the parent's flow
     unwrap_layout_tables(root)
     merge_split_bodies(root)
     return tree
-
 
 # --- paragraph level -------------------------------------------------------------------------
 
