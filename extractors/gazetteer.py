@@ -1,0 +1,295 @@
+"""The Caucasus gazetteer: load config/topics.yaml once, compile it, find its terms in a text.
+
+Matching is token based rather than one regex per term: the text is cut into word tokens, each token
+is folded (lower case, accents off, Turkish ı/İ → i, ...), and looked up in two dicts — exact forms,
+and stems (every prefix length that some stem has) whose remainder must fullmatch the language's
+inflection-ending regex. That gives the inflected languages (ru, hy, ka, az, tr, de) their case
+endings while keeping word boundaries by construction: a stem can only start a token and only a known
+ending may follow it, so "Грузи" matches Грузии but not грузил. Multi-word terms are phrases over
+consecutive tokens, longest match first. Lookups are memoised per folded token, so an article costs
+about one dict probe per distinct word.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from extractors.errors import ConfigError
+
+# A token: letters/digits plus the zero-width (non-)joiners Persian writes inside words.
+TOKEN_RE = re.compile(r"[^\W_]+(?:[\u200c\u200d][^\W_]+)*")
+_ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
+# Clitics glued to the front of Arabic/Persian words: and-, with-, for-, the-.
+_ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+_CHAR_MAP = str.maketrans({
+    "ı": "i", "\u200c": None, "\u200d": None, "ё": "е",
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ی": "ي", "ى": "ي", "ک": "ك",
+})
+_MEMO_LIMIT = 200_000
+
+
+def fold(text: str) -> str:
+    """The comparison form of a word: case, accents and script variants erased."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped).translate(_CHAR_MAP)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One gazetteer entry: a place, person or institution, or a context cue."""
+
+    name: str
+    kind: str
+    weight: float
+    tags: frozenset[str]
+    context: str = ""  # for cues: the id of the context they signal
+
+
+@dataclass(frozen=True)
+class Context:
+    """Cues that give ambiguous entities another meaning (Georgia the US state, turkey the bird)."""
+
+    id: str
+    label: str
+    discounts: frozenset[str]
+    factor: float
+    min_cues: float
+    anchors: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Word:
+    key: str  # folded stem or exact form
+    lang: str  # suffix set to allow after the stem; "" = exact
+    case: str  # "" = any case, "upper" = all capitals, "title" = capital first letter, "lower"
+
+
+@dataclass(frozen=True)
+class Match:
+    """One occurrence of a gazetteer term in a text."""
+
+    entity: int  # index into Gazetteer.entities
+    start: int  # character offsets in the text
+    end: int
+    surface: str
+
+
+@dataclass
+class Gazetteer:
+    """The compiled gazetteer: entities, contexts and the token index."""
+
+    entities: list[Entity]
+    contexts: dict[str, Context]
+    source: str = ""
+    _words: list[_Word] = field(default_factory=list, repr=False)
+    _exact: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _stem_lengths: list[int] = field(default_factory=list, repr=False)
+    _suffix_re: dict[str, re.Pattern[str]] = field(default_factory=dict, repr=False)
+    # first word id → [(word ids, entity index)], longest phrase first
+    _phrases: dict[int, list[tuple[tuple[int, ...], int]]] = field(default_factory=dict, repr=False)
+    _memo: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
+
+    def find(self, text: str) -> Iterator[Match]:
+        """Every term occurrence in ``text``, left to right, longest phrase wins, no overlaps."""
+        tokens = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(text)]
+        cands = [self._word_ids(tok) for _, _, tok in tokens]
+        i = 0
+        while i < len(tokens):
+            best: tuple[int, int] | None = None  # (length, entity)
+            for wid in cands[i]:
+                for seq, ent in self._phrases.get(wid, ()):
+                    if best is not None and len(seq) <= best[0]:
+                        break
+                    if self._phrase_at(seq, i, tokens, cands):
+                        best = (len(seq), ent)
+                        break
+            if best is None:
+                i += 1
+                continue
+            length, ent = best
+            start, end = tokens[i][0], tokens[i + length - 1][1]
+            yield Match(ent, start, end, text[start:end])
+            i += length
+
+    def _phrase_at(self, seq: tuple[int, ...], i: int, tokens: list, cands: list) -> bool:
+        if i + len(seq) > len(tokens):
+            return False
+        for k, wid in enumerate(seq):
+            if wid not in cands[i + k] or not _case_ok(self._words[wid].case, tokens[i + k][2]):
+                return False
+        return True
+
+    def _word_ids(self, token: str) -> frozenset[int]:
+        key = fold(token)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._lookup(key)
+            if not hit and _ARABIC_RE.match(key):
+                hit = self._lookup_arabic(key)
+            if len(self._memo) > _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
+
+    def _lookup(self, key: str) -> frozenset[int]:
+        ids = set(self._exact.get(key, ()))
+        for length in self._stem_lengths:
+            if length > len(key):
+                continue
+            for wid in self._stems.get(key[:length], ()):
+                if self._suffix_re[self._words[wid].lang].fullmatch(key, length):
+                    ids.add(wid)
+        return frozenset(ids)
+
+    def _lookup_arabic(self, key: str, depth: int = 2) -> frozenset[int]:
+        # Clitics stack ("wa-bi-Armenia"), so strip up to two of them.
+        for prefix in _ARABIC_PREFIXES:
+            if key.startswith(prefix) and len(key) - len(prefix) >= 3:
+                rest = key[len(prefix):]
+                hit = self._lookup(rest) or (self._lookup_arabic(rest, depth - 1) if depth > 1 else frozenset())
+                if hit:
+                    return hit
+        return frozenset()
+
+
+def _case_ok(rule: str, surface: str) -> bool:
+    if rule == "upper":
+        return surface.isupper()
+    if rule == "title":
+        return surface[:1].isupper()
+    if rule == "lower":
+        return surface[:1].islower()
+    return True
+
+
+def _parse_term(raw: str) -> tuple[list[str], bool, bool]:
+    """Split a term string into its words and its markers: ``=`` exact, ``^`` case-sensitive."""
+    exact = case = False
+    while raw[:1] in ("=", "^"):
+        exact |= raw[0] == "="
+        case |= raw[0] == "^"
+        raw = raw[1:]
+    words = TOKEN_RE.findall(raw)
+    if not words:
+        raise ConfigError(f"gazetteer term {raw!r} has no word in it")
+    return words, exact, case
+
+
+class _Builder:
+    """Turns the YAML document into a compiled Gazetteer."""
+
+    def __init__(self, doc: dict[str, Any], source: str) -> None:
+        self.doc = doc
+        self.source = source
+        self.words: list[_Word] = []
+        self.word_ids: dict[_Word, int] = {}
+        self.phrases: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+        self.entities: list[Entity] = []
+
+    def build(self) -> Gazetteer:
+        suffixes = {lang: re.compile(fold(rx)) for lang, rx in (self.doc.get("suffixes") or {}).items()}
+        suffixes[""] = re.compile("")
+        for entry in self.doc.get("entities") or []:
+            self._add_entity(entry, suffixes)
+        contexts = {}
+        for ctx in self.doc.get("contexts") or []:
+            contexts[ctx["id"]] = self._add_context(ctx, suffixes)
+        gaz = Gazetteer(self.entities, contexts, source=self.source, _words=self.words, _suffix_re=suffixes)
+        for wid, word in enumerate(self.words):
+            if word.lang:
+                gaz._stems.setdefault(word.key, []).append(wid)
+            else:
+                gaz._exact.setdefault(word.key, []).append(wid)
+        gaz._stem_lengths = sorted({len(k) for k in gaz._stems}, reverse=True)
+        for seqs in self.phrases.values():
+            seqs.sort(key=lambda s: -len(s[0]))
+        gaz._phrases = self.phrases
+        return gaz
+
+    def _add_entity(self, entry: dict[str, Any], suffixes: dict) -> None:
+        try:
+            entity = Entity(str(entry["name"]), str(entry["kind"]), float(entry["weight"]),
+                            frozenset(entry.get("tags") or ()))
+            terms = entry["terms"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{self.source}: bad gazetteer entry {entry!r}: {exc}") from exc
+        self.entities.append(entity)
+        for lang, forms in terms.items():
+            if lang not in suffixes:
+                raise ConfigError(f"{self.source}: {entity.name}: no suffix set for language {lang!r}")
+            for raw in forms:
+                self._add_term(str(raw), lang, len(self.entities) - 1)
+
+    def _add_context(self, ctx: dict[str, Any], suffixes: dict) -> Context:
+        try:
+            context = Context(str(ctx["id"]), str(ctx.get("label", ctx["id"])), frozenset(ctx["discounts"]),
+                              float(ctx["factor"]), float(ctx.get("min_cues", 1.0)),
+                              frozenset(ctx.get("anchors") or ()))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{self.source}: bad context {ctx!r}: {exc}") from exc
+        for strength, weight in (("strong", 1.0), ("weak", 0.5)):
+            cue = Entity(f"{context.id}:{strength}", "cue", weight, frozenset(), context=context.id)
+            self.entities.append(cue)
+            for raw in ctx.get(strength) or []:
+                # Cues are mostly English; "en" allows plural -s and nothing that would blur them.
+                self._add_term(str(raw), "en", len(self.entities) - 1)
+        return context
+
+    def _add_term(self, raw: str, lang: str, entity: int) -> None:
+        words, exact, case = _parse_term(raw)
+        seq = []
+        for word in words:
+            rule = ""
+            if case:
+                rule = "upper" if len(word) > 1 and word.isupper() else ("title" if word[:1].isupper() else "lower")
+            w = _Word(fold(word), "" if exact else lang, rule)
+            if w not in self.word_ids:
+                self.word_ids[w] = len(self.words)
+                self.words.append(w)
+            seq.append(self.word_ids[w])
+        self.phrases.setdefault(seq[0], []).append((tuple(seq), entity))
+
+
+def compile_gazetteer(doc: dict[str, Any], source: str = "<memory>") -> Gazetteer:
+    """Compile a parsed topics document (the structure of config/topics.yaml)."""
+    if not isinstance(doc, dict) or not doc.get("entities"):
+        raise ConfigError(f"{source}: a gazetteer needs an 'entities' list")
+    return _Builder(doc, source).build()
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime: float) -> Gazetteer:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read gazetteer {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"gazetteer {path} is not valid YAML: {exc}") from exc
+    try:
+        return compile_gazetteer(doc, path)
+    except re.error as exc:
+        raise ConfigError(f"gazetteer {path}: bad suffix regex: {exc}") from exc
+
+
+def load_gazetteer(path: Path | None = None) -> Gazetteer:
+    """The compiled gazetteer from ``path`` (default config.TOPICS_FILE), cached until the file changes."""
+    if path is None:
+        from config import TOPICS_FILE  # config is data, not code we depend on at import time
+
+        path = TOPICS_FILE
+    path = Path(path).resolve()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise ConfigError(f"cannot read gazetteer {path}: {exc}") from exc
+    return _load_cached(str(path), mtime)

@@ -1,0 +1,232 @@
+"""Is an article about the Caucasus? A weighted, explainable decision over gazetteer hits.
+
+The decision reads like an editor's: a regional name in the headline counts most, then the lead (the
+first two real paragraphs), then how much of the story keeps returning to the region. The last part
+is a *coverage*: the share of sentences that name the region, each weighted by its strongest term.
+Being a share, it is normalised for length, so one clause about Chechnya in a long Kremlin story
+stays small while a short dispatch from Dagestan fills up.
+
+Three gates sit on top of the score, each a way a false positive usually happens:
+- evidence: a strong term (weight ≥ 2.5) or two distinct regional entities — never "Caucasus" alone;
+- not in passing: a regional term in the title, or in at least two sentences;
+- context: cue words that give ambiguous names another meaning (Atlanta → Georgia the US state,
+  Thanksgiving → turkey the bird, Kardashian → a diaspora celebrity story, khachapuri → a restaurant
+  review) discount those names, unless unambiguous anchors of the country outweigh the cues.
+The result keeps every term with where it was found, and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from extractors.gazetteer import Gazetteer, fold, load_gazetteer
+from extractors.records import Relevance, TermHit
+
+FIELDS = ("title", "lead", "body")
+STRONG = 2.5  # a term this heavy is evidence on its own
+TITLE_CAP, LEAD_CAP = 3.0, 3.0  # more names in a headline do not make it more regional
+LEAD_FACTOR = 0.5
+COVERAGE_FACTOR = 4.0
+THRESHOLD = 2.0
+LEAD_PARAGRAPHS, LEAD_MIN_WORDS = 2, 8  # a lead paragraph has words, not a menu item
+MIN_SENTENCE_WORDS = 4
+_WORD_RE = re.compile(r"\w+")
+_SENTENCE_RE = re.compile(r"(?<=[.!?։…])[\"'»”)\]]*\s+|\n+")
+_ARMENIAN_RE = re.compile(r"[\u0531-\u058f]")
+_ARMENIAN_COLON_RE = re.compile(r"(?<=:)\s+")  # Armenian texts often type ':' for the full stop '։'
+
+
+@dataclass
+class _Sentence:
+    field: str
+    text: str
+    offset: int  # where it starts in the field's text
+
+
+@dataclass
+class _Hit:
+    entity: int
+    field: str
+    sentence: int
+    surface: str
+
+
+@dataclass
+class _Evidence:
+    hits: list[_Hit] = field(default_factory=list)
+    cues: dict[str, dict[str, float]] = field(default_factory=dict)  # context id → folded cue → weight
+    n_sentences: int = 0
+
+
+def score_relevance(title: str, text: str, *, gazetteer: Gazetteer | None = None,
+                    language: str | None = None) -> Relevance:
+    """Decide whether ``title`` + ``text`` (paragraphs separated by newlines) is about the Caucasus."""
+    gaz = gazetteer or load_gazetteer()
+    sentences = _sentences(title, text, language)
+    evidence = _collect(gaz, sentences)
+    weights, fired = _effective_weights(gaz, evidence)
+    return _decide(gaz, evidence, weights, fired)
+
+
+# ---------------------------------------------------------------- segmentation
+
+
+def _split_fields(title: str, text: str) -> list[tuple[str, str]]:
+    """(field, text) pairs: the title, the lead (first two real paragraphs), the rest as body."""
+    paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
+    lead_idx: list[int] = []
+    for i, para in enumerate(paragraphs):
+        if len(lead_idx) == LEAD_PARAGRAPHS:
+            break
+        if len(_WORD_RE.findall(para)) >= LEAD_MIN_WORDS:
+            lead_idx.append(i)
+    lead = [paragraphs[i] for i in lead_idx]
+    body = [p for i, p in enumerate(paragraphs) if i not in lead_idx]
+    return [("title", title.strip()), ("lead", "\n".join(lead)), ("body", "\n".join(body))]
+
+
+def _sentences(title: str, text: str, language: str | None) -> list[_Sentence]:
+    armenian = language == "hy" or bool(_ARMENIAN_RE.search(title + text[:2000]))
+    out: list[_Sentence] = []
+    for name, chunk in _split_fields(title, text):
+        if not chunk:
+            continue
+        if name == "title":
+            out.append(_Sentence(name, chunk, 0))
+            continue
+        for part, offset in _split_sentences(chunk, armenian):
+            out.append(_Sentence(name, part, offset))
+    return out
+
+
+def _split_sentences(chunk: str, armenian: bool) -> list[tuple[str, int]]:
+    bounds = [m.end() for m in _SENTENCE_RE.finditer(chunk)]
+    if armenian:
+        bounds += [m.end() for m in _ARMENIAN_COLON_RE.finditer(chunk)]
+    parts, start = [], 0
+    for end in sorted(set(bounds)) + [len(chunk)]:
+        piece = chunk[start:end].strip()
+        if _WORD_RE.search(piece):
+            parts.append((piece, start))
+        start = end
+    return parts
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
+    ev = _Evidence()
+    for idx, sent in enumerate(sentences):
+        matches = list(gaz.find(sent.text))
+        # Menu items and bylines ("Opinion", "Home page") are not sentences: they would dilute coverage.
+        if matches or len(_WORD_RE.findall(sent.text)) >= MIN_SENTENCE_WORDS:
+            ev.n_sentences += 1
+        for match in matches:
+            entity = gaz.entities[match.entity]
+            if entity.kind == "cue":
+                ev.cues.setdefault(entity.context, {})
+                cue = fold(match.surface)
+                ev.cues[entity.context][cue] = max(entity.weight, ev.cues[entity.context].get(cue, 0.0))
+            else:
+                ev.hits.append(_Hit(match.entity, sent.field, idx, match.surface))
+    return ev
+
+
+def _effective_weights(gaz: Gazetteer, ev: _Evidence) -> tuple[dict[int, float], list[tuple[str, list[str]]]]:
+    """Each found entity's weight after the contexts that fired; and those contexts with their cues."""
+    found = {h.entity for h in ev.hits}
+    weights = {e: gaz.entities[e].weight for e in found}
+    fired: list[tuple[str, list[str]]] = []
+    for ctx_id, cues in ev.cues.items():
+        ctx = gaz.contexts[ctx_id]
+        cue_sum = sum(cues.values())
+        anchor_sum = sum(gaz.entities[e].weight for e in found
+                         if gaz.entities[e].tags & ctx.anchors and not gaz.entities[e].tags & ctx.discounts
+                         and gaz.entities[e].kind != "context")
+        if cue_sum < ctx.min_cues or cue_sum < 0.5 * anchor_sum:
+            continue
+        touched = [e for e in found if gaz.entities[e].tags & ctx.discounts]
+        if not touched:
+            continue  # the cues were there but nothing ambiguous to reinterpret
+        for e in touched:
+            weights[e] *= ctx.factor
+        strongest = sorted(cues, key=lambda c: (-cues[c], c))[:3]
+        fired.append((ctx.label, strongest))
+    return weights, fired
+
+
+# ---------------------------------------------------------------- decision
+
+
+def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
+            fired: list[tuple[str, list[str]]]) -> Relevance:
+    regional = {e for e, w in weights.items() if w > 0 and gaz.entities[e].kind != "context"}
+    by_field: dict[str, set[int]] = defaultdict(set)
+    best_in_sentence: dict[int, float] = defaultdict(float)
+    for h in ev.hits:
+        if h.entity in regional:
+            by_field[h.field].add(h.entity)
+            best_in_sentence[h.sentence] = max(best_in_sentence[h.sentence], weights[h.entity])
+
+    title_part = min(sum(weights[e] for e in by_field["title"]), TITLE_CAP)
+    lead_part = LEAD_FACTOR * min(sum(weights[e] for e in by_field["lead"]), LEAD_CAP)
+    coverage = sum(min(w, 3.0) / 3.0 for w in best_in_sentence.values() if w >= 1.0) / max(1, ev.n_sentences)
+    score = title_part + lead_part + COVERAGE_FACTOR * coverage
+
+    strong = [e for e in regional if weights[e] >= STRONG]
+    distinct = [e for e in regional if weights[e] >= 1.0]
+    sentences_hit = sum(1 for w in best_in_sentence.values() if w >= 1.0)
+    in_title = any(weights[e] >= 1.5 for e in by_field["title"])
+
+    names = _names(gaz, regional, weights)
+    context_note = "; ".join(f"{label}: {', '.join(cues)}" for label, cues in fired)
+    if not regional:
+        reason = _no_terms_reason(gaz, ev, context_note)
+        relevant = False
+    elif not strong and len(distinct) < 2:
+        relevant, reason = False, f"only weak terms ({names})"
+    elif not in_title and sentences_hit < 2:
+        relevant, reason = False, f"named in passing: {names} in 1 of {ev.n_sentences} sentences"
+    elif score < THRESHOLD:
+        relevant = False
+        reason = f"too little about the region: {names} in {sentences_hit} of {ev.n_sentences} sentences"
+    else:
+        relevant = True
+        where = next(f for f in FIELDS if by_field[f])
+        reason = (f"{_names(gaz, by_field[where], weights)} in {where}; "
+                  f"{sentences_hit} of {ev.n_sentences} sentences name the region")
+    if context_note:
+        reason += f" ({context_note})"
+    return Relevance(relevant, round(score, 3), _term_hits(gaz, ev, weights), reason)
+
+
+def _names(gaz: Gazetteer, entities: set[int], weights: dict[int, float], limit: int = 4) -> str:
+    ranked = sorted(entities, key=lambda e: (-weights[e], gaz.entities[e].name))
+    names = [gaz.entities[e].name for e in ranked[:limit]]
+    return ", ".join(names) + (" …" if len(ranked) > limit else "")
+
+
+def _no_terms_reason(gaz: Gazetteer, ev: _Evidence, context_note: str) -> str:
+    context_only = sorted({gaz.entities[h.entity].name for h in ev.hits if gaz.entities[h.entity].kind == "context"})
+    if context_note:
+        return "ambiguous names reinterpreted"
+    if context_only:
+        return f"only world actors that are not regional by themselves ({', '.join(context_only)})"
+    return "no Caucasus terms"
+
+
+def _term_hits(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float]) -> list[TermHit]:
+    """One TermHit per (entity, field): its most frequent surface form and how often it occurred."""
+    groups: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for h in ev.hits:
+        groups[(h.entity, h.field)][h.surface] += 1
+    out = []
+    for (e, fld), surfaces in groups.items():
+        entity = gaz.entities[e]
+        surface = max(surfaces, key=lambda s: (surfaces[s], s))
+        out.append(TermHit(surface, entity.name, entity.kind, fld, sum(surfaces.values()), round(weights[e], 3)))
+    out.sort(key=lambda t: (FIELDS.index(t.field), -t.weight, -t.count, t.entity))
+    return out
