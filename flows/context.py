@@ -104,15 +104,15 @@ _contexts: dict[str, RunContext] = {}
 _contexts_lock = threading.Lock()
 
 
-def open_context(run_id: str, store_uri: str, settings: Settings, now: datetime | None = None) -> RunContext:
-    """The run's context in this process (created on first use)."""
+def open_context(run_id: str, store_uri: "str | ObjectStore", settings: Settings, now: datetime | None = None) -> RunContext:
+    """The run's context in this process (created on first use). Takes a URI or an open store."""
     with _contexts_lock:
         ctx = _contexts.get(run_id)
         if ctx is None:
             ctx = RunContext(
                 run_id=run_id,
                 settings=settings,
-                store=open_store(store_uri, settings),
+                store=store_uri if isinstance(store_uri, ObjectStore) else open_store(store_uri, settings),
                 now=now or datetime.now(timezone.utc),
             )
             _contexts[run_id] = ctx

@@ -91,15 +91,15 @@ def parse_since(value: str | datetime | None) -> datetime | None:
     return layout.as_utc(value if isinstance(value, datetime) else (value + "T00:00:00" if len(value) == 10 else value))
 
 
-def start_run(store_uri: str, settings: Settings, run_id: str | None = None, now: datetime | None = None):
+def start_run(store_uri, settings: Settings, run_id: str | None = None, now: datetime | None = None):
     """Open the run's context and finish whatever a crashed run left in the journal."""
     run_id = run_id or layout.new_run_id(now)
     ctx = open_context(run_id, store_uri, settings, now)
-    recovered = recover_journals(ctx)
+    recovered = recover_journals(ctx, now=ctx.now)
     return ctx, recovered
 
 
-def run_poll(store_uri: str, feeds: list[Feed], options: PollOptions, settings: Settings, *,
+def run_poll(store_uri, feeds: list[Feed], options: PollOptions, settings: Settings, *,
              run_id: str | None = None, now: datetime | None = None, feed_workers: int = 4) -> PollSummary:
     """Poll ``feeds`` into the store at ``store_uri`` (no Prefect)."""
     ctx, recovered = start_run(store_uri, settings, run_id, now)
