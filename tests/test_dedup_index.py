@@ -1,0 +1,121 @@
+"""The dedup index in a real LocalStore: fixture pairs, seeds, shards, overlapping runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from extractors import fingerprint as fp
+from storage.dedup_index import DedupIndex, shard_key
+from storage.local import LocalStore
+from tests.test_near_duplicates import DEDUP, PAIRS, first_line_title
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+
+
+def article_id(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:20]
+
+
+def index_text(index: DedupIndex, doc_id: str, text: str, when: datetime = NOW):
+    decision = index.decide(doc_id, text, title=first_line_title(text), when=when)
+    index.add(doc_id, decision, text=text, title=first_line_title(text), when=when)
+    return decision
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalStore(tmp_path / "store")
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p["name"] for p in PAIRS])
+def test_index_finds_the_first_copy_of_duplicates_and_only_of_duplicates(store, pair):
+    index = DedupIndex(store)
+    index.load_recent(NOW)
+    a_id, b_id = pair.get("a_id") or article_id(pair["a"]), article_id(pair["b"])
+    when_b = NOW + (timedelta(days=1200) if "b_date" in pair else timedelta(hours=3))
+    first = index_text(index, a_id, (DEDUP / pair["a"]).read_text())
+    second = index_text(index, b_id, (DEDUP / pair["b"]).read_text(), when_b)
+    assert first.duplicate_of is None and first.cluster == a_id
+    if pair["kind"] == "duplicate":
+        assert second.duplicate_of == a_id and second.cluster == a_id and second.similarity >= 0.4
+    else:
+        assert second.duplicate_of is None and second.similarity == 0.0
+
+
+def test_exact_copy_is_marked_exact_with_the_same_content_hash(store):
+    text = (DEDUP / "seed_003.txt").read_text()
+    index = DedupIndex(store)
+    index_text(index, "seed-003", text)
+    again = index.decide(article_id("copy"), text.replace("\n", "\n\n").upper(), title="", when=NOW)
+    assert again.exact and again.duplicate_of == "seed-003" and again.similarity == 1.0
+    assert again.content_hash == fp.content_hash(text)
+
+
+def test_stored_seed_is_found_by_a_later_run_and_months_are_sharded(store):
+    seed = (DEDUP / "seed_001.txt").read_text()
+    index = DedupIndex(store)
+    index_text(index, "seed-001", seed, datetime(2020, 9, 27, tzinfo=timezone.utc))
+    index_text(index, article_id("x"), (DEDUP / "gt_bbc_a.txt").read_text())
+    index.flush()
+    assert store.exists(shard_key("seeds")) and store.exists(shard_key("2026-03"))
+
+    later = DedupIndex(store, months=3)
+    later.load_recent(NOW + timedelta(days=20))
+    assert later.loaded == ["seeds", "2026-03"]
+    copy = (DEDUP / "seed_001_republished.txt").read_text()
+    decision = later.decide(article_id("copy"), copy, title="", when=NOW + timedelta(days=20))
+    assert decision.duplicate_of == "seed-001" and decision.cluster == "seed-001"
+
+
+def test_old_months_are_not_loaded(store):
+    index = DedupIndex(store)
+    index_text(index, article_id("old"), (DEDUP / "gt_bbc_a.txt").read_text(), NOW - timedelta(days=200))
+    index.flush()
+    fresh = DedupIndex(store, months=3)
+    fresh.load_recent(NOW)
+    assert fresh.loaded == []
+    assert fresh.decide("y" * 20, (DEDUP / "gt_bbc_a_amp.txt").read_text(), title="", when=NOW).duplicate_of is None
+
+
+def test_adding_twice_or_flushing_twice_stores_one_record(store):
+    index = DedupIndex(store)
+    text = (DEDUP / "gt_ap_a.txt").read_text()
+    index_text(index, article_id("a"), text)
+    index_text(index, article_id("a"), text)
+    index.flush()
+    index.flush()
+    rerun = DedupIndex(store)
+    rerun.load_recent(NOW)
+    index_text(rerun, article_id("a"), text)  # a rerun of the same window
+    rerun.flush()
+    header = json.loads(store.get(shard_key("2026-03")).split(b"\n", 1)[0])
+    assert header["ids"] == [article_id("a")]
+
+
+def test_overlapping_runs_both_end_up_in_the_store(store):
+    first, second = DedupIndex(store), DedupIndex(store)
+    first.load_recent(NOW)
+    second.load_recent(NOW)  # both start from the same (empty) shard
+    index_text(first, article_id("a"), (DEDUP / "gt_ap_a.txt").read_text())
+    index_text(second, article_id("b"), (DEDUP / "gt_bbc_b.txt").read_text())
+    first.flush()
+    second.flush()  # meets first's write, merges instead of overwriting
+    merged = DedupIndex(store)
+    merged.load_recent(NOW)
+    assert merged._rows.n == 2
+    assert {merged._rows.id(0), merged._rows.id(1)} == {article_id("a"), article_id("b")}
+
+
+def test_follow_up_with_shared_names_joins_the_story_within_days(store):
+    index = DedupIndex(store)
+    a = (DEDUP / "event_border_a.txt").read_text()
+    b = (DEDUP / "event_border_b.txt").read_text()
+    first = index_text(index, article_id("a"), a)
+    follow = index.decide(article_id("b"), b, title=first_line_title(b), when=NOW + timedelta(days=1))
+    late = index.decide(article_id("c"), b, title=first_line_title(b), when=NOW + timedelta(days=30))
+    assert follow.duplicate_of is None and follow.cluster == first.cluster
+    assert late.cluster == article_id("c")

@@ -1,0 +1,93 @@
+"""compare_texts and the fingerprint primitives on real fixture pairs (tests/data/dedup)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from extractors import fingerprint as fp
+
+DEDUP = Path(__file__).resolve().parent / "data" / "dedup"
+PAIRS = json.loads((DEDUP / "pairs.json").read_text())["pairs"]
+
+
+def first_line_title(text: str) -> str:
+    """The fixtures put a headline on the first line when the page had one."""
+    line = text.split("\n", 1)[0]
+    return line if len(line.split()) < 15 else ""
+
+
+def load(pair: dict) -> dict:
+    a, b = (DEDUP / pair["a"]).read_text(), (DEDUP / pair["b"]).read_text()
+    dates = {k: datetime.fromisoformat(pair[k]) for k in ("a_date", "b_date") if k in pair}
+    return dict(a_text=a, b_text=b, a_title=first_line_title(a), b_title=first_line_title(b), **dates)
+
+
+def test_fixture_set_has_enough_pairs_of_each_kind():
+    kinds = [p["kind"] for p in PAIRS]
+    assert kinds.count("duplicate") >= 12 and kinds.count("distinct") >= 12
+    same_event = [p for p in PAIRS if p["kind"] == "distinct" and p["same_story"]]
+    assert {"ru", "hy"} <= {p["language"] for p in same_event}
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p["name"] for p in PAIRS])
+def test_pair_is_classified_as_duplicate_or_distinct(pair):
+    result = fp.compare_texts(**load(pair))
+    assert result.duplicate is (pair["kind"] == "duplicate"), result
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p["name"] for p in PAIRS])
+def test_duplicates_are_well_above_and_distinct_well_below_the_threshold(pair):
+    similarity = fp.compare_texts(**load(pair)).similarity
+    if pair["kind"] == "duplicate":
+        assert similarity >= 0.75
+    else:
+        assert similarity <= 0.2
+
+
+def test_duplicates_and_close_reports_share_a_story_and_other_stories_do_not():
+    wrong = []
+    for pair in PAIRS:
+        if pair["kind"] == "duplicate" or not pair["same_story"] or pair.get("story_detectable", True):
+            if fp.compare_texts(**load(pair)).same_story is not pair["same_story"]:
+                wrong.append(pair["name"])
+    assert wrong == []
+
+
+def test_same_story_needs_the_dates_to_be_close():
+    pair = next(p for p in PAIRS if p["name"] == "same-war-different-seeds")
+    args = load(pair)
+    assert fp.compare_texts(**args).same_story
+    args.update(a_date=datetime(2020, 9, 27), b_date=datetime(2020, 10, 27))
+    assert not fp.compare_texts(**args).same_story
+
+
+def test_normalisation_unifies_case_quotes_dashes_and_apostrophes():
+    assert fp.normalise_text("Nagorno–Karabakh’s “ceasefire”,\n\tHOLDS") == "nagorno karabakhs ceasefire holds"
+    assert fp.normalise_text("Nagorno-Karabakh's \"ceasefire\" holds.") == "nagorno karabakhs ceasefire holds"
+    assert fp.normalise_text("Ереван — «Столица»") == "ереван столица"
+
+
+def test_content_hash_ignores_form_but_not_words():
+    assert fp.content_hash("Baku, Tuesday.") == fp.content_hash("baku   tuesday")
+    assert fp.content_hash("Baku, Tuesday.") != fp.content_hash("Baku, Wednesday.")
+
+
+def test_scripts_without_spaces_are_shingled_per_character():
+    text = "日本語の文章は単語の間に空白がありません。" * 3
+    assert len(fp.tokenize(text).hashes) > 30
+
+
+def test_short_lines_are_left_out_of_the_shingles():
+    body = "The commission met on Tuesday and agreed to continue its work on the border next month."
+    with_chrome = "Breaking news\nBy Staff\n" + body + "\nShare this"
+    assert fp.jaccard(fp.fingerprint(body).shingles, fp.fingerprint(with_chrome).shingles) == 1.0
+
+
+def test_sketch_estimate_tracks_jaccard():
+    pair = next(p for p in PAIRS if p["name"] == "truncated-80-percent")
+    a, b = (fp.fingerprint((DEDUP / pair[k]).read_text()) for k in ("a", "b"))
+    assert fp.estimate_similarity(a.sketch, b.sketch) >= fp.DUPLICATE_BINS / fp.BINS
