@@ -186,11 +186,18 @@ CTA = re.compile(_alternatives(
     r"abonnieren", r"jetzt anmelden", r"folgen sie uns", r"abone ol", r"bizi takip edin",
     r"abunə ol", r"bizi izləyin", r"բաժանորդագրվ", r"հետևեք մեզ", r"გამოიწერ", r"გამოგვყევით"), re.I)
 
+# Consent banners say "cookie" in nearly every language; Turkish and Azerbaijani say "çerez".
+COOKIES = re.compile(r"\bcookies?\b|\bçerez|\bкуки\b|\bcookie-", re.I)
+
 COMMENT_LINE = re.compile(r"^\W*(?:\d+\s+)?(?:" + _alternatives(
     r"comments?", r"leave a (?:reply|comment)", r"add a comment", r"log in to (?:reply|comment)", r"reply",
     r"комментари\w*", r"оставить комментарий", r"commentaires?", r"laisser un commentaire", r"réagir",
     r"kommentare?", r"kommentieren", r"yorum(?:lar| yap)?", r"şərh(?:lər)?", r"rəy bildir",
     r"մեկնաբանություն\w*", r"კომენტარ\w*") + r")\b", re.I)
+
+# "jdoe says:" heads each comment on WordPress-like sites.
+COMMENT_HEADER = re.compile(r"^\S+(?:\s\S+){0,2}\s(?:says|said|wrote|пишет|написал\w*|dit|écrit|schreibt|"
+                            r"yazdı|diyor|yazıb|գրում է|წერს)\s*:$", re.I)
 
 TAGS_LABEL = re.compile(r"^\W*(?:" + _alternatives(
     r"tags?", r"keywords", r"теги", r"метки", r"ключевые слова", r"étiquettes", r"mots-clés",

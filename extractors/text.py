@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from extractors.boilerplate import (
-    AD_WORDS, CAPTION_PREFIX, COMMENT_LINE, COPYRIGHT, CTA, SEE_ALSO, SHARE_WORDS, TAGS_LABEL,
+    AD_WORDS, CAPTION_PREFIX, COMMENT_HEADER, COMMENT_LINE, COOKIES, COPYRIGHT, CTA, SEE_ALSO, SHARE_WORDS, TAGS_LABEL,
     paragraph_fingerprint,
 )
 from extractors.records import ExtractedArticle
@@ -47,6 +47,7 @@ _URLISH = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\b\S+\.(?:com|org|net|ru|
 _FILE_NAME = re.compile(r"^(?:[\w.-]*[_-][\w.-]*[_-][\w.-]*|[0-9a-f-]{12,}|\S+\.(?:jpe?g|png|gif|webp))$", re.I)
 _SEPARATED = re.compile(r"\s[|>»/·•]\s|\s[|]|[|]\s")
 _CREDIT_PAREN = re.compile(r"\(([^()]{2,40})\)\s*$")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _CAMEL = re.compile(r"[A-ZА-ЯЁ]?[a-zа-яё]+|[A-ZА-ЯЁ]+(?![a-zа-яё])")
 
 
@@ -72,7 +73,7 @@ def clean_text(text: str, *, language: str | None = None,
     units = _units(lines)
     lang = language or guess_language(" ".join(u.text for u in units))
     _classify(units, lang, known_boilerplate)
-    start, end = _best_block(units)
+    start, end = _article_start(units, *_before_comments(units, *_best_block(units)))
     title_at, title = _title(units, start)
     body = _body(units, start, end, title_at)
     body = [p for p in body if p.casefold() != title.casefold()]
@@ -302,8 +303,13 @@ def _classify(units: list[Unit], lang: str | None, known: frozenset[str]) -> Non
     for unit in units:
         key = _key(unit.text)
         counts[key] = counts.get(key, 0) + 1
+    seen: set[str] = set()
     for unit in units:
         unit.kind = _kind(unit, lang, known, counts)
+        key = _key(unit.text)
+        if key in seen and unit.kind == PROSE:
+            unit.kind = JUNK  # a paragraph printed twice: a teaser or banner; keep one copy at most
+        seen.add(key)
     _mark_menu_runs(units)
 
 
@@ -376,7 +382,9 @@ def _is_chrome(text: str, words: int) -> bool:
         return True
     if words <= 12 and (_URLISH.search(text) or TAGS_LABEL.match(text)) or words <= 6 and COMMENT_LINE.search(text):
         return True
-    if words <= 25 and CTA.search(text):
+    if words <= 4 and COMMENT_HEADER.match(text):
+        return True
+    if words <= 25 and CTA.search(text) or words <= 80 and COOKIES.search(text):
         return True
     if " " not in bare and _FILE_NAME.match(bare):
         return True  # an image file name left where the picture was
@@ -432,6 +440,51 @@ def _best_block(units: list[Unit]) -> tuple[int, int]:
     return best_span
 
 
+def _before_comments(units: list[Unit], start: int, end: int) -> tuple[int, int]:
+    """End the block where a comment section begins ("34 comments", "Leave a reply", "X says:")."""
+    seen_prose = False
+    for k in range(start, end + 1):
+        text = units[k].text
+        if seen_prose and units[k].kind == JUNK and units[k].words <= 6 and (
+                COMMENT_LINE.search(text) or COMMENT_HEADER.match(text)):
+            last = max(j for j in range(start, k) if units[j].kind == PROSE)
+            return start, last
+        seen_prose = seen_prose or units[k].kind == PROSE
+    return start, end
+
+
+def _article_start(units: list[Unit], start: int, end: int) -> tuple[int, int]:
+    """Split the block where another article begins and keep the part with the most prose.
+
+    A headline-like line followed by a date or author line and then prose is how an
+    article (or a teaser of one) begins. Teaser lists and "latest news" boxes that the
+    block search swallowed on either side of the body are cut off at those starts.
+    """
+    cuts = [start]
+    for k in range(start + 1, end + 1):
+        if units[k].kind != META or units[k - 1].kind == META:
+            continue
+        # The headline sits right above the date, or above a short byline ("Rob Crilly").
+        for h in (k - 1, k - 2):
+            above = units[h]
+            if h > cuts[-1] and above.words >= 4 and above.kind in (SHORT, JUNK) \
+                    and _headline_like(Unit(above.text, SHORT, above.words)):
+                cuts.append(h)
+                break
+            if above.words > 4:
+                break
+    if len(cuts) == 1:
+        return start, end
+    bounds = list(zip(cuts, [c - 1 for c in cuts[1:]] + [end]))
+    # Teasers have prose too, but short: only a paragraph's length beyond a teaser's counts.
+    best = max(bounds, key=lambda b: sum(max(0, len(u.text) - 150) for u in units[b[0]:b[1] + 1] if u.kind == PROSE))
+    first = next((j for j in range(best[0], best[1] + 1) if units[j].kind == PROSE), best[0])
+    last = max((j for j in range(best[0], best[1] + 1) if units[j].kind == PROSE), default=best[1])
+    if first > best[0]:
+        units[best[0]].kind = SHORT  # the headline (it may also be repeated in a teaser)
+    return first, last
+
+
 def _headline_like(unit: Unit, min_words: int = 2) -> bool:
     text = unit.text
     first = text.lstrip("\"'“«„(")[:1]
@@ -440,10 +493,19 @@ def _headline_like(unit: Unit, min_words: int = 2) -> bool:
 
 
 def _title(units: list[Unit], start: int) -> tuple[int, str]:
-    """The headline: the first headline-like unit before the body block."""
-    for i in range(start if start <= len(units) else len(units)):
-        if _headline_like(units[i]) and units[i].kind == SHORT and len(units[i].text) >= 12:
+    """The headline: the headline-like unit nearest above the body block.
+
+    Walking up from the body skips the byline, date, stand-first and caption; a headline
+    of four words or more is preferred to a shorter label (a section name, a breadcrumb).
+    """
+    header = range(min(start, len(units)) - 1, -1, -1)
+    candidates = [i for i in header if units[i].kind == SHORT and _headline_like(units[i])
+                  and len(units[i].text) >= 12 and not _CLOCK.search(units[i].text)]
+    for i in candidates:
+        if units[i].words >= 4:
             return i, units[i].text
+    if candidates:
+        return candidates[0], units[candidates[0]].text
     # A question headline scores as prose and opens the block itself.
     if 0 <= start < len(units) - 1 and units[start].text.endswith("?") and units[start].words <= 15 \
             and _headline_like(units[start]) and units[start + 1].kind == PROSE and start == _first_content(units):
@@ -458,12 +520,9 @@ def _first_content(units: list[Unit]) -> int:
 def _body(units: list[Unit], start: int, end: int, title_at: int) -> list[str]:
     if end < start:  # no prose at all: a short note; keep what is not chrome
         return [u.text for u in units if u.kind in (SHORT, PROSE) and _units_index(units, u) != title_at]
+    # Everything above the block goes, stand-first included: it restates the body, and
+    # the body-only convention (the extraction benchmark's) leaves it out as well.
     chosen: list[Unit] = []
-    # A stand-first: prose right after the title, before the metadata.
-    i = title_at + 1 if 0 <= title_at < start else start
-    while 0 <= title_at < i < start and units[i].kind == PROSE:
-        chosen.append(units[i])
-        i += 1
     block = [u for k, u in enumerate(units[start:end + 1], start) if k != title_at]
     vocabulary = _stems(" ".join(u.text for u in block if u.kind == PROSE))
     skipping = False  # inside a "read also" list
