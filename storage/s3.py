@@ -20,6 +20,7 @@ which is what the caller wanted) and a CAS put answers ``Conflict``, after which
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import uuid
@@ -77,6 +78,10 @@ def _code(exc: ClientError) -> str:
 
 def _status(exc: ClientError) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def _is_conflict(exc: ClientError) -> bool:
+    return _code(exc) in _CONFLICT_CODES or _status(exc) in (409, 412)
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -158,31 +163,42 @@ class S3Store(ObjectStore):
     def _probe(self) -> bool:
         probe = self.prefix + PROBE_PREFIX + uuid.uuid4().hex
         try:
-            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"1", IfNoneMatch="*")
-            try:
-                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"2", IfNoneMatch="*")
-                return False  # the header was ignored
-            except ClientError as exc:
-                if _code(exc) in _UNSUPPORTED_CODES or _status(exc) == 501:
-                    return False
-                if not (_code(exc) in _CONFLICT_CODES or _status(exc) in (409, 412)):
-                    raise
-            try:
-                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"3", IfMatch='"0"')
+            # A first "conflict" is fine: a retried attempt of this very PUT may have landed.
+            if self._probe_put(probe, b"1", IfNoneMatch="*") == "unsupported":
                 return False
-            except ClientError as exc:
-                return _code(exc) in _CONFLICT_CODES or _status(exc) in (409, 412)
-        except ClientError as exc:
-            if _code(exc) in _UNSUPPORTED_CODES or _status(exc) == 501:
-                return False
-            raise self._error(exc, "probe conditional writes with", probe) from None
-        except BotoCoreError as exc:
-            raise self._error(exc, "probe conditional writes with", probe) from None
+            if self._probe_put(probe, b"2", IfNoneMatch="*") != "conflict":
+                return False  # the header was ignored (or refused)
+            return self._probe_put(probe, b"3", IfMatch='"' + "0" * 32 + '"') == "conflict"
         finally:
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=probe)
             except (ClientError, BotoCoreError):
                 pass
+
+    def _probe_put(self, key: str, body: bytes, **condition) -> str:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **condition)
+            return "ok"
+        except ClientError as exc:
+            if _is_conflict(exc):
+                return "conflict"
+            # 501 NotImplemented is the documented answer; some servers say 400 instead.
+            if _code(exc) in _UNSUPPORTED_CODES or _status(exc) in (400, 501):
+                return "unsupported"
+            raise self._error(exc, "probe conditional writes with", key) from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "probe conditional writes with", key) from None
+
+    def _ours(self, full: str, data: bytes, exc: ClientError) -> str | None:
+        """After a lost conditional PUT that boto3 retried: the ETag if an earlier attempt of
+        this very call wrote ``data`` (the first response was lost, the retry found our object)."""
+        if not exc.response.get("ResponseMetadata", {}).get("RetryAttempts"):
+            return None
+        try:
+            etag = self.client.head_object(Bucket=self.bucket, Key=full)["ETag"]
+        except (ClientError, BotoCoreError):
+            return None
+        return etag if etag.strip('"') == hashlib.md5(data, usedforsecurity=False).hexdigest() else None
 
     # Error conversion -------------------------------------------------------------------------
 
@@ -218,13 +234,13 @@ class S3Store(ObjectStore):
                 return True
             except ClientError as exc:
                 if _code(exc) == "ConditionalRequestConflict" or _status(exc) == 409:
-                    continue  # a concurrent writer is mid-upload: ask again
-                if _code(exc) in _CONFLICT_CODES or _status(exc) == 412:
-                    return False
+                    continue  # a concurrent writer is mid-upload: ask again, then see who won
+                if _is_conflict(exc):
+                    return self._ours(full, data, exc) is not None
                 raise self._error(exc, "write", full) from None
             except BotoCoreError as exc:
                 raise self._error(exc, "write", full) from None
-        return not self.exists(key) and self.put(key, data, content_type=kind, create_only=True)
+        return False if self.exists(key) else self.put(key, data, content_type=kind, create_only=True)
 
     def get(self, key: str) -> bytes:
         return self.get_versioned(key)[0]
@@ -246,9 +262,11 @@ class S3Store(ObjectStore):
         try:
             response = self.client.put_object(Bucket=self.bucket, Key=full, Body=data, ContentType=kind, **condition)
         except ClientError as exc:
-            lost = _code(exc) in _CONFLICT_CODES or _status(exc) in (409, 412)
             # If-Match on a key deleted meanwhile answers 404: the version is gone, a conflict too.
-            if lost or (version is not None and (_code(exc) in _MISSING_CODES or _status(exc) == 404)):
+            if _is_conflict(exc) or (version is not None and (_code(exc) in _MISSING_CODES or _status(exc) == 404)):
+                etag = self._ours(full, data, exc)
+                if etag is not None:
+                    return etag
                 raise Conflict(f"{key} changed since it was read") from None
             raise self._error(exc, "write", full) from None
         except BotoCoreError as exc:
@@ -301,11 +319,11 @@ class S3Store(ObjectStore):
         self.client.close()
 
 
-def make_client(settings):
+def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"]):
     """One S3 client for the process's settings (boto3 clients are thread-safe; sessions are not)."""
     threads = int(getattr(settings, "upload_threads", 16) or 16)
     config = Config(
-        retries=dict(RETRIES),
+        retries={"mode": RETRIES["mode"], "max_attempts": max_attempts},
         # One connection per upload thread, or urllib3 discards and reopens them.
         max_pool_connections=max(10, threads + 4),
         s3={"addressing_style": "path"} if getattr(settings, "s3_path_style", False) else None,

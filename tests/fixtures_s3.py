@@ -5,6 +5,7 @@
   and any subprocess (``newswatch poll --store s3://…``) reach it with no other set-up.
 * ``s3_bucket`` / ``s3_uri`` (function): a fresh bucket, and ``s3://<bucket>/<prefix>``.
 * ``s3_store``: an ``S3Store`` opened on ``s3_uri``.
+* ``fault_proxy``: a loopback proxy in front of moto that fails requests on purpose (FaultPlan).
 * ``any_store``: parametrised, a ``LocalStore`` (tmp_path) and an ``S3Store``: a test that takes
   it runs on both backends.
 
@@ -14,11 +15,14 @@ headers, conditional writes) that this store depends on.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -71,7 +75,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request otherwise
 
     saved = {name: os.environ.get(name) for name in [*DUMMY_ENV, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
     os.environ.pop("AWS_PROFILE", None)
@@ -123,3 +131,168 @@ def any_store(request, tmp_path):
         yield LocalStore(tmp_path / "store")
     else:
         yield request.getfixturevalue("s3_store")
+
+
+# Records for store tests ------------------------------------------------------------------------
+
+SAMPLE_RECORD = Path(__file__).resolve().parent / "data" / "store" / "article.json"
+
+
+def sample_record(n: int = 0, first_seen: str = "2020-09-28T05:02:11+00:00", **changes):
+    """A realistic ~4 KB article record (tests/data/store/article.json), made distinct by ``n``."""
+    from extractors.records import ArticleRecord
+    from storage import layout
+
+    data = json.loads(SAMPLE_RECORD.read_text(encoding="utf-8"))
+    url = data["url"].rstrip("/") + f"-{n}/"
+    article_id = layout.url_key(url)
+    data.update(id=article_id, url=url, canonical_url=url, first_seen=first_seen, raw_key=layout.raw_key(article_id, first_seen))
+    data.update(changes)
+    return ArticleRecord.from_dict(data)
+
+
+# A misbehaving S3 in front of the real one -------------------------------------------------------
+
+_ERRORS = {
+    500: ("InternalError", "We encountered an internal error. Please try again."),
+    501: ("NotImplemented", "A header you provided implies functionality that is not implemented"),
+    503: ("SlowDown", "Please reduce your request rate."),
+}
+
+
+@dataclass
+class FaultPlan:
+    """What the proxy does to the requests it forwards (deterministic: counted, never random).
+
+    ``every``: answer every Nth request with ``status`` (500 InternalError, 503 SlowDown), at most
+    ``limit`` times; ``after_forwarding``: the server applies the request but the answer is lost
+    and replaced by the error (the hard case for idempotency); ``strip_conditions``: drop
+    If-Match / If-None-Match (a server that ignores them); ``refuse_conditions``: answer them 501.
+    """
+
+    every: int = 0
+    status: int = 503
+    limit: int = 1_000_000
+    after_forwarding: bool = False
+    strip_conditions: bool = False
+    refuse_conditions: bool = False
+
+
+class FaultProxy:
+    """A loopback HTTP proxy to moto that injects faults according to a ``FaultPlan``."""
+
+    def __init__(self, upstream: str, plan: FaultPlan | None = None):
+        from http.server import ThreadingHTTPServer
+        from urllib.parse import urlparse
+
+        self.plan = plan or FaultPlan()
+        self.upstream = urlparse(upstream)
+        self.requests = 0
+        self.faults = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def decide(self, headers) -> int | None:
+        """Count one request; the error status to answer it with, if any."""
+        with self._lock:
+            self.requests += 1
+            plan = self.plan
+            conditional = "If-None-Match" in headers or "If-Match" in headers
+            if plan.refuse_conditions and conditional:
+                return 501
+            if plan.every and self.requests % plan.every == 0 and self.faults < plan.limit:
+                self.faults += 1
+                return plan.status
+        return None
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _handler_for(proxy: FaultProxy):
+    import http.client
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # boto3 keeps connections alive
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if not size:
+                        self.rfile.readline()
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def _error(self, status: int) -> None:
+            code, message = _ERRORS[status]
+            body = b"" if self.command == "HEAD" else (
+                f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+                f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>"
+            ).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _forward(self, body: bytes):
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("transfer-encoding", "connection")}
+            if proxy.plan.strip_conditions:
+                headers = {k: v for k, v in headers.items() if k.lower() not in ("if-match", "if-none-match")}
+            headers["Content-Length"] = str(len(body))
+            conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.getheaders(), response.read()
+            finally:
+                conn.close()
+
+        def _handle(self) -> None:
+            body = self._body()
+            status = proxy.decide(self.headers)
+            if status is not None and not proxy.plan.after_forwarding:
+                return self._error(status)
+            upstream_status, headers, data = self._forward(body)
+            if status is not None:
+                return self._error(status)  # applied upstream, but the answer is lost
+            self.send_response(upstream_status)
+            for name, value in headers:
+                if name.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                    self.send_header(name, value)
+            # A HEAD answer carries the object's length, not its own (empty) body's.
+            length = dict((k.lower(), v) for k, v in headers).get("content-length", "0")
+            self.send_header("Content-Length", length if self.command == "HEAD" else str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+    return Handler
+
+
+@pytest.fixture
+def fault_proxy(s3_server: S3Server) -> Iterator[FaultProxy]:
+    """A ``FaultProxy`` in front of the session's moto server; set ``proxy.plan`` in the test."""
+    proxy = FaultProxy(s3_server.endpoint)
+    yield proxy
+    proxy.close()
