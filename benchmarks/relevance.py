@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/relevance.py [DIR ...] [--repeat N] [--explain]
 Each DIR holds positive/ and negative/ sub-folders of .txt articles (title line, blank line, body);
-the default is tests/data/relevance. Speed is measured on the same articles, gazetteer pre-loaded,
+the default is tests/data/relevance and its round2/ (written after the rules froze). Speed is measured on the same articles, gazetteer pre-loaded,
 plus the seed corpus (long real articles) so the figure is not flattered by short fixtures.
 """
 
@@ -36,7 +36,8 @@ def labelled(dirs: list[Path]) -> list[tuple[Path, bool]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dirs", nargs="*", type=Path, default=[ROOT / "tests" / "data" / "relevance"])
+    fixtures = ROOT / "tests" / "data" / "relevance"
+    ap.add_argument("dirs", nargs="*", type=Path, default=[fixtures, fixtures / "round2"])
     ap.add_argument("--repeat", type=int, default=5, help="passes over the articles for the speed figure")
     ap.add_argument("--explain", action="store_true", help="print every decision, not only the errors")
     args = ap.parse_args(argv)

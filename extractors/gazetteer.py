@@ -239,9 +239,14 @@ class _Builder:
         for strength, weight in (("strong", 1.0), ("weak", 0.5)):
             cue = Entity(f"{context.id}:{strength}", "cue", weight, frozenset(), context=context.id)
             self.entities.append(cue)
-            for raw in ctx.get(strength) or []:
-                # Cues are mostly English; "en" allows plural -s and nothing that would blur them.
-                self._add_term(str(raw), "en", len(self.entities) - 1)
+            cues = ctx.get(strength) or []
+            # A plain list is English (plural -s only); a mapping gives each language its own cues.
+            by_lang = cues if isinstance(cues, dict) else {"en": cues}
+            for lang, forms in by_lang.items():
+                if lang not in suffixes:
+                    raise ConfigError(f"{self.source}: context {context.id}: no suffix set for language {lang!r}")
+                for raw in forms:
+                    self._add_term(str(raw), lang, len(self.entities) - 1)
         return context
 
     def _add_term(self, raw: str, lang: str, entity: int) -> None:
