@@ -9,10 +9,12 @@ known site; it reasons on the shape of each paragraph and on where it sits:
    (menu runs, bullets, counters, share rows, copyright, repeats, known site boilerplate),
    META (date, author, reading time, views), CAPTION, SEEALSO (a "read also" label);
 3. the dense body block is the run of units with the highest score (prose scores by
-   length, everything else costs): chrome clusters before and after it;
-4. before the block: title, stand-first and metadata; inside it: a short unit is a split
-   paragraph (rejoined), a subheading (kept when its words recur in the body) or a stray
-   (ad line, widget label: dropped).
+   length, everything else costs): chrome clusters before and after it. The block ends
+   where a comment section starts, and is cut where another article (a teaser:
+   headline, byline/date, prose) starts, keeping the part with the longest paragraphs;
+4. before the block: title and metadata (the stand-first is dropped, as in body-only
+   references); inside it: a short unit is a split paragraph (rejoined), a subheading
+   (kept when its words recur in the body) or a stray (ad line, widget label: dropped).
 
 Stop-words, month names and metadata labels are below; what chrome says in each language
 (share rows, "read also", copyright...) is in ``extractors.boilerplate`` beside the site memory.
