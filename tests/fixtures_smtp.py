@@ -2,6 +2,8 @@
 
 * ``smtp_server``: an aiosmtpd ``Controller`` on 127.0.0.1 and a free port that keeps every
   message it accepts (``.messages``: envelope sender, recipients, raw bytes);
+* ``smtp_auth_server``: the same, requiring AUTH LOGIN/PLAIN as ``digest`` / ``right-password``
+  (offered without TLS: loopback only);
 * ``smtp_refusing``: aiosmtpd answering 554 to MAIL, RCPT and DATA;
 * ``smtp_dropping``: a scripted server that closes the connection right after the greeting
   (``mode="greeting"``) or after reading the whole message body without answering it
@@ -66,11 +68,23 @@ class _Refuser:
         return "554 5.6.0 Message refused"
 
 
-def _controller(handler_type):
+AUTH_USER, AUTH_PASSWORD = "digest", "right-password"
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == AUTH_USER.encode() \
+        and auth_data.password == AUTH_PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)  # handled=True would mean "I already replied"
+
+
+def _controller(handler_type, **smtp_options):
     from aiosmtpd.controller import Controller
 
     server = SmtpServer("127.0.0.1", free_port())
-    controller = Controller(handler_type(server), hostname=server.host, port=server.port, ready_timeout=10)
+    controller = Controller(handler_type(server), hostname=server.host, port=server.port, ready_timeout=10,
+                            **smtp_options)
     controller.start()
     return server, controller
 
@@ -78,6 +92,16 @@ def _controller(handler_type):
 @pytest.fixture
 def smtp_server():
     server, controller = _controller(_Collector)
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_auth_server():
+    server, controller = _controller(_Collector, authenticator=_authenticate, auth_required=True,
+                                     auth_require_tls=False)
     try:
         yield server
     finally:

@@ -353,3 +353,31 @@ def test_missing_feed_list_means_no_country_sections(tmp_path):
     bad.write_text("feeds: [unclosed", encoding="utf-8")
     with pytest.raises(ConfigError):
         load_feeds(bad)
+
+
+# The command line --------------------------------------------------------------------------------
+
+
+def test_cli_dry_run_previews_without_prefect(store, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    script = ("import sys; from flows.cli import main; code = main(sys.argv[1:]); "
+              "print('prefect imported' if 'prefect' in sys.modules else 'no prefect', file=sys.stderr); sys.exit(code)")
+    env = {**os.environ, "NEWSWATCH_TIMEZONE": "Asia/Tbilisi", "NEWSWATCH_FEEDS_FILE": str(DATA / "feeds.yaml")}
+    args = [sys.executable, "-c", script, "digest", "--store", str(store.root), "--date", "2026-11-21", "--dry-run"]
+    repo = Path(__file__).resolve().parents[1]
+
+    preview = subprocess.run(args, capture_output=True, text=True, env=env, cwd=repo, timeout=60)
+    written = subprocess.run(args + ["--out", str(out), "--format", "json"], capture_output=True, text=True,
+                             env=env, cwd=repo, timeout=60)
+    misuse = subprocess.run(args[:-1] + ["--out", str(out)], capture_output=True, text=True, env=env, cwd=repo,
+                            timeout=60)
+
+    assert preview.returncode == 0 and "no prefect" in preview.stderr
+    assert preview.stdout.startswith("Subject: newswatch digest 2026-11-21: 5 stories")
+    assert json.loads(written.stdout)["status"] == "dry-run" and len(list(out.iterdir())) == 3
+    assert misuse.returncode == 2 and "--out only goes with --dry-run" in misuse.stderr
+    assert list(store.list("digests/")) == []
