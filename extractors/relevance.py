@@ -205,8 +205,9 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
 
 def _names(gaz: Gazetteer, entities: set[int], weights: dict[int, float], limit: int = 4) -> str:
     ranked = sorted(entities, key=lambda e: (-weights[e], gaz.entities[e].name))
-    names = [gaz.entities[e].name for e in ranked[:limit]]
-    return ", ".join(names) + (" …" if len(ranked) > limit else "")
+    # Two entries may share a name (Georgia: the ambiguous English form and the other languages').
+    names = list(dict.fromkeys(gaz.entities[e].name for e in ranked))
+    return ", ".join(names[:limit]) + (" …" if len(names) > limit else "")
 
 
 def _no_terms_reason(gaz: Gazetteer, ev: _Evidence, context_note: str) -> str:

@@ -160,6 +160,24 @@ def test_country_anchors_outweigh_a_stray_us_cue():
     assert any(t.entity == "Georgia" and t.weight == 2.0 for t in rel.terms)
 
 
+def test_georgia_is_ambiguous_only_in_english():
+    ru = score_relevance("Грузия ввела визовый режим", "Власти Грузии объявили о визовом режиме для ряда стран.\n"
+                         "В МИД Грузии пояснили, что речь идёт о мерах безопасности.")
+    en = score_relevance("Georgia introduces visa rules", "Georgia announced visa rules for several countries.\n"
+                         "The foreign ministry of Georgia said it was a security measure.")
+    assert ru.relevant and not en.relevant and "only weak terms (Georgia)" in en.reason
+
+
+def test_football_club_named_after_the_region_is_a_sports_story():
+    rel = score_relevance("Qarabag stun Chelsea in Champions League",
+                          "The Azerbaijani champions scored twice in the second half at Stamford Bridge.\n"
+                          "The striker's goal in the 80th minute sealed it, and fans celebrated in the stadium.")
+    assert not rel.relevant and "sports story" in rel.reason
+    politics = score_relevance("Karabakh talks stall", "Armenia and Azerbaijan failed to agree on the goal of the talks, "
+                               "officials in Yerevan and Baku said.\nThe match between their positions on Stepanakert is poor.")
+    assert politics.relevant and "sports" not in politics.reason
+
+
 def test_passing_mention_in_one_sentence_is_not_enough():
     body = ("The president met the security council on Friday. " * 3
             + "He mentioned recent arrests in several regions, from Kaliningrad to Chechnya and Dagestan. "
