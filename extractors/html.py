@@ -30,7 +30,8 @@ except Exception:  # pragma: no cover
 
 # Bump the number whenever the text or metadata this module produces changes.
 EXTRACTOR_NAME = f"newswatch-html/1 (trafilatura {_TRAFILATURA_VERSION})"
-MIN_TEXT_CHARS = 1
+# Fewer words than this is a menu or an error page, not an article.
+MIN_ARTICLE_WORDS = 8
 
 
 # --- decoding and recognition --------------------------------------------------------------
@@ -243,7 +244,7 @@ def extract_html(
                                   _fingerprinter() if known_boilerplate else None,
                                   titles=(meta.title, headline))
     body = "\n".join(paragraphs)
-    if len(body) < MIN_TEXT_CHARS:
+    if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
     date = choose_date(markup_value=meta.published, markup_source=meta.published_source, tree=tree,
                        url=meta.canonical_url or url, feed_published=feed_published, now=now)

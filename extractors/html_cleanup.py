@@ -19,24 +19,36 @@ from typing import Callable, Iterable, Iterator
 
 from lxml.html import HtmlElement
 
-# Labels that introduce links to other articles. Anchored at the start of a block; the block
-# must also be short (see _is_short_label_block), so a sentence that merely begins with
-# "See also" in running prose is rare to hit and cheap when it is.
-_RELATED_LABEL = re.compile(
+# Labels that introduce links to other articles, in the region's languages and the big ones.
+# Phrases ("read also", "lire aussi", "читайте также") almost never open a sentence of prose;
+# single words ("Related", "Tags", "Trending") count only as a label: followed by a separator
+# or alone. Blocks must also be short (see _label_block), so prose is rare to hit.
+_PHRASE_LABEL = re.compile(
     r"^\W*(?:"
-    r"read (?:also|more|next)|also read|see also|related(?: (?:articles?|posts?|stories|news|content|topics?|links?|reading))?"
-    r"|more (?:on this|from|stories|news|articles|in)|you (?:may|might) (?:also )?(?:like|be interested)|recommended(?: for you)?"
-    r"|tags?|topics|filed under|categories|étiquettes|mots-clés|теги|метки|рубрики|etiketlər|teqlər|etiketler|թեգեր|თეგები"
-    r"|most (?:read|popular|viewed)|latest (?:news|posts|articles)|new articles|top stories|trending|don'?t miss"
+    r"read (?:also|more|next)|also read|see also|related (?:articles?|posts?|stories|news|content|topics?|links?|reading)"
+    r"|more (?:on this|stories|news|articles)|you (?:may|might) (?:also )?(?:like|be interested)|recommended for you"
+    r"|filed under|most (?:read|popular|viewed)|latest (?:news|posts|articles)|new articles|top stories|don'?t miss"
     r"|(?:à |a )?lire (?:aussi|également|ensuite)|voir aussi|à voir (?:aussi|également)|sur le même sujet|dans la même rubrique"
     r"|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|leggi anche|leia (?:também|mais)|lea también|te puede interesar"
-    r"|читайте (?:также|тоже|еще|ещё)|смотрите также|см\. также|по теме|читать также|популярное|последние новости|другие новости"
-    r"|также читайте|новости по теме|рекомендуем"
-    r"|կարդացեք նաև|կարդա նաև|տես նաև|առնչվող|ასევე (?:წაიკითხეთ|იხილეთ|ნახეთ)|მსგავსი სიახლეები"
+    r"|читайте (?:также|тоже|еще|ещё)|смотрите также|см\. также|читать также|последние новости|другие новости"
+    r"|также читайте|новости по теме|похожие новости|похожие материалы"
+    r"|կարդացեք նաև|կարդա նաև|տես նաև|ასევე (?:წაიკითხეთ|იხილეთ|ნახეთ)|მსგავსი სიახლეები"
     r"|həmçinin (?:oxuyun|bax)|oxşar xəbərlər|digər xəbərlər|ayrıca (?:okuyun|bakınız)|ilgili haberler|bunlar da ilginizi"
-    r")\b\s*[:.»>\-–—]?",
+    r")\b",
     re.I,
 )
+_WORD_LABEL = re.compile(
+    r"^\W*(?:related|recommended|trending|tags?|topics|categories|étiquettes|mots-clés|теги|метки|рубрики|по теме"
+    r"|популярное|рекомендуем|etiketlər|teqlər|etiketler|թեգեր|առնչվող|თეგები)\s*(?:[:|»>\-–—]|$)",
+    re.I,
+)
+
+
+def starts_with_label(text: str) -> bool:
+    """Does the text open with a related-articles / tags label?"""
+    return bool(_PHRASE_LABEL.match(text) or _WORD_LABEL.match(text))
+
+
 # A whole block that is only a label like "Related Posts" (heading of a related box).
 _LABEL_ONLY_WORDS = 6
 
@@ -96,7 +108,7 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
             yield element
     for element in root.iter():
         text = element.text
-        if text and len(text) > 2 and _RELATED_LABEL.match(text.lstrip()):
+        if text and len(text) > 2 and starts_with_label(text.lstrip()):
             block = element
             while block.tag in _INLINE and block.getparent() is not None:
                 block = block.getparent()
@@ -111,7 +123,7 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
 
 def _label_block(element: HtmlElement) -> Iterator[HtmlElement]:
     """A short block opening with a related-articles label, or such a heading and its list."""
-    if not _RELATED_LABEL.match(_lead(element)):
+    if not starts_with_label(_lead(element)):
         return
     text = element.text_content().strip()
     if len(text) > 600:
@@ -255,7 +267,8 @@ _YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b")
 _TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
 _SHARE_WORDS = re.compile(
     r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
-    r"|reddit|copy link|comments?|views?|поделиться|просмотров|комментариев|partager|paylaş|\W+)$", re.I)
+    r"|reddit|copy link|comments?|views?|reads?|поделиться|просмотров|просмотры|комментариев|комментарии|partager|vues"
+    r"|paylaş|baxış|baxılıb|դիտում|ნახვა|\W+)\W?$", re.I)
 
 
 def is_boilerplate_paragraph(line: str) -> bool:
@@ -266,7 +279,7 @@ def is_boilerplate_paragraph(line: str) -> bool:
     words = _words(text)
     if _SOURCE_LINE.match(text):
         return True
-    if words <= 25 and _RELATED_LABEL.match(text):
+    if words <= 25 and starts_with_label(text):
         return True
     if words <= 12 and _CREDIT_LINE.search(text) and not text.rstrip().endswith((".", "!", "?")) or (
             words <= 12 and re.match(r"^\W*(?:photo|фото|foto)\b", text, re.I)):

@@ -38,7 +38,7 @@ _PLACEHOLDER_AUTHORS = {
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URLISH = re.compile(r"^(?:https?://|www\.)|^[\w-]+(?:\.[\w-]+)+/?$", re.I)
 _BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:)\s+", re.I)
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:·•»/]|::|\|\|)\s+")
 
 
 @dataclass(frozen=True)
@@ -190,10 +190,38 @@ def _absolute(href: str | None, base: str | None) -> str | None:
 
 
 def first_h1(tree: HtmlElement) -> str:
-    for h1 in tree.iter("h1"):
-        text = " ".join(h1.text_content().split())
-        if len(text.split()) >= 2:
-            return text
+    """The page's headline: its first multi-word <h1> (old portals: the first <h2>)."""
+    for tag in ("h1", "h2"):
+        for heading in tree.iter(tag):
+            text = " ".join(heading.text_content().split())
+            if len(text.split()) >= 2:
+                return text
+    return ""
+
+
+_BYLINE_XPATH = (
+    ".//*[@rel='author' or @itemprop='author' or contains(@class, 'author') or contains(@class, 'byline')]"
+)
+
+
+def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
+    """An author named in the page's own byline when the metadata names none.
+
+    Hidden bylines are skipped: themes hide the CMS user ("admin") that way."""
+    for element in tree.xpath(_BYLINE_XPATH):
+        if element.tag in ("meta", "link", "script", "style", "body", "article", "html"):
+            continue
+        if any("display:none" in (a.get("style") or "").replace(" ", "") or a.get("hidden") is not None
+               or "comment" in (a.get("class") or "") + (a.get("id") or "")
+               for a in (element, *element.iterancestors())):
+            continue  # hidden (a CMS user), or a commenter's name
+        text = " ".join(element.text_content().split())
+        if not text or len(text) > 60:
+            continue
+        text = re.sub(r"^[^:]{1,12}:\s*", "", text) if ":" in text[:14] else text
+        name = clean_author(text, site_name, host)
+        if name:
+            return name
     return ""
 
 
@@ -218,7 +246,7 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         v for k in ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")
         if (v := metas.get(k))
     ]
-    author = join_authors(author_candidates, site_name, host)
+    author = join_authors(author_candidates, site_name, host) or visible_byline(tree, site_name, host)
 
     published, source = _text(article.get("datePublished")) or None, "json-ld"
     if not published:
