@@ -307,11 +307,15 @@ def _claim_and_send(
         refused = send_message(digest.message, SmtpConfig.from_settings(settings),
                                sender=settings.digest_from, recipients=recipients)
     except MailError as exc:
-        if exc.maybe_delivered:
-            # Keep the claim: a retry could deliver a second copy.
-            store.put_json(claim_key(day), {**claim, "state": "uncertain", "error": str(exc)})
-        elif created:
-            store.delete(claim_key(day))  # nothing went out: the next run sends it
+        try:
+            if exc.maybe_delivered:
+                # Keep the claim: a retry could deliver a second copy.
+                store.put_json(claim_key(day), {**claim, "state": "uncertain", "error": str(exc)})
+            elif created:
+                store.delete(claim_key(day))  # nothing went out: the next run sends it
+        except StoreError as store_exc:
+            # The mail error is the one to report (a StoreError would look retryable).
+            log.warning("digest %s: could not update the claim after a failed send: %s", day, store_exc)
         raise
     except BaseException:
         if created:
