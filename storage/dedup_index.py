@@ -148,10 +148,17 @@ class _BandTable:
             self._resize(rows)
             return
         first, second = self._buckets(fp.band_keys(sketch))
-        for a, b in zip(first.tolist(), second.tolist()):
-            if not self._place(a, b, row):
-                self._resize(rows)
-                return
+        free_a = (self.slots[first] < 0).sum(axis=1)
+        free_b = (self.slots[second] < 0).sum(axis=1)
+        bucket = np.where(free_a >= free_b, first, second)
+        free = np.maximum(free_a, free_b)
+        if len(np.unique(bucket)) == fp.BANDS and free.min() > 0:
+            self.slots[bucket, self.WIDTH - free] = row  # the common case: one vector write
+        else:
+            for a, b in zip(first.tolist(), second.tolist()):
+                if not self._place(a, b, row):
+                    self._resize(rows)
+                    return
         self.used += fp.BANDS
 
     def _place(self, a: int, b: int, row: int) -> bool:
@@ -216,7 +223,7 @@ class _StoryWindow:
         self.counts[day] += 1
         self.terms[row] = terms
         newest = max(self.days)
-        for old in [d for d in self.days if d < newest - 2 * _WINDOW_DAYS]:
+        for old in [d for d in self.days if d < newest - _WINDOW_DAYS]:  # beyond any new match
             for rows in self.days.pop(old).values():
                 for r in rows:
                     self.terms.pop(r, None)
@@ -231,11 +238,11 @@ class _StoryWindow:
         limit = max(5, _COMMON_SHARE * total)
         specific, candidates = [], defaultdict(int)
         for term in terms.tolist():
-            rows = [r for postings in near for r in postings.get(term, ())]
-            if len(rows) > limit:
+            lists = [postings[term] for postings in near if term in postings]
+            if sum(map(len, lists)) > limit:
                 continue  # names the region ("Armenia", "Baku"), not a story
             specific.append(term)
-            for r in set(rows):
+            for r in {r for rows in lists for r in rows}:
                 candidates[r] += 1
         chosen = np.array(specific, np.uint32)
         for row in sorted(r for r, shared in candidates.items() if shared >= 3 and r != exclude):
@@ -326,8 +333,8 @@ class DedupIndex:
     def decide(self, article_id: str, text: str, *, title: str, when: datetime) -> DedupDecision:
         chash, sketch, terms = self._features(text, title)
         with self._lock:
-            decision, root = self._decide(article_id, chash, sketch, terms, _day(when))
-            self._decided[article_id] = (sketch, terms, root)
+            decision, root, own = self._decide(article_id, chash, sketch, terms, _day(when))
+            self._decided[article_id] = (sketch, terms, root, self._rows.n if own is None else -1)
             return decision
 
     def _features(self, text: str, title: str) -> tuple[str, np.ndarray, np.ndarray]:
@@ -371,7 +378,7 @@ class DedupIndex:
             cluster=rows.cluster_id(member) if member is not None else article_id,
         )
         root = int(rows.cluster[member]) if member is not None else None
-        return decision, root
+        return decision, root, own
 
     # Additions -------------------------------------------------------------------------
 
@@ -381,13 +388,14 @@ class DedupIndex:
             cached = self._decided.pop(article_id, None)
         if cached is None:
             _, sketch, terms = self._features(text, title)
-            root = None
+            root, seen_rows = None, -1
         else:
-            sketch, terms, root = cached
+            sketch, terms, root, seen_rows = cached
         doc = _Doc(article_id, decision.cluster, sketch, int(decision.content_hash[:8], 16), _day(when), terms)
         shard = SEEDS_SHARD if article_id.startswith("seed-") else layout.as_utc(when).strftime("%Y-%m")
         with self._lock:
-            if self._find(article_id, sketch) is not None:
+            # decide() saw every row then; only a look-up can tell about rows added since.
+            if seen_rows != self._rows.n and self._find(article_id, sketch) is not None:
                 return  # idempotent: already indexed (loaded, or added earlier in this run)
             if root is None and decision.cluster != article_id:
                 root = self._find_cluster(decision.cluster)
@@ -443,6 +451,7 @@ class DedupIndex:
                 continue
         raise Conflict(f"{key}: changed by another run {attempts} times in a row; giving up")
 
-    def nbytes(self) -> int:
-        """Resident bytes of the index structures (for the benchmark)."""
-        return self._rows.nbytes() + self._bands.nbytes() + self._window.nbytes()
+    def nbytes(self) -> dict[str, int]:
+        """Resident bytes of the index structures (for the benchmark): the per-document
+        columns and LSH table grow with the corpus, the story window only with a few days."""
+        return {"rows": self._rows.nbytes(), "bands": self._bands.nbytes(), "window": self._window.nbytes()}

@@ -1,0 +1,229 @@
+"""Dedup index at corpus scale: speed, memory, recall and false positives on a synthetic corpus.
+
+    python benchmarks/dedup.py [--docs 200000] [--seed 1] [--tracemalloc]
+
+The corpus: Zipf-distributed pseudo-words in sentences and paragraphs of 300–600 words,
+spread over 90 days, with a headline line. Planted among them:
+
+* near-duplicates (6 %) of an earlier document, each with one edit: word substitutions
+  (3 %), an inserted paragraph, truncation to 80 %, or another site's headline, byline
+  and footer;
+* same-event pairs (3 %): a second, independently written article that shares the
+  event's names (in title and text) and one quoted sentence with an earlier one.
+
+Timed: ``DedupIndex.decide`` + ``DedupIndex.add`` per document, which includes
+normalisation, content hash, shingling, sketch, story terms, LSH look-up, clustering
+and insertion. Not timed: generating the texts. Memory: the index's numpy arrays and
+story window (``DedupIndex.nbytes``), allocated capacity included, divided by the
+number of documents; ``--tracemalloc`` also measures the Python heap (slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage.dedup_index import DedupIndex  # noqa: E402
+from storage.local import LocalStore  # noqa: E402
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+EDITS = ("substitute", "insert", "truncate", "boilerplate")
+
+
+class Corpus:
+    """Deterministic documents: document i is regenerated from seed i when a copy needs it."""
+
+    def __init__(self, seed: int, vocabulary: int = 40_000):
+        rng = np.random.default_rng(seed)
+        lengths = rng.integers(3, 11, vocabulary)
+        letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+        self.words = ["".join(rng.choice(letters, n)) for n in lengths]
+        ranks = np.arange(1, vocabulary + 1)
+        weights = 1.0 / ranks**1.05
+        self.cdf = np.cumsum(weights / weights.sum())
+        self.seed = seed
+
+    def _words(self, rng: np.random.Generator, count: int) -> list[str]:
+        return [self.words[i] for i in np.searchsorted(self.cdf, rng.random(count))]
+
+    def paragraphs(self, doc: int, names: list[str] | None = None) -> list[list[str]]:
+        rng = np.random.default_rng((self.seed, 0, doc))
+        total = int(rng.integers(300, 601))
+        words = self._words(rng, total)
+        if names:  # an event's names recur through an article about it
+            for pos in rng.choice(total, 3 * len(names), replace=False):
+                words[pos] = names[pos % len(names)]
+        out, i = [], 0
+        while i < total:
+            size = int(rng.integers(40, 90))
+            out.append(words[i : i + size])
+            i += size
+        return out
+
+    def names(self, event: int) -> list[str]:
+        rng = np.random.default_rng((self.seed, 1, event))
+        return [w.capitalize() + "yan" for w in self._words(rng, 6)]
+
+
+def render(title: str, paragraphs: list[list[str]], header: list[str] = (), footer: list[str] = ()) -> str:
+    lines = [title, *header]
+    for para in paragraphs:
+        sentences = [" ".join(para[i : i + 14]).capitalize() + "." for i in range(0, len(para), 14)]
+        lines.append(" ".join(sentences))
+    return "\n".join([*lines, *footer])
+
+
+def edit(corpus: Corpus, paragraphs: list[list[str]], kind: str, rng: np.random.Generator) -> tuple[list[list[str]], list[str], list[str]]:
+    paras = [list(p) for p in paragraphs]
+    header: list[str] = []
+    footer: list[str] = []
+    if kind == "substitute":
+        for para in paras:
+            for pos in np.flatnonzero(rng.random(len(para)) < 0.03):
+                para[pos] = corpus._words(rng, 1)[0]
+    elif kind == "insert":
+        paras.insert(int(rng.integers(0, len(paras) + 1)), corpus._words(rng, 50))
+    elif kind == "truncate":
+        flat = [w for p in paras for w in p]
+        keep = int(len(flat) * 0.8)
+        paras = [flat[i : i + 60] for i in range(0, keep, 60)]
+    else:
+        header = ["By " + " ".join(corpus._words(rng, 2)).title(), "Published " + " ".join(corpus._words(rng, 3))]
+        footer = [" ".join(corpus._words(rng, 12)).capitalize() + ".", "Follow us for more news."]
+    return paras, header, footer
+
+
+def run(docs: int, seed: int, measure_heap: bool) -> dict:
+    corpus = Corpus(seed)
+    rng = np.random.default_rng(seed + 1)
+    index = DedupIndex(LocalStore(Path("/tmp") / f"newswatch-dedup-bench-{seed}"))
+    planted_dup: dict[str, str] = {}  # copy id → original id
+    planted_kind: dict[str, str] = {}
+    planted_event: dict[str, str] = {}  # second article id → first article id
+    recent_events: list[int] = []  # first articles of recent events
+    found: dict[str, tuple[str | None, str]] = {}
+    elapsed = 0.0
+    if measure_heap:
+        tracemalloc.start()
+    for i in range(docs):
+        doc_id = f"{i:020x}"
+        when = START + timedelta(seconds=int(i * 90 * 86400 / max(docs, 1)))
+        roll = rng.random()
+        if roll < 0.06 and i > 10:
+            source = int(rng.integers(max(0, i - 20_000), i))
+            while f"{source:020x}" in planted_dup or f"{source:020x}" in planted_event:
+                source = int(rng.integers(max(0, i - 20_000), i))  # copy an article, not a copy
+            kind = EDITS[int(rng.integers(len(EDITS)))]
+            base = corpus.paragraphs(source, corpus.names(source) if is_event(source) else None)
+            if is_event(source):
+                base.insert(1, quote_of(corpus, source))
+            paras, header, footer = edit(corpus, base, kind, rng)
+            text = render(" ".join(corpus._words(rng, 8)).capitalize(), paras, header, footer)
+            planted_dup[doc_id] = f"{source:020x}"
+            planted_kind[doc_id] = kind
+        elif roll < 0.09 and recent_events:
+            first = recent_events[int(rng.integers(len(recent_events)))]  # within a few days
+            text = event_article(corpus, i, first, rng)
+            planted_event[doc_id] = f"{first:020x}"
+        elif is_event(i):
+            text = event_article(corpus, i, i, rng)
+            recent_events.append(i)
+            del recent_events[:-50]
+        else:
+            text = render(" ".join(corpus._words(rng, 9)).capitalize(), corpus.paragraphs(i))
+        title = text.split("\n", 1)[0]
+        started = time.perf_counter()
+        decision = index.decide(doc_id, text, title=title, when=when)
+        index.add(doc_id, decision, text=text, title=title, when=when)
+        elapsed += time.perf_counter() - started
+        found[doc_id] = (decision.duplicate_of, decision.cluster)
+    heap = tracemalloc.get_traced_memory()[0] if measure_heap else None
+    if measure_heap:
+        tracemalloc.stop()
+    result = score(docs, elapsed, index, found, planted_dup, planted_event, heap)
+    result["us_per_doc_fingerprint_only"] = fingerprint_cost(corpus, min(docs, 2000))
+    result["us_per_doc_decide+add"] = elapsed / docs * 1e6
+    for kind in EDITS:
+        copies = [c for c, k in planted_kind.items() if k == kind]
+        caught = [c for c in copies if found[c][0]]
+        result[f"recall_{kind}"] = len(caught) / max(1, len(copies))
+    return result
+
+
+def fingerprint_cost(corpus: Corpus, count: int) -> float:
+    """Microseconds per document spent in normalising, hashing, shingling and sketching."""
+    from extractors import fingerprint as fp
+
+    texts = [render("Title", corpus.paragraphs(i)) for i in range(count)]
+    started = time.perf_counter()
+    for text in texts:
+        fp.fingerprint(text)
+    return (time.perf_counter() - started) / count * 1e6
+
+
+def is_event(doc: int) -> bool:
+    """3 % of documents report an event that a later, different article covers too."""
+    return doc * 2654435761 % 1000 < 30
+
+
+def quote_of(corpus: Corpus, event: int) -> list[str]:
+    return corpus._words(np.random.default_rng((corpus.seed, 2, event)), 12)
+
+
+def event_article(corpus: Corpus, doc: int, event: int, rng: np.random.Generator) -> str:
+    """An article on ``event``: its names in title and text, its quoted sentence, own wording."""
+    names = corpus.names(event)
+    paras = corpus.paragraphs(doc, names)
+    paras.insert(1, quote_of(corpus, event))
+    return render(" ".join(names[:3] + corpus._words(rng, 5)), paras)
+
+
+def score(docs, elapsed, index, found, planted_dup, planted_event, heap) -> dict:
+    def original(doc_id: str) -> str:
+        while doc_id in planted_dup:
+            doc_id = planted_dup[doc_id]
+        return doc_id
+
+    hits = sum(1 for c, o in planted_dup.items() if found[c][0] and original(found[c][0]) == original(o))
+    flagged = [d for d, (dup, _) in found.items() if dup]
+    false = [d for d in flagged if d not in planted_dup]
+    event_false = [d for d in planted_event if found[d][0]]
+    event_clustered = sum(1 for d, first in planted_event.items() if found[d][1] == found[first][1])
+    return {
+        "docs": docs,
+        "docs_per_s": docs / elapsed,
+        "bytes_per_doc": sum(index.nbytes().values()) / docs,
+        "bytes_per_doc_rows+lsh": (index.nbytes()["rows"] + index.nbytes()["bands"]) / docs,
+        "bytes_per_doc_story_window": index.nbytes()["window"] / docs,
+        "heap_bytes_per_doc": heap / docs if heap else None,
+        "planted_duplicates": len(planted_dup),
+        "recall": hits / max(1, len(planted_dup)),
+        "false_positives": len(false),
+        "false_positive_rate": len(false) / max(1, docs - len(planted_dup)),
+        "same_event_pairs": len(planted_event),
+        "same_event_false_positives": len(event_false),
+        "same_event_clustered": event_clustered / max(1, len(planted_event)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap (slower)")
+    args = parser.parse_args()
+    result = run(args.docs, args.seed, args.tracemalloc)
+    for key, value in result.items():
+        print(f"{key:28s} {value:.4g}" if isinstance(value, float) else f"{key:28s} {value}")
+
+
+if __name__ == "__main__":
+    main()
