@@ -213,7 +213,10 @@ def _orphan_raws(scan: _Scan, report: CheckReport) -> list[str]:
     referenced = {r.raw_key for r in scan.records.values() if r.raw_key}
     orphans = []
     for key in sorted(scan.raw_keys):
-        if key not in referenced and _record_key_for_raw(key) not in scan.record_keys:
+        owner = _record_key_for_raw(key)
+        # A raw page whose record a manifest names is the material to rebuild that record
+        # (reported once, as missing-record), not an orphan.
+        if key not in referenced and owner not in scan.record_keys and owner not in scan.listed:
             orphans.append(key)
             report.add("orphan-raw", key, "no record belongs to this raw page")
     return orphans
@@ -236,7 +239,7 @@ def manifest_status(record: ArticleRecord) -> str:
 class _Repair:
     def __init__(self, articles, report, scan, rebuild, now):
         self.articles, self.report, self.scan, self.rebuild = articles, report, scan, rebuild
-        self.run_id = "repair-" + layout.as_utc(now).strftime("%Y%m%dT%H%M%SZ")
+        self.run_id = "repair-" + layout.new_run_id(now)  # time + randomness: two repairs never collide
         self.now = now
         self.lines: dict[str, list[ManifestLine]] = {}  # manifest day → lines
 

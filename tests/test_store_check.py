@@ -1,0 +1,236 @@
+"""``store check`` finds every broken invariant, ``--repair`` fixes what can be rebuilt without
+editing a manifest, and ``store copy`` is resumable, idempotent and copies state last."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+import pytest
+
+from storage import layout
+from storage.articles import ArticleStore, ManifestLine
+from storage.base import dumps
+from storage.check import check_store, copy_store
+from storage.local import LocalStore
+from storage.state import FeedState, save_feed_state, write_journal
+from tests.faults import FaultyStore, SimulatedCrash
+from tests.fixtures_s3 import sample_record
+
+DAY = "2026-11-22T08:00:00+00:00"
+
+
+def _populate(store, count: int = 3) -> list:
+    """A consistent store as a poll leaves it: raws, records, one manifest, feed state."""
+    articles = ArticleStore(store)
+    records, lines = [], []
+    for n in range(count):
+        record = sample_record(n, DAY)
+        articles.put_raw(record.id, record.first_seen, f"<html><p>page {n}</p></html>".encode())
+        key, _ = articles.put_article(record)
+        records.append(record)
+        lines.append(ManifestLine.from_record(record, key, "stored"))
+    articles.write_manifest("20261122T080000Z-aaaaaa", DAY, lines)
+    save_feed_state(store, FeedState(feed_id="example-am", etag='"e1"'))
+    return records
+
+
+def _rebuild(store):
+    """A stand-in for the pipeline's ``rebuild_record_from_raw``: identity from the raw key."""
+
+    def rebuild(raw_key: str):
+        page = ArticleStore(store).get_raw(raw_key).decode()
+        day = "-".join(raw_key.split("/")[1:4])
+        article_id = raw_key.rsplit("/", 1)[1].split(".")[0]
+        first_seen = f"{day}T08:00:00+00:00"
+        return dataclasses.replace(sample_record(0, first_seen), id=article_id, text=page, raw_key=raw_key)
+
+    return rebuild
+
+
+def _kinds(report) -> list[str]:
+    return sorted(p.kind for p in report.problems)
+
+
+def test_a_consistent_store_checks_ok(any_store):
+    _populate(any_store)
+    report = check_store(any_store)
+    assert report.ok and report.problems == []
+    assert (report.records, report.manifests, report.manifest_lines, report.raw_pages) == (3, 1, 3, 3)
+    assert report.to_dict()["ok"] is True
+
+
+def test_every_broken_invariant_is_reported(any_store):
+    records = _populate(any_store)
+    articles = ArticleStore(any_store)
+    any_store.delete(articles.record_key(records[0]))  # manifest line without record
+    unlisted = sample_record(7, DAY, raw_key=None)
+    articles.put_article(unlisted)  # record in no manifest
+    articles.put_raw("0123456789abcdef0123", DAY, b"<html></html>")  # raw page of no record
+    any_store.put("articles/2026/11/22/broken.json", b"{not json")
+    moved = sample_record(8, DAY, raw_key=None)
+    any_store.put("articles/2026/11/21/" + moved.id + ".json", dumps(moved.to_dict()))  # wrong day
+    report = check_store(any_store)
+    assert not report.ok
+    assert _kinds(report) == [
+        "bad-record", "key-mismatch", "missing-record", "orphan-raw",
+        "unlisted-record", "unlisted-record", "unlisted-record",
+    ]
+
+
+def test_repair_lists_unlisted_records_in_a_repair_manifest_and_keeps_history(tmp_path):
+    store = LocalStore(tmp_path)
+    _populate(store)
+    articles = ArticleStore(store)
+    extra = sample_record(9, DAY, duplicate_of="someone", raw_key=None)
+    articles.put_article(extra)
+    before = {key: store.get(key) for key in store.list("manifests/")}
+
+    report = check_store(store, repair=True)
+    assert report.ok and report.repaired == 1
+    repair_manifest = [k for k in report.written if k.startswith("manifests/")]
+    assert len(repair_manifest) == 1 and repair_manifest[0].startswith("manifests/2026/11/22/repair-")
+    assert {k: store.get(k) for k in before} == before  # history untouched
+    statuses = {line.id: line.status for line in articles.manifest_lines("2026-11-22")}
+    assert statuses[extra.id] == "duplicate"
+    assert any(k.startswith("state/repairs/") for k in report.written)
+    assert check_store(store).problems == []
+
+
+def test_a_lost_record_without_raw_page_is_marked_missing_not_erased(tmp_path):
+    store = LocalStore(tmp_path)
+    records = _populate(store)
+    articles = ArticleStore(store)
+    store.delete(articles.record_key(records[1]))
+    store.delete(layout.raw_key(records[1].id, records[1].first_seen))
+
+    report = check_store(store, repair=True, rebuild_record=_rebuild(store))
+    assert report.ok and _kinds(report) == ["missing-record"] and report.problems[0].repaired
+    lines = {line.id: line.status for line in articles.manifest_lines("2026-11-22")}
+    assert lines[records[1].id] == "missing"
+    assert sorted(r.id for _k, r in articles.articles_for_day("2026-11-22")) == sorted([records[0].id, records[2].id])
+    again = check_store(store)
+    assert again.ok and _kinds(again) == ["lost-record"]
+
+
+def test_a_lost_record_with_its_raw_page_is_rebuilt_where_the_manifest_points(any_store):
+    records = _populate(any_store)
+    articles = ArticleStore(any_store)
+    key = articles.record_key(records[2])
+    any_store.delete(key)
+
+    report = check_store(any_store, repair=True, rebuild_record=_rebuild(any_store))
+    assert report.ok and key in report.written
+    rebuilt = articles.get_article(key)
+    assert rebuilt.id == records[2].id and rebuilt.first_seen == records[2].first_seen
+    assert "page 2" in rebuilt.text
+    assert check_store(any_store).problems == []
+
+
+def test_an_orphan_raw_page_is_rebuilt_or_reported(tmp_path):
+    store = LocalStore(tmp_path)
+    _populate(store)
+    orphan = ArticleStore(store).put_raw("0123456789abcdef0123", DAY, b"<html><p>orphan</p></html>")
+
+    unrepaired = check_store(store, repair=True)  # no rebuilder: nothing to rebuild with
+    assert not unrepaired.ok and _kinds(unrepaired) == ["orphan-raw"]
+
+    repaired = check_store(store, repair=True, rebuild_record=_rebuild(store))
+    assert repaired.ok
+    assert store.exists("articles/2026/11/22/0123456789abcdef0123.json")
+    assert check_store(store).problems == []
+
+
+def test_stale_journals_are_warnings_left_to_the_next_poll(tmp_path):
+    store = LocalStore(tmp_path)
+    _populate(store)
+    key = write_journal(store, "20261122T080000Z-aaaaaa", [{"url": "https://a.example/1"}])
+    old = store.get_json(key) | {"written": "2026-01-01T00:00:00+00:00"}
+    store.put_json(key, old)
+    report = check_store(store, repair=True)
+    assert report.ok and [(p.kind, p.severity, p.repaired) for p in report.problems] == [("stale-journal", "warning", False)]
+    assert store.exists(key)
+
+
+# Copy -------------------------------------------------------------------------------------------
+
+
+def test_copy_to_s3_is_complete_and_a_second_copy_writes_nothing(tmp_path, s3_store):
+    src = LocalStore(tmp_path)
+    _populate(src, 5)
+    report = copy_store(src, s3_store, progress=False)
+    assert report.ok and report.copied == report.objects == len(list(src.list()))
+    assert sorted(s3_store.list()) == sorted(src.list())
+    assert check_store(s3_store).ok
+
+    again = copy_store(src, s3_store, progress=False)
+    assert (again.copied, again.updated, again.skipped) == (0, 0, again.objects)
+
+    save_feed_state(src, FeedState(feed_id="example-am", etag='"e2"'))
+    changed = copy_store(src, s3_store, progress=False)
+    assert (changed.copied, changed.updated) == (0, 1)
+    assert s3_store.get_json(layout.feed_state_key("example-am"))["etag"] == '"e2"'
+
+
+def test_an_interrupted_copy_is_consistent_and_resumes(tmp_path, s3_store):
+    src = LocalStore(tmp_path / "src")
+    _populate(src, 6)
+    total = len(list(src.list()))  # 6 raws, 6 records, 1 manifest, 1 feed state
+    crashing = FaultyStore(s3_store, crash_after=total - 1)
+    with pytest.raises(SimulatedCrash):
+        copy_store(src, crashing, progress=False, threads=1)
+    order = [k.split("/")[0] for k in crashing.writes]
+    # Objects before the manifest that names them, state last (not reached: the copy died).
+    assert order[-1] == "manifests" and set(order[:-1]) == {"raw", "articles"}
+    assert check_store(s3_store).ok  # a half copy is a consistent store
+    resumed = copy_store(src, s3_store, progress=False)
+    assert resumed.ok and resumed.skipped == total - 1 and resumed.copied == 1
+
+
+def test_copy_from_s3_back_to_a_directory(tmp_path, s3_store):
+    _populate(s3_store, 2)
+    dst = LocalStore(tmp_path / "back")
+    report = copy_store(s3_store, dst, progress=False)
+    assert report.ok and sorted(dst.list()) == sorted(s3_store.list())
+    assert copy_store(s3_store, dst, progress=False).skipped == report.objects
+
+
+# Command line -----------------------------------------------------------------------------------
+
+
+def _cli(argv: list[str]) -> int:
+    from flows.cli_store import register
+
+    parser = argparse.ArgumentParser(prog="newswatch")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_store_check_prints_json_and_exits_nonzero_on_problems(tmp_path, capsys):
+    store = LocalStore(tmp_path)
+    records = _populate(store)
+    assert _cli(["store", "check", "--store", str(tmp_path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+    store.delete(ArticleStore(store).record_key(records[0]))
+    assert _cli(["store", "check", "--store", str(tmp_path), "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [p["kind"] for p in out["problems"]] == ["missing-record"]
+
+
+def test_store_check_defaults_to_the_configured_store(tmp_path, monkeypatch, capsys):
+    _populate(LocalStore(tmp_path))
+    monkeypatch.setenv("NEWSWATCH_STORE", str(tmp_path))
+    assert _cli(["store", "check"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "3 records" in captured.err
+
+
+def test_store_copy_command_and_an_unopenable_store(tmp_path, s3_uri, capsys):
+    _populate(LocalStore(tmp_path))
+    assert _cli(["store", "copy", str(tmp_path), s3_uri, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["copied"] > 0
+    assert _cli(["store", "copy", str(tmp_path), "s3://no-such-bucket-newswatch"]) == 2
+    assert "does not exist" in capsys.readouterr().err
