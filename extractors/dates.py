@@ -10,6 +10,7 @@ a bare "month year") are not evidence of a day: they are dropped unless the feed
 from __future__ import annotations
 
 import logging
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -96,6 +97,19 @@ def _htmldate(tree: HtmlElement, url: str | None, now: datetime, extensive: bool
     return _as_day(parsed) if parsed else None
 
 
+_PROSE_WORDS = 15
+
+
+def _without_prose(tree: HtmlElement) -> HtmlElement:
+    """A copy of the page without its sentences: a date mentioned in the story ("the law adopted
+    on 12 March 2021") is not when the story was published; datelines and meta lines are short."""
+    pruned = deepcopy(tree)
+    for element in list(pruned.iter("p", "li", "blockquote", "td", "dd")):
+        if len(element.text_content().split()) > _PROSE_WORDS and element.getparent() is not None:
+            element.drop_tree()
+    return pruned
+
+
 def choose_date(
     *,
     markup_value: str | None,
@@ -122,6 +136,7 @@ def choose_date(
         return DateChoice(_iso(page), markup_source)
 
     if tree is not None:
+        tree = _without_prose(tree)
         found = _htmldate(tree, url, clock, extensive=False)
         guessed = False
         if found is None:

@@ -183,11 +183,11 @@ def unwrap_layout_tables(tree: HtmlElement) -> None:
         cells = [c for c in table.iter("td", "th") if _owner_table(c) is table]
         if not cells or not any(_is_layout_cell(c) for c in cells):
             continue
-        for element in [table, *table.iter("tbody", "thead", "tfoot", "tr", "td", "th")]:
-            if element is table or _owner_table(element) is table:
-                element.tag = "div"
-                for attr in ("colspan", "rowspan"):
-                    element.attrib.pop(attr, None)
+        own = [e for e in table.iter("tbody", "thead", "tfoot", "tr", "td", "th") if _owner_table(e) is table]
+        for element in [table, *own]:  # rename only after every owner was looked up
+            element.tag = "div"
+            for attr in ("colspan", "rowspan"):
+                element.attrib.pop(attr, None)
 
 
 def _owner_table(element: HtmlElement) -> HtmlElement | None:

@@ -163,6 +163,20 @@ def test_page_without_any_date_evidence_has_none():
     assert article.published is None and article.published_source is None
 
 
+@pytest.mark.parametrize("extra", [
+    "<footer>© 2023 Road News. All rights reserved.</footer>",
+    "<p>The law adopted on 12 March 2021 changed that, the minister said in a long interview on television.</p>",
+])
+def test_copyright_years_and_dates_inside_the_story_are_no_publication_date(extra):
+    article = extract_html(_page(body_extra=extra), now=NOW)
+    assert article.published is None
+
+
+def test_short_dateline_is_publication_evidence():
+    article = extract_html(_page(body_extra="<div class='date'>Posted 14.03.2025</div>"), now=NOW)
+    assert (article.published, article.published_source) == ("2025-03-14", "htmldate")
+
+
 def test_heuristic_page_date_contradicting_the_feed_loses():
     html = _page(body_extra="<p class='date'>Posted 03.02.2019</p>")
     article = extract_html(html, feed_published="2025-12-30T08:00:00+00:00", now=NOW)
