@@ -1,0 +1,150 @@
+"""The poll end to end against a real HTTP site on loopback (plain functions, no Prefect).
+
+The fixture site (tests/data/site, described in its EXPECTED.md) has an RSS feed, an Atom
+feed with xml:base, and a malformed feed; a link repeated with utm_ parameters, a link
+present in two feeds, a 404, an irrelevant page and an AMP page whose canonical is another URL.
+"""
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from flows.pipeline import PollOptions, load_feeds
+from flows.poll import parse_since, run_poll
+from storage.articles import ArticleStore
+from storage.check import check_store
+from storage.local import LocalStore
+
+SITE = Path(__file__).resolve().parent / "data" / "site"
+
+
+def expected_stored() -> int:
+    match = re.search(r"must be stored after the first poll\D*(\d+)", (SITE / "EXPECTED.md").read_text(), re.I)
+    return int(match.group(1))
+
+
+def settings(**overrides) -> Settings:
+    return Settings(allow_private_hosts=True, task_retry_delays=[0, 0, 0], **overrides)
+
+
+def records(store: Path):
+    return [r for _k, r in ArticleStore(LocalStore(store)).all_articles() if r.source != "seed"]
+
+
+def poll(store: Path, feeds_file: Path, **options):
+    return run_poll(str(store), load_feeds(feeds_file), PollOptions(**options), settings())
+
+
+def test_first_poll_stores_every_article_once(site, site_feeds, tmp_path):
+    summary = poll(tmp_path, site_feeds)
+    stored = records(tmp_path)
+    assert len(stored) == expected_stored()
+    assert max(Counter(r.id for r in stored).values()) == 1
+    assert max(Counter(r.canonical_url for r in stored).values()) == 1
+    # a1 reached through a utm_ link and a plain link, and through two feeds: fetched once
+    assert site.statuses("/news/a1.html") == [200]
+    assert all("utm_" not in r.url for r in stored)
+    totals = summary.totals
+    assert totals["stored"] + totals["duplicates"] == len(stored)
+    assert totals["page_failures"] >= 1
+    assert any("gone.html" in p for f in summary.feeds for p in f.problems)
+    assert totals["irrelevant"] >= 1
+    assert check_store(LocalStore(tmp_path)).ok
+
+
+def test_malformed_feed_still_yields_its_entries(site, site_feeds, tmp_path):
+    summary = poll(tmp_path, site_feeds)
+    broken = next(f for f in summary.feeds if f.malformed)
+    assert broken.outcome == "ok" and broken.entries >= 2 and broken.stored + broken.duplicates >= 1
+
+
+def test_amp_page_is_stored_under_its_canonical_url(site, site_feeds, tmp_path):
+    poll(tmp_path, site_feeds)
+    canonical = {r.canonical_url for r in records(tmp_path)}
+    assert site.url("/news/a3.html") in canonical
+    assert site.url("/news/amp/a3.html") not in canonical
+
+
+def test_second_poll_stores_nothing_and_is_answered_with_304(site, site_feeds, tmp_path):
+    poll(tmp_path, site_feeds)
+    before = sorted(p.name for p in tmp_path.rglob("*.json") if "articles" in p.parts)
+    second = poll(tmp_path, site_feeds)
+    assert second.totals["stored"] == second.totals["duplicates"] == 0
+    assert second.totals["feeds_not_modified"] == len(second.feeds)
+    assert site.statuses("/news/feed.xml")[-1] == 304
+    assert sorted(p.name for p in tmp_path.rglob("*.json") if "articles" in p.parts) == before
+
+
+def test_force_refetches_but_never_stores_a_second_copy(site, site_feeds, tmp_path):
+    poll(tmp_path, site_feeds)
+    first = {r.id: r for r in records(tmp_path)}
+    forced = poll(tmp_path, site_feeds, force=True)
+    again = {r.id: r for r in records(tmp_path)}
+    assert sorted(again) == sorted(first)
+    assert forced.totals["stored"] == 0 and forced.totals["refreshed"] >= 1
+    assert all(again[i].first_seen == first[i].first_seen for i in first)
+
+
+def test_since_skips_entries_published_before_it(site, site_feeds, tmp_path):
+    summary = poll(tmp_path, site_feeds, since=parse_since("2099-01-01"))
+    # only entries without a date are accepted
+    assert summary.totals["skipped_old"] >= 1
+    assert summary.totals["new_entries"] == summary.totals["entries"] - summary.totals["skipped_old"] - summary.totals["skipped_seen"]
+
+
+def test_only_the_named_feeds_are_polled(site, site_feeds, tmp_path):
+    feeds = load_feeds(site_feeds)
+    summary = run_poll(str(tmp_path), load_feeds(site_feeds, [feeds[0].id]), PollOptions(), settings())
+    assert [f.feed_id for f in summary.feeds] == [feeds[0].id]
+
+
+def test_unreachable_feeds_are_reported_and_the_run_goes_on(site, site_feeds, tmp_path):
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(site_feeds.read_text() + (
+        "  - {id: dead-dns, name: Dead, url: 'http://no-such-host.invalid/feed.xml'}\n"
+        "  - {id: dead-port, name: Closed, url: 'http://127.0.0.1:9/feed.xml'}\n"))
+    summary = poll(tmp_path / "store", feeds_file)
+    failed = {f.feed_id: f for f in summary.feeds if f.outcome == "failed"}
+    assert set(failed) == {"dead-dns", "dead-port"}
+    assert failed["dead-dns"].error.startswith("dns")
+    assert summary.totals["stored"] >= 1
+    assert "dead-dns" in summary.to_text()
+
+
+def test_server_ignoring_validators_is_skipped_by_the_body_hash(tmp_path):
+    from flows.sample_site import SampleSite
+
+    with SampleSite(SITE, honour_conditional=False) as plain:
+        feeds_file = tmp_path / "feeds.yaml"
+        feeds_file.write_text((SITE / "feeds.yaml").read_text().replace("{base}", plain.base))
+        poll(tmp_path / "store", feeds_file)
+        second = poll(tmp_path / "store", feeds_file)
+    assert {f.outcome for f in second.feeds} == {"unchanged"}
+
+
+def test_irrelevant_pages_are_remembered_not_stored_unless_kept(site, site_feeds, tmp_path):
+    summary = poll(tmp_path / "a", site_feeds)
+    kept = poll(tmp_path / "b", site_feeds, keep_irrelevant=True)
+    assert len(records(tmp_path / "b")) == len(records(tmp_path / "a")) + summary.totals["irrelevant"]
+    flagged = [r for r in records(tmp_path / "b") if not r.caucasus["relevant"]]
+    assert summary.totals["irrelevant"] >= 1 and len(flagged) == summary.totals["irrelevant"]
+    assert kept.totals["stored"] + kept.totals["duplicates"] == len(records(tmp_path / "b"))
+    # the irrelevant URL is not fetched again by the next poll
+    again = poll(tmp_path / "a", site_feeds, force=False)
+    assert again.totals["irrelevant"] == 0
+
+
+def test_records_carry_language_relevance_and_raw_page(site, site_feeds, tmp_path):
+    poll(tmp_path, site_feeds)
+    articles = ArticleStore(LocalStore(tmp_path))
+    for record in records(tmp_path):
+        assert record.language and record.caucasus["relevant"] and record.caucasus["terms"]
+        assert record.text and record.title and record.extractor
+        assert articles.get_raw(record.raw_key).lstrip().lower().startswith((b"<!doctype", b"<html"))
+        assert record.first_seen.endswith("+00:00")
+    manifests = [json.loads(line) for p in tmp_path.rglob("manifests/**/*.jsonl") for line in p.read_text().splitlines()]
+    assert sorted(m["id"] for m in manifests) == sorted(r.id for r in records(tmp_path))
