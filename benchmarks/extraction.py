@@ -53,12 +53,13 @@ class Score:
     f1: float
     pages: int
     empty: int
+    mean_page_f1: float = 0.0  # the README's stricter view: per-page F1, an empty output counts 0
     seconds: float = 0.0
     docs_per_second: float = 0.0
 
 
 def score(predictions: list[str], truths: list[str], seconds: float = 0.0) -> Score:
-    precisions, recalls, empty = [], [], 0
+    precisions, recalls, page_f1s, empty = [], [], [], 0
     for predicted, truth in zip(predictions, truths):
         tp, fp, fn = page_counts(predicted, truth)
         if tp + fp:
@@ -66,11 +67,13 @@ def score(predictions: list[str], truths: list[str], seconds: float = 0.0) -> Sc
         else:
             empty += 1
         recalls.append(tp / (tp + fn) if tp + fn else 0.0)
+        page_f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
     p = sum(precisions) / len(precisions) if precisions else 0.0
     r = sum(recalls) / len(recalls) if recalls else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     n = len(truths)
-    return Score(round(p, 4), round(r, 4), round(f1, 4), n, empty, round(seconds, 3),
+    mean_f1 = sum(page_f1s) / n if n else 0.0
+    return Score(round(p, 4), round(r, 4), round(f1, 4), n, empty, round(mean_f1, 4), round(seconds, 3),
                  round(n / seconds, 1) if seconds else 0.0)
 
 
@@ -123,11 +126,11 @@ def report(pages: list[tuple[str, str, str]], runs: dict[str, Run]) -> dict:
     for name, r in runs.items():
         odd = [i for i in range(len(pages)) if i % 2 == 1]
         even = [i for i in range(len(pages)) if i % 2 == 0]
-        result["extractors"][name] = {
-            "all": asdict(score(r.outputs, truths, r.seconds)),
-            "odd": asdict(score([r.outputs[i] for i in odd], [truths[i] for i in odd])),
-            "even": asdict(score([r.outputs[i] for i in even], [truths[i] for i in even])),
-        }
+        splits = {"all": asdict(score(r.outputs, truths, r.seconds))}
+        for split, members in (("odd", odd), ("even", even)):
+            scored = asdict(score([r.outputs[i] for i in members], [truths[i] for i in members]))
+            splits[split] = {k: v for k, v in scored.items() if k not in ("seconds", "docs_per_second")}
+        result["extractors"][name] = splits
     if {"newswatch", "trafilatura"} <= set(runs) and runs["newswatch"].seconds:
         result["speed_ratio"] = round(runs["trafilatura"].seconds / runs["newswatch"].seconds, 3)
     return result
@@ -156,11 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{result['pages']} pages")
-    print(f"{'extractor':<12} {'split':<5} {'precision':>9} {'recall':>7} {'F1':>7} {'empty':>5} {'docs/s':>7}")
+    print(f"{'extractor':<12} {'split':<5} {'precision':>9} {'recall':>7} {'F1':>7} {'empty':>5} {'pageF1':>7} {'docs/s':>7}")
     for name, splits in result["extractors"].items():
         for split, s in splits.items():
             speed = f"{s['docs_per_second']:>7}" if split == "all" else ""
-            print(f"{name:<12} {split:<5} {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>7.4f} {s['empty']:>5} {speed}")
+            print(f"{name:<12} {split:<5} {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>7.4f} {s['empty']:>5}"
+                  f" {s['mean_page_f1']:>7.4f} {speed}")
     if "speed_ratio" in result:
         print(f"speed ratio newswatch/trafilatura: {result['speed_ratio']:.2f}")
     return 0

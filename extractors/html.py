@@ -228,7 +228,7 @@ def extract_html(
     html: bytes | str,
     *,
     url: str | None = None,
-    feed_published: str | None = None,
+    feed_published: str | datetime | None = None,
     now: datetime | None = None,
     known_boilerplate: frozenset[str] = frozenset(),
 ) -> ExtractedArticle:
