@@ -36,12 +36,18 @@ def extract_document(
     feed_published: str | None = None,
     now: datetime | None = None,
     known_boilerplate: frozenset[str] = frozenset(),
+    content_type: str | None = None,
 ) -> ExtractedArticle:
-    """Extract one page or text. Raises ``ExtractionError`` when no article text comes out."""
-    from extractors.html import extract_html, looks_like_html
+    """Extract one page or text. Raises ``ExtractionError`` when no article text comes out.
+
+    ``content_type`` is the HTTP header, whose charset outranks the page's own <meta>.
+    """
+    from extractors.html import decode_html, extract_html, looks_like_html
     from extractors.text import clean_text
 
     if looks_like_html(data):
+        if isinstance(data, bytes):
+            data = decode_html(data, content_type)
         extracted = extract_html(data, url=url, feed_published=feed_published, now=now, known_boilerplate=known_boilerplate)
     else:
         extracted = clean_text(decode_text(data), known_boilerplate=known_boilerplate)

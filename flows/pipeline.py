@@ -238,7 +238,7 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
     feed_date = entry.published.isoformat() if entry.published else None
     try:
         extracted = extract_document(page.body, url=page.final_url, feed_published=feed_date, now=ctx.now,
-                                     known_boilerplate=known_boilerplate)
+                                     known_boilerplate=known_boilerplate, content_type=page.content_type)
     except ExtractionError as exc:
         _page_failed(ctx, entry, FetchError(str(exc), url=entry.link, reason="extract"), result)
         return None

@@ -148,3 +148,10 @@ def test_records_carry_language_relevance_and_raw_page(site, site_feeds, tmp_pat
         assert record.first_seen.endswith("+00:00")
     manifests = [json.loads(line) for p in tmp_path.rglob("manifests/**/*.jsonl") for line in p.read_text().splitlines()]
     assert sorted(m["id"] for m in manifests) == sorted(r.id for r in records(tmp_path))
+
+
+def test_since_keeps_entries_on_or_after_the_date_and_undated_ones(site, site_feeds, tmp_path):
+    summary = poll(tmp_path, site_feeds, since=parse_since("2026-11-04"))
+    canonical = sorted(r.canonical_url.rsplit("/", 1)[1] for r in records(tmp_path))
+    assert canonical == ["a2.html", "a3.html", "b1.html"]
+    assert summary.totals["skipped_old"] == 3
