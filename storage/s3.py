@@ -328,8 +328,10 @@ def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"]):
         max_pool_connections=max(10, threads + 4),
         s3={"addressing_style": "path"} if getattr(settings, "s3_path_style", False) else None,
     )
-    session = _session(settings)
-    endpoint = getattr(settings, "s3_endpoint", None) or None  # None: boto3 reads AWS_ENDPOINT_URL
+    session, block_endpoint = _session(settings)
+    # NEWSWATCH_S3_ENDPOINT, else the credentials block's endpoint, else None: boto3 then
+    # reads AWS_ENDPOINT_URL itself (and defaults to AWS).
+    endpoint = getattr(settings, "s3_endpoint", None) or block_endpoint or None
     region = getattr(settings, "s3_region", None) or None
     try:
         return session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
@@ -337,13 +339,18 @@ def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"]):
         raise StoreError(f"cannot configure the S3 client: {_describe_error(exc)}") from None
 
 
-def _session(settings) -> boto3.session.Session:
+def _session(settings) -> tuple[boto3.session.Session, str | None]:
+    """A session from the standard AWS chain, or from the Prefect AwsCredentials block named in settings."""
     block = getattr(settings, "aws_credentials_block", None)
     if not block:
-        return boto3.session.Session()
+        return boto3.session.Session(), None
     try:
         from prefect_aws import AwsCredentials  # only when a block is named: Prefect is heavy
 
-        return AwsCredentials.load(block, _sync=True).get_boto3_session()
+        credentials = AwsCredentials.load(block, _sync=True)
+        session = credentials.get_boto3_session()
     except Exception as exc:  # Prefect raises ValueError / ObjectNotFound / httpx errors
         raise StoreError(f"cannot load the AwsCredentials block {block!r}: {type(exc).__name__}") from None
+    params = getattr(credentials, "aws_client_parameters", None)
+    endpoint = getattr(params, "endpoint_url", None)
+    return session, str(endpoint) if endpoint else None

@@ -184,3 +184,31 @@ def test_write_pool_overlaps_slow_writes(tmp_path):
             pool.put(f"k/{i}", b"x")
     assert time.perf_counter() - started < 16 * 0.05 / 2
     assert len(list(store.list("k/"))) == 16
+
+
+def test_credentials_come_from_a_named_aws_credentials_block(s3_server, s3_bucket, monkeypatch):
+    from prefect_aws import AwsCredentials
+
+    loaded = []
+    block = AwsCredentials(aws_access_key_id="BLOCKKEY", aws_secret_access_key="blocksecret", region_name="us-east-1")
+
+    def load(cls, name, **kwargs):
+        loaded.append(name)
+        return block
+
+    monkeypatch.setattr(AwsCredentials, "load", classmethod(load))
+    store = S3Store.from_uri(f"s3://{s3_bucket}/p", settings_with(aws_credentials_block="newswatch-s3"))
+    assert loaded == ["newswatch-s3"]
+    assert store.client._request_signer._credentials.access_key == "BLOCKKEY"
+    assert store.put("a.json", b"{}", create_only=True)
+
+
+def test_an_unloadable_credentials_block_is_a_store_error(s3_bucket, monkeypatch):
+    from prefect_aws import AwsCredentials
+
+    def load(cls, name, **kwargs):
+        raise ValueError(f"Unable to find block document named {name}")
+
+    monkeypatch.setattr(AwsCredentials, "load", classmethod(load))
+    with pytest.raises(StoreError, match="AwsCredentials block 'missing-block'"):
+        S3Store.from_uri(f"s3://{s3_bucket}/p", settings_with(aws_credentials_block="missing-block"))
