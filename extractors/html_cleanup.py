@@ -94,6 +94,18 @@ def _lead(element: HtmlElement, size: int = 120) -> str:
 _INLINE = {"strong", "b", "em", "i", "span", "a", "u", "font", "mark"}
 
 
+def _is_small_box(element: HtmlElement) -> bool:
+    """A box by its class name, unless it wraps the article itself.
+
+    Class tokens are only a hint: themes wrap whole pages in containers whose names
+    contain box words (Drupal's ``dialog-off-canvas-main-canvas``), so an element that
+    holds the page's headline or article element is never a box, whatever its name.
+    """
+    if _words(element.text_content()) >= 400:
+        return False
+    return not element.xpath(".//h1 | .//article | .//main | .//*[@itemprop='articleBody']")
+
+
 def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
     """Every element that is boilerplate by a rule below (XPath and tag walks run in C)."""
     yield from root.xpath(".//*[@hidden] | .//template | .//noscript")
@@ -104,7 +116,7 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
             tokens.append(element.get("id"))
         if comments and tag in _COMMENT_TAGS and any(_COMMENTS_TOKEN.match(t) for t in tokens):
             yield element
-        elif tag in _BOX_TAGS and any(_BOX_TOKEN.search(t) for t in tokens) and _words(element.text_content()) < 400:
+        elif tag in _BOX_TAGS and any(_BOX_TOKEN.search(t) for t in tokens) and _is_small_box(element):
             yield element
     for element in root.iter():
         text = element.text
