@@ -237,3 +237,12 @@ def test_clean_paragraphs_drops_repeats_and_the_title():
 def test_page_without_article_text_raises(body):
     with pytest.raises(ExtractionError):
         extract_html(body, now=NOW)
+
+
+def test_page_wrapped_in_a_container_with_a_box_word_in_its_class_is_not_pruned():
+    # Drupal 8+ wraps every page in <div class="dialog-off-canvas-main-canvas">.
+    body = " ".join(["Officials in Tbilisi met regional mayors to discuss the new water network."] * 12)
+    page = (f'<html><head><title>Water network</title></head><body><div class="dialog-off-canvas-main-canvas">'
+            f'<header><nav><a href="/">Home</a></nav></header><article><h1>Water network</h1>'
+            f'<p>{body}</p><p>{body}</p></article></div></body></html>')
+    assert "regional mayors" in extract_html(page).text
