@@ -7,13 +7,27 @@ zone and concurrency limit. Schedules carry their time zone explicitly: Prefect'
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from prefect import serve
 from prefect.schedules import Cron
 
 from config.settings import Settings, get_settings
+from extractors.errors import ConfigError
 
 POLL_CRON = "*/15 * * * *"  # every 15 minutes
 DIGEST_CRON = "0 7 * * *"  # 07:00 in the configured time zone
+DEFAULT_TIMEZONE = "UTC"  # what an unset or empty NEWSWATCH_TIMEZONE means, here and in prefect.yaml
+
+
+def schedule_timezone(settings: Settings) -> str:
+    """The IANA zone the crons run in; a typo fails here, not silently at 07:00 UTC."""
+    tz = (settings.timezone or "").strip() or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"NEWSWATCH_TIMEZONE={tz!r} is not an IANA time zone (e.g. Asia/Tbilisi)") from exc
+    return tz
 
 
 def build_deployments(settings: Settings | None = None) -> list:
@@ -22,7 +36,7 @@ def build_deployments(settings: Settings | None = None) -> list:
     from flows.poll_flow import poll_feeds
 
     settings = settings or get_settings()
-    tz = settings.timezone
+    tz = schedule_timezone(settings)
     return [
         poll_feeds.to_deployment(
             name="poll-feeds", schedules=[Cron(POLL_CRON, timezone=tz)], concurrency_limit=1,
@@ -42,5 +56,9 @@ def build_deployments(settings: Settings | None = None) -> list:
 
 
 def serve_all(settings: Settings | None = None) -> None:
-    """Serve every deployment with its schedule until interrupted (schedules stay active after)."""
+    """Serve every deployment with its schedule until interrupted.
+
+    ``pause_on_shutdown=False``: stopping the process (a restart, an upgrade) must not
+    leave the schedules paused on the server (Prefect's default would pause them).
+    """
     serve(*build_deployments(settings), pause_on_shutdown=False)
