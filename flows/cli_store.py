@@ -11,6 +11,8 @@ Exit codes: 0 consistent / copied, 1 problems found (or left after repair) / cop
 from __future__ import annotations
 
 import argparse
+import functools
+import inspect
 import json
 import sys
 from typing import Any
@@ -45,13 +47,21 @@ def _settings():
     return get_settings()
 
 
-def _rebuild_record():
-    """The pipeline's raw page → record function, when the pipeline is there to provide it."""
+def _rebuild_record(store):
+    """The pipeline's raw page → record function bound to ``store``, when the pipeline is there.
+
+    ``flows.pipeline.rebuild_record_from_raw`` takes ``(store, raw_key)``; ``check_store`` wants
+    ``raw_key → record``. A one-argument function is taken as it is.
+    """
     try:
         from flows.pipeline import rebuild_record_from_raw
     except ImportError:
         return None
-    return rebuild_record_from_raw
+    try:
+        wants_store = len(inspect.signature(rebuild_record_from_raw).parameters) >= 2
+    except (TypeError, ValueError):
+        wants_store = True
+    return functools.partial(rebuild_record_from_raw, store) if wants_store else rebuild_record_from_raw
 
 
 def _error(message: str) -> int:
@@ -67,7 +77,7 @@ def run_check(args: argparse.Namespace) -> int:
     uri = args.store or settings.store
     try:
         store = open_store(uri, settings)
-        report = check_store(store, repair=args.repair, rebuild_record=_rebuild_record() if args.repair else None)
+        report = check_store(store, repair=args.repair, rebuild_record=_rebuild_record(store) if args.repair else None)
     except NewswatchError as exc:
         return _error(str(exc))
     if args.format == "json":

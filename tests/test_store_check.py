@@ -234,3 +234,23 @@ def test_store_copy_command_and_an_unopenable_store(tmp_path, s3_uri, capsys):
     assert json.loads(capsys.readouterr().out)["copied"] > 0
     assert _cli(["store", "copy", str(tmp_path), "s3://no-such-bucket-newswatch"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_store_check_repair_uses_the_pipelines_rebuilder_bound_to_the_store(tmp_path, monkeypatch, capsys):
+    import sys
+    import types
+
+    store = LocalStore(tmp_path)
+    records = _populate(store)
+    key = ArticleStore(store).record_key(records[1])
+    store.delete(key)
+    calls = []
+
+    def rebuild_record_from_raw(bound_store, raw_key):  # the pipeline's signature
+        calls.append(raw_key)
+        return _rebuild(bound_store)(raw_key)
+
+    monkeypatch.setitem(sys.modules, "flows.pipeline", types.SimpleNamespace(rebuild_record_from_raw=rebuild_record_from_raw))
+    assert _cli(["store", "check", "--store", str(tmp_path), "--repair", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["repaired"] == 1
+    assert calls == [layout.raw_key(records[1].id, records[1].first_seen)] and store.exists(key)
