@@ -121,6 +121,9 @@ class _BandTable:
     def __init__(self) -> None:
         self.slots = np.full((1024, self.WIDTH), -1, np.int32)
         self.used = 0
+        # Entries whose two buckets were both full (rare below the 0.85 load limit):
+        # kept aside rather than growing the table for one unlucky key.
+        self.overflow: dict[int, list[int]] = {}
         self._cols = np.arange(fp.BANDS) * fp.BAND_ROWS
 
     def _buckets(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +136,14 @@ class _BandTable:
         """Rows sharing at least one band with ``sketch`` (unique)."""
         first, second = self._buckets(fp.band_keys(sketch))
         found = np.concatenate((self.slots[first], self.slots[second]), axis=1)  # bands × 2W
+        if self.overflow:
+            extra = [self.overflow.get(b, ()) for b in first.tolist()]
+            width = max(map(len, extra))
+            if width:
+                spill = np.full((fp.BANDS, width), -1, np.int32)
+                for band, rows_ in enumerate(extra):
+                    spill[band, : len(rows_)] = rows_
+                found = np.concatenate((found, spill), axis=1)
         hit = found >= 0
         if not hit.any():
             return found[hit]
@@ -157,8 +168,7 @@ class _BandTable:
         else:
             for a, b in zip(first.tolist(), second.tolist()):
                 if not self._place(a, b, row):
-                    self._resize(rows)
-                    return
+                    self.overflow.setdefault(a, []).append(row)
         self.used += fp.BANDS
 
     def _place(self, a: int, b: int, row: int) -> bool:
@@ -178,20 +188,22 @@ class _BandTable:
         with np.errstate(over="ignore"):
             hashed = fp._mix(keys | (np.arange(fp.BANDS, dtype=np.uint64) << np.uint64(32))).ravel()
         owners = np.repeat(np.arange(rows.n, dtype=np.int32), fp.BANDS)
-        size = int(len(self.slots) * 1.5) + 1
-        while True:
-            slots = np.full((size, self.WIDTH), -1, np.int32)
-            fill = np.zeros(size, np.int64)
-            first = (hashed % np.uint64(size)).astype(np.intp)
-            second = ((hashed >> np.uint64(32)) % np.uint64(size)).astype(np.intp)
-            left = _fill(slots, fill, first, owners)
-            if not left.any() or not _fill(slots, fill, second[left], owners[left]).any():
-                self.slots, self.used = slots, len(owners)
-                return
-            size = int(size * 1.25) + 1
+        # Sized for a load of ~0.6 after the rehash: the next one comes at 0.85.
+        size = max(1024, int(len(owners) / (0.6 * self.WIDTH)))
+        slots = np.full((size, self.WIDTH), -1, np.int32)
+        fill = np.zeros(size, np.int64)
+        first = (hashed % np.uint64(size)).astype(np.intp)
+        second = ((hashed >> np.uint64(32)) % np.uint64(size)).astype(np.intp)
+        left = _fill(slots, fill, first, owners)
+        overflow: dict[int, list[int]] = {}
+        if left.any():
+            still = _fill(slots, fill, second[left], owners[left])
+            for bucket, row in zip(first[left][still].tolist(), owners[left][still].tolist()):
+                overflow.setdefault(bucket, []).append(row)
+        self.slots, self.used, self.overflow = slots, len(owners), overflow
 
     def nbytes(self) -> int:
-        return self.slots.nbytes
+        return self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
 
 
 def _fill(slots: np.ndarray, fill: np.ndarray, buckets: np.ndarray, owners: np.ndarray) -> np.ndarray:
