@@ -256,6 +256,10 @@ def quiet_offline_prefect() -> None:
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     }.items():
         os.environ.setdefault(name, value)
+    if not os.environ.get("PREFECT_API_URL"):
+        # The temporary per-process server logs tracebacks while it shuts down (events still
+        # in flight); they are noise for a command-line run, never about our data.
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 
 def main(argv: list[str] | None = None) -> int:
