@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return args.handler(args) or 0
+        handler = getattr(args, "handler", None) or getattr(args, "func")
+        return handler(args) or 0
     except NewswatchError as exc:
         print(f"newswatch: {exc}", file=sys.stderr)
         return 2
