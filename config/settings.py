@@ -16,7 +16,8 @@ from typing_extensions import Annotated
 
 from config import FEEDS_FILE, TOPICS_FILE
 
-USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch; Caucasus news monitor)"
+# Operators should add a contact (NEWSWATCH_USER_AGENT="newswatch/0.1 (+mailto:desk@example.org)").
+USER_AGENT = "newswatch/0.1 (Caucasus news monitor)"
 
 
 class Settings(BaseSettings):

@@ -85,8 +85,12 @@ def make_record(
     entry: FeedEntry | None = None,
     declared_language: str | None = None,
     raw_key: str | None = None,
+    gazetteer=None,
 ) -> ArticleRecord:
-    """Add language, relevance and the content hash to an extraction."""
+    """Add language, relevance and the content hash to an extraction.
+
+    ``gazetteer`` is a loaded ``extractors.gazetteer.Gazetteer`` (None: the bundled topics.yaml).
+    """
     from extractors.fingerprint import content_hash
     from extractors.language import detect_language
     from extractors.relevance import score_relevance
@@ -99,7 +103,7 @@ def make_record(
         published, published_source = entry.published.isoformat(), "feed"
     declared = extracted.declared_language or declared_language or (entry.language if entry else None)
     language = detect_language(f"{title}\n{extracted.text}", declared=declared)
-    relevance = score_relevance(title, extracted.text, language=language.code)
+    relevance = score_relevance(title, extracted.text, gazetteer=gazetteer, language=language.code)
     return ArticleRecord(
         id=article_id,
         url=url,

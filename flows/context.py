@@ -64,6 +64,12 @@ class RunContext:
                 self._dedup.load_recent(self.now)
             return self._dedup
 
+    @property
+    def gazetteer(self):
+        from extractors.gazetteer import load_gazetteer
+
+        return load_gazetteer(self.settings.topics_file)  # cached per path and mtime
+
     def claim(self, key: str) -> bool:
         """True for the first feed of this run to take a URL key (a link in two feeds is fetched once)."""
         with self.lock:

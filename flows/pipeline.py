@@ -254,7 +254,7 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
         result.skipped_seen += 1  # another entry of this run reached the same canonical article
         return None
     record = make_record(extracted, article_id=article_id, url=entry.link, canonical_url=canonical, source=feed.id,
-                         first_seen=ctx.now, entry=entry, declared_language=feed.language)
+                         first_seen=ctx.now, entry=entry, declared_language=feed.language, gazetteer=ctx.gazetteer)
     if not record.caucasus.get("relevant") and not options.keep_irrelevant:
         result.irrelevant += 1
         ctx.seen.mark(url_keys, SEEN_IRRELEVANT, ctx.now)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from config.settings import Settings
 from extractors.article import extract_document, make_record
 from extractors.errors import NewswatchError, NotFound
+from extractors.gazetteer import load_gazetteer
 from storage import layout, open_store
 from storage.articles import ArticleStore, ManifestLine
 
@@ -42,7 +43,7 @@ class ReprocessSummary:
                 f"{self.unchanged} unchanged, {self.no_raw} without raw page, {len(self.failed)} failed")
 
 
-def reprocess_record(articles: ArticleStore, record) -> "object | None":
+def reprocess_record(articles: ArticleStore, record, gazetteer=None) -> "object | None":
     """The record re-extracted from its raw page, or None when it has none."""
     if not record.raw_key:
         return None
@@ -50,7 +51,8 @@ def reprocess_record(articles: ArticleStore, record) -> "object | None":
     url = record.url if record.url.startswith("http") else None
     extracted = extract_document(body, url=url)
     fresh = make_record(extracted, article_id=record.id, url=record.url, canonical_url=record.canonical_url,
-                        source=record.source, first_seen=layout.as_utc(record.first_seen), raw_key=record.raw_key)
+                        source=record.source, first_seen=layout.as_utc(record.first_seen), raw_key=record.raw_key,
+                        gazetteer=gazetteer)
     return replace(record, **{name: getattr(fresh, name) for name in RECOMPUTED})
 
 
@@ -65,7 +67,7 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
         for key, record in items:
             summary.examined += 1
             try:
-                fresh = reprocess_record(articles, record)
+                fresh = reprocess_record(articles, record, load_gazetteer(settings.topics_file))
             except (NewswatchError, NotFound, OSError) as exc:
                 summary.failed.append(f"{key}: {exc}")
                 log.warning("reprocess %s failed: %s", key, exc)

@@ -75,7 +75,8 @@ def import_seeds(store_uri: str, directory: str | Path | None, settings: Setting
                 log.warning("seed %s skipped: %s", path.name, exc)
                 continue
             record = make_record(extracted, article_id=article_id, url=f"seed:{path.name}",
-                                 canonical_url=f"seed:{path.name}", source="seed", first_seen=ctx.now)
+                                 canonical_url=f"seed:{path.name}", source="seed", first_seen=ctx.now,
+                                 gazetteer=ctx.gazetteer)
             prepared.append(PreparedArticle(record=record, body=body, url_keys=[article_id]))
         result = FeedResult(feed_id="seed")
         commit_batch(ctx, "seeds", prepared, result)
