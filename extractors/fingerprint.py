@@ -41,6 +41,9 @@ DUPLICATE_BINS = 7
 STORY_SIMILARITY = 0.1  # shared wording that marks a rewrite of the same report
 STORY_WINDOW = timedelta(days=4)  # follow-ups further apart are a new story
 STORY_TERMS = 12  # at most this many story terms per document
+STORY_CONTAINMENT = 0.6  # share of a short text's shingles inside a longer one: an excerpt
+STORY_MIN_SHARED = 3  # story terms two articles must share to be one story ...
+STORY_MIN_SHARE = 0.3  # ... making up at least this share of the smaller set
 
 # Token classes in the lookup table; bit 0 set means "part of a word".
 _SEP, _WORD, _JOIN, _SINGLE, _NEWLINE = 0, 1, 2, 3, 4
@@ -251,6 +254,15 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return common / (len(sa) + len(sb) - common)
 
 
+def containment(a: np.ndarray, b: np.ndarray, min_size: int = 15) -> float:
+    """Share of the smaller text's shingles found in the larger (0 when it is too short to say)."""
+    sa, sb = np.unique(a), np.unique(b)
+    smaller = min(len(sa), len(sb))
+    if smaller < min_size:
+        return 0.0
+    return len(np.intersect1d(sa, sb, assume_unique=True)) / smaller
+
+
 # Story terms: what follow-ups and independent reports of one event share -----------------
 
 _SENTENCE_END = (".", "!", "?", "…", ":", "»", "\"", "”")
@@ -264,28 +276,89 @@ def _stem(word: str) -> str:
     return word[:6]
 
 
+# Days and months are capitalised in leads ("on Friday") but never name a story.
+_CALENDAR = frozenset(_stem_word[:6] for _stem_word in (
+    "monday tuesday wednesday thursday friday saturday sunday january february march april june july "
+    "august september october november december "
+    "понедельник вторник среда среду четверг пятница пятницу суббота субботу воскресенье января февраля "
+    "марта апреля мая июня июля августа сентября октября ноября декабря "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février avril juillet août septembre "
+    "octobre novembre décembre montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar "
+    "märz dezember pazartesi salı çarşamba perşembe cuma cumartesi pazar ocak şubat nisan mayıs haziran "
+    "temmuz ağustos eylül ekim kasım aralık bazar ertəsi çərşənbə axşamı cümə şənbə yanvar fevral mart "
+    "aprel iyun iyul avqust sentyabr oktyabr noyabr dekabr").split())
+
+
+NAME = "name:"  # marks a story term that is a proper name in the lead
+
+
 def story_terms(title: str, text: str) -> frozenset[str]:
-    """Title words of four letters or more, and capitalised names from the lead, as stems."""
+    """Title words of four letters or more, and capitalised names from the lead, as stems.
+
+    Names carry the ``NAME`` prefix: two reports of one event share a person, a place or an
+    institution, while two stories of one region may share only words like "border talks".
+    """
     # Plain str methods: on a headline and one lead paragraph they beat the numpy path.
-    terms = {_stem(w) for w in (r.strip(_PUNCT) for r in title.casefold().split()) if len(w) >= 4 and not w.isdigit()}
+    words = {_stem(w) for w in (r.strip(_PUNCT) for r in title.casefold().split()) if len(w) >= 4 and not w.isdigit()}
+    names = set()
     previous = "."
     for raw in text[:_LEAD_CHARS].split():
         if raw[0].isupper() and len(raw) >= 4 and not previous.endswith(_SENTENCE_END):
-            terms.add(_stem(raw.strip(_PUNCT).casefold()))
+            names.add(_stem(raw.strip(_PUNCT).casefold()))
         previous = raw
-    return frozenset(sorted(terms)[: STORY_TERMS * 2])
+    generic = _region_names()
+    keep = [t for t in words | names if t not in _CALENDAR and t not in generic and _fold(t)[:6] not in generic]
+    return frozenset(NAME + t if t in names else t for t in sorted(keep)[: STORY_TERMS * 2])
+
+
+_GENERIC_KINDS = ("country", "demonym", "context")
+
+
+def _fold(text: str) -> str:
+    from extractors.gazetteer import fold
+
+    return fold(text)
+
+
+@lru_cache(maxsize=1)
+def _region_names() -> frozenset[str]:
+    """Stems of country names, demonyms and world actors, in every language of the gazetteer.
+
+    Every story of the region names Armenia or Azerbaijan; two articles sharing only such
+    names are two stories. Person, place and institution names stay: they identify one.
+    """
+    from extractors.gazetteer import fold, load_gazetteer
+
+    gazetteer = load_gazetteer()
+    stems = set()
+    for phrases in gazetteer._phrases.values():  # every term: its folded words and its entity
+        for words, entity in phrases:
+            if gazetteer.entities[entity].kind in _GENERIC_KINDS:
+                stems.update(gazetteer._words[w].key[:6] for w in words)
+    return frozenset(stems) | frozenset(fold(stem)[:6] for stem in stems)
 
 
 def term_hashes(terms: frozenset[str]) -> np.ndarray:
-    """Stable 32-bit ids of story terms (stored in the index; Python's hash() is salted)."""
-    ids = sorted(zlib.crc32(t.encode()) for t in terms)
+    """Stable 32-bit ids of story terms (stored in the index; Python's hash() is salted).
+
+    The low bit says whether the term is a name; ``term >> 1`` identifies the word.
+    """
+    ids = sorted((zlib.crc32(t.removeprefix(NAME).encode()) & ~1) | t.startswith(NAME) for t in terms)
     return np.array(ids[: STORY_TERMS * 2], dtype=np.uint32)
 
 
 def terms_match(a: np.ndarray, b: np.ndarray) -> bool:
-    """Enough specific terms in common: at least 3, and a quarter of the smaller set."""
-    shared = len(np.intersect1d(a, b))
-    return shared >= 3 and shared >= 0.25 * min(len(a), len(b))
+    """Enough specific terms in common: at least 3, 30 % of the smaller set, and a name among them.
+
+    Country names are not story terms (``story_terms`` drops them): otherwise every
+    delimitation story of a month would share "Armenia", "Azerbaijan", "border", "talks".
+    """
+    words_a, words_b = np.unique(a >> 1), np.unique(b >> 1)
+    shared = np.intersect1d(words_a, words_b, assume_unique=True)
+    if len(shared) < STORY_MIN_SHARED or len(shared) < STORY_MIN_SHARE * min(len(words_a), len(words_b)):
+        return False
+    names = np.union1d(a[(a & 1) == 1] >> 1, b[(b & 1) == 1] >> 1)
+    return bool(np.intersect1d(shared, names).size)
 
 
 # Fingerprint and pairwise comparison -----------------------------------------------------
@@ -332,10 +405,14 @@ def compare_texts(
     similarity = jaccard(fa.shingles, fb.shingles)
     duplicate = similarity >= DUPLICATE_SIMILARITY
     close = within_window(a_date, b_date)
+    # An excerpt or a summary lifted from an article (most of its wording inside the other
+    # text) is the same story though far too short to be a duplicate. The index, which keeps
+    # only sketches, cannot measure containment: there such a pair must share story terms.
     same_story = duplicate or (
         close
         and (
             similarity >= STORY_SIMILARITY
+            or containment(fa.shingles, fb.shingles) >= STORY_CONTAINMENT
             or terms_match(term_hashes(story_terms(a_title, a_text)), term_hashes(story_terms(b_title, b_text)))
         )
     )

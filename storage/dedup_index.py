@@ -231,7 +231,7 @@ class _StoryWindow:
     def add(self, row: int, day: int, terms: np.ndarray) -> None:
         postings = self.days.setdefault(day, {})
         for term in terms.tolist():
-            postings.setdefault(term, []).append(row)
+            postings.setdefault(term >> 1, []).append(row)  # the word, whatever its name flag
         self.counts[day] += 1
         self.terms[row] = terms
         newest = max(self.days)
@@ -250,14 +250,15 @@ class _StoryWindow:
         limit = max(5, _COMMON_SHARE * total)
         specific, candidates = [], defaultdict(int)
         for term in terms.tolist():
-            lists = [postings[term] for postings in near if term in postings]
+            word = term >> 1
+            lists = [postings[word] for postings in near if word in postings]
             if sum(map(len, lists)) > limit:
                 continue  # names the region ("Armenia", "Baku"), not a story
             specific.append(term)
             for r in {r for rows in lists for r in rows}:
                 candidates[r] += 1
         chosen = np.array(specific, np.uint32)
-        for row in sorted(r for r, shared in candidates.items() if shared >= 3 and r != exclude):
+        for row in sorted(r for r, shared in candidates.items() if shared >= fp.STORY_MIN_SHARED and r != exclude):
             other = self.terms.get(row)
             if other is not None and fp.terms_match(chosen, other):
                 return row
