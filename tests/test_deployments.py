@@ -241,6 +241,7 @@ def served(prefect_harness, tmp_path_factory):
         NEWSWATCH_STORE=str(root / "default-store"),
         NEWSWATCH_ALLOW_PRIVATE_HOSTS="true",  # the fixture site is on loopback
         NEWSWATCH_TASK_RETRY_DELAYS="[0,0,0]",
+        PREFECT_RUNNER_POLL_FREQUENCY="1",  # default 10 s between looks for new runs
     )
     log = root / "serve.log"
     with log.open("wb") as sink:
@@ -316,5 +317,7 @@ def test_cli_rerun_with_a_json_list_of_feeds_polls_only_those(served, site_feeds
 def test_stopping_serve_leaves_the_schedules_active(served):
     # Last in the module: it stops the shared serve process.
     assert served.stop() in (0, 130), served.output()
-    found = read_deployments(list(SCHEDULED))
+    found = read_deployments()
+    assert sorted(found) == sorted(ALL)
+    assert not any(d.paused for d in found.values())  # Prefect's default would pause them all
     assert all(active for d in found.values() for _c, _tz, active in crons(d))
