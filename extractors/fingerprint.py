@@ -109,14 +109,17 @@ _EMPTY = np.zeros(0, np.uint64)
 
 
 def tokenize(text: str) -> Tokens:
+    # Every numpy call costs about a microsecond on top of its work, so on a 3,000-character
+    # article the number of calls matters as much as the passes: this is kept to ~25.
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if len(codes) == 0:
         return Tokens("", _EMPTY, _EMPTY)
-    if codes.max() < 0x10000:
-        packed = _table()[codes]
+    table = _table()
+    if text.isascii() or codes.max() < 0x10000:
+        packed = table[codes]
     else:  # astral planes (historic scripts, emoji): kept as word characters
         bmp = codes < 0x10000
-        packed = np.where(bmp, _table()[np.where(bmp, codes, 0)], codes | np.uint32(_WORD << 24))
+        packed = np.where(bmp, table[np.where(bmp, codes, 0)], codes | np.uint32(_WORD << 24))
     cls = (packed >> np.uint32(24)).astype(np.uint8)
     present = np.bincount(cls, minlength=5)  # one pass tells which special cases arise
     if present[_JOIN]:
@@ -128,15 +131,19 @@ def tokenize(text: str) -> Tokens:
     n = len(codes)
     # Token boundaries from the edges of word runs; CJK-like characters stand alone.
     padded = np.zeros(n + 2, dtype=np.int8)
-    padded[1:-1] = cls & 1
     word = padded[1:-1].view(bool)
-    edges = padded[1:] - padded[:-1]
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    np.bitwise_and(cls, 1, out=padded[1:-1], casting="unsafe")
+    # Edges alternate +1 (a run starts) and -1 (it ends), since both pads are separators.
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    starts, ends = edges[0::2], edges[1::2]
     # Canonical string: the words with one space where any run of separators stood.
-    inner = word[starts[0] : ends[-1]]
-    keep = inner | np.append(inner[1:], True)
-    pieces = np.where(inner, codes[starts[0] : ends[-1]], np.uint32(32))[keep]
-    normalised = pieces.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    first, last = int(starts[0]), int(ends[-1])
+    inner = word[first:last]
+    keep = inner.copy()
+    keep[:-1] |= inner[1:]
+    keep[-1] = True
+    pieces = np.where(inner, codes[first:last], np.uint32(32))[keep]
+    normalised = pieces.tobytes().decode("utf-32-le", "surrogatepass")
     if present[_SINGLE]:
         single = cls == _SINGLE
         prev_word = np.concatenate(([False], word[:-1]))
@@ -148,13 +155,17 @@ def tokenize(text: str) -> Tokens:
     pw, inv = _powers()
     if n >= len(pw):  # very long texts: hash in windows that reuse the table
         pw, inv = _powers.__wrapped__(n + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.cumsum(codes.astype(np.uint64) * pw[:n], dtype=np.uint64)
-        prefix = np.concatenate((np.zeros(1, np.uint64), prefix))
-        hashes = (prefix[ends] - prefix[starts]) * inv[starts]
+    # uint64 array arithmetic wraps silently (only numpy scalars warn): no errstate needed.
+    prefix = np.empty(n + 1, np.uint64)
+    prefix[0] = 0
+    np.multiply(codes, pw[:n], out=prefix[1:], dtype=np.uint64)
+    np.cumsum(prefix[1:], out=prefix[1:])
+    hashes = prefix[ends]
+    hashes -= prefix[starts]
+    hashes *= inv[starts]
     if present[_NEWLINE]:
         newlines = np.flatnonzero(cls == _NEWLINE)
-        lines = np.searchsorted(newlines, starts)
+        lines = newlines.searchsorted(starts)
         body_mask = np.bincount(lines)[lines] >= MIN_LINE_TOKENS
         body = hashes[body_mask]
         if len(body) < 3 * SHINGLE:
@@ -180,27 +191,43 @@ def _sha(normalised: str) -> str:
 
 def _mix(values: np.ndarray) -> np.ndarray:
     """Spread every input bit over the high bits, which choose the bin and its value."""
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # numpy scalars warn on wrap-around, arrays do not
         values = (values ^ (values >> np.uint64(29))) * _MIX[1]
         return values ^ (values >> np.uint64(32))
+
+
+def mix_int(value: int) -> int:
+    """``_mix`` of one value with Python ints (a numpy call per value costs more)."""
+    value = ((value ^ (value >> 29)) * _MIX_1) & _MASK64
+    return value ^ (value >> 32)
+
+
+_MIX_0, _MIX_1, _MASK64 = int(_MIX[0]), int(_MIX[1]), (1 << 64) - 1
 
 
 def shingles(tokens: np.ndarray) -> np.ndarray:
     """64-bit hashes of every run of SHINGLE tokens (the whole text when shorter)."""
     n = len(tokens)
-    with np.errstate(over="ignore"):
-        if n < SHINGLE:
-            if n == 0:
-                return np.zeros(0, np.uint64)
-            combined = np.uint64(0)
-            for value in tokens:
-                combined = combined * _MIX[0] + value
-            return _mix(np.array([combined], dtype=np.uint64))
-        width = n - SHINGLE + 1
-        combined = tokens[:width].copy()
-        for offset in range(1, SHINGLE):
-            combined = combined * _MIX[0] + tokens[offset : offset + width]
-    return _mix(combined)
+    if n < SHINGLE:
+        if n == 0:
+            return np.zeros(0, np.uint64)
+        combined = 0
+        for value in tokens.tolist():
+            combined = (combined * _MIX_0 + value) & _MASK64
+        return np.array([mix_int(combined)], dtype=np.uint64)
+    # In place: uint64 arrays wrap silently, and each temporary costs an allocation.
+    width = n - SHINGLE + 1
+    combined = tokens[:width] * _MIX[0]
+    for offset in range(1, SHINGLE):
+        combined += tokens[offset : offset + width]
+        if offset < SHINGLE - 1:
+            combined *= _MIX[0]
+    mixed = combined >> np.uint64(29)
+    combined ^= mixed
+    combined *= _MIX[1]
+    np.right_shift(combined, np.uint64(32), out=mixed)
+    combined ^= mixed
+    return combined
 
 
 _BIN_SHIFT = np.uint64(64 - (BINS.bit_length() - 1))
@@ -213,7 +240,10 @@ def sketch(shingle_hashes: np.ndarray) -> np.ndarray:
     if len(shingle_hashes) == 0:
         return np.zeros(BINS, np.uint16)
     ordered = np.sort(shingle_hashes)
-    first = np.searchsorted(ordered, _BIN_STARTS)
+    first = ordered.searchsorted(_BIN_STARTS)
+    # Bin b is filled when its first position comes before the next bin's (and the end).
+    if first[-1] < len(ordered) and np.count_nonzero(first[1:] - first[:-1]) == BINS - 1:
+        return (ordered[first] >> _VALUE_SHIFT).astype(np.uint16)  # the cast keeps the low 16 bits
     found = np.minimum(first, len(ordered) - 1)
     values = ordered[found]
     filled = (first < len(ordered)) & ((values >> _BIN_SHIFT) == np.arange(BINS, dtype=np.uint64))
@@ -300,15 +330,28 @@ def story_terms(title: str, text: str) -> frozenset[str]:
     """
     # Plain str methods: on a headline and one lead paragraph they beat the numpy path.
     words = {_stem(w) for w in (r.strip(_PUNCT) for r in title.casefold().split()) if len(w) >= 4 and not w.isdigit()}
-    names = set()
-    previous = "."
-    for raw in text[:_LEAD_CHARS].split():
-        if raw[0].isupper() and len(raw) >= 4 and not previous.endswith(_SENTENCE_END):
-            names.add(_stem(raw.strip(_PUNCT).casefold()))
-        previous = raw
+    lead = text[:_LEAD_CHARS].split()
+    # A capitalised word of four letters or more that does not open a sentence.
+    names = {
+        _stem(raw.strip(_PUNCT).casefold())
+        for raw, previous in zip(lead, ["."] + lead)
+        if raw[0].isupper() and len(raw) >= 4 and not previous.endswith(_SENTENCE_END)
+    }
     generic = _region_names()
-    keep = [t for t in words | names if t not in _CALENDAR and t not in generic and _fold(t)[:6] not in generic]
+    keep = [t for t in words | names if t not in _CALENDAR and t not in generic and _fold_stem(t) not in generic]
     return frozenset(NAME + t if t in names else t for t in sorted(keep)[: STORY_TERMS * 2])
+
+
+def _fold_stem(stem: str) -> str:
+    """``fold(stem)[:6]``; ASCII stems are already folded (story terms are casefolded)."""
+    if stem.isascii():
+        return stem
+    return _fold_cached(stem)
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_cached(stem: str) -> str:
+    return _fold(stem)[:6]
 
 
 _GENERIC_KINDS = ("country", "demonym", "context")
@@ -343,22 +386,30 @@ def term_hashes(terms: frozenset[str]) -> np.ndarray:
 
     The low bit says whether the term is a name; ``term >> 1`` identifies the word.
     """
+    return np.array(term_ids(terms), dtype=np.uint32)
+
+
+def term_ids(terms: frozenset[str]) -> list[int]:
+    """``term_hashes`` as a sorted list of Python ints (what the index works with)."""
     ids = sorted((zlib.crc32(t.removeprefix(NAME).encode()) & ~1) | t.startswith(NAME) for t in terms)
-    return np.array(ids[: STORY_TERMS * 2], dtype=np.uint32)
+    return ids[: STORY_TERMS * 2]
 
 
-def terms_match(a: np.ndarray, b: np.ndarray) -> bool:
+def terms_match(a, b) -> bool:
     """Enough specific terms in common: at least 3, 30 % of the smaller set, and a name among them.
 
-    Country names are not story terms (``story_terms`` drops them): otherwise every
-    delimitation story of a month would share "Armenia", "Azerbaijan", "border", "talks".
+    ``a`` and ``b`` are term ids (arrays or lists). Country names are not story terms
+    (``story_terms`` drops them): otherwise every delimitation story of a month would
+    share "Armenia", "Azerbaijan", "border", "talks". Python sets: on a dozen ids they
+    are several times faster than numpy's set routines.
     """
-    words_a, words_b = np.unique(a >> 1), np.unique(b >> 1)
-    shared = np.intersect1d(words_a, words_b, assume_unique=True)
+    a = a.tolist() if isinstance(a, np.ndarray) else a
+    b = b.tolist() if isinstance(b, np.ndarray) else b
+    words_a, words_b = {t >> 1 for t in a}, {t >> 1 for t in b}
+    shared = words_a & words_b
     if len(shared) < STORY_MIN_SHARED or len(shared) < STORY_MIN_SHARE * min(len(words_a), len(words_b)):
         return False
-    names = np.union1d(a[(a & 1) == 1] >> 1, b[(b & 1) == 1] >> 1)
-    return bool(np.intersect1d(shared, names).size)
+    return any(t & 1 and t >> 1 in shared for t in a + b)
 
 
 # Fingerprint and pairwise comparison -----------------------------------------------------
