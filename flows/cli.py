@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 
 from extractors.errors import NewswatchError
 
@@ -127,7 +127,8 @@ def cmd_articles(args) -> int:
     if args.all:
         items = list(articles.all_articles())
     else:
-        day = date.fromisoformat(args.date) if args.date else date.today()
+        # Store days are UTC days (articles/<yyyy>/<mm>/<dd>/ by first_seen).
+        day = date.fromisoformat(args.date) if args.date else datetime.now(timezone.utc).date()
         items = list(articles.articles_for_day(day))
     records = [record.to_dict() for _key, record in items]
     if args.format == "json":
