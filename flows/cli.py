@@ -61,7 +61,6 @@ def cmd_extract(args) -> int:
     from extractors.article import extract_document, make_record
     from extractors.errors import ExtractionError
     from storage import layout
-    from datetime import datetime, timezone
 
     status = 0
     results = []
