@@ -136,9 +136,22 @@ def cmd_articles(args) -> int:
     print(f"{'first seen':<11} {'source':<16} {'lang':<4} {'rel':<5} {'dup':<3} title", file=sys.stdout)
     for r in records:
         print(f"{r['first_seen'][:10]:<11} {r['source'][:16]:<16} {str(r['language'])[:4]:<4} "
-              f"{r['caucasus'].get('score', 0):<5.2f} {'yes' if r['duplicate_of'] else '':<3} {r['title'][:90]}")
+              f"{r['caucasus'].get('score', 0):<5.2f} {'yes' if r['duplicate_of'] else '':<3} {_headline(r)}")
     print(f"{len(records)} record(s) in {settings.store}", file=sys.stderr)
     return 0
+
+
+def _headline(record: dict, width: int = 90) -> str:
+    """The title, or the opening words in brackets when a text has no headline."""
+    if record["title"]:
+        return record["title"][:width]
+    words = record["text"][: width * 2].split()
+    opening = ""
+    for word in words:
+        if len(opening) + len(word) + 1 > width - 4:
+            break
+        opening = f"{opening} {word}".strip()
+    return f"[{opening} …]"
 
 
 def cmd_reprocess(args) -> int:
