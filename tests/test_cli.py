@@ -1,9 +1,12 @@
 """The command line: one JSON value on stdout with --format json; non-flow commands never import Prefect."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from config import SEEDS_DIR
 from config.settings import Settings
@@ -61,3 +64,14 @@ def test_compare_reports_duplicate_similarity_and_story(tmp_path):
     assert value["duplicate"] is True and value["same_story"] is True and value["similarity"] > 0.8
     other = run_cli("compare", str(tmp_path / "a.txt"), str(SEEDS_DIR / "000_587cedd096f6515b.txt"), "--format", "json")
     assert json.loads(other.stdout)["duplicate"] is False
+
+
+@pytest.mark.slow
+def test_poll_command_prints_one_json_value_and_logs_to_stderr(site, site_feeds, tmp_path):
+    env = {**os.environ, "NEWSWATCH_ALLOW_PRIVATE_HOSTS": "true"}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "poll", "--feeds", str(site_feeds), "--store",
+                             str(tmp_path), "--format", "json"], capture_output=True, cwd=REPO, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    summary = json.loads(result.stdout)
+    assert summary["totals"]["stored"] == 4 and summary["totals"]["feeds_malformed"] == 1
+    assert b"gone.html" in result.stderr  # the 404 is logged, on stderr
