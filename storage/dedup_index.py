@@ -18,6 +18,8 @@ for the last few days, the window in which a follow-up joins a story.
 from __future__ import annotations
 
 import json
+import re
+import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -59,14 +61,26 @@ class _Doc:
 
     id: str
     cluster: str
-    sketch: np.ndarray
+    sketch: np.ndarray  # uint16[BINS]
     chash: int
     day: int
-    terms: np.ndarray
+    terms: np.ndarray | list[int]  # story term ids
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{20}")
+_MIX_1, _MASK64 = int(fp._MIX[1]), (1 << 64) - 1
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 class _Rows:
-    """Per-document columns in growable numpy arrays (no Python object per document)."""
+    """Per-document columns in growable numpy arrays (no Python object per document).
+
+    Single values are read through memoryviews of the arrays: indexing a memoryview
+    gives a Python int in tens of nanoseconds, a numpy index makes a numpy scalar in
+    ~100 ns, and the index does a few dozen such reads per document.
+    """
+
+    GROWTH = 1.125  # capacity headroom is resident memory: grow in small steps (copies are cheap)
 
     def __init__(self) -> None:
         self.n = 0
@@ -77,33 +91,49 @@ class _Rows:
         self.packed = np.zeros((0, 10), np.uint8)  # hex ids packed to 10 bytes
         self.other_ids: dict[int, str] = {}  # ids that are not 20 hex digits (seeds)
         self.external: list[str] = []  # cluster roots not loaded (older than the window)
+        self._views()
+
+    def _views(self) -> None:
+        self.bins = memoryview(self.sketch.reshape(-1))  # bin b of row r at r * BINS + b
+        # Band k of row r (bins 2k and 2k+1 side by side) at r * BANDS + k: one read per check.
+        self.bands = memoryview(self.sketch.view(np.uint32).reshape(-1))
+        self.days = memoryview(self.day)
+        self.roots = memoryview(self.cluster)
+        self.hashes = memoryview(self.chash)
+        self.ids = memoryview(self.packed.reshape(-1))
 
     def _grow(self) -> None:
-        size = max(1024, int(len(self.chash) * 1.25))
+        size = max(1024, int(len(self.chash) * self.GROWTH))
         for name in ("sketch", "chash", "day", "cluster", "packed"):
             old = getattr(self, name)
             new = np.zeros((size,) + old.shape[1:], old.dtype)
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
+        self._views()
 
     def append(self, doc_id: str, sketch: np.ndarray, chash: int, day: int, cluster: int) -> int:
         if self.n == len(self.chash):
             self._grow()
         row = self.n
-        self.sketch[row], self.chash[row], self.day[row], self.cluster[row] = sketch, chash, day, cluster
-        if len(doc_id) == 20 and all(c in "0123456789abcdef" for c in doc_id):
-            self.packed[row] = np.frombuffer(bytes.fromhex(doc_id), np.uint8)
+        self.sketch[row] = sketch
+        self.hashes[row], self.days[row], self.roots[row] = chash, day, cluster
+        if len(doc_id) == 20 and _HEX_ID.fullmatch(doc_id):
+            self.ids[row * 10 : row * 10 + 10] = bytes.fromhex(doc_id)
         else:
             self.other_ids[row] = doc_id
         self.n += 1
         return row
 
     def id(self, row: int) -> str:
-        return self.other_ids.get(row) or self.packed[row].tobytes().hex()
+        return self.other_ids.get(row) or self.ids[row * 10 : row * 10 + 10].hex()
 
     def cluster_id(self, row: int) -> str:
-        root = int(self.cluster[row])
+        root = self.roots[row]
         return self.id(root) if root >= 0 else self.external[-1 - root]
+
+    def equal_bins(self, row: int, sketch: list[int]) -> int:
+        start = row * fp.BINS
+        return sum(a == b for a, b in zip(self.bins[start : start + fp.BINS].tolist(), sketch))
 
     def nbytes(self) -> int:
         arrays = (self.sketch, self.chash, self.day, self.cluster, self.packed)
@@ -114,82 +144,85 @@ class _BandTable:
     """LSH buckets: band key → rows, two-choice buckets of 4 slots holding only row numbers.
 
     The key itself is not stored: it is two bins of the row's sketch, checked on look-up.
+    Slots of a bucket fill from the left, so a look-up stops at the first empty one.
+    Per-document work is plain Python over a memoryview (16 buckets, a few dozen slots):
+    a numpy call per step cost more than the work itself. Rehashing is vectorised.
     """
 
     WIDTH = 4
+    MAX_LOAD = 0.9  # rehash above this share of slots used ...
+    REHASH_LOAD = 0.72  # ... into a table this full: 8 slots × 4 bytes / load per document
 
     def __init__(self) -> None:
-        self.slots = np.full((1024, self.WIDTH), -1, np.int32)
-        self.used = 0
-        # Entries whose two buckets were both full (rare below the 0.85 load limit):
+        self._set(np.full(1024 * self.WIDTH, -1, np.int32), 0, {})
+
+    def _set(self, slots: np.ndarray, used: int, overflow: dict[int, list[int]]) -> None:
+        self.slots, self.used = slots, used  # flat: bucket b holds slots[b * WIDTH : (b + 1) * WIDTH]
+        self.view = memoryview(slots)
+        self.size = len(slots) // self.WIDTH
+        # Entries whose two buckets were both full (rare below the load limit), by first bucket:
         # kept aside rather than growing the table for one unlucky key.
-        self.overflow: dict[int, list[int]] = {}
-        self._cols = np.arange(fp.BANDS) * fp.BAND_ROWS
+        self.overflow = overflow
 
-    def _buckets(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with np.errstate(over="ignore"):
-            h = fp._mix(keys.astype(np.uint64) | (np.arange(fp.BANDS, dtype=np.uint64) << np.uint64(32)))
-        size = np.uint64(len(self.slots))
-        return (h % size).astype(np.intp), ((h >> np.uint64(32)) % size).astype(np.intp)
+    def buckets(self, sketch: list[int]) -> list[int]:
+        """First slot of each band's two buckets: [band 0 first, band 0 second, band 1 first, …].
 
-    def query(self, sketch: np.ndarray, rows: _Rows) -> np.ndarray:
-        """Rows sharing at least one band with ``sketch`` (unique)."""
-        first, second = self._buckets(fp.band_keys(sketch))
-        found = np.concatenate((self.slots[first], self.slots[second]), axis=1)  # bands × 2W
-        if self.overflow:
-            extra = [self.overflow.get(b, ()) for b in first.tolist()]
-            width = max(map(len, extra))
-            if width:
-                spill = np.full((fp.BANDS, width), -1, np.int32)
-                for band, rows_ in enumerate(extra):
-                    spill[band, : len(rows_)] = rows_
-                found = np.concatenate((found, spill), axis=1)
-        hit = found >= 0
-        if not hit.any():
-            return found[hit]
-        safe = np.where(hit, found, 0)
-        cols = self._cols[:, None]
-        stored = rows.sketch
-        match = hit & (stored[safe, cols] == sketch[cols]) & (stored[safe, cols + 1] == sketch[cols + 1])
-        return np.unique(found[match])
+        The band key is two adjacent bins (``fp.band_keys``), salted by the band and mixed
+        as ``fp.mix_int`` does (inlined: this runs for every look-up and insertion).
+        """
+        size, width, out = self.size, self.WIDTH, []
+        for band in range(fp.BANDS):
+            h = sketch[2 * band] << 16 | sketch[2 * band + 1] | band << 32
+            h = ((h ^ (h >> 29)) * _MIX_1) & _MASK64
+            h ^= h >> 32
+            out.append(h % size * width)
+            out.append((h >> 32) % size * width)
+        return out
 
-    def insert(self, sketch: np.ndarray, row: int, rows: _Rows) -> None:
+    def query(self, sketch: list[int], rows: _Rows, starts: list[int] | None = None) -> list[int]:
+        """Rows sharing at least one band with ``sketch``, ascending (``starts``: its buckets)."""
+        view, stored, width, found = self.view, rows.bands, self.WIDTH, set()
+        starts = starts or self.buckets(sketch)
+        for band in range(fp.BANDS):
+            first, second = sketch[2 * band], sketch[2 * band + 1]
+            key = first | second << 16 if _LITTLE_ENDIAN else second | first << 16  # as rows.bands holds them
+            for start in starts[2 * band : 2 * band + 2]:
+                for row in view[start : start + width].tolist():
+                    if row < 0:
+                        break
+                    if stored[row * fp.BANDS + band] == key:
+                        found.add(row)
+            if self.overflow:
+                for row in self.overflow.get(starts[2 * band] // width, ()):
+                    if stored[row * fp.BANDS + band] == key:
+                        found.add(row)
+        return sorted(found)
+
+    def insert(self, sketch: list[int], row: int, rows: _Rows, starts: list[int] | None = None) -> None:
         """Add ``row`` (already appended to ``rows``): a rehash picks it up with the rest."""
-        if self.used + fp.BANDS > 0.85 * self.slots.size:
+        if self.used + fp.BANDS > self.MAX_LOAD * len(self.slots):
             self._resize(rows)
             return
-        first, second = self._buckets(fp.band_keys(sketch))
-        free_a = (self.slots[first] < 0).sum(axis=1)
-        free_b = (self.slots[second] < 0).sum(axis=1)
-        bucket = np.where(free_a >= free_b, first, second)
-        free = np.maximum(free_a, free_b)
-        if len(np.unique(bucket)) == fp.BANDS and free.min() > 0:
-            self.slots[bucket, self.WIDTH - free] = row  # the common case: one vector write
-        else:
-            for a, b in zip(first.tolist(), second.tolist()):
-                if not self._place(a, b, row):
-                    self.overflow.setdefault(a, []).append(row)
+        view, width = self.view, self.WIDTH
+        starts = starts or self.buckets(sketch)
+        for a, b in zip(starts[0::2], starts[1::2]):
+            free_a = view[a : a + width].tolist().count(-1)
+            free_b = view[b : b + width].tolist().count(-1)
+            if free_a >= free_b and free_a:
+                view[a + width - free_a] = row
+            elif free_b:
+                view[b + width - free_b] = row
+            else:
+                self.overflow.setdefault(a // width, []).append(row)
         self.used += fp.BANDS
-
-    def _place(self, a: int, b: int, row: int) -> bool:
-        free_a = int(np.count_nonzero(self.slots[a] < 0))
-        free_b = int(np.count_nonzero(self.slots[b] < 0))
-        bucket = a if free_a >= free_b else b
-        free = max(free_a, free_b)
-        if free == 0:
-            return False
-        self.slots[bucket, self.WIDTH - free] = row
-        return True
 
     def _resize(self, rows: _Rows) -> None:
         """Rehash every row at once (vectorised): first choices, then overflow to second."""
         sketches = rows.sketch[: rows.n].astype(np.uint32).reshape(rows.n, fp.BANDS, fp.BAND_ROWS)
         keys = ((sketches[:, :, 0] << np.uint32(16)) | sketches[:, :, 1]).astype(np.uint64)
-        with np.errstate(over="ignore"):
-            hashed = fp._mix(keys | (np.arange(fp.BANDS, dtype=np.uint64) << np.uint64(32))).ravel()
+        hashed = fp._mix(keys | (np.arange(fp.BANDS, dtype=np.uint64) << np.uint64(32))).ravel()
         owners = np.repeat(np.arange(rows.n, dtype=np.int32), fp.BANDS)
-        # Sized for a load of ~0.6 after the rehash: the next one comes at 0.85.
-        size = max(1024, int(len(owners) / (0.6 * self.WIDTH)))
+        size = max(1024, int(len(owners) / (self.REHASH_LOAD * self.WIDTH)))
         slots = np.full((size, self.WIDTH), -1, np.int32)
         fill = np.zeros(size, np.int64)
         first = (hashed % np.uint64(size)).astype(np.intp)
@@ -200,7 +233,7 @@ class _BandTable:
             still = _fill(slots, fill, second[left], owners[left])
             for bucket, row in zip(first[left][still].tolist(), owners[left][still].tolist()):
                 overflow.setdefault(bucket, []).append(row)
-        self.slots, self.used, self.overflow = slots, len(owners), overflow
+        self._set(slots.reshape(-1), len(owners), overflow)
 
     def nbytes(self) -> int:
         return self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
@@ -220,53 +253,144 @@ def _fill(slots: np.ndarray, fill: np.ndarray, buckets: np.ndarray, owners: np.n
     return overflow
 
 
+_NO_DAYS = (1 << 16, -1)  # (first, last) day of an empty part
+
+
 class _StoryWindow:
-    """Story terms of the last few days: term → rows, one dict per day, old days dropped."""
+    """Story terms of the last few days, packed: term → rows, and row → terms.
+
+    Merged part (numpy): the distinct words sorted with offsets into their postings (row
+    and day), and each row's term ids. Recent part (dicts): the documents added since the
+    last merge, at most ``MERGE_EVERY``; they are folded into the arrays in one
+    vectorised step, which also drops days that fell out of the window. A document costs
+    ~14 bytes per term there instead of ~100 in lists and dicts.
+    """
+
+    MERGE_EVERY = 1024
 
     def __init__(self) -> None:
-        self.days: dict[int, dict[int, list[int]]] = {}
-        self.counts: dict[int, int] = defaultdict(int)
-        self.terms: dict[int, np.ndarray] = {}
+        self.counts: dict[int, int] = {}  # day → documents of that day in the window
+        self.newest: int | None = None
+        self._words = np.zeros(0, np.uint32)  # distinct words (term >> 1), ascending
+        self._word_start = np.zeros(1, np.int64)  # postings of _words[i]: [_word_start[i], _word_start[i + 1])
+        self._post_row = np.zeros(0, np.int32)
+        self._post_day = np.zeros(0, np.uint16)
+        self._term_row = np.zeros(0, np.int32)  # rows, ascending
+        self._term_start = np.zeros(1, np.int64)
+        self._term_ids = np.zeros(0, np.uint32)
+        self._term_day = np.zeros(0, np.uint16)
+        self._span = self._recent_span = _NO_DAYS  # first and last day in the merged and recent parts
+        self._recent_post: dict[int, list[int]] = {}  # word → rows
+        self._recent_terms: dict[int, list[int]] = {}  # row → term ids
+        self._recent_day: dict[int, int] = {}  # row → day
+        self._views()
 
-    def add(self, row: int, day: int, terms: np.ndarray) -> None:
-        postings = self.days.setdefault(day, {})
-        for term in terms.tolist():
-            postings.setdefault(term >> 1, []).append(row)  # the word, whatever its name flag
-        self.counts[day] += 1
-        self.terms[row] = terms
-        newest = max(self.days)
-        for old in [d for d in self.days if d < newest - _WINDOW_DAYS]:  # beyond any new match
-            for rows in self.days.pop(old).values():
-                for r in rows:
-                    self.terms.pop(r, None)
-            self.counts.pop(old, None)
+    def _views(self) -> None:
+        self._v_word_start = memoryview(self._word_start)
+        self._v_post_row = memoryview(self._post_row)
+        self._v_post_day = memoryview(self._post_day)
 
-    def best(self, day: int, terms: np.ndarray, exclude: int | None = None) -> int | None:
+    def add(self, row: int, day: int, terms: list[int]) -> None:
+        if self.newest is None or day > self.newest:
+            self.newest = day
+            cutoff = day - _WINDOW_DAYS
+            for old in [d for d in self.counts if d < cutoff]:
+                del self.counts[old]
+            if min(self._span[0], self._recent_span[0]) < cutoff:
+                self._merge()  # a new day: drop the one that left the window
+        if day < self.newest - _WINDOW_DAYS:
+            return  # beyond any new match
+        self.counts[day] = self.counts.get(day, 0) + 1
+        for term in terms:
+            self._recent_post.setdefault(term >> 1, []).append(row)  # the word, whatever its name flag
+        self._recent_terms[row] = terms
+        self._recent_day[row] = day
+        first, last = self._recent_span
+        self._recent_span = (min(first, day), max(last, day))
+        if len(self._recent_terms) >= self.MERGE_EVERY:
+            self._merge()
+
+    def best(self, day: int, terms: list[int], exclude: int | None = None) -> int | None:
         """The earliest row in the window that shares enough specific terms."""
-        near = [self.days[d] for d in range(day - _WINDOW_DAYS, day + _WINDOW_DAYS + 1) if d in self.days]
+        if self.newest is None:
+            return None
+        lo, hi = max(day, self.newest) - _WINDOW_DAYS, day + _WINDOW_DAYS
+        near = [count for d, count in self.counts.items() if lo <= d <= hi]
         if not near:
             return None
-        total = sum(self.counts[d] for d in range(day - _WINDOW_DAYS, day + _WINDOW_DAYS + 1))
-        limit = max(5, _COMMON_SHARE * total)
-        specific, candidates = [], defaultdict(int)
-        for term in terms.tolist():
+        limit = max(5, _COMMON_SHARE * sum(near))
+        # In the usual case (a document of the newest day) every day held is near: no filter.
+        whole = lo <= self._span[0] and self._span[1] <= hi
+        whole_recent = lo <= self._recent_span[0] and self._recent_span[1] <= hi
+        found = self._words.searchsorted(np.array(terms, np.uint32) >> np.uint32(1)).tolist() if terms else []
+        words, starts, rows_, days = self._words, self._v_word_start, self._v_post_row, self._v_post_day
+        specific, candidates = [], {}
+        for term, at in zip(terms, found):
             word = term >> 1
-            lists = [postings[word] for postings in near if word in postings]
-            if sum(map(len, lists)) > limit:
-                continue  # names the region ("Armenia", "Baku"), not a story
+            merged: list[int] = []
+            if at < len(words) and words[at] == word:
+                start, end = starts[at], starts[at + 1]
+                if whole:
+                    if end - start > limit:
+                        continue  # names the region ("Armenia", "Baku"), not a story
+                    merged = rows_[start:end].tolist()
+                else:
+                    merged = [r for r, d in zip(rows_[start:end].tolist(), days[start:end].tolist()) if lo <= d <= hi]
+            recent = self._recent_post.get(word, [])
+            if not whole_recent:
+                recent = [r for r in recent if lo <= self._recent_day[r] <= hi]
+            if len(merged) + len(recent) > limit:
+                continue
             specific.append(term)
-            for r in {r for rows in lists for r in rows}:
-                candidates[r] += 1
-        chosen = np.array(specific, np.uint32)
+            for r in set(merged + recent) if len(merged) + len(recent) > 1 else merged + recent:
+                candidates[r] = candidates.get(r, 0) + 1
         for row in sorted(r for r, shared in candidates.items() if shared >= fp.STORY_MIN_SHARED and r != exclude):
-            other = self.terms.get(row)
-            if other is not None and fp.terms_match(chosen, other):
+            if fp.terms_match(specific, self._terms(row)):
                 return row
         return None
 
+    def _terms(self, row: int) -> list[int]:
+        if row in self._recent_terms:
+            return self._recent_terms[row]
+        at = int(self._term_row.searchsorted(row))
+        return self._term_ids[self._term_start[at] : self._term_start[at + 1]].tolist()
+
+    def _merge(self) -> None:
+        """Fold the recent documents into the arrays and drop days that left the window."""
+        oldest = (self.newest or 0) - _WINDOW_DAYS
+        recent_rows = list(self._recent_terms)  # ascending: rows are numbered in order of addition
+        counts = np.array([len(self._recent_terms[r]) for r in recent_rows], np.int64)
+        # Term lists: old rows still in the window, then the recent ones (rows stay ascending).
+        keep = self._term_day >= oldest
+        lengths = np.diff(self._term_start)
+        rows = np.concatenate((self._term_row[keep], np.array(recent_rows, np.int32)))
+        ids = np.concatenate((
+            self._term_ids[np.repeat(keep, lengths)],
+            np.fromiter((t for r in recent_rows for t in self._recent_terms[r]), np.uint32, int(counts.sum())),
+        ))
+        days = np.concatenate((self._term_day[keep], np.array([self._recent_day[r] for r in recent_rows], np.uint16)))
+        lengths = np.concatenate((lengths[keep], counts))
+        starts = np.concatenate(([0], np.cumsum(lengths)))
+        # Postings: every (word, row, day) of those rows, grouped by word.
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        words = ids >> np.uint32(1)
+        order = np.argsort(words, kind="stable")
+        words = words[order]
+        self._words, first = np.unique(words, return_index=True)
+        self._word_start = np.append(first, len(words)).astype(np.int64)
+        self._post_row, self._post_day = rows[owner[order]], days[owner[order]]
+        self._term_row, self._term_start, self._term_ids, self._term_day = rows, starts.astype(np.int64), ids, days
+        self._span = (int(days.min()), int(days.max())) if len(days) else _NO_DAYS
+        self._recent_post, self._recent_terms, self._recent_day = {}, {}, {}
+        self._recent_span = _NO_DAYS
+        self._views()
+
     def nbytes(self) -> int:
-        postings = sum(len(rows) for day in self.days.values() for rows in day.values())
-        return 64 * postings + 100 * len(self.terms)
+        arrays = (self._words, self._word_start, self._post_row, self._post_day,
+                  self._term_row, self._term_start, self._term_ids, self._term_day)
+        recent = sum(len(rows) for rows in self._recent_post.values())
+        # Recent part (bounded by MERGE_EVERY documents): ~64 bytes a posting, ~100 a document.
+        return sum(a.nbytes for a in arrays) + 64 * recent + 100 * len(self._recent_terms)
 
 
 def _encode(docs: list[_Doc]) -> bytes:
@@ -276,7 +400,7 @@ def _encode(docs: list[_Doc]) -> bytes:
     parts.append(np.array([d.chash for d in docs], "<u4").tobytes())
     parts.append(np.array([d.day for d in docs], "<u2").tobytes())
     parts.append(np.array([len(d.terms) for d in docs], "<u1").tobytes())
-    parts.append(np.concatenate([d.terms for d in docs] + [np.zeros(0, np.uint32)]).astype("<u4").tobytes())
+    parts.append(np.concatenate([np.asarray(d.terms, np.uint32) for d in docs] + [np.zeros(0, np.uint32)]).astype("<u4").tobytes())
     return b"".join(parts)
 
 
@@ -345,41 +469,50 @@ class DedupIndex:
 
     def decide(self, article_id: str, text: str, *, title: str, when: datetime) -> DedupDecision:
         chash, sketch, terms = self._features(text, title)
+        bins = sketch.tolist()
         with self._lock:
-            decision, root, own = self._decide(article_id, chash, sketch, terms, _day(when))
-            self._decided[article_id] = (sketch, terms, root, self._rows.n if own is None else -1)
+            starts = self._bands.buckets(bins)
+            decision, root, own = self._decide(article_id, chash, bins, terms, _day(when), starts)
+            # add() reuses the buckets while the table keeps its size.
+            starts = (self._bands.size, starts)
+            self._decided[article_id] = (sketch, bins, terms, root, self._rows.n if own is None else -1, starts)
             return decision
 
-    def _features(self, text: str, title: str) -> tuple[str, np.ndarray, np.ndarray]:
+    def _features(self, text: str, title: str) -> tuple[str, np.ndarray, list[int]]:
         print_ = fp.fingerprint(text)
-        return print_.content_hash, print_.sketch, fp.term_hashes(fp.story_terms(title, text))
+        return print_.content_hash, print_.sketch, fp.term_ids(fp.story_terms(title, text))
 
-    def _find(self, article_id: str, sketch: np.ndarray) -> int | None:
+    def _find(self, article_id: str, bins: list[int]) -> int | None:
         """The row of ``article_id`` if it is indexed (same id, same sketch), else None."""
-        for row in self._bands.query(sketch, self._rows).tolist():
+        for row in self._bands.query(bins, self._rows):
             if self._rows.id(row) == article_id:
                 return row
         return None
 
-    def _decide(self, article_id: str, chash: str, sketch: np.ndarray, terms: np.ndarray, day: int):
+    def _decide(self, article_id: str, chash: str, bins: list[int], terms: list[int], day: int, starts: list[int]):
+        # Plain Python over the few LSH candidates: numpy calls on arrays of 1–3 rows cost
+        # more in call overhead than the comparisons themselves.
         rows = self._rows
-        candidates = self._bands.query(sketch, rows)
-        own = next((r for r in candidates.tolist() if rows.id(r) == article_id), None)
-        if own is not None:
-            candidates = candidates[candidates != own]
+        candidates = self._bands.query(bins, rows, starts)
+        own = next((r for r in candidates if rows.id(r) == article_id), None)
         duplicate, similarity, exact, story = None, 0.0, False, None
-        if len(candidates):
-            equal = np.count_nonzero(rows.sketch[candidates] == sketch, axis=1)
-            prefix = int(chash[:8], 16)
-            same_hash = (rows.chash[candidates] == prefix) & (equal == fp.BINS)
-            if same_hash.any():
-                duplicate, exact, similarity = int(candidates[same_hash].min()), True, 1.0
-            elif (equal >= fp.DUPLICATE_BINS).any():
-                duplicate = int(candidates[equal >= fp.DUPLICATE_BINS].min())  # the first stored copy
-                similarity = float(equal[candidates == duplicate][0]) / fp.BINS
-            close = np.abs(rows.day[candidates].astype(np.int32) - day) <= _WINDOW_DAYS
-            related = candidates[close & (equal >= round(fp.STORY_SIMILARITY * fp.BINS) + 1)]
-            story = int(related.min()) if len(related) else None
+        exact_row, near_row, near_equal = None, None, 0
+        prefix = int(chash[:8], 16)
+        story_bins = round(fp.STORY_SIMILARITY * fp.BINS) + 1
+        for row in candidates:  # ascending: the first match is the first stored copy
+            if row == own:
+                continue
+            equal = rows.equal_bins(row, bins)
+            if exact_row is None and equal == fp.BINS and rows.hashes[row] == prefix:
+                exact_row = row
+            if near_row is None and equal >= fp.DUPLICATE_BINS:
+                near_row, near_equal = row, equal
+            if story is None and equal >= story_bins and abs(rows.days[row] - day) <= _WINDOW_DAYS:
+                story = row
+        if exact_row is not None:
+            duplicate, exact, similarity = exact_row, True, 1.0
+        elif near_row is not None:
+            duplicate, similarity = near_row, near_equal / fp.BINS
         member = duplicate if duplicate is not None else story
         if member is None:
             member = self._window.best(day, terms, exclude=own)
@@ -390,7 +523,7 @@ class DedupIndex:
             similarity=round(similarity, 4),
             cluster=rows.cluster_id(member) if member is not None else article_id,
         )
-        root = int(rows.cluster[member]) if member is not None else None
+        root = rows.roots[member] if member is not None else None
         return decision, root, own
 
     # Additions -------------------------------------------------------------------------
@@ -401,36 +534,37 @@ class DedupIndex:
             cached = self._decided.pop(article_id, None)
         if cached is None:
             _, sketch, terms = self._features(text, title)
-            root, seen_rows = None, -1
+            bins, root, seen_rows, starts = sketch.tolist(), None, -1, (0, None)
         else:
-            sketch, terms, root, seen_rows = cached
+            sketch, bins, terms, root, seen_rows, starts = cached
+        when = layout.as_utc(when)
         doc = _Doc(article_id, decision.cluster, sketch, int(decision.content_hash[:8], 16), _day(when), terms)
-        shard = SEEDS_SHARD if article_id.startswith("seed-") else layout.as_utc(when).strftime("%Y-%m")
+        shard = SEEDS_SHARD if article_id.startswith("seed-") else f"{when.year:04d}-{when.month:02d}"
         with self._lock:
             # decide() saw every row then; only a look-up can tell about rows added since.
-            if seen_rows != self._rows.n and self._find(article_id, sketch) is not None:
+            if seen_rows != self._rows.n and self._find(article_id, bins) is not None:
                 return  # idempotent: already indexed (loaded, or added earlier in this run)
             if root is None and decision.cluster != article_id:
                 root = self._find_cluster(decision.cluster)
-            self._insert(doc, root)
+            self._insert(doc, root, bins, starts[1] if starts[0] == self._bands.size else None)
             self._pending[shard].append(doc)
 
     def _find_cluster(self, cluster: str) -> int | None:
         """Row of a cluster root given by id (rare path: add() without decide())."""
         for row in range(self._rows.n - 1, max(-1, self._rows.n - 50_000), -1):  # recent rows only
             if self._rows.id(row) == cluster:
-                return int(self._rows.cluster[row]) if self._rows.cluster[row] >= 0 else row
+                return self._rows.roots[row] if self._rows.roots[row] >= 0 else row
         return None
 
-    def _insert(self, doc: _Doc, root: int | None) -> int:
+    def _insert(self, doc: _Doc, root: int | None, bins: list[int] | None = None, starts: list[int] | None = None) -> int:
         """Append a document; ``root`` is its cluster's root row when known."""
         rows = self._rows
         if root is None and doc.cluster != doc.id:
             rows.external.append(doc.cluster)
             root = -len(rows.external)
         row = rows.append(doc.id, doc.sketch, doc.chash, doc.day, rows.n if root is None else root)
-        self._bands.insert(doc.sketch, row, rows)
-        self._window.add(row, doc.day, doc.terms)
+        self._bands.insert(doc.sketch.tolist() if bins is None else bins, row, rows, starts)
+        self._window.add(row, doc.day, doc.terms.tolist() if isinstance(doc.terms, np.ndarray) else doc.terms)
         return row
 
     def flush(self) -> None:
