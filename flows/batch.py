@@ -31,33 +31,28 @@ class PreparedArticle:
     status: str = "stored"
 
 
-def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> None:
-    """Raw pages and records, in parallel through the store's bounded pool when there is one."""
-    try:
-        from storage.pool import WritePool
-    except ImportError:  # pragma: no cover - the pool ships with the S3 backend
-        WritePool = None
+def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
+    """Raw pages, then records, through a bounded pool. Returns the record keys this call wrote.
 
-    def write(item: PreparedArticle, key: str) -> None:
+    A record that is already there (write-once ``put`` answered False) belongs to another
+    writer of the same article — a feed task in another Dask worker, an overlapping run —
+    which lists it in its own manifest; this batch must not list or count it again.
+    """
+    from storage.pool import WritePool
+
+    def write(item: PreparedArticle, key: str) -> str | None:
         if item.existing_day:
             ctx.articles.replace_article(key, item.record)
-        else:
-            ctx.articles.put_article(item.record)
+            return key
+        _key, created = ctx.articles.put_article(item.record)
+        return key if created else None
 
-    raws = [(i, k) for i, k in items if i.body is not None and i.record.raw_key]
-    if WritePool is None or len(items) < 2:
-        for item, _key in raws:
-            ctx.articles.put_raw(item.record.id, item.record.first_seen, item.body)
-        for item, key in items:
-            write(item, key)
-        return
-    with WritePool(ctx.store, threads=ctx.settings.upload_threads) as pool:
-        futures = [pool.submit(ctx.articles.put_raw, i.record.id, i.record.first_seen, i.body) for i, _ in raws]
-        for future in futures:
+    raws = [item for item, _key in items if item.body is not None and item.record.raw_key]
+    with WritePool(ctx.store, threads=min(ctx.settings.upload_threads, max(1, len(items)))) as pool:
+        for future in [pool.submit(ctx.articles.put_raw, i.record.id, i.record.first_seen, i.body) for i in raws]:
             future.result()  # raw pages before their records
         futures = [pool.submit(write, item, key) for item, key in items]
-        for future in futures:
-            future.result()
+        return {key for key in (future.result() for future in futures) if key}
 
 
 def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
@@ -97,21 +92,24 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
     batch_id = f"{ctx.run_id}-{layout.safe_id(batch_name)}"
     journal = write_journal(ctx.store, batch_id, [_journal_item(item, key) for item, key in keyed])
 
-    _write_objects(ctx, keyed)
-    lines = [ManifestLine.from_record(item.record, key, item.status) for item, key in keyed]
+    written = _write_objects(ctx, keyed)
+    lines = [ManifestLine.from_record(item.record, key, item.status) for item, key in keyed if key in written]
     ctx.articles.write_manifest(batch_id, ctx.now, lines)
 
-    for item, _key in keyed:
+    for item, key in keyed:
         status = SEEN_DUPLICATE if item.status == "duplicate" else SEEN_STORED
         ctx.seen.mark(item.url_keys, status, item.record.first_seen)
-        if item.status == "duplicate":
+        if key not in written:
+            result.skipped_seen += 1  # stored by another writer of this article
+        elif item.status == "duplicate":
             result.duplicates += 1
         elif item.status == "refreshed":
             result.refreshed += 1
         else:
             result.stored += 1
-        result.new_articles.append({"id": item.record.id, "title": item.record.title, "url": item.record.url,
-                                    "language": item.record.language, "status": item.status})
+        if key in written:
+            result.new_articles.append({"id": item.record.id, "title": item.record.title, "url": item.record.url,
+                                        "language": item.record.language, "status": item.status})
     _flush_state(ctx)
     by_host: dict[str, list] = {}
     for item, _key in keyed:

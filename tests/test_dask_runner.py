@@ -5,10 +5,10 @@ settings (the harness sets PREFECT_API_URL in the latter), and each builds its o
 context from the pickled settings and store URI (flows/context.py). The articles must
 still be stored once.
 
-One worker process on purpose: the poll's in-run claims ("a link in two feeds is fetched
-once") live in one process's memory. With several worker processes the records stay
-unique (same id, same key) but such a link is fetched by both feeds and listed in both
-feeds' manifests (measured with n_workers=3; see deploy/README.md).
+Three worker processes on purpose: the poll's in-run claims ("a link in two feeds is
+fetched once") live in one process's memory, so a link in two feeds may be fetched by two
+processes. The write-once record decides: the process that finds it already stored lists
+and counts nothing, so every article is in exactly one manifest line.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_poll_on_dask_worker_processes_stores_each_article_once(prefect_harness,
     # a task would not.
     monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
     monkeypatch.setenv("NEWSWATCH_TASK_RETRY_DELAYS", "[0,0,0]")
-    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 1, "threads_per_worker": 2, "processes": True})
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 3, "threads_per_worker": 1, "processes": True})
     store = tmp_path / "dask"
 
     state = poll_feeds.with_options(task_runner=runner)(
