@@ -141,17 +141,21 @@ class _Rows:
 
 
 class _BandTable:
-    """LSH buckets: band key → rows, two-choice buckets of 4 slots holding only row numbers.
+    """LSH buckets: band key → rows, two-choice buckets of 4 slots of 4 bytes.
 
-    The key itself is not stored: it is two bins of the row's sketch, checked on look-up.
-    Slots of a bucket fill from the left, so a look-up stops at the first empty one.
-    Per-document work is plain Python over a memoryview (16 buckets, a few dozen slots):
-    a numpy call per step cost more than the work itself. Rehashing is vectorised.
+    A slot holds ``row << 3 | band``; the key itself is not stored: it is two bins of the
+    row's sketch, checked on look-up. Knowing the band, an entry's other bucket can be
+    computed, so an insertion that finds both buckets full moves one entry there (one
+    cuckoo step): the table runs at 75–92 % load with little overflow. Slots of a
+    bucket fill from the left, so a look-up stops at the first empty one. Per-document
+    work is plain Python over a memoryview (16 buckets, a few dozen slots): a numpy call
+    per step would cost more than the work. Rehashing is vectorised.
     """
 
     WIDTH = 4
-    MAX_LOAD = 0.9  # rehash above this share of slots used ...
-    REHASH_LOAD = 0.72  # ... into a table this full: 8 slots × 4 bytes / load per document
+    MAX_LOAD = 0.92  # rehash above this share of slots used ...
+    REHASH_LOAD = 0.75  # ... into a table this full: 8 slots × 4 bytes / load per document
+    MAX_ROWS = 1 << 28  # row numbers share a slot with 3 bits of band
 
     def __init__(self) -> None:
         self._set(np.full(1024 * self.WIDTH, -1, np.int32), 0, {})
@@ -160,16 +164,18 @@ class _BandTable:
         self.slots, self.used = slots, used  # flat: bucket b holds slots[b * WIDTH : (b + 1) * WIDTH]
         self.view = memoryview(slots)
         self.size = len(slots) // self.WIDTH
-        # Entries whose two buckets were both full (rare below the load limit), by first bucket:
-        # kept aside rather than growing the table for one unlucky key.
+        # Entries whose two buckets were full even after a cuckoo step, by first bucket.
         self.overflow = overflow
 
-    def buckets(self, sketch: list[int]) -> list[int]:
-        """First slot of each band's two buckets: [band 0 first, band 0 second, band 1 first, …].
+    def pair(self, band: int, first: int, second: int) -> tuple[int, int]:
+        """First slots of the two buckets of one band key (bins ``first``, ``second``)."""
+        h = first << 16 | second | band << 32  # fp.band_keys, salted by the band
+        h = ((h ^ (h >> 29)) * _MIX_1) & _MASK64  # fp.mix_int, inlined (hot path)
+        h ^= h >> 32
+        return h % self.size * self.WIDTH, (h >> 32) % self.size * self.WIDTH
 
-        The band key is two adjacent bins (``fp.band_keys``), salted by the band and mixed
-        as ``fp.mix_int`` does (inlined: this runs for every look-up and insertion).
-        """
+    def buckets(self, sketch: list[int]) -> list[int]:
+        """First slot of each band's two buckets: [band 0 first, band 0 second, band 1 first, …]."""
         size, width, out = self.size, self.WIDTH, []
         for band in range(fp.BANDS):
             h = sketch[2 * band] << 16 | sketch[2 * band + 1] | band << 32
@@ -186,54 +192,77 @@ class _BandTable:
         for band in range(fp.BANDS):
             first, second = sketch[2 * band], sketch[2 * band + 1]
             key = first | second << 16 if _LITTLE_ENDIAN else second | first << 16  # as rows.bands holds them
-            for start in starts[2 * band : 2 * band + 2]:
-                for row in view[start : start + width].tolist():
-                    if row < 0:
-                        break
-                    if stored[row * fp.BANDS + band] == key:
-                        found.add(row)
+            entries = view[starts[2 * band] : starts[2 * band] + width].tolist()
+            entries += view[starts[2 * band + 1] : starts[2 * band + 1] + width].tolist()
             if self.overflow:
-                for row in self.overflow.get(starts[2 * band] // width, ()):
-                    if stored[row * fp.BANDS + band] == key:
-                        found.add(row)
+                entries += self.overflow.get(starts[2 * band] // width, ())
+            for entry in entries:
+                if entry >= 0 and entry & 7 == band and stored[(entry >> 3) * fp.BANDS + band] == key:
+                    found.add(entry >> 3)
         return sorted(found)
 
     def insert(self, sketch: list[int], row: int, rows: _Rows, starts: list[int] | None = None) -> None:
         """Add ``row`` (already appended to ``rows``): a rehash picks it up with the rest."""
+        if row >= self.MAX_ROWS:
+            raise OverflowError(f"dedup index: more than {self.MAX_ROWS} documents in memory")
         if self.used + fp.BANDS > self.MAX_LOAD * len(self.slots):
             self._resize(rows)
             return
-        view, width = self.view, self.WIDTH
         starts = starts or self.buckets(sketch)
-        for a, b in zip(starts[0::2], starts[1::2]):
-            free_a = view[a : a + width].tolist().count(-1)
-            free_b = view[b : b + width].tolist().count(-1)
-            if free_a >= free_b and free_a:
-                view[a + width - free_a] = row
-            elif free_b:
-                view[b + width - free_b] = row
-            else:
-                self.overflow.setdefault(a // width, []).append(row)
+        for band in range(fp.BANDS):
+            self._place(starts[2 * band], starts[2 * band + 1], row << 3 | band, rows)
         self.used += fp.BANDS
 
+    def _place(self, a: int, b: int, entry: int, rows: _Rows) -> None:
+        """Into the emptier of its two buckets; when both are full, move one of their
+        entries to its other bucket if that has room, else into the overflow."""
+        view, width = self.view, self.WIDTH
+        free_a = view[a : a + width].tolist().count(-1)
+        free_b = view[b : b + width].tolist().count(-1)
+        if free_a >= free_b and free_a:
+            view[a + width - free_a] = entry
+        elif free_b:
+            view[b + width - free_b] = entry
+        elif not (self._evict(a, entry, rows) or self._evict(b, entry, rows)):
+            self.overflow.setdefault(a // width, []).append(entry)
+
+    def _evict(self, bucket: int, entry: int, rows: _Rows) -> bool:
+        view, width, bins = self.view, self.WIDTH, rows.bins
+        for slot in range(bucket, bucket + width):
+            other = view[slot]
+            band, at = other & 7, (other >> 3) * fp.BINS + 2 * (other & 7)
+            a, b = self.pair(band, bins[at], bins[at + 1])
+            alternative = b if a == bucket else a
+            free = view[alternative : alternative + width].tolist().count(-1)
+            if free:
+                view[alternative + width - free] = other
+                view[slot] = entry
+                return True
+        return False
+
     def _resize(self, rows: _Rows) -> None:
-        """Rehash every row at once (vectorised): first choices, then overflow to second."""
+        """Rehash every row at once, vectorised, in chunks that each take the emptier of
+        their two buckets (close to one-by-one two-choice placement), then the other one;
+        the few left go through ``_place``."""
         sketches = rows.sketch[: rows.n].astype(np.uint32).reshape(rows.n, fp.BANDS, fp.BAND_ROWS)
         keys = ((sketches[:, :, 0] << np.uint32(16)) | sketches[:, :, 1]).astype(np.uint64)
         hashed = fp._mix(keys | (np.arange(fp.BANDS, dtype=np.uint64) << np.uint64(32))).ravel()
-        owners = np.repeat(np.arange(rows.n, dtype=np.int32), fp.BANDS)
-        size = max(1024, int(len(owners) / (self.REHASH_LOAD * self.WIDTH)))
+        entries = (np.arange(rows.n * fp.BANDS, dtype=np.int32) >> 3 << 3) | np.tile(np.arange(fp.BANDS, dtype=np.int32), rows.n)
+        size = max(1024, int(len(entries) / (self.REHASH_LOAD * self.WIDTH)))
         slots = np.full((size, self.WIDTH), -1, np.int32)
         fill = np.zeros(size, np.int64)
         first = (hashed % np.uint64(size)).astype(np.intp)
         second = ((hashed >> np.uint64(32)) % np.uint64(size)).astype(np.intp)
-        left = _fill(slots, fill, first, owners)
-        overflow: dict[int, list[int]] = {}
-        if left.any():
-            still = _fill(slots, fill, second[left], owners[left])
-            for bucket, row in zip(first[left][still].tolist(), owners[left][still].tolist()):
-                overflow.setdefault(bucket, []).append(row)
-        self._set(slots.reshape(-1), len(owners), overflow)
+        left = []
+        for chunk in np.array_split(np.arange(len(entries)), 64):
+            other = fill[second[chunk]] < fill[first[chunk]]
+            full = _fill(slots, fill, np.where(other, second[chunk], first[chunk]), entries[chunk])
+            chunk, other = chunk[full], other[full]
+            full = _fill(slots, fill, np.where(other, first[chunk], second[chunk]), entries[chunk])
+            left.append(chunk[full])
+        self._set(slots.reshape(-1), len(entries), {})
+        for at in np.concatenate(left).tolist():  # both buckets full
+            self._place(int(first[at]) * self.WIDTH, int(second[at]) * self.WIDTH, int(entries[at]), rows)
 
     def nbytes(self) -> int:
         return self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
@@ -388,9 +417,15 @@ class _StoryWindow:
     def nbytes(self) -> int:
         arrays = (self._words, self._word_start, self._post_row, self._post_day,
                   self._term_row, self._term_start, self._term_ids, self._term_day)
-        recent = sum(len(rows) for rows in self._recent_post.values())
-        # Recent part (bounded by MERGE_EVERY documents): ~64 bytes a posting, ~100 a document.
-        return sum(a.nbytes for a in arrays) + 64 * recent + 100 * len(self._recent_terms)
+        return sum(a.nbytes for a in arrays) + self._recent_nbytes()
+
+    def _recent_nbytes(self) -> int:
+        """Python objects of the recent part (at most MERGE_EVERY documents), counted one by one."""
+        size = sys.getsizeof
+        total = size(self._recent_post) + size(self._recent_terms) + size(self._recent_day)
+        total += sum(size(word) + size(rows) for word, rows in self._recent_post.items())
+        total += sum(size(row) + size(terms) + sum(map(size, terms)) for row, terms in self._recent_terms.items())
+        return total
 
 
 def _encode(docs: list[_Doc]) -> bytes:
