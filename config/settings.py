@@ -10,11 +10,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
 from config import FEEDS_FILE, TOPICS_FILE
+from extractors.errors import ConfigError
 
 # Operators should add a contact (NEWSWATCH_USER_AGENT="newswatch/0.1 (+mailto:desk@example.org)").
 USER_AGENT = "newswatch/0.1 (Caucasus news monitor)"
@@ -77,6 +78,18 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        value = (value or "").strip() or "UTC"  # an empty variable means the default
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"NEWSWATCH_TIMEZONE={value!r} is not an IANA time zone (e.g. Asia/Tbilisi)") from None
+        return value
+
     @field_validator("smtp_tls")
     @classmethod
     def _check_tls(cls, value: str) -> str:
@@ -89,11 +102,24 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
 
 
 def settings_with(**overrides) -> Settings:
     """Settings from the environment with some fields replaced (CLI flags win)."""
     base = get_settings()
     values = {k: v for k, v in overrides.items() if v is not None}
-    return base.model_copy(update=values) if values else base
+    if not values:
+        return base
+    try:
+        return Settings.model_validate({**base.model_dump(), **values})
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    problems = [f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+    return "invalid settings: " + "; ".join(problems)

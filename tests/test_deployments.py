@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from config.settings import Settings
+from config.settings import Settings, settings_with
 from extractors.errors import ConfigError
 from storage.articles import ArticleStore
 from storage.local import LocalStore
@@ -108,8 +108,11 @@ def test_empty_or_unset_time_zone_means_utc_and_a_typo_is_refused():
     assert schedule_timezone(Settings(timezone="")) == "UTC"
     assert schedule_timezone(Settings()) == "UTC"
     assert schedule_timezone(Settings(timezone="Asia/Tbilisi")) == "Asia/Tbilisi"
-    with pytest.raises(ConfigError, match="Asia/Tbilsi"):
+    # A typo is refused by the settings object itself, before any schedule is built.
+    with pytest.raises(ValueError, match="Asia/Tbilsi"):
         schedule_timezone(Settings(timezone="Asia/Tbilsi"))
+    with pytest.raises(ConfigError, match="Asia/Tbilsi"):
+        settings_with(timezone="Asia/Tbilsi")
 
 
 def test_served_deployments_match_prefect_yaml():

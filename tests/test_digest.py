@@ -253,9 +253,13 @@ def test_default_day_is_yesterday_in_the_configured_time_zone():
     assert default_day(digest_settings(timezone="UTC"), late_evening_utc) == date(2026, 11, 20)
 
 
-def test_unknown_time_zone_is_a_config_error(store):
-    with pytest.raises(ConfigError):
-        run_digest(store.uri, DAY, dry_run=True, settings=digest_settings(timezone="Mars/Olympus"), now=NOW)
+def test_unknown_time_zone_is_refused_by_the_settings(store, monkeypatch):
+    from config.settings import get_settings
+
+    monkeypatch.setenv("NEWSWATCH_TIMEZONE", "Mars/Olympus")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="Mars/Olympus"):
+        get_settings()
 
 
 # Dry run and empty days ------------------------------------------------------------------------
