@@ -1,6 +1,6 @@
 """``newswatch store check|copy``: verify (and repair) a store; copy one store to another.
 
-Plain functions over ``storage.check``; no Prefect here, so the commands start fast and work
+Plain functions over ``storage.check`` and ``storage.copy``; no Prefect here, so the commands start fast and work
 where no Prefect server is configured. The main CLI (flows/cli.py) calls ``register``; each
 sub-command sets ``func`` (args → exit code) on its parser.
 
@@ -89,7 +89,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_copy(args: argparse.Namespace) -> int:
     from storage import open_store
-    from storage.check import copy_store
+    from storage.copy import copy_store
 
     settings = _settings()
     try:

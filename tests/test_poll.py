@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
 
 from config.settings import Settings
 from flows.pipeline import PollOptions, load_feeds

@@ -12,7 +12,8 @@ import pytest
 from storage import layout
 from storage.articles import ArticleStore, ManifestLine
 from storage.base import dumps
-from storage.check import check_store, copy_store
+from storage.check import check_store
+from storage.copy import copy_store
 from storage.local import LocalStore
 from storage.state import FeedState, save_feed_state, write_journal
 from tests.faults import FaultyStore, SimulatedCrash
@@ -131,7 +132,7 @@ def test_a_lost_record_with_its_raw_page_is_rebuilt_where_the_manifest_points(an
 def test_an_orphan_raw_page_is_rebuilt_or_reported(tmp_path):
     store = LocalStore(tmp_path)
     _populate(store)
-    orphan = ArticleStore(store).put_raw("0123456789abcdef0123", DAY, b"<html><p>orphan</p></html>")
+    ArticleStore(store).put_raw("0123456789abcdef0123", DAY, b"<html><p>orphan</p></html>")
 
     unrepaired = check_store(store, repair=True)  # no rebuilder: nothing to rebuild with
     assert not unrepaired.ok and _kinds(unrepaired) == ["orphan-raw"]
