@@ -17,9 +17,19 @@ def no_retry_wait(monkeypatch):
 
 
 def test_poll_flow_stores_once_then_gets_304s(prefect_harness, no_retry_wait, site, site_feeds, tmp_path):
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
     from flows.poll_flow import poll_feeds
 
-    first = poll_feeds(store=str(tmp_path), feeds_file=str(site_feeds))
+    state = poll_feeds(store=str(tmp_path), feeds_file=str(site_feeds), return_state=True)
+    first = state.result()
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+    by_key = {a.key: a for a in artifacts}
+    assert "stored" in by_key["poll-summary"].data and by_key["poll-summary"].type == "markdown"
+    assert by_key["poll-new-articles"].type == "table" and "a1.html" in str(by_key["poll-new-articles"].data)
     second = poll_feeds(store=str(tmp_path), feeds_file=str(site_feeds))
     assert first["totals"]["stored"] == 4 and first["totals"]["page_failures"] == 1
     assert first["totals"]["feeds_malformed"] == 1
