@@ -9,7 +9,9 @@ site memory, feed state), and finally drop the journal.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -52,6 +54,7 @@ class FeedResult:
     new_entries: int = 0
     pages_fetched: int = 0
     page_failures: int = 0
+    from_feed: int = 0  # articles taken from the feed's full text because the page could not be fetched
     stored: int = 0
     duplicates: int = 0
     irrelevant: int = 0
@@ -202,9 +205,14 @@ def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], op
     boilerplate: dict[str, frozenset[str]] = {}
     for entry, page, error in outcomes:
         if error is not None:
-            _page_failed(ctx, entry, error, result)
-            continue
-        result.pages_fetched += 1
+            page = _page_from_feed(entry, error)
+            if page is None:
+                _page_failed(ctx, entry, error, result)
+                continue
+            result.from_feed += 1
+            log.info("page %s not fetched (%s); using the full text the feed carries", entry.link, error.reason)
+        else:
+            result.pages_fetched += 1
         host = host_of(page.final_url)
         if host not in boilerplate:
             boilerplate[host] = ctx.site_boilerplate(host)
@@ -212,6 +220,27 @@ def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], op
         if item is not None:
             prepared.append(item)
     return prepared
+
+
+_TAG = re.compile(r"<[^>]+>")
+FEED_TEXT_MIN_CHARS = 600  # a feed item this long carries the article, not a teaser
+FEED_TEXT_FALLBACK = {"robots", "blocked", "not-html", "timeout", "connect", "too-big"}
+
+
+def _page_from_feed(entry: FeedEntry, error: FetchError) -> FetchedPage | None:
+    """The feed's own full text as a page, when the page itself cannot be had.
+
+    Only for reasons that say nothing about the article (robots.txt, blocked, time-out...);
+    a 404 means the article is gone, whatever the feed still says.
+    """
+    if error.reason not in FEED_TEXT_FALLBACK or not entry.content:
+        return None
+    if len(_TAG.sub(" ", entry.content).strip()) < FEED_TEXT_MIN_CHARS:
+        return None
+    title = html.escape(entry.title)
+    body = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{entry.content}</article></body></html>"
+    return FetchedPage(url=entry.link, final_url=entry.link, status=200, content_type="text/html; charset=utf-8",
+                       body=body.encode("utf-8"), fetched_at=datetime.now(timezone.utc))
 
 
 def _fetch_one(ctx: RunContext, entry: FeedEntry):

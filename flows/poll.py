@@ -20,7 +20,7 @@ from storage import layout
 
 log = logging.getLogger("newswatch.poll")
 
-COUNTED = ("entries", "new_entries", "pages_fetched", "page_failures", "stored", "duplicates", "irrelevant",
+COUNTED = ("entries", "new_entries", "pages_fetched", "page_failures", "from_feed", "stored", "duplicates", "irrelevant",
            "refreshed", "skipped_seen", "skipped_old")
 
 
@@ -57,7 +57,8 @@ class PollSummary:
             f"  feeds: {t['feeds_polled']} polled, {t['feeds_ok']} ok, {t['feeds_not_modified']} not modified, "
             f"{t['feeds_failed']} failed, {t['feeds_backing_off']} backing off, {t['feeds_malformed']} malformed",
             f"  entries: {t['entries']} ({t['new_entries']} new, {t['skipped_seen']} already seen, {t['skipped_old']} before --since)",
-            f"  pages: {t['pages_fetched']} fetched, {t['page_failures']} failed",
+            f"  pages: {t['pages_fetched']} fetched, {t['page_failures']} failed"
+            + (f", {t['from_feed']} taken from the feed's full text" if t["from_feed"] else ""),
             f"  articles: {t['stored']} stored, {t['duplicates']} duplicates, {t['irrelevant']} irrelevant, "
             f"{t['refreshed']} refreshed",
         ]

@@ -154,3 +154,19 @@ def test_since_keeps_entries_on_or_after_the_date_and_undated_ones(site, site_fe
     canonical = sorted(r.canonical_url.rsplit("/", 1)[1] for r in records(tmp_path))
     assert canonical == ["a2.html", "a3.html", "b1.html"]
     assert summary.totals["skipped_old"] == 3
+
+
+def test_full_text_in_the_feed_stands_in_for_a_page_that_cannot_be_fetched(tmp_path):
+    from flows.sample_site import SampleSite
+
+    folder = Path(__file__).resolve().parent / "data" / "fulltext_site"
+    with SampleSite(folder) as plain:
+        feeds_file = tmp_path / "feeds.yaml"
+        feeds_file.write_text((folder / "feeds.yaml").read_text().replace("{base}", plain.base))
+        summary = poll(tmp_path / "store", feeds_file)
+        assert not [path for path, _c, _s in plain.requests if path.startswith("/stories/")]  # robots.txt honoured
+    stored = records(tmp_path / "store")
+    assert summary.totals["from_feed"] == 1 and summary.totals["page_failures"] == 1  # the teaser-only item
+    assert [r.title for r in stored] == ["Gyumri textile workers strike over unpaid wages"]
+    assert stored[0].text.startswith("About three hundred workers") and stored[0].caucasus["relevant"]
+    assert "taken from the feed's full text" in summary.to_text()
