@@ -95,6 +95,8 @@ def records_in_window(articles: ArticleStore, start: datetime, end: datetime) ->
         for line in articles.manifest_lines(day):
             if line.id in found or _inside(line.first_seen, start, end) is False:
                 continue  # the manifest line already says it is outside: no need to read it
+            if line.source == "seed":
+                continue  # the seed corpus is reference material, not the day's news
             try:
                 record = articles.get_article(line.key)
             except NotFound:

@@ -17,6 +17,7 @@ from config.settings import Settings
 from flows.digest import run_digest
 from flows.pipeline import PollOptions, load_feeds
 from flows.poll import run_poll
+from flows.seeds import import_seeds
 from flows.sample_site import SampleSite
 from storage.articles import ArticleStore
 from storage.local import LocalStore
@@ -66,6 +67,7 @@ def test_wordpress_navigation_and_share_bars_are_not_in_the_text(demo_store):
 
 def test_digest_groups_the_syndicated_story_and_lists_the_other_source(demo_store, tmp_path):
     store, _summary, records = demo_store
+    import_seeds(str(store), None, Settings())  # reference material: never in the digest
     today = datetime.now(timezone.utc).date()
     result = run_digest(str(store), today, dry_run=True, out_dir=tmp_path, to=["desk@example.org"],
                         settings=Settings(timezone="UTC", feeds_file=Path(DEMO / "feeds.yaml")))
