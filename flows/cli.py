@@ -104,6 +104,11 @@ def cmd_import_seeds(args) -> int:
 
 
 def cmd_poll(args) -> int:
+    from config.settings import settings_with
+    from flows.pipeline import load_feeds
+
+    # Fail on a bad feed list or an unknown --feed before paying for Prefect's start-up.
+    load_feeds(args.feeds or settings_with().feeds_file, args.feed)
     from flows.poll_flow import poll_feeds
 
     result = poll_feeds(feeds=args.feed, since=args.since, force=args.force, store=args.store,

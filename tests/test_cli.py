@@ -75,3 +75,9 @@ def test_poll_command_prints_one_json_value_and_logs_to_stderr(site, site_feeds,
     summary = json.loads(result.stdout)
     assert summary["totals"]["stored"] == 4 and summary["totals"]["feeds_malformed"] == 1
     assert b"gone.html" in result.stderr  # the 404 is logged, on stderr
+
+
+def test_unknown_feed_id_is_one_line_and_no_prefect(tmp_path):
+    result = run_cli("poll", "--feed", "no-such-feed", "--store", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.decode().strip() == "newswatch: unknown feed id(s): no-such-feed"
