@@ -90,17 +90,19 @@ def load_feeds(path: str | Path, ids: list[str] | None = None) -> list[Feed]:
 # One feed -----------------------------------------------------------------------------------
 
 
-def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transient: bool = False) -> FeedResult:
+def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transient: bool = False,
+              retrying: bool = False) -> FeedResult:
     """Poll one feed end to end. Failures are recorded in the result and the feed state.
 
     With ``raise_transient`` a time-out or connection failure is re-raised after being
-    recorded, so an orchestrator can retry the feed with back-off.
+    recorded, so an orchestrator can retry the feed with back-off; its retries pass
+    ``retrying`` so the failures of this same run do not put the feed into back-off.
     """
     result = FeedResult(feed_id=feed.id)
     state = load_feed_state(ctx.store, feed.id)
     state.url = feed.url
     now = datetime.now(timezone.utc)
-    if state.next_poll and not options.force and layout.as_utc(state.next_poll) > now:
+    if state.next_poll and not (options.force or retrying) and layout.as_utc(state.next_poll) > now:
         result.outcome = "backing-off"
         result.error = f"backing off until {state.next_poll} after {state.consecutive_failures} failures"
         return result

@@ -35,8 +35,10 @@ def _retry_transient(task, task_run, state) -> bool:
 @task(name="poll-feed", task_run_name="poll-{feed.id}", retries=3, retry_delay_seconds=[10, 30, 90],
       retry_jitter_factor=0.5, retry_condition_fn=_retry_transient, cache_policy=NO_CACHE)
 def poll_feed_task(run_id: str, store_uri: str, feed: Feed, options: PollOptions, settings: Settings) -> FeedResult:
+    from prefect.runtime import task_run
+
     ctx = open_context(run_id, store_uri, settings)
-    result = poll_feed(ctx, feed, options, raise_transient=True)
+    result = poll_feed(ctx, feed, options, raise_transient=True, retrying=(task_run.run_count or 1) > 1)
     if result.outcome in ("failed", "blocked"):
         get_run_logger().warning("feed %s %s: %s", feed.id, result.outcome, result.error)
     return result

@@ -39,16 +39,17 @@ def test_poll_flow_stores_once_then_gets_304s(prefect_harness, no_retry_wait, si
 
 
 class FlakyFeed(BaseHTTPRequestHandler):
-    """Drops the first connection, then serves an empty but valid feed."""
+    """Drops the first ``drops`` connections, then serves an empty but valid feed."""
 
     calls = 0
+    drops = 1
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):
         FlakyFeed.calls += 1
-        if FlakyFeed.calls == 1:
+        if FlakyFeed.calls <= FlakyFeed.drops:
             self.connection.close()  # the client sees the connection dropped
             return
         body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -88,3 +89,22 @@ def test_import_seeds_flow_imports_five_records(prefect_harness, tmp_path):
     result = import_seeds_flow(store=str(tmp_path))
     assert result["imported"] + result["duplicates"] == 5
     assert import_seeds_flow(store=str(tmp_path))["unchanged"] == 5
+
+
+def test_retries_within_one_run_do_not_put_the_feed_into_back_off(prefect_harness, no_retry_wait, tmp_path,
+                                                                   monkeypatch):
+    from flows.poll_flow import poll_feeds
+
+    monkeypatch.setenv("NEWSWATCH_RESPECT_ROBOTS", "false")
+    FlakyFeed.calls, FlakyFeed.drops = 0, 3  # three failures: enough to start a back-off
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyFeed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - {{id: flaky, name: Flaky, url: 'http://127.0.0.1:{server.server_address[1]}/rss'}}\n")
+    try:
+        result = poll_feeds(store=str(tmp_path / "store"), feeds_file=str(feeds))
+    finally:
+        server.shutdown()
+        server.server_close()
+        FlakyFeed.drops = 1
+    assert result["feeds"][0]["outcome"] == "ok" and FlakyFeed.calls == 4
