@@ -281,7 +281,7 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
         result.skipped_seen += 1  # reached under another link (redirect, AMP, canonical)
         ctx.seen.mark([link_key], SEEN_DUPLICATE, ctx.now)
         return None
-    if article_id != link_key and not existing_day and not ctx.claim(article_id):
+    if article_id != link_key and not ctx.claim(article_id):
         result.skipped_seen += 1  # another entry of this run reached the same canonical article
         return None
     record = make_record(extracted, article_id=article_id, url=entry.link, canonical_url=canonical, source=feed.id,

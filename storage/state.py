@@ -14,6 +14,7 @@ deleted after its manifest and state: the next run finishes any batch a crash cu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
@@ -22,6 +23,8 @@ from typing import Any
 from extractors.errors import NotFound
 from storage import layout
 from storage.base import ObjectStore
+
+log = logging.getLogger("newswatch.state")
 
 SEEN_STORED = "s"
 SEEN_DUPLICATE = "d"
@@ -54,10 +57,31 @@ class FeedState:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def load_feed_state(store: ObjectStore, feed_id: str) -> FeedState:
+def quarantine(store: ObjectStore, key: str, problem: Exception) -> None:
+    """Move an unreadable state object aside (never overwrite it) and say so loudly.
+
+    State can always be rebuilt: a fresh feed state re-fetches the feed, a fresh seen shard
+    re-fetches recent links, and write-once records keep any article from being stored twice.
+    """
     try:
-        return FeedState.from_dict(store.get_json(layout.feed_state_key(feed_id)))
+        data = store.get(key)
     except NotFound:
+        return
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    aside = f"state/quarantine/{stamp}-{layout.safe_id(key)}"
+    store.put(aside, data, create_only=True)
+    store.delete(key)
+    log.error("state object %s is unreadable (%s); moved to %s and started afresh", key, problem, aside)
+
+
+def load_feed_state(store: ObjectStore, feed_id: str) -> FeedState:
+    key = layout.feed_state_key(feed_id)
+    try:
+        return FeedState.from_dict(store.get_json(key))
+    except NotFound:
+        return FeedState(feed_id=feed_id)
+    except (ValueError, TypeError) as exc:
+        quarantine(store, key, exc)
         return FeedState(feed_id=feed_id)
 
 
@@ -103,10 +127,16 @@ class SeenIndex:
         index = cls(store)
         now = now or datetime.now(timezone.utc)
         for month in reversed(recent_months(now, months)):  # newer shards win
+            key = layout.seen_key(month)
             try:
-                index.entries.update(store.get_json(layout.seen_key(month)))
+                shard = store.get_json(key)
+                if not isinstance(shard, dict):
+                    raise ValueError("not a JSON object")
+                index.entries.update(shard)
             except NotFound:
                 continue
+            except ValueError as exc:
+                quarantine(store, key, exc)
         return index
 
     def get(self, key: str) -> str | None:

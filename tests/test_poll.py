@@ -170,3 +170,18 @@ def test_full_text_in_the_feed_stands_in_for_a_page_that_cannot_be_fetched(tmp_p
     assert [r.title for r in stored] == ["Gyumri textile workers strike over unpaid wages"]
     assert stored[0].text.startswith("About three hundred workers") and stored[0].caucasus["relevant"]
     assert "taken from the feed's full text" in summary.to_text()
+
+
+def test_unreadable_state_is_quarantined_and_the_poll_goes_on(site, site_feeds, tmp_path):
+    poll(tmp_path, site_feeds)
+    store = LocalStore(tmp_path)
+    seen = next(store.list("state/seen/"))
+    feed_state = next(store.list("state/feeds/"))
+    store.put(seen, b'{"truncated": ')
+    store.put(feed_state, b"\x00 not json")
+    again = poll(tmp_path, site_feeds)
+    assert {f.outcome for f in again.feeds} <= {"ok", "not-modified", "unchanged"}
+    assert again.totals["stored"] == 0  # write-once records: nothing stored twice
+    assert max(Counter(r.id for r in records(tmp_path)).values()) == 1
+    aside = list(store.list("state/quarantine/"))
+    assert len(aside) == 2 and store.get(aside[0]) in (b'{"truncated": ', b"\x00 not json")
