@@ -64,6 +64,10 @@ _BOX_TOKEN = re.compile(
     r"|modal|popup|dialog|breadcrumbs?|tag-?(?:list|cloud|links)|post-?tags|entry-?tags)(?:$|[-_])",
     re.I,
 )
+# The same rules over the whole "class id" string (whitespace separates tokens): one regex
+# search per element instead of one per token; the walk visits every classed element.
+_COMMENTS_ANY = re.compile(r"(?:^|\s)(?:" + _COMMENTS_TOKEN.pattern[4:-2] + r")(?=\s|$)", re.I)
+_BOX_ANY = re.compile(r"(?:^|[-_\s])" + _BOX_TOKEN.pattern[len("(?:^|[-_])"):-len("(?:$|[-_])")] + r"(?=$|[-_\s])", re.I)
 _WORD = re.compile(r"\w+")
 _HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
 _LABEL_TAGS = {"p", "div", "aside", "section", "blockquote", "strong", "b", "li", *_HEADINGS}
@@ -111,12 +115,12 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
     yield from root.xpath(".//*[@hidden] | .//template | .//noscript")
     for element in root.xpath(".//*[@class or @id]"):
         tag = element.tag
-        tokens = (element.get("class") or "").split()
-        if element.get("id"):
-            tokens.append(element.get("id"))
-        if comments and tag in _COMMENT_TAGS and any(_COMMENTS_TOKEN.match(t) for t in tokens):
+        if tag not in _BOX_TAGS and tag not in _COMMENT_TAGS:
+            continue
+        names = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
+        if comments and tag in _COMMENT_TAGS and _COMMENTS_ANY.search(names):
             yield element
-        elif tag in _BOX_TAGS and any(_BOX_TOKEN.search(t) for t in tokens) and _is_small_box(element):
+        elif tag in _BOX_TAGS and _BOX_ANY.search(names) and _is_small_box(element):
             yield element
     for element in root.iter():
         text = element.text
