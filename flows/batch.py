@@ -49,7 +49,8 @@ def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
 
     raws = [item for item, _key in items if item.body is not None and item.record.raw_key]
     with WritePool(ctx.store, threads=min(ctx.settings.upload_threads, max(1, len(items)))) as pool:
-        for future in [pool.submit(ctx.articles.put_raw, i.record.id, i.record.first_seen, i.body) for i in raws]:
+        for future in [pool.submit(ctx.articles.put_raw, i.record.id, i.record.first_seen, i.body,
+                                   replace=bool(i.existing_day)) for i in raws]:
             future.result()  # raw pages before their records
         futures = [pool.submit(write, item, key) for item, key in items]
         return {key for key in (future.result() for future in futures) if key}

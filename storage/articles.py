@@ -57,10 +57,11 @@ class ArticleStore:
 
     # Write-once objects ------------------------------------------------------------------
 
-    def put_raw(self, article_id: str, first_seen: str, body: bytes) -> str:
+    def put_raw(self, article_id: str, first_seen: str, body: bytes, *, replace: bool = False) -> str:
+        """Store the page as fetched (write-once, unless ``replace``: a --force refresh)."""
         key = layout.raw_key(article_id, first_seen)
         # mtime=0 keeps the gzip bytes a pure function of the page.
-        self.store.put(key, gzip.compress(body, mtime=0), content_type="application/gzip", create_only=True)
+        self.store.put(key, gzip.compress(body, mtime=0), content_type="application/gzip", create_only=not replace)
         return key
 
     def get_raw(self, key: str) -> bytes:

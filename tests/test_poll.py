@@ -86,6 +86,8 @@ def test_force_refetches_but_never_stores_a_second_copy(site, site_feeds, tmp_pa
     assert sorted(again) == sorted(first)
     assert forced.totals["stored"] == 0 and forced.totals["refreshed"] == len(first)  # each once, AMP link or not
     assert all(again[i].first_seen == first[i].first_seen for i in first)
+    articles = ArticleStore(LocalStore(tmp_path))
+    assert all(articles.get_raw(r.raw_key) for r in again.values())  # the refreshed page replaced the old one
 
 
 def test_since_skips_entries_published_before_it(site, site_feeds, tmp_path):
