@@ -86,8 +86,6 @@ def test_force_refetches_but_never_stores_a_second_copy(site, site_feeds, tmp_pa
     assert sorted(again) == sorted(first)
     assert forced.totals["stored"] == 0 and forced.totals["refreshed"] == len(first)  # each once, AMP link or not
     assert all(again[i].first_seen == first[i].first_seen for i in first)
-    articles = ArticleStore(LocalStore(tmp_path))
-    assert all(articles.get_raw(r.raw_key) for r in again.values())  # the refreshed page replaced the old one
 
 
 def test_since_skips_entries_published_before_it(site, site_feeds, tmp_path):
@@ -187,3 +185,24 @@ def test_unreadable_state_is_quarantined_and_the_poll_goes_on(site, site_feeds, 
     assert max(Counter(r.id for r in records(tmp_path)).values()) == 1
     aside = list(store.list("state/quarantine/"))
     assert len(aside) == 2 and store.get(aside[0]) in (b'{"truncated": ', b"\x00 not json")
+
+
+def test_force_refresh_takes_the_changed_page_and_its_raw_copy(tmp_path):
+    import shutil
+
+    from flows.sample_site import SampleSite
+
+    site_copy = tmp_path / "site"
+    shutil.copytree(SITE, site_copy)
+    with SampleSite(site_copy) as served:
+        feeds_file = tmp_path / "feeds.yaml"
+        feeds_file.write_text((SITE / "feeds.yaml").read_text().replace("{base}", served.base))
+        poll(tmp_path / "store", feeds_file)
+        page = site_copy / "news" / "a2.html"
+        page.write_text(page.read_text().replace("</article>", "<p>Correction: the vote was postponed to Friday, "
+                                                 "the speaker of the Georgian parliament said late on Thursday.</p></article>", 1))
+        poll(tmp_path / "store", feeds_file, force=True)
+    articles = ArticleStore(LocalStore(tmp_path / "store"))
+    a2 = next(r for r in records(tmp_path / "store") if r.canonical_url.endswith("/news/a2.html"))
+    assert "Correction: the vote was postponed" in a2.text
+    assert b"Correction: the vote was postponed" in articles.get_raw(a2.raw_key)
