@@ -31,6 +31,7 @@ includes the benchmark's own bookkeeping and the unflushed buffer).
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 import tracemalloc
@@ -111,19 +112,14 @@ def edit(corpus: Corpus, paragraphs: list[list[str]], kind: str, rng: np.random.
     return paras, header, footer
 
 
-def run(docs: int, seed: int, measure_heap: bool) -> dict:
-    corpus = Corpus(seed)
+BATCH = 50  # articles per decide_and_add_many call: a large feed poll; imports pass more
+
+
+def documents(corpus: Corpus, docs: int, seed: int, planted: dict):
+    """Yield ``(id, text, title, when)``, recording planted copies and same-event pairs."""
     rng = np.random.default_rng(seed + 1)
-    index = DedupIndex(LocalStore(Path("/tmp") / f"newswatch-dedup-bench-{seed}"))
-    planted_dup: dict[str, str] = {}  # copy id → original id
-    planted_kind: dict[str, str] = {}
-    planted_event: dict[str, str] = {}  # second article id → first article id
     recent_events: list[int] = []  # first articles of recent events
-    found: dict[str, tuple[str | None, str]] = {}
-    elapsed = cpu = 0.0
-    warm_up()
-    if measure_heap:
-        tracemalloc.start()
+    planted_dup, planted_kind, planted_event = planted["dup"], planted["kind"], planted["event"]
     for i in range(docs):
         doc_id = f"{i:020x}"
         when = START + timedelta(seconds=int(i * 90 * 86400 / max(docs, 1)))
@@ -150,23 +146,57 @@ def run(docs: int, seed: int, measure_heap: bool) -> dict:
             del recent_events[:-50]
         else:
             text = render(" ".join(corpus._words(rng, 9)).capitalize(), corpus.paragraphs(i))
-        title = text.split("\n", 1)[0]
+        yield doc_id, text, text.split("\n", 1)[0], when
+
+
+def run(docs: int, seed: int, measure_heap: bool, one_by_one: bool = True) -> dict:
+    """Index the corpus with ``decide_and_add_many`` in batches of BATCH and, on a second
+    index fed the same documents, with ``decide`` + ``add`` one at a time; the decisions
+    of the two must be the same."""
+    corpus = Corpus(seed)
+    planted: dict[str, dict[str, str]] = {"dup": {}, "kind": {}, "event": {}}
+    batched = DedupIndex(LocalStore(Path("/tmp") / f"newswatch-dedup-bench-{seed}"))
+    single = DedupIndex(LocalStore(Path("/tmp") / f"newswatch-dedup-bench-{seed}-single"))
+    found: dict[str, tuple[str | None, str]] = {}
+    timing = {"batch": [0.0, 0.0], "single": [0.0, 0.0]}  # wall, CPU
+    mismatches = 0
+    warm_up()
+    if measure_heap:
+        tracemalloc.start()
+    stream = documents(corpus, docs, seed, planted)
+    while batch := list(itertools.islice(stream, BATCH)):  # generated before any timing starts
         started, started_cpu = time.perf_counter(), time.process_time()
-        decision = index.decide(doc_id, text, title=title, when=when)
-        index.add(doc_id, decision, text=text, title=title, when=when)
-        elapsed += time.perf_counter() - started
-        cpu += time.process_time() - started_cpu
-        found[doc_id] = (decision.duplicate_of, decision.cluster)
+        decisions = batched.decide_and_add_many(batch)
+        timing["batch"][0] += time.perf_counter() - started
+        timing["batch"][1] += time.process_time() - started_cpu
+        if one_by_one:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            singles = []
+            for doc_id, text, title, when in batch:
+                decision = single.decide(doc_id, text, title=title, when=when)
+                single.add(doc_id, decision, text=text, title=title, when=when)
+                singles.append(decision)
+            timing["single"][0] += time.perf_counter() - started
+            timing["single"][1] += time.process_time() - started_cpu
+            mismatches += sum(a != b for a, b in zip(decisions, singles))
+        for (doc_id, *_), decision in zip(batch, decisions):
+            found[doc_id] = (decision.duplicate_of, decision.cluster)
     heap = tracemalloc.get_traced_memory()[0] if measure_heap else None
     if measure_heap:
         tracemalloc.stop()
-    result = score(docs, elapsed, index, found, planted_dup, planted_event, heap)
+    wall, cpu = timing["batch"]
+    result = score(docs, wall, batched, found, planted["dup"], planted["event"], heap)
+    result["batch_size"] = BATCH
     result["docs_per_cpu_s"] = docs / cpu
-    result["us_per_doc_decide+add"] = elapsed / docs * 1e6
-    result["cpu_us_per_doc_decide+add"] = cpu / docs * 1e6
+    result["us_per_doc_batch"] = wall / docs * 1e6
+    result["cpu_us_per_doc_batch"] = cpu / docs * 1e6
+    if one_by_one:
+        result["one_by_one_docs_per_s"] = docs / timing["single"][0]
+        result["one_by_one_docs_per_cpu_s"] = docs / timing["single"][1]
+        result["one_by_one_decisions_differing"] = mismatches
     result.update(feature_cost(corpus, min(docs, 2000)))
     for kind in EDITS:
-        copies = [c for c, k in planted_kind.items() if k == kind]
+        copies = [c for c, k in planted["kind"].items() if k == kind]
         caught = [c for c in copies if found[c][0]]
         result[f"recall_{kind}"] = len(caught) / max(1, len(copies))
     return result
@@ -185,7 +215,11 @@ def feature_cost(corpus: Corpus, count: int) -> dict[str, float]:
     from extractors import fingerprint as fp
 
     texts = [render("Title words here", corpus.paragraphs(i)) for i in range(count)]
-    costs = {}
+    costs: dict[str, float] = {}
+    started = time.process_time()
+    for at in range(0, count, BATCH):
+        fp.fingerprint_many(texts[at : at + BATCH])
+    costs["cpu_us_per_doc_fingerprint_many_only"] = (time.process_time() - started) / count * 1e6
     for name, work in (
         ("fingerprint", fp.fingerprint),  # normalise, hash tokens, shingles, sketch, sha256
         ("story_terms", lambda text: fp.term_ids(fp.story_terms(text[: text.index("\n")], text))),
@@ -247,8 +281,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap (slower)")
+    parser.add_argument("--no-one-by-one", action="store_true", help="skip the one-by-one comparison (half the time)")
     args = parser.parse_args()
-    result = run(args.docs, args.seed, args.tracemalloc)
+    result = run(args.docs, args.seed, args.tracemalloc, not args.no_one_by_one)
     for key, value in result.items():
         print(f"{key:32s} {value:.4g}" if isinstance(value, float) else f"{key:32s} {value}")
 

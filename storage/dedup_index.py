@@ -22,6 +22,7 @@ import re
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -44,6 +45,17 @@ def shard_key(name: str) -> str:
 
 def _day(when: datetime) -> int:
     return layout.as_utc(when).date().toordinal() - _EPOCH
+
+
+def _shard_of(article_id: str, when: datetime) -> str:
+    return SEEDS_SHARD if article_id.startswith("seed-") else f"{when.year:04d}-{when.month:02d}"
+
+
+def _band_hashes(sketches: np.ndarray) -> np.ndarray:
+    """``_BandTable.buckets``' hash of every band of every sketch (uint64[n, BANDS]), at once."""
+    pairs = sketches.astype(np.uint64).reshape(len(sketches), fp.BANDS, fp.BAND_ROWS)
+    keys = (pairs[:, :, 0] << np.uint64(16)) | pairs[:, :, 1] | (np.arange(fp.BANDS, dtype=np.uint64) << np.uint64(32))
+    return fp._mix(keys)
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,62 @@ class _BandTable:
                 if entry >= 0 and entry & 7 == band and stored[(entry >> 3) * fp.BANDS + band] == key:
                     found.add(entry >> 3)
         return sorted(found)
+
+    def query_many(self, sketches: np.ndarray, hashed: np.ndarray, rows: _Rows) -> list[list[int]]:
+        """``query`` of every sketch (uint16[n, BINS]; ``hashed``: ``_band_hashes``), vectorised."""
+        if rows.n == 0:
+            return [[] for _ in range(len(sketches))]
+        size, width = np.uint64(self.size), self.WIDTH
+        first = (hashed % size).astype(np.intp)
+        second = ((hashed >> np.uint64(32)) % size).astype(np.intp)
+        table = self.slots.reshape(-1, width)
+        entries = np.concatenate((table[first], table[second]), axis=2)  # [doc, band, slot]
+        band = np.arange(fp.BANDS)[None, :, None]
+        hit = (entries >= 0) & (entries & 7 == band)
+        stored = rows.sketch.view(np.uint32)  # [row, band]: two bins, as ``keys`` below
+        keys = np.ascontiguousarray(sketches).view(np.uint32)
+        hit &= stored[np.where(hit, entries >> 3, 0), np.broadcast_to(band, entries.shape)] == keys[:, :, None]
+        doc, _, slot = np.nonzero(hit)
+        found: list[set[int]] = [set() for _ in range(len(sketches))]
+        for d, row in zip(doc.tolist(), (entries[hit] >> 3).tolist()):
+            found[d].add(row)
+        if self.overflow:
+            for d, starts in enumerate(first.tolist()):
+                for b, bucket in enumerate(starts):
+                    for entry in self.overflow.get(bucket, ()):
+                        if entry & 7 == b and stored[entry >> 3, b] == keys[d, b]:
+                            found[d].add(entry >> 3)
+        return [sorted(rows_) for rows_ in found]
+
+    def insert_many(self, first_row: int, hashed: np.ndarray, rows: _Rows) -> None:
+        """Add the rows ``first_row`` onwards (``hashed``: their ``_band_hashes``), vectorised:
+        each entry into the emptier of its buckets, else the other, else through ``_place``."""
+        count = len(hashed)
+        if first_row + count > self.MAX_ROWS:
+            raise OverflowError(f"dedup index: more than {self.MAX_ROWS} documents in memory")
+        if self.used + count * fp.BANDS > self.MAX_LOAD * len(self.slots):
+            self._resize(rows)  # takes every row, these included
+            return
+        size, width = np.uint64(self.size), self.WIDTH
+        hashed = hashed.ravel()
+        first = (hashed % size).astype(np.intp)
+        second = ((hashed >> np.uint64(32)) % size).astype(np.intp)
+        entries = ((np.arange(first_row, first_row + count, dtype=np.int32) << 3)[:, None]
+                   | np.arange(fp.BANDS, dtype=np.int32)).ravel()
+        # The buckets involved, copied out and written back: _fill needs their fill counts.
+        buckets, local = np.unique(np.concatenate((first, second)), return_inverse=True)
+        table = self.slots.reshape(-1, width)
+        part = table[buckets]
+        fill = (part >= 0).sum(axis=1)
+        a, b = local[: len(entries)], local[len(entries):]
+        other = fill[b] < fill[a]
+        full = _fill(part, fill, np.where(other, b, a), entries)
+        todo = np.flatnonzero(full)
+        full = _fill(part, fill, np.where(other[todo], a[todo], b[todo]), entries[todo])
+        table[buckets] = part
+        self.used += len(entries)
+        for at in todo[full].tolist():  # both buckets full: a cuckoo step or the overflow
+            self._place(int(first[at]) * width, int(second[at]) * width, int(entries[at]), rows)
 
     def insert(self, sketch: list[int], row: int, rows: _Rows, starts: list[int] | None = None) -> None:
         """Add ``row`` (already appended to ``rows``): a rehash picks it up with the rest."""
@@ -507,7 +575,8 @@ class DedupIndex:
         bins = sketch.tolist()
         with self._lock:
             starts = self._bands.buckets(bins)
-            decision, root, own = self._decide(article_id, chash, bins, terms, _day(when), starts)
+            candidates = self._bands.query(bins, self._rows, starts)
+            decision, root, own = self._decide(article_id, chash, bins, terms, _day(when), candidates)
             # add() reuses the buckets while the table keeps its size.
             starts = (self._bands.size, starts)
             self._decided[article_id] = (sketch, bins, terms, root, self._rows.n if own is None else -1, starts)
@@ -524,11 +593,11 @@ class DedupIndex:
                 return row
         return None
 
-    def _decide(self, article_id: str, chash: str, bins: list[int], terms: list[int], day: int, starts: list[int]):
+    def _decide(self, article_id: str, chash: str, bins: list[int], terms: list[int], day: int, candidates: list[int]):
+        """The decision for a document given its LSH ``candidates`` (ascending rows)."""
         # Plain Python over the few LSH candidates: numpy calls on arrays of 1–3 rows cost
         # more in call overhead than the comparisons themselves.
         rows = self._rows
-        candidates = self._bands.query(bins, rows, starts)
         own = next((r for r in candidates if rows.id(r) == article_id), None)
         duplicate, similarity, exact, story = None, 0.0, False, None
         exact_row, near_row, near_equal = None, None, 0
@@ -574,7 +643,7 @@ class DedupIndex:
             sketch, bins, terms, root, seen_rows, starts = cached
         when = layout.as_utc(when)
         doc = _Doc(article_id, decision.cluster, sketch, int(decision.content_hash[:8], 16), _day(when), terms)
-        shard = SEEDS_SHARD if article_id.startswith("seed-") else f"{when.year:04d}-{when.month:02d}"
+        shard = _shard_of(article_id, when)
         with self._lock:
             # decide() saw every row then; only a look-up can tell about rows added since.
             if seen_rows != self._rows.n and self._find(article_id, bins) is not None:
@@ -583,6 +652,49 @@ class DedupIndex:
                 root = self._find_cluster(decision.cluster)
             self._insert(doc, root, bins, starts[1] if starts[0] == self._bands.size else None)
             self._pending[shard].append(doc)
+
+    def decide_and_add_many(self, items: Sequence[tuple[str, str, str, datetime]]) -> list[DedupDecision]:
+        """``decide`` then ``add`` for each ``(article_id, text, title, when)`` in order, as one call.
+
+        The decisions are those of the one-by-one calls: an item that copies an earlier
+        item of the same batch is its duplicate. Fingerprints are computed for the whole
+        batch at once (``fp.fingerprint_many``), outside the lock; look-ups and insertions
+        run under it, so no other call sees half a batch.
+        """
+        items = list(items)
+        if not items:
+            return []
+        prints = fp.fingerprint_many([text for _, text, _, _ in items])
+        terms = [fp.term_ids(fp.story_terms(title, text)) for _, text, title, _ in items]
+        sketches = np.stack([p.sketch for p in prints])
+        hashed = _band_hashes(sketches)
+        # Band keys as the rows store them: documents of the batch that share one are candidates of each other.
+        keys = np.ascontiguousarray(sketches).view(np.uint32)
+        shared = (keys[:, None, :] == keys[None, :, :]).any(axis=2).tolist()
+        decisions: list[DedupDecision] = []
+        with self._lock:
+            rows, first_new = self._rows, self._rows.n
+            # The table is only read here and written once at the end: a look-up finds every
+            # row that shares a band whatever the table's layout, so the batch's own rows
+            # come from ``shared`` instead.
+            found = self._bands.query_many(sketches, hashed, rows)
+            added: list[int | None] = []  # row of each item, None when it was already indexed
+            for i, ((article_id, _, _, when), print_, doc_terms, sketch) in enumerate(zip(items, prints, terms, sketches)):
+                candidates = found[i] + [r for j, r in enumerate(added) if r is not None and shared[i][j]]
+                when = layout.as_utc(when)
+                day = _day(when)
+                decision, root, own = self._decide(article_id, print_.content_hash, sketch.tolist(), doc_terms, day, candidates)
+                decisions.append(decision)
+                if own is not None:
+                    added.append(None)  # already indexed: add() would leave it as it is
+                    continue
+                doc = _Doc(article_id, decision.cluster, sketch, int(decision.content_hash[:8], 16), day, doc_terms)
+                added.append(self._append(doc, root))
+                self._pending[_shard_of(article_id, when)].append(doc)
+            new = [i for i, r in enumerate(added) if r is not None]
+            if new:
+                self._bands.insert_many(first_new, hashed[new], rows)
+        return decisions
 
     def _find_cluster(self, cluster: str) -> int | None:
         """Row of a cluster root given by id (rare path: add() without decide())."""
@@ -593,12 +705,17 @@ class DedupIndex:
 
     def _insert(self, doc: _Doc, root: int | None, bins: list[int] | None = None, starts: list[int] | None = None) -> int:
         """Append a document; ``root`` is its cluster's root row when known."""
+        row = self._append(doc, root)
+        self._bands.insert(doc.sketch.tolist() if bins is None else bins, row, self._rows, starts)
+        return row
+
+    def _append(self, doc: _Doc, root: int | None) -> int:
+        """Add a document's row and story terms, not yet its LSH slots."""
         rows = self._rows
         if root is None and doc.cluster != doc.id:
             rows.external.append(doc.cluster)
             root = -len(rows.external)
         row = rows.append(doc.id, doc.sketch, doc.chash, doc.day, rows.n if root is None else root)
-        self._bands.insert(doc.sketch.tolist() if bins is None else bins, row, rows, starts)
         self._window.add(row, doc.day, doc.terms.tolist() if isinstance(doc.terms, np.ndarray) else doc.terms)
         return row
 

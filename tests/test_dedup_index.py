@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -119,3 +120,59 @@ def test_follow_up_with_shared_names_joins_the_story_within_days(store):
     late = index.decide(article_id("c"), b, title=first_line_title(b), when=NOW + timedelta(days=30))
     assert follow.duplicate_of is None and follow.cluster == first.cluster
     assert late.cluster == article_id("c")
+
+
+def synthetic_stream(count: int, seed: int = 3):
+    """Articles assembled from the fixtures' paragraphs: new mixes, exact and edited copies
+    of earlier articles (often in the same batch), and ids indexed a second time."""
+    rng = random.Random(seed)
+    paragraphs = [line for path in sorted(DEDUP.glob("*.txt")) for line in path.read_text().split("\n") if line.strip()]
+    made: list[tuple[str, str]] = []
+    for i in range(count):
+        roll = rng.random()
+        if made and roll < 0.06:
+            doc_id, text = made[max(0, len(made) - rng.randint(1, 30))]  # same id again
+        elif made and roll < 0.25:
+            _, text = made[max(0, len(made) - rng.randint(1, 80))]
+            lines = text.split("\n")
+            kind = rng.randrange(3)
+            if kind == 0 and len(lines) > 2:
+                del lines[rng.randrange(1, len(lines))]
+            elif kind == 1:
+                lines.insert(0, rng.choice(paragraphs)[:60])  # another site's headline
+            text = "\n".join(lines).upper() if kind == 2 else "\n".join(lines)
+            doc_id = article_id(f"doc-{i}")
+        else:
+            doc_id, text = article_id(f"doc-{i}"), "\n".join(rng.sample(paragraphs, rng.randint(2, 7)))
+        made.append((doc_id, text))
+        yield doc_id, text, first_line_title(text), NOW + timedelta(hours=i // 12)
+
+
+def test_batches_decide_exactly_as_one_article_at_a_time(tmp_path):
+    items = list(synthetic_stream(2500))
+    single, batched = DedupIndex(LocalStore(tmp_path / "a")), DedupIndex(LocalStore(tmp_path / "b"))
+    expected = [index_text(single, doc_id, text, when) for doc_id, text, _, when in items]
+    sizes, at, got = random.Random(5), 0, []
+    while at < len(items):
+        size = sizes.choice([1, 2, 7, 50, 200])
+        got += batched.decide_and_add_many(items[at : at + size])
+        at += size
+    assert sum(d.duplicate_of is not None for d in expected) > 300  # the stream has copies to find
+    assert got == expected
+    assert batched._rows.n == single._rows.n
+    assert [batched._rows.cluster_id(r) for r in range(batched._rows.n)] == [
+        single._rows.cluster_id(r) for r in range(single._rows.n)
+    ]
+
+
+def test_copy_inside_one_batch_is_a_duplicate_of_the_earlier_item(store):
+    a = (DEDUP / "gt_ap_a.txt").read_text()
+    b = (DEDUP / "gt_ap_a_syndicated.txt").read_text()
+    index = DedupIndex(store)
+    first, copy, again = index.decide_and_add_many(
+        [(article_id("a"), a, "", NOW), (article_id("b"), b, "", NOW), (article_id("a"), a, "", NOW)]
+    )
+    assert first.duplicate_of is None and copy.duplicate_of == article_id("a") and copy.cluster == article_id("a")
+    # The same article again is not its own duplicate (it may be its copy's) and is indexed once.
+    assert again.duplicate_of != article_id("a") and again.cluster == article_id("a")
+    assert index._rows.n == 2

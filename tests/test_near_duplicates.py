@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from extractors import fingerprint as fp
@@ -97,3 +99,31 @@ def test_sketch_estimate_tracks_jaccard():
     pair = next(p for p in PAIRS if p["name"] == "truncated-80-percent")
     a, b = (fp.fingerprint((DEDUP / pair[k]).read_text()) for k in ("a", "b"))
     assert fp.estimate_similarity(a.sketch, b.sketch) >= fp.DUPLICATE_BINS / fp.BINS
+
+
+def fixture_texts() -> list[str]:
+    return [path.read_text() for path in sorted(DEDUP.glob("*.txt"))]
+
+
+def test_fingerprint_many_equals_fingerprint_of_each_text():
+    # Real articles in several scripts, plus the edge cases the batch path treats apart:
+    # no words, fewer tokens than a shingle, no body line, characters beyond the BMP.
+    texts = fixture_texts() + [
+        "", "  \n\n ", "one", "Don’t stop now", "x\n" * 40, "Baku 𝔘𝔫𝔦 😀 text with astral characters in one line",
+        "Ереван — «Столица»'s \n" * 5, "日本語の文章は単語の間に空白がありません。" * 3,
+    ]
+    order = list(range(len(texts))) * 3  # repeated texts: equal fingerprints side by side
+    random.Random(7).shuffle(order)
+    batch = [texts[i] for i in order]
+    for text, many in zip(batch, fp.fingerprint_many(batch)):
+        one = fp.fingerprint(text)
+        assert many.content_hash == one.content_hash
+        assert np.array_equal(many.shingles, one.shingles) and np.array_equal(many.sketch, one.sketch)
+
+
+def test_fingerprint_many_splits_batches_larger_than_one_numpy_pass():
+    texts = fixture_texts()
+    batch = (texts * (fp._BATCH_CHARS // sum(map(len, texts)) + 2))[: len(texts) * 3]
+    assert sum(map(len, batch)) > fp._BATCH_CHARS
+    assert [f.content_hash for f in fp.fingerprint_many(batch)] == [fp.content_hash(t) for t in batch]
+    assert all(np.array_equal(a.sketch, fp.fingerprint(t).sketch) for a, t in zip(fp.fingerprint_many(batch), batch))
