@@ -57,6 +57,7 @@ def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
 
 
 def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
+    todo = []
     for item in items:
         record = item.record
         if item.existing_day:
@@ -68,13 +69,18 @@ def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
                 continue
             except NotFound:
                 item.existing_day = None  # the record is gone: store it as new
-        when = layout.as_utc(record.first_seen)
-        with ctx.lock:  # decide and add together, so two feeds cannot both claim "original"
-            decision = ctx.dedup.decide(record.id, record.text, title=record.title, when=when)
-            if decision.duplicate_of == record.id:  # this very article, stored by an interrupted run
-                decision = replace(decision, duplicate_of=None, exact=False)
-            ctx.dedup.add(record.id, decision, text=record.text, title=record.title, when=when)
-        item.record = replace(record, duplicate_of=decision.duplicate_of, cluster=decision.cluster,
+        todo.append(item)
+    if not todo:
+        return
+    # One call per batch: fingerprints are computed together (vectorised), then looked up and
+    # added in order under the index's own lock, so two feeds cannot both claim "original" and
+    # an article copying an earlier one of the same batch is its duplicate.
+    decisions = ctx.dedup.decide_and_add_many(
+        [(i.record.id, i.record.text, i.record.title, layout.as_utc(i.record.first_seen)) for i in todo])
+    for item, decision in zip(todo, decisions):
+        if decision.duplicate_of == item.record.id:  # this very article, stored by an interrupted run
+            decision = replace(decision, duplicate_of=None, exact=False)
+        item.record = replace(item.record, duplicate_of=decision.duplicate_of, cluster=decision.cluster,
                               content_hash=decision.content_hash)
         item.status = "duplicate" if decision.duplicate_of else "stored"
 
