@@ -32,11 +32,16 @@ from extractors import fingerprint as fp
 from extractors.errors import Conflict, NotFound
 from storage import layout
 from storage.base import ObjectStore
+from storage.state import quarantine
 
 SEEDS_SHARD = "seeds"
 _EPOCH = date(2000, 1, 1).toordinal()
 _WINDOW_DAYS = fp.STORY_WINDOW.days
 _COMMON_SHARE = 0.02  # a term in more than 2 % of the window's documents names the region, not a story
+
+
+# What a damaged shard (truncated write, edited by hand) raises while being decoded.
+_UNREADABLE = (ValueError, KeyError, IndexError, TypeError)
 
 
 def shard_key(name: str) -> str:
@@ -561,6 +566,9 @@ class DedupIndex:
                         docs = _decode(self.store.get(shard_key(name)))
                     except NotFound:
                         continue
+                    except _UNREADABLE as exc:
+                        quarantine(self.store, shard_key(name), exc)  # a damaged shard must not stop every poll
+                        continue
                     for doc in docs:
                         if doc.id not in self._resolve:
                             self._resolve[doc.id] = self._insert(doc, self._resolve.get(doc.cluster))
@@ -738,6 +746,9 @@ class DedupIndex:
                 raw, version = self.store.get_versioned(key)
                 current = _decode(raw)
             except NotFound:
+                current, version = [], None
+            except _UNREADABLE as exc:
+                quarantine(self.store, key, exc)  # moved aside, not overwritten: this shard starts again
                 current, version = [], None
             known = {d.id for d in current}
             new = [d for d in docs if d.id not in known]

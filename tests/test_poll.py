@@ -206,3 +206,18 @@ def test_force_refresh_takes_the_changed_page_and_its_raw_copy(tmp_path):
     a2 = next(r for r in records(tmp_path / "store") if r.canonical_url.endswith("/news/a2.html"))
     assert "Correction: the vote was postponed" in a2.text
     assert b"Correction: the vote was postponed" in articles.get_raw(a2.raw_key)
+
+
+def test_a_damaged_dedup_shard_is_quarantined_and_rebuilt(tmp_path):
+    from flows.seeds import import_seeds
+
+    import_seeds(str(tmp_path), None, settings())
+    store = LocalStore(tmp_path)
+    for key in store.list("state/dedup/"):
+        store.put(key, b"garbage\n\x00\x01")
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "copy.txt").write_bytes((Path(__file__).resolve().parents[1] / "config/seeds/002_da9cfaa2d703c577.txt").read_bytes())
+    summary = import_seeds(str(tmp_path), folder, settings())
+    assert summary.imported == 1 and not summary.skipped  # the run goes on without the damaged shard
+    assert list(store.list("state/quarantine/")) and list(store.list("state/dedup/"))
