@@ -24,11 +24,12 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import numpy as np
 
 from extractors import fingerprint as fp
+from extractors.fingerprint_batch import fingerprint_many
 from extractors.errors import Conflict, NotFound
 from storage import layout
 from storage.base import ObjectStore
@@ -666,13 +667,13 @@ class DedupIndex:
 
         The decisions are those of the one-by-one calls: an item that copies an earlier
         item of the same batch is its duplicate. Fingerprints are computed for the whole
-        batch at once (``fp.fingerprint_many``), outside the lock; look-ups and insertions
+        batch at once (``fingerprint_many``), outside the lock; look-ups and insertions
         run under it, so no other call sees half a batch.
         """
         items = list(items)
         if not items:
             return []
-        prints = fp.fingerprint_many([text for _, text, _, _ in items])
+        prints = fingerprint_many([text for _, text, _, _ in items])
         terms = [fp.term_ids(fp.story_terms(title, text)) for _, text, title, _ in items]
         sketches = np.stack([p.sketch for p in prints])
         hashed = _band_hashes(sketches)

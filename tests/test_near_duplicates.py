@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from extractors import fingerprint as fp
+from extractors import fingerprint_batch as fpb
+from extractors.fingerprint_batch import fingerprint_many
 
 DEDUP = Path(__file__).resolve().parent / "data" / "dedup"
 PAIRS = json.loads((DEDUP / "pairs.json").read_text())["pairs"]
@@ -115,7 +117,7 @@ def test_fingerprint_many_equals_fingerprint_of_each_text():
     order = list(range(len(texts))) * 3  # repeated texts: equal fingerprints side by side
     random.Random(7).shuffle(order)
     batch = [texts[i] for i in order]
-    for text, many in zip(batch, fp.fingerprint_many(batch)):
+    for text, many in zip(batch, fingerprint_many(batch)):
         one = fp.fingerprint(text)
         assert many.content_hash == one.content_hash
         assert np.array_equal(many.shingles, one.shingles) and np.array_equal(many.sketch, one.sketch)
@@ -123,7 +125,7 @@ def test_fingerprint_many_equals_fingerprint_of_each_text():
 
 def test_fingerprint_many_splits_batches_larger_than_one_numpy_pass():
     texts = fixture_texts()
-    batch = (texts * (fp._BATCH_CHARS // sum(map(len, texts)) + 2))[: len(texts) * 3]
-    assert sum(map(len, batch)) > fp._BATCH_CHARS
-    assert [f.content_hash for f in fp.fingerprint_many(batch)] == [fp.content_hash(t) for t in batch]
-    assert all(np.array_equal(a.sketch, fp.fingerprint(t).sketch) for a, t in zip(fp.fingerprint_many(batch), batch))
+    batch = (texts * (fpb._BATCH_CHARS // sum(map(len, texts)) + 2))[: len(texts) * 3]
+    assert sum(map(len, batch)) > fpb._BATCH_CHARS
+    assert [f.content_hash for f in fingerprint_many(batch)] == [fp.content_hash(t) for t in batch]
+    assert all(np.array_equal(a.sketch, fp.fingerprint(t).sketch) for a, t in zip(fingerprint_many(batch), batch))
