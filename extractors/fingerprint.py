@@ -111,6 +111,16 @@ class Tokens:
 _EMPTY = np.zeros(0, np.uint64)
 
 
+def word_runs(cls: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which characters are word characters, and where each run of them starts and ends."""
+    padded = np.zeros(len(cls) + 2, dtype=np.int8)
+    word = padded[1:-1].view(bool)
+    np.bitwise_and(cls, 1, out=padded[1:-1], casting="unsafe")
+    # Edges alternate +1 (a run starts) and -1 (it ends), since both pads are separators.
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return word, edges[0::2], edges[1::2]
+
+
 def tokenize(text: str) -> Tokens:
     # Every numpy call costs about a microsecond on top of its work, so on a 3,000-character
     # article the number of calls matters as much as the passes: this is kept to ~25.
@@ -133,12 +143,7 @@ def tokenize(text: str) -> Tokens:
     codes = packed & _CODE_BITS
     n = len(codes)
     # Token boundaries from the edges of word runs; CJK-like characters stand alone.
-    padded = np.zeros(n + 2, dtype=np.int8)
-    word = padded[1:-1].view(bool)
-    np.bitwise_and(cls, 1, out=padded[1:-1], casting="unsafe")
-    # Edges alternate +1 (a run starts) and -1 (it ends), since both pads are separators.
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    starts, ends = edges[0::2], edges[1::2]
+    word, starts, ends = word_runs(cls)
     # Canonical string: the words with one space where any run of separators stood.
     first, last = int(starts[0]), int(ends[-1])
     inner = word[first:last]

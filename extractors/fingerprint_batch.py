@@ -13,7 +13,7 @@ import numpy as np
 
 from extractors.fingerprint import (  # the single-text pieces the batch path shares
     BINS, Fingerprint, MIN_LINE_TOKENS, SHINGLE, _CODE_BITS, _EMPTY, _JOIN, _MIX, _NEWLINE, _P, _SINGLE,
-    _VALUE_SHIFT, _WORD, _sha, _table, fingerprint, shingles, sketch,
+    _VALUE_SHIFT, _WORD, _sha, _table, fingerprint, shingles, sketch, word_runs,
 )
 
 _BATCH_CHARS = 1 << 18  # code points per numpy pass (sizes the hash power table: 4 MB)
@@ -87,11 +87,7 @@ def _fingerprint_group(texts: list[str], group: list[int], out: list) -> None:
         packed, cls = packed[keep], cls[keep]
     codes = packed & _CODE_BITS
     n = len(codes)
-    padded = np.zeros(n + 2, dtype=np.int8)
-    word = padded[1:-1].view(bool)
-    np.bitwise_and(cls, 1, out=padded[1:-1], casting="unsafe")
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    starts, ends = edges[0::2], edges[1::2]
+    word, starts, ends = word_runs(cls)
     normalised = _normalised_many(codes, word, starts, ends, offsets)
     if present & 1 << _SINGLE:
         single = cls == _SINGLE
