@@ -16,53 +16,22 @@ known site; it reasons on the shape of each paragraph and on where it sits:
    references); inside it: a short unit is a split paragraph (rejoined), a subheading
    (kept when its words recur in the body) or a stray (ad line, widget label: dropped).
 
-Stop-words, month names and metadata labels are in ``extractors.text_lang``; what chrome says in each language
+Steps 1–2 (lines, units, kinds) are in ``extractors.text_units``; stop-words, month names and
+metadata labels in ``extractors.text_lang``; what chrome says in each language
 (share rows, "read also", copyright...) is in ``extractors.boilerplate`` beside the site memory.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass
-
-
-from extractors.boilerplate import (
-    AD_WORDS, CAPTION_PREFIX, COMMENT_HEADER, COMMENT_LINE, COOKIES, COPYRIGHT, CTA, SEE_ALSO, SHARE_WORDS, TAGS_LABEL,
-    paragraph_fingerprint,
-)
+from extractors.boilerplate import AD_WORDS, COMMENT_HEADER, COMMENT_LINE
 from extractors.records import ExtractedArticle
-from extractors.text_lang import (  # noqa: F401 - find_date and stop_ratio are part of this module's API
-    STOPWORDS, STOP_THRESHOLD, stop_ratio, guess_language, find_date, DATE_LABEL, AUTHOR_LABEL, READING_TIME, VIEWS,
+from extractors.text_units import (
+    _CLOCK, _COST, _TERMINAL, _WORD, CAPTION, JUNK, META, PROSE, SEEALSO, SHORT, Unit, _classify, _leading_date, _lines,
+    _starts_lower, _units,
 )
+from extractors.text_lang import find_date, guess_language  # noqa: F401 - find_date is part of this module's API
 
 EXTRACTOR = "newswatch-text/1"
-
-PROSE, SHORT, JUNK, META, CAPTION, SEEALSO = "prose", "short", "junk", "meta", "caption", "seealso"
-# Costs of non-prose units in the block search. Junk costs most: a block must not bridge
-# a related-articles list or a footer to reach a far paragraph of "about us" prose.
-_COST = {SHORT: 25.0, JUNK: 50.0, META: 40.0, CAPTION: 30.0, SEEALSO: 50.0}
-
-_TERMINAL = re.compile(r"[.!?…։。:;][\"'”»’)\]]*$")
-_SENTENCE_END = re.compile(r"[.!?…։。][\"'”»’)\]]*$")
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-_BULLET = re.compile(r"^\s*[•·▪■►▸‣◦●○*✓→»>–—-]\s+")
-_URLISH = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\b\S+\.(?:com|org|net|ru|az|am|ge|info)\b", re.I)
-_FILE_NAME = re.compile(r"^(?:[\w.-]*[_-][\w.-]*[_-][\w.-]*|[0-9a-f-]{12,}|\S+\.(?:jpe?g|png|gif|webp))$", re.I)
-_SEPARATED = re.compile(r"\s[|>»/·•]\s|\s[|]|[|]\s")
-_CREDIT_PAREN = re.compile(r"\(([^()]{2,40})\)\s*$")
-_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
-_CAMEL = re.compile(r"[A-ZА-ЯЁ]?[a-zа-яё]+|[A-ZА-ЯЁ]+(?![a-zа-яё])")
-
-
-@dataclass
-class Unit:
-    text: str
-    kind: str = SHORT
-    words: int = 0
-    published: str | None = None
-    author: str = ""
-
 
 def split_paragraphs(text: str) -> list[str]:
     """The text's paragraphs before any cleaning (what a ``SiteMemory`` should observe)."""
@@ -91,204 +60,6 @@ def clean_text(text: str, *, language: str | None = None,
         declared_language=language,
         extractor=EXTRACTOR,
     )
-
-
-# ---------------------------------------------------------------- lines and units
-
-def _lines(text: str) -> list[str]:
-    """Normalised lines; "" marks a blank line (a paragraph boundary in most copies)."""
-    if "&" in text and ";" in text:
-        text = html.unescape(text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]", " ", text).replace("\ufeff", "")
-    return [" ".join(line.split()) for line in text.split("\n")]
-
-
-def _leading_date(lines: list[str]) -> tuple[str | None, list[str]]:
-    """A date glued to the start of the first paragraph ("date 2020-09-27 Heavy fighting...")."""
-    for i, line in enumerate(lines):
-        if not line:
-            continue
-        found = find_date(line[:60])
-        if not found:
-            return None, lines
-        iso, span = found
-        prefix = line[: span[0]]
-        rest = line[span[1]:].lstrip(" -–—|:,")
-        if (prefix.strip() and not DATE_LABEL.fullmatch(prefix.strip(" :-–—|"))) or len(_WORD.findall(rest)) < 6:
-            return None, lines  # not a glued date: a date line or a sentence that mentions one
-        return iso, lines[:i] + [rest] + lines[i + 1:]
-    return None, lines
-
-
-def _wrap_width(lines: list[str]) -> int:
-    """The column a hard-wrapped text was filled to, or 0 when it is not hard-wrapped.
-
-    Filled text has most lines close to one width under ~100 columns, and most lines end
-    mid-sentence; one-paragraph-per-line text has long or sentence-final lines.
-    """
-    full = [line for line in lines if line]
-    if len(full) < 5:
-        return 0
-    width = max(len(line) for line in full)
-    if not 50 <= width <= 100:
-        return 0
-    near = sum(len(line) >= width - 20 for line in full)
-    ending = sum(bool(_SENTENCE_END.search(line)) for line in full)
-    return width if near >= 0.5 * len(full) and ending < 0.5 * len(full) else 0
-
-
-def _starts_lower(text: str) -> bool:
-    """A lower-case first letter, in a script that has case (Georgian Mkhedruli counts as
-    lower case in Unicode but the script has no capitals in running text)."""
-    head = text[:1]
-    return head.islower() and not "\u10d0" <= head <= "\u10ff"
-
-
-def _continues(prev: str, nxt: str, width: int) -> bool:
-    """Whether ``nxt`` is the wrapped continuation of ``prev`` (the next word would not fit)."""
-    first = nxt.split(" ", 1)[0]
-    if len(prev) + 1 + len(first) > width - 1:
-        return True
-    return not _SENTENCE_END.search(prev) and _starts_lower(nxt)
-
-
-def _units(lines: list[str]) -> list[Unit]:
-    width = _wrap_width(lines)
-    units: list[Unit] = []
-    previous = ""  # the previous line, "" after a blank one
-    for line in lines:
-        if width and previous and line and _continues(previous, line, width):
-            units[-1].text += " " + line
-        elif line:
-            units.append(Unit(line))
-        previous = line
-    for unit in units:
-        unit.words = len(_WORD.findall(unit.text))
-    return units
-
-
-# ---------------------------------------------------------------- classification
-
-def _classify(units: list[Unit], lang: str | None, known: frozenset[str]) -> None:
-    counts: dict[str, int] = {}
-    for unit in units:
-        key = _key(unit.text)
-        counts[key] = counts.get(key, 0) + 1
-    seen: set[str] = set()
-    for unit in units:
-        unit.kind = _kind(unit, lang, known, counts)
-        key = _key(unit.text)
-        if key in seen and unit.kind == PROSE:
-            unit.kind = JUNK  # a paragraph printed twice: a teaser or banner; keep one copy at most
-        seen.add(key)
-    _mark_menu_runs(units)
-
-
-def _key(text: str) -> str:
-    return " ".join(_WORD.findall(_BULLET.sub("", text).casefold()))
-
-
-def _kind(unit: Unit, lang: str | None, known: frozenset[str], counts: dict[str, int]) -> str:
-    text, words = unit.text, unit.words
-    if known and paragraph_fingerprint(text) in known:
-        return JUNK
-    if _is_meta(unit):
-        return META
-    if words == 0 or not re.search(r"[^\W\d_]", text):
-        return JUNK  # counters, dates' leftovers, separators
-    if words <= 8 and SEE_ALSO.match(text) or SEE_ALSO.match(text) and ":" in text[:40]:
-        return SEEALSO
-    if _is_caption(text, words):
-        return CAPTION
-    if _is_chrome(text, words):
-        return JUNK
-    if len(text) < 120 and counts.get(_key(text), 0) > 1:
-        return JUNK  # a line repeated within the page: menu, teaser, label
-    if _is_prose(text, words, lang):
-        return PROSE
-    return SHORT
-
-
-def _is_meta(unit: Unit) -> bool:
-    text, words = unit.text, unit.words
-    if words > 12:
-        return False
-    author = AUTHOR_LABEL.match(text)
-    if author and 1 <= len(_WORD.findall(author.group(1))) <= 5:
-        unit.author = author.group(1).strip(" .,;|")
-        return True
-    found = find_date(text)
-    if found:
-        iso, (a, b) = found
-        rest = DATE_LABEL.sub(" ", text[:a] + " " + text[b:])
-        by = re.search(r"\b(?:by|par|von|от)\s+(\S+(?:\s+\S+){0,3})\s*$", rest, re.I)
-        if by:
-            unit.author = by.group(1).strip(" .,;|")
-            rest = rest[: by.start()]
-        rest = re.sub(r"\b\d{1,2}[:h.]\d{2}\b|\b(?:uhr|am|pm|г|թ|წ)\b\.?", " ", rest, flags=re.I)
-        if len(_WORD.findall(rest)) <= 2:
-            unit.published = iso
-            return True
-    return bool(READING_TIME.search(text) and words <= 6 or VIEWS.search(text) and words <= 5)
-
-
-def _is_caption(text: str, words: int) -> bool:
-    if words > 60:
-        return False
-    if CAPTION_PREFIX.match(text):
-        return True
-    credit = _CREDIT_PAREN.search(text)
-    if not credit or _SENTENCE_END.search(text[: credit.start()].rstrip()):
-        return False
-    inner = _WORD.findall(credit.group(1))
-    # "(Reuters)", "(Getty Images)", "(AFP)", "(Photo: X)": one to four capitalised words.
-    return 1 <= len(inner) <= 4 and all(w[0].isupper() or w.casefold() in {"via", "photo", "фото"} for w in inner)
-
-
-def _is_chrome(text: str, words: int) -> bool:
-    bare = _BULLET.sub("", text)
-    if bare != text and words <= 6:
-        return True  # a bulleted menu item
-    if COPYRIGHT.search(text) and words <= 30:
-        return True
-    if words <= 12 and (_URLISH.search(text) or TAGS_LABEL.match(text)) or words <= 6 and COMMENT_LINE.search(text):
-        return True
-    if words <= 4 and COMMENT_HEADER.match(text):
-        return True
-    if words <= 25 and CTA.search(text) or words <= 80 and COOKIES.search(text):
-        return True
-    if " " not in bare and _FILE_NAME.match(bare):
-        return True  # an image file name left where the picture was
-    tokens = [t for t in _CAMEL.findall(bare) or _WORD.findall(bare)]
-    if tokens and words <= 8 and all(t.casefold() in SHARE_WORDS for t in tokens):
-        return True  # "Share6Tweet4SendShare", "Facebook 12", "Поделиться"
-    parts = [p for p in re.split(r"\s*[|>»/·•]\s*", text) if p.strip()]
-    return len(parts) >= 3 and _SEPARATED.search(text) is not None and all(len(p.split()) <= 3 for p in parts)
-
-
-def _is_prose(text: str, words: int, lang: str | None) -> bool:
-    if words < 6 or not (_SENTENCE_END.search(text) or len(text) >= 150):
-        return False
-    ratio = stop_ratio(text, lang)
-    # A list of names or headlines has no function words; a sentence has some.
-    return words >= 25 or ratio >= STOP_THRESHOLD.get(lang or "", 0.0) or words >= 12 and ratio > 0
-
-
-def _mark_menu_runs(units: list[Unit]) -> None:
-    """Three or more 1–3-word lines in a row without sentence punctuation form a menu."""
-    def menu_like(u: Unit) -> bool:
-        return u.kind in (SHORT, JUNK) and u.words <= 3 and not _SENTENCE_END.search(u.text)
-
-    i = 0
-    while i < len(units):
-        j = i
-        while j < len(units) and menu_like(units[j]):
-            j += 1
-        if j - i >= 3:
-            for unit in units[i:j]:
-                unit.kind = JUNK
-        i = max(j, i + 1)
 
 
 # ---------------------------------------------------------------- block, title, body
