@@ -34,6 +34,7 @@ includes the benchmark's own bookkeeping and the unflushed buffer).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import sys
 import time
@@ -205,6 +206,29 @@ def run(docs: int, seed: int, measure_heap: bool, one_by_one: bool = True) -> di
     return result
 
 
+def decisions_of(docs: int, seed: int = 1) -> dict[str, np.ndarray]:
+    """Decisions of ``decide_and_add_many`` on the first ``docs`` documents, as compact arrays
+    (document ids are ``f"{i:020x}"``, so an id is stored as its number i).
+
+    tests/test_dedup_index.py compares them with the decisions recorded from the code at git
+    tag ``before-numba`` (``--record-decisions``): the compiled kernels must decide the same."""
+    corpus, planted = Corpus(seed), {"dup": {}, "kind": {}, "event": {}}
+    index = DedupIndex(LocalStore(Path("/tmp") / f"newswatch-dedup-decisions-{seed}"))
+    out: dict[str, list] = {"duplicate_of": [], "cluster": [], "exact": [], "similarity_16ths": []}
+    digest = hashlib.sha256()
+    stream = documents(corpus, docs, seed, planted)
+    while batch := list(itertools.islice(stream, BATCH)):
+        for decision in index.decide_and_add_many(batch):
+            out["duplicate_of"].append(int(decision.duplicate_of, 16) if decision.duplicate_of else -1)
+            out["cluster"].append(int(decision.cluster, 16))
+            out["exact"].append(decision.exact)
+            out["similarity_16ths"].append(round(decision.similarity * 16))
+            digest.update(bytes.fromhex(decision.content_hash))
+    arrays = {k: np.array(v, np.int32 if k != "exact" else bool) for k, v in out.items()}
+    arrays["content_hashes_sha256"] = np.frombuffer(digest.digest(), np.uint8)
+    return arrays
+
+
 def warm_up() -> None:
     """Build the once-per-process tables (character classes, hash powers, gazetteer names)."""
     from extractors import fingerprint as fp
@@ -288,7 +312,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap (slower)")
     parser.add_argument("--no-one-by-one", action="store_true", help="skip the one-by-one comparison (half the time)")
+    parser.add_argument("--record-decisions", metavar="NPZ", help="only save the decisions on --docs documents (see decisions_of)")
     args = parser.parse_args()
+    if args.record_decisions:
+        np.savez_compressed(args.record_decisions, **decisions_of(args.docs, args.seed))
+        return
     result = run(args.docs, args.seed, args.tracemalloc, not args.no_one_by_one)
     for key, value in result.items():
         print(f"{key:32s} {value:.4g}" if isinstance(value, float) else f"{key:32s} {value}")

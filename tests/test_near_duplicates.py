@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from datetime import datetime
@@ -129,3 +130,58 @@ def test_fingerprint_many_splits_batches_larger_than_one_numpy_pass():
     assert sum(map(len, batch)) > fpb._BATCH_CHARS
     assert [f.content_hash for f in fingerprint_many(batch)] == [fp.content_hash(t) for t in batch]
     assert all(np.array_equal(a.sketch, fp.fingerprint(t).sketch) for a, t in zip(fingerprint_many(batch), batch))
+
+
+# Golden fingerprints: shards in stores hold sketches, so the compiled path must reproduce
+# the numpy one bit for bit. tests/data/dedup/fingerprints_before_numba.npz was recorded
+# with the numpy implementation (``record_golden_fingerprints``) before the kernel existed.
+
+GOLDEN = DEDUP / "fingerprints_before_numba.npz"
+_ALPHABETS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ",
+    "աբգդեզէըթժիլխծկհձղճմյնշոչպջռսվտրցւփքօֆԱԲԳԴԵԶ",
+    "აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰ",
+    "ÀÉÎÕÜßçğışəöüİIŞƏÇĞ",  # Turkish/Azerbaijani dotted and dotless i, ß (multi-letter fold)
+    "日本語の文章は単語の間に空白がありませんカタカナ漢字",  # one token per character
+    "ภาษาไทยไม่มีช่องว่าง",  # Thai: one token per character, with combining marks
+    "ＡＢＣｄｅｆ１２３ﬁﬂ²½",  # compatibility forms NFKC folds (or leaves as multi-letter)
+    "\u0301\u0308\u0327",  # combining marks: part of a word
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢😀🇦🇲",  # beyond the BMP
+)
+_MARKS = " ,.;:!?—–-«»“”\"()[]…/\t\u00a0\u2009'’`´ʼ\n"
+
+
+def generated_text(rng: random.Random) -> str:
+    """A random text mixing scripts, apostrophes, punctuation, long and short lines."""
+    out = []
+    for _ in range(rng.choice([0, 1, 2, 3, 8, 20, 60, 150, 400])):
+        alphabet = _ALPHABETS[rng.randrange(len(_ALPHABETS))] if rng.random() < 0.3 else _ALPHABETS[0]
+        out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9))))
+        roll = rng.random()
+        out.append("\n" if roll < 0.06 else rng.choice(_MARKS) if roll < 0.25 else " ")
+    return "".join(out)
+
+
+def generated_texts(count: int = 3000, seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    return [generated_text(rng) for _ in range(count)]
+
+
+def golden_texts() -> list[str]:
+    return fixture_texts() + generated_texts()
+
+
+def record_golden_fingerprints() -> None:  # run once by hand, with the numpy implementation
+    prints = [fp.fingerprint(text) for text in golden_texts()]
+    np.savez_compressed(
+        GOLDEN,
+        content_hash=np.array([bytes.fromhex(p.content_hash)[:8] for p in prints], "S8"),  # prefixes: a 64-bit check per text
+        shingle_count=np.array([len(p.shingles) for p in prints], np.int32),
+        shingles_sha256=np.array([_digest(p.shingles) for p in prints], "S8"),
+        sketch=np.array([p.sketch for p in prints], "<u2"),
+    )
+
+
+def _digest(shingles: np.ndarray) -> bytes:
+    return hashlib.sha256(shingles.astype("<u8").tobytes()).digest()[:8]
