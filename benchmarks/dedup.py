@@ -230,12 +230,13 @@ def decisions_of(docs: int, seed: int = 1) -> dict[str, np.ndarray]:
 
 
 def warm_up() -> None:
-    """Build the once-per-process tables (character classes, hash powers, gazetteer names)."""
+    """Build the once-per-process tables (character classes, hash powers, gazetteer names) and
+    load the compiled kernels (compiled on the first run only: see ``compile_seconds``)."""
     from extractors import fingerprint as fp
-    from extractors.fingerprint_batch import fingerprint_many
+    from extractors.fingerprint_batch import warm_up as load_kernels
 
     fp.fingerprint("warm up the tables")
-    fingerprint_many(["warm up the", "batch tables"])
+    load_kernels()
     fp.story_terms("Warm up", "the gazetteer names")
 
 

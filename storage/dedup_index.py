@@ -27,7 +27,7 @@ from datetime import datetime
 import numpy as np
 
 from extractors import fingerprint as fp
-from extractors.fingerprint_batch import fingerprint_many
+from extractors.fingerprint_batch import sketch_many
 from extractors.errors import Conflict, NotFound
 from storage import layout
 from storage.base import ObjectStore
@@ -165,8 +165,8 @@ class DedupIndex:
             return decision
 
     def _features(self, text: str, title: str) -> tuple[str, np.ndarray, list[int]]:
-        print_ = fp.fingerprint(text)
-        return print_.content_hash, print_.sketch, fp.term_ids(fp.story_terms(title, text))
+        hashes, sketches = sketch_many([text])  # the compiled kernel: bit-identical to fp.fingerprint
+        return hashes[0], sketches[0], fp.term_ids(fp.story_terms(title, text))
 
     def _find(self, article_id: str, bins: list[int]) -> int | None:
         """The row of ``article_id`` if it is indexed (same id, same sketch), else None."""
@@ -240,15 +240,14 @@ class DedupIndex:
 
         The decisions are those of the one-by-one calls: an item that copies an earlier
         item of the same batch is its duplicate. Fingerprints are computed for the whole
-        batch at once (``fingerprint_many``), outside the lock; look-ups and insertions
+        batch at once (``sketch_many``, compiled), outside the lock; look-ups and insertions
         run under it, so no other call sees half a batch.
         """
         items = list(items)
         if not items:
             return []
-        prints = fingerprint_many([text for _, text, _, _ in items])
+        chashes, sketches = sketch_many([text for _, text, _, _ in items])
         terms = [fp.term_ids(fp.story_terms(title, text)) for _, text, title, _ in items]
-        sketches = np.stack([p.sketch for p in prints])
         hashed = _band_hashes(sketches)
         # Band keys as the rows store them: documents of the batch that share one are candidates of each other.
         keys = np.ascontiguousarray(sketches).view(np.uint32)
@@ -261,11 +260,11 @@ class DedupIndex:
             # come from ``shared`` instead.
             found = self._bands.query_many(sketches, hashed, rows)
             added: list[int | None] = []  # row of each item, None when it was already indexed
-            for i, ((article_id, _, _, when), print_, doc_terms, sketch) in enumerate(zip(items, prints, terms, sketches)):
+            for i, ((article_id, _, _, when), chash, doc_terms, sketch) in enumerate(zip(items, chashes, terms, sketches)):
                 candidates = found[i] + [r for j, r in enumerate(added) if r is not None and shared[i][j]]
                 when = layout.as_utc(when)
                 day = _day(when)
-                decision, root, own = self._decide(article_id, print_.content_hash, sketch.tolist(), doc_terms, day, candidates)
+                decision, root, own = self._decide(article_id, chash, sketch.tolist(), doc_terms, day, candidates)
                 decisions.append(decision)
                 if own is not None:
                     added.append(None)  # already indexed: add() would leave it as it is

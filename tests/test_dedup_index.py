@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import random
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from extractors import fingerprint as fp
@@ -176,3 +179,22 @@ def test_copy_inside_one_batch_is_a_duplicate_of_the_earlier_item(store):
     # The same article again is not its own duplicate (it may be its copy's) and is indexed once.
     assert again.duplicate_of != article_id("a") and again.cluster == article_id("a")
     assert index._rows.n == 2
+
+
+@pytest.mark.slow
+def test_decisions_on_the_benchmark_corpus_equal_those_recorded_before_the_kernels():
+    # Recorded once with the numpy implementation (git tag before-numba) by
+    # ``python benchmarks/dedup.py --docs 20000 --record-decisions <npz>``.
+    bench = _benchmark_module()
+    recorded = np.load(DEDUP / "decisions_before_numba.npz")
+    now = bench.decisions_of(len(recorded["cluster"]))
+    for key in recorded.files:
+        assert np.array_equal(now[key], recorded[key]), key
+
+
+def _benchmark_module():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "dedup.py"
+    spec = importlib.util.spec_from_file_location("newswatch_dedup_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

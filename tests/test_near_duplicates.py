@@ -172,16 +172,58 @@ def golden_texts() -> list[str]:
     return fixture_texts() + generated_texts()
 
 
+@pytest.mark.parametrize("implementation", ["numpy", "compiled"])
+def test_fingerprints_equal_the_golden_outputs_recorded_before_the_kernel(implementation):
+    texts = golden_texts()
+    if implementation == "numpy":
+        prints = [fp.fingerprint(text) for text in texts]
+    else:
+        prints = fingerprint_many(texts)
+    golden = np.load(GOLDEN)
+    assert len(golden["sketch"]) == len(texts)
+    wrong = [
+        i for i, p in enumerate(prints)
+        if bytes.fromhex(p.content_hash)[:8] != golden["content_hash"][i].tobytes()
+        or len(p.shingles) != golden["shingle_count"][i]
+        or _digest(p.shingles) != golden["shingles_sha256"][i].tobytes()
+        or not np.array_equal(p.sketch, golden["sketch"][i])
+    ]
+    assert wrong == []
+
+
+def test_compiled_fingerprints_equal_numpy_ones_text_by_text_and_in_batches():
+    texts = generated_texts(500, seed=23)  # not the golden set: fresh texts of every kind
+    for size in (1, 7, 500):
+        for at in range(0, len(texts), size):
+            for text, many in zip(texts[at : at + size], fingerprint_many(texts[at : at + size])):
+                one = fp.fingerprint(text)
+                assert many.content_hash == one.content_hash, text
+                assert np.array_equal(many.shingles, one.shingles) and np.array_equal(many.sketch, one.sketch), text
+
+
+def test_sketch_many_gives_the_hashes_and_sketches_of_fingerprint_many():
+    texts = fixture_texts()[:10] + ["", "one"]
+    hashes, sketches = fpb.sketch_many(texts)
+    prints = fingerprint_many(texts)
+    assert hashes == [p.content_hash for p in prints]
+    assert np.array_equal(sketches, np.stack([p.sketch for p in prints]))
+
+
 def record_golden_fingerprints() -> None:  # run once by hand, with the numpy implementation
     prints = [fp.fingerprint(text) for text in golden_texts()]
     np.savez_compressed(
         GOLDEN,
-        content_hash=np.array([bytes.fromhex(p.content_hash)[:8] for p in prints], "S8"),  # prefixes: a 64-bit check per text
+        content_hash=_bytes([bytes.fromhex(p.content_hash)[:8] for p in prints]),  # prefixes: a 64-bit check per text
         shingle_count=np.array([len(p.shingles) for p in prints], np.int32),
-        shingles_sha256=np.array([_digest(p.shingles) for p in prints], "S8"),
+        shingles_sha256=_bytes([_digest(p.shingles) for p in prints]),
         sketch=np.array([p.sketch for p in prints], "<u2"),
     )
 
 
 def _digest(shingles: np.ndarray) -> bytes:
     return hashlib.sha256(shingles.astype("<u8").tobytes()).digest()[:8]
+
+
+def _bytes(values: list[bytes]) -> np.ndarray:
+    """As uint8 rows: numpy's bytes dtype would drop trailing zero bytes on reading."""
+    return np.frombuffer(b"".join(values), np.uint8).reshape(len(values), -1)
