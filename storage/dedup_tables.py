@@ -11,6 +11,7 @@ import re
 import sys
 from datetime import date
 
+import numba
 import numpy as np
 
 from extractors import fingerprint as fp
@@ -165,27 +166,24 @@ class _BandTable:
         """``query`` of every sketch (uint16[n, BINS]; ``hashed``: ``_band_hashes``), vectorised."""
         if rows.n == 0:
             return [[] for _ in range(len(sketches))]
-        size, width = np.uint64(self.size), self.WIDTH
+        size = np.uint64(self.size)
         first = (hashed % size).astype(np.intp)
         second = ((hashed >> np.uint64(32)) % size).astype(np.intp)
-        table = self.slots.reshape(-1, width)
-        entries = np.concatenate((table[first], table[second]), axis=2)  # [doc, band, slot]
-        band = np.arange(fp.BANDS)[None, :, None]
-        hit = (entries >= 0) & (entries & 7 == band)
         stored = rows.sketch.view(np.uint32)  # [row, band]: two bins, as ``keys`` below
         keys = np.ascontiguousarray(sketches).view(np.uint32)
-        hit &= stored[np.where(hit, entries >> 3, 0), np.broadcast_to(band, entries.shape)] == keys[:, :, None]
-        doc, _, slot = np.nonzero(hit)
-        found: list[set[int]] = [set() for _ in range(len(sketches))]
-        for d, row in zip(doc.tolist(), (entries[hit] >> 3).tolist()):
-            found[d].add(row)
+        found_rows = np.empty(len(sketches) * fp.BANDS * 2 * self.WIDTH, np.int32)
+        bounds = np.zeros(len(sketches) + 1, np.int64)
+        _query_kernel(self.slots, stored.reshape(-1), keys, first, second, found_rows, bounds)
+        at = bounds.tolist()
+        found_list = found_rows[: at[-1]].tolist()
+        found: list = [found_list[at[d] : at[d + 1]] for d in range(len(sketches))]
         if self.overflow:
             for d, starts in enumerate(first.tolist()):
                 for b, bucket in enumerate(starts):
                     for entry in self.overflow.get(bucket, ()):
                         if entry & 7 == b and stored[entry >> 3, b] == keys[d, b]:
-                            found[d].add(entry >> 3)
-        return [sorted(rows_) for rows_ in found]
+                            found[d] = sorted(set(found[d]) | {entry >> 3})
+        return found
 
     def insert_many(self, first_row: int, hashed: np.ndarray, rows: _Rows) -> None:
         """Add the rows ``first_row`` onwards (``hashed``: their ``_band_hashes``), vectorised:
@@ -202,20 +200,15 @@ class _BandTable:
         second = ((hashed >> np.uint64(32)) % size).astype(np.intp)
         entries = ((np.arange(first_row, first_row + count, dtype=np.int32) << 3)[:, None]
                    | np.arange(fp.BANDS, dtype=np.int32)).ravel()
-        # The buckets involved, copied out and written back: _fill needs their fill counts.
-        buckets, local = np.unique(np.concatenate((first, second)), return_inverse=True)
-        table = self.slots.reshape(-1, width)
-        part = table[buckets]
-        fill = (part >= 0).sum(axis=1)
-        a, b = local[: len(entries)], local[len(entries):]
-        other = fill[b] < fill[a]
-        full = _fill(part, fill, np.where(other, b, a), entries)
-        todo = np.flatnonzero(full)
-        full = _fill(part, fill, np.where(other[todo], a[todo], b[todo]), entries[todo])
-        table[buckets] = part
+        overflowed = np.zeros(len(entries), np.bool_)
+        _insert_kernel(self.slots, rows.sketch.reshape(-1), entries, first, second, overflowed)
         self.used += len(entries)
-        for at in todo[full].tolist():  # both buckets full: a cuckoo step or the overflow
-            self._place(int(first[at]) * width, int(second[at]) * width, int(entries[at]), rows)
+        self._overflow(first[overflowed], entries[overflowed])
+
+    def _overflow(self, first: np.ndarray, entries: np.ndarray) -> None:
+        """Entries whose two buckets stayed full even after a cuckoo step (rare)."""
+        for bucket, entry in zip(first.tolist(), entries.tolist()):
+            self.overflow.setdefault(bucket, []).append(entry)
 
     def insert(self, sketch: list[int], row: int, rows: _Rows, starts: list[int] | None = None) -> None:
         """Add ``row`` (already appended to ``rows``): a rehash picks it up with the rest."""
@@ -225,36 +218,13 @@ class _BandTable:
             self._resize(rows)
             return
         starts = starts or self.buckets(sketch)
-        for band in range(fp.BANDS):
-            self._place(starts[2 * band], starts[2 * band + 1], row << 3 | band, rows)
+        first = np.array(starts[0::2], np.intp) // self.WIDTH
+        second = np.array(starts[1::2], np.intp) // self.WIDTH
+        entries = np.arange(fp.BANDS, dtype=np.int32) | np.int32(row << 3)
+        overflowed = np.zeros(fp.BANDS, np.bool_)
+        _place_kernel(self.slots, rows.sketch.reshape(-1), entries, first, second, overflowed)
+        self._overflow(first[overflowed], entries[overflowed])
         self.used += fp.BANDS
-
-    def _place(self, a: int, b: int, entry: int, rows: _Rows) -> None:
-        """Into the emptier of its two buckets; when both are full, move one of their
-        entries to its other bucket if that has room, else into the overflow."""
-        view, width = self.view, self.WIDTH
-        free_a = view[a : a + width].tolist().count(-1)
-        free_b = view[b : b + width].tolist().count(-1)
-        if free_a >= free_b and free_a:
-            view[a + width - free_a] = entry
-        elif free_b:
-            view[b + width - free_b] = entry
-        elif not (self._evict(a, entry, rows) or self._evict(b, entry, rows)):
-            self.overflow.setdefault(a // width, []).append(entry)
-
-    def _evict(self, bucket: int, entry: int, rows: _Rows) -> bool:
-        view, width, bins = self.view, self.WIDTH, rows.bins
-        for slot in range(bucket, bucket + width):
-            other = view[slot]
-            band, at = other & 7, (other >> 3) * fp.BINS + 2 * (other & 7)
-            a, b = self.pair(band, bins[at], bins[at + 1])
-            alternative = b if a == bucket else a
-            free = view[alternative : alternative + width].tolist().count(-1)
-            if free:
-                view[alternative + width - free] = other
-                view[slot] = entry
-                return True
-        return False
 
     def _resize(self, rows: _Rows) -> None:
         """Rehash every row at once, vectorised, in chunks that each take the emptier of
@@ -277,8 +247,10 @@ class _BandTable:
             full = _fill(slots, fill, np.where(other, first[chunk], second[chunk]), entries[chunk])
             left.append(chunk[full])
         self._set(slots.reshape(-1), len(entries), {})
-        for at in np.concatenate(left).tolist():  # both buckets full
-            self._place(int(first[at]) * self.WIDTH, int(second[at]) * self.WIDTH, int(entries[at]), rows)
+        left = np.concatenate(left)  # both buckets full
+        overflowed = np.zeros(len(left), np.bool_)
+        _place_kernel(self.slots, rows.sketch.reshape(-1), entries[left], first[left], second[left], overflowed)
+        self._overflow(first[left][overflowed], entries[left][overflowed])
 
     def nbytes(self) -> int:
         return self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
@@ -296,3 +268,114 @@ def _fill(slots: np.ndarray, fill: np.ndarray, buckets: np.ndarray, owners: np.n
     overflow = np.zeros(len(buckets), bool)
     overflow[order[~fits]] = True
     return overflow
+
+
+# Compiled insertion. Placement is sequential by nature (each entry sees the ones before), so
+# per-entry Python cost dominated the index once buckets filled up; the kernels below do the
+# same steps, in the same order, as the vectorised passes they replace: the table's layout
+# (and so its overflow and memory) is the one the numpy code built.
+
+_WIDTH = _BandTable.WIDTH
+_U_MIX1 = fp._MIX[1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _free(slots, bucket):
+    """Empty slots of a bucket (they are its last ones: buckets fill from the left)."""
+    free = 0
+    for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
+        if slots[slot] < 0:
+            free += 1
+    return free
+
+
+@numba.njit(cache=True, nogil=True)
+def _put(slots, bucket, entry):
+    """Into the first empty slot of ``bucket``; False when it is full."""
+    free = _free(slots, bucket)
+    if free == 0:
+        return False
+    slots[bucket * _WIDTH + _WIDTH - free] = entry
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _evict(slots, bins, bucket, entry):
+    """Move one entry of the full ``bucket`` to its other bucket if that has room; put ``entry`` there."""
+    size = len(slots) // _WIDTH
+    for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
+        other = slots[slot]
+        band = other & 7
+        at = (other >> 3) * fp.BINS + 2 * band
+        h = (np.uint64(bins[at]) << np.uint64(16)) | np.uint64(bins[at + 1]) | (np.uint64(band) << np.uint64(32))
+        h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # _BandTable.pair
+        h ^= h >> np.uint64(32)
+        a, b = np.int64(h % np.uint64(size)), np.int64((h >> np.uint64(32)) % np.uint64(size))
+        if _put(slots, b if a == bucket else a, other):
+            slots[slot] = entry
+            return True
+    return False
+
+
+@numba.njit(cache=True, nogil=True)
+def _place_kernel(slots, bins, entries, first, second, overflowed):
+    """Each entry into the emptier of its buckets (the first on a tie), else one cuckoo step
+    from the first bucket, then from the second; ``overflowed`` where neither worked."""
+    for k in range(len(entries)):
+        a, b, entry = first[k], second[k], entries[k]
+        free_a, free_b = _free(slots, a), _free(slots, b)
+        if free_a >= free_b and free_a > 0:
+            _put(slots, a, entry)
+        elif free_b > 0:
+            _put(slots, b, entry)
+        elif not (_evict(slots, bins, a, entry) or _evict(slots, bins, b, entry)):
+            overflowed[k] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def _insert_kernel(slots, bins, entries, first, second, overflowed):
+    """``insert_many``'s placement: every entry into the bucket that was the emptier before
+    the batch (the first on a tie), then the entries that found it full into their other
+    bucket, then the rest through ``_place_kernel``."""
+    prefer_second = np.empty(len(entries), np.bool_)
+    for k in range(len(entries)):
+        prefer_second[k] = _free(slots, second[k]) > _free(slots, first[k])
+    left = np.empty(len(entries), np.bool_)
+    for k in range(len(entries)):
+        left[k] = not _put(slots, second[k] if prefer_second[k] else first[k], entries[k])
+    for k in range(len(entries)):
+        if left[k]:
+            left[k] = not _put(slots, first[k] if prefer_second[k] else second[k], entries[k])
+    todo = np.flatnonzero(left)
+    out = np.zeros(len(todo), np.bool_)
+    _place_kernel(slots, bins, entries[todo], first[todo], second[todo], out)
+    for i in range(len(todo)):
+        overflowed[todo[i]] = out[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _query_kernel(slots, stored, keys, first, second, found, bounds):
+    """``query_many`` without the overflow: the rows of each document's buckets whose band
+    equals its own, ascending and distinct, into ``found[bounds[d]:bounds[d + 1]]``."""
+    bands = keys.shape[1]
+    at = 0
+    for d in range(keys.shape[0]):
+        bounds[d] = at
+        for band in range(bands):
+            for bucket in (first[d, band], second[d, band]):
+                for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
+                    entry = slots[slot]
+                    if entry < 0 or entry & 7 != band or stored[(entry >> 3) * bands + band] != keys[d, band]:
+                        continue
+                    row = entry >> 3
+                    # Insertion into the sorted, distinct rows found so far (a handful).
+                    i = at
+                    while i > bounds[d] and found[i - 1] > row:
+                        i -= 1
+                    if i > bounds[d] and found[i - 1] == row:
+                        continue
+                    for j in range(at, i, -1):
+                        found[j] = found[j - 1]
+                    found[i] = row
+                    at += 1
+    bounds[keys.shape[0]] = at
