@@ -1,6 +1,7 @@
 """Text fingerprints: normalisation, exact hash, shingle sketches, similarity, comparison.
 
-Story terms live in ``extractors.story``; the batch path (many texts in one numpy pass) in
+Story terms live in ``extractors.story``; the batch path (many texts in one compiled
+numba pass, bit-identical to this module, which stays numba-free for the CLI) in
 ``extractors.fingerprint_batch``.
 
 Pure and vectorised. A text is turned into an array of code points once (numpy); case

@@ -108,9 +108,11 @@ class _BandTable:
     row's sketch, checked on look-up. Knowing the band, an entry's other bucket can be
     computed, so an insertion that finds both buckets full moves one entry there (one
     cuckoo step): the table runs at 75–92 % load with little overflow. Slots of a
-    bucket fill from the left, so a look-up stops at the first empty one. Per-document
-    work is plain Python over a memoryview (16 buckets, a few dozen slots): a numpy call
-    per step would cost more than the work. Rehashing is vectorised.
+    bucket fill from the left, so a look-up stops at the first empty one. Batch look-ups
+    and every insertion run in numba kernels (``_query_kernel``, ``_insert_kernel``,
+    ``_place_kernel``): placement is sequential, and per-entry Python was the index's
+    largest cost. The single look-up (``query``) stays Python over a memoryview; rehashing
+    is vectorised numpy with the leftovers placed by the kernel.
     """
 
     WIDTH = 4
