@@ -130,13 +130,6 @@ class _BandTable:
         # Entries whose two buckets were full even after a cuckoo step, by first bucket.
         self.overflow = overflow
 
-    def pair(self, band: int, first: int, second: int) -> tuple[int, int]:
-        """First slots of the two buckets of one band key (bins ``first``, ``second``)."""
-        h = first << 16 | second | band << 32  # fp.band_keys, salted by the band
-        h = ((h ^ (h >> 29)) * _MIX_1) & _MASK64  # fp.mix_int, inlined (hot path)
-        h ^= h >> 32
-        return h % self.size * self.WIDTH, (h >> 32) % self.size * self.WIDTH
-
     def buckets(self, sketch: list[int]) -> list[int]:
         """First slot of each band's two buckets: [band 0 first, band 0 second, band 1 first, …]."""
         size, width, out = self.size, self.WIDTH, []
@@ -310,7 +303,7 @@ def _evict(slots, bins, bucket, entry):
         band = other & 7
         at = (other >> 3) * fp.BINS + 2 * band
         h = (np.uint64(bins[at]) << np.uint64(16)) | np.uint64(bins[at + 1]) | (np.uint64(band) << np.uint64(32))
-        h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # _BandTable.pair
+        h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _BandTable.buckets
         h ^= h >> np.uint64(32)
         a, b = np.int64(h % np.uint64(size)), np.int64((h >> np.uint64(32)) % np.uint64(size))
         if _put(slots, b if a == bucket else a, other):
