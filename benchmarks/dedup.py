@@ -211,7 +211,7 @@ def decisions_of(docs: int, seed: int = 1) -> dict[str, np.ndarray]:
     (document ids are ``f"{i:020x}"``, so an id is stored as its number i).
 
     tests/test_dedup_index.py compares them with the decisions recorded from the code at git
-    tag ``before-numba`` (``--record-decisions``): the compiled kernels must decide the same."""
+    commit 11de047, before the numba kernels (``--record-decisions``): the compiled kernels must decide the same."""
     corpus, planted = Corpus(seed), {"dup": {}, "kind": {}, "event": {}}
     index = DedupIndex(LocalStore(Path("/tmp") / f"newswatch-dedup-decisions-{seed}"))
     out: dict[str, list] = {"duplicate_of": [], "cluster": [], "exact": [], "similarity_16ths": []}

@@ -183,7 +183,7 @@ def test_copy_inside_one_batch_is_a_duplicate_of_the_earlier_item(store):
 
 @pytest.mark.slow
 def test_decisions_on_the_benchmark_corpus_equal_those_recorded_before_the_kernels():
-    # Recorded once with the numpy implementation (git tag before-numba) by
+    # Recorded once with the numpy implementation (commit 11de047, before the numba kernels) by
     # ``python benchmarks/dedup.py --docs 20000 --record-decisions <npz>``.
     bench = _benchmark_module()
     recorded = np.load(DEDUP / "decisions_before_numba.npz")
