@@ -2,35 +2,52 @@
 
 A follow-up joins a story only within ``fp.STORY_WINDOW`` (4 days), so terms older than that
 are dropped; the window costs a few bytes per document of the corpus (see benchmarks/dedup.py).
+
+Its state is numpy arrays only, and the look-ups and additions of a whole batch run in one
+numba call (``_window_kernel``), in order: an item sees the items of its batch before it,
+exactly as one call per document would. Per-document Python (dict look-ups, list building)
+was the window's whole cost; the arrays are also what a merge needs.
 """
 
 from __future__ import annotations
 
-import sys
-
+import numba
 import numpy as np
 
 from extractors import fingerprint as fp
 from storage.dedup_tables import _COMMON_SHARE, _WINDOW_DAYS
 
-_NO_DAYS = (1 << 16, -1)  # (first, last) day of an empty part
+_RING = 16  # day slots of the document counts: the window spans _WINDOW_DAYS + 1 days
+assert _WINDOW_DAYS < _RING
+_NONE = -(1 << 40)  # "no day yet"
+_FAR = 1 << 16  # (first, last) = (_FAR, -1): the span of an empty part
+
+# Slots of the int64 ``state`` array shared by Python and the kernel.
+_NEWEST, _SPAN, _RECENT_SPAN, _RECENT_DOCS, _RECENT_TERMS, _DAY_TAG, _DAY_COUNT = 0, 1, 3, 5, 6, 8, 8 + _RING
+_STATE_SIZE = 8 + 2 * _RING
+# What the kernel returns: the whole batch is done, or a merge is due before item ``stop``.
+DONE, MERGE = 0, 1
 
 
 class _StoryWindow:
-    """Story terms of the last few days, packed: term → rows, and row → terms.
+    """Story terms of the last few days: term → rows, and row → terms.
 
-    Merged part (numpy): the distinct words sorted with offsets into their postings (row
-    and day), and each row's term ids. Recent part (dicts): the documents added since the
-    last merge, at most ``MERGE_EVERY``; they are folded into the arrays in one
-    vectorised step, which also drops days that fell out of the window. A document costs
-    ~14 bytes per term there instead of ~100 in lists and dicts.
+    Merged part: the distinct words sorted with offsets into their postings (row and day),
+    and each row's term ids, ascending by row. Recent part: a fixed-capacity buffer of the
+    documents added since the last merge, their term ids, and their postings chained by
+    word from a small hash table; it is folded into the merged arrays in one vectorised
+    step when full or when a new day pushes one out of the window.
     """
 
-    MERGE_EVERY = 1024
+    MERGE_EVERY = 1024  # documents in the recent buffer
+    RECENT_TERMS = MERGE_EVERY * 14  # term slots in the buffer (documents average under 12)
+    HEADS = 1 << 13  # hash chains of the recent postings (a power of two)
 
     def __init__(self) -> None:
-        self.counts: dict[int, int] = {}  # day → documents of that day in the window
-        self.newest: int | None = None
+        self.state = np.zeros(_STATE_SIZE, np.int64)
+        self.state[_NEWEST] = _NONE
+        self.state[_SPAN : _SPAN + 2] = self.state[_RECENT_SPAN : _RECENT_SPAN + 2] = (_FAR, -1)
+        self.state[_DAY_TAG : _DAY_TAG + _RING] = -1
         self._words = np.zeros(0, np.uint32)  # distinct words (term >> 1), ascending
         self._word_start = np.zeros(1, np.int64)  # postings of _words[i]: [_word_start[i], _word_start[i + 1])
         self._post_row = np.zeros(0, np.int32)
@@ -39,96 +56,75 @@ class _StoryWindow:
         self._term_start = np.zeros(1, np.int64)
         self._term_ids = np.zeros(0, np.uint32)
         self._term_day = np.zeros(0, np.uint16)
-        self._span = self._recent_span = _NO_DAYS  # first and last day in the merged and recent parts
-        self._recent_post: dict[int, list[int]] = {}  # word → rows
-        self._recent_terms: dict[int, list[int]] = {}  # row → term ids
-        self._recent_day: dict[int, int] = {}  # row → day
-        self._views()
+        self._rec_row = np.zeros(self.MERGE_EVERY, np.int32)
+        self._rec_day = np.zeros(self.MERGE_EVERY, np.uint16)
+        self._rec_start = np.zeros(self.MERGE_EVERY + 1, np.int32)
+        self._rec_ids = np.zeros(self.RECENT_TERMS, np.uint32)
+        self._rec_owner = np.zeros(self.RECENT_TERMS, np.uint16)  # document of each term slot
+        self._rec_next = np.zeros(self.RECENT_TERMS, np.int32)  # next slot of the same chain, or -1
+        self._rec_heads = np.full(self.HEADS, -1, np.int32)
 
-    def _views(self) -> None:
-        self._v_word_start = memoryview(self._word_start)
-        self._v_post_row = memoryview(self._post_row)
-        self._v_post_day = memoryview(self._post_day)
+    @property
+    def newest(self) -> int | None:
+        newest = int(self.state[_NEWEST])
+        return None if newest == _NONE else newest
 
     def add(self, row: int, day: int, terms: list[int]) -> None:
-        if self.newest is None or day > self.newest:
-            self.newest = day
-            cutoff = day - _WINDOW_DAYS
-            for old in [d for d in self.counts if d < cutoff]:
-                del self.counts[old]
-            if min(self._span[0], self._recent_span[0]) < cutoff:
-                self._merge()  # a new day: drop the one that left the window
-        if day < self.newest - _WINDOW_DAYS:
-            return  # beyond any new match
-        self.counts[day] = self.counts.get(day, 0) + 1
-        for term in terms:
-            self._recent_post.setdefault(term >> 1, []).append(row)  # the word, whatever its name flag
-        self._recent_terms[row] = terms
-        self._recent_day[row] = day
-        first, last = self._recent_span
-        self._recent_span = (min(first, day), max(last, day))
-        if len(self._recent_terms) >= self.MERGE_EVERY:
-            self._merge()
+        self.run(np.array([day]), [terms], np.array([row]), np.array([-1]), want_best=False)
 
     def best(self, day: int, terms: list[int], exclude: int | None = None) -> int | None:
         """The earliest row in the window that shares enough specific terms."""
-        if self.newest is None:
-            return None
-        lo, hi = max(day, self.newest) - _WINDOW_DAYS, day + _WINDOW_DAYS
-        near = [count for d, count in self.counts.items() if lo <= d <= hi]
-        if not near:
-            return None
-        limit = max(5, _COMMON_SHARE * sum(near))
-        # In the usual case (a document of the newest day) every day held is near: no filter.
-        whole = lo <= self._span[0] and self._span[1] <= hi
-        whole_recent = lo <= self._recent_span[0] and self._recent_span[1] <= hi
-        found = self._words.searchsorted(np.array(terms, np.uint32) >> np.uint32(1)).tolist() if terms else []
-        words, starts, rows_, days = self._words, self._v_word_start, self._v_post_row, self._v_post_day
-        specific, candidates = [], {}
-        for term, at in zip(terms, found):
-            word = term >> 1
-            merged: list[int] = []
-            if at < len(words) and words[at] == word:
-                start, end = starts[at], starts[at + 1]
-                if whole:
-                    if end - start > limit:
-                        continue  # names the region ("Armenia", "Baku"), not a story
-                    merged = rows_[start:end].tolist()
-                else:
-                    merged = [r for r, d in zip(rows_[start:end].tolist(), days[start:end].tolist()) if lo <= d <= hi]
-            recent = self._recent_post.get(word, [])
-            if not whole_recent:
-                recent = [r for r in recent if lo <= self._recent_day[r] <= hi]
-            if len(merged) + len(recent) > limit:
-                continue
-            specific.append(term)
-            for r in set(merged + recent) if len(merged) + len(recent) > 1 else merged + recent:
-                candidates[r] = candidates.get(r, 0) + 1
-        for row in sorted(r for r, shared in candidates.items() if shared >= fp.STORY_MIN_SHARED and r != exclude):
-            if fp.terms_match(specific, self._terms(row)):
-                return row
-        return None
+        found = self.run(np.array([day]), [terms], np.array([-1]), np.array([-1 if exclude is None else exclude]))
+        return None if found[0] < 0 else int(found[0])
 
-    def _terms(self, row: int) -> list[int]:
-        if row in self._recent_terms:
-            return self._recent_terms[row]
-        at = int(self._term_row.searchsorted(row))
-        return self._term_ids[self._term_start[at] : self._term_start[at + 1]].tolist()
+    def run(self, days: np.ndarray, terms: list[list[int]], rows: np.ndarray, exclude: np.ndarray,
+            want_best: bool = True) -> np.ndarray:
+        """For each item in order: its best row (-1: none) if ``want_best``, then add it as
+        ``rows[i]`` unless that is -1. Returns the best rows (int64[n])."""
+        n = len(days)
+        counts = np.fromiter((len(t) for t in terms), np.int64, n)
+        starts = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=starts[1:])
+        ids = np.fromiter((t for ts in terms for t in ts), np.uint32, int(starts[-1]))
+        days, rows, exclude = days.astype(np.int64), rows.astype(np.int64), exclude.astype(np.int64)
+        best = np.full(n, -1, np.int64)
+        at = 0  # 2 × the item to resume at, + 1 when its look-up is already done
+        while True:
+            base, top = self._row_range(rows)
+            at = _window_kernel(
+                self.state, self._words, self._word_start, self._post_row, self._post_day,
+                self._term_row, self._term_start, self._term_ids,
+                self._rec_row, self._rec_day, self._rec_start, self._rec_ids, self._rec_owner, self._rec_next,
+                self._rec_heads, days, starts, ids, rows, exclude, want_best, best, at,
+                np.zeros(top - base, np.int32), np.zeros(top - base, np.int32), base, _COMMON_SHARE,
+            )
+            if at >= 2 * n:
+                return best
+            self._merge()  # the buffer is full or a day left the window: the kernel resumes at ``at``
+
+    def _row_range(self, rows: np.ndarray) -> tuple[int, int]:
+        """Bounds of the rows the window may hold during a call (for the kernel's scratch counts)."""
+        m = int(self.state[_RECENT_DOCS])
+        values = rows[rows >= 0].tolist()
+        if len(self._term_row):
+            values += [int(self._term_row[0]), int(self._term_row[-1])]  # ascending
+        if m:
+            values += [int(self._rec_row[0]), int(self._rec_row[m - 1])]
+        return (min(values), max(values) + 1) if values else (0, 1)
 
     def _merge(self) -> None:
         """Fold the recent documents into the arrays and drop days that left the window."""
-        oldest = (self.newest or 0) - _WINDOW_DAYS
-        recent_rows = list(self._recent_terms)  # ascending: rows are numbered in order of addition
-        counts = np.array([len(self._recent_terms[r]) for r in recent_rows], np.int64)
+        newest = self.newest
+        oldest = (newest or 0) - _WINDOW_DAYS
+        m, t = int(self.state[_RECENT_DOCS]), int(self.state[_RECENT_TERMS])
+        recent_rows = self._rec_row[:m]
+        counts = np.diff(self._rec_start[: m + 1]).astype(np.int64)
         # Term lists: old rows still in the window, then the recent ones (rows stay ascending).
         keep = self._term_day >= oldest
         lengths = np.diff(self._term_start)
-        rows = np.concatenate((self._term_row[keep], np.array(recent_rows, np.int32)))
-        ids = np.concatenate((
-            self._term_ids[np.repeat(keep, lengths)],
-            np.fromiter((t for r in recent_rows for t in self._recent_terms[r]), np.uint32, int(counts.sum())),
-        ))
-        days = np.concatenate((self._term_day[keep], np.array([self._recent_day[r] for r in recent_rows], np.uint16)))
+        rows = np.concatenate((self._term_row[keep], recent_rows))
+        ids = np.concatenate((self._term_ids[np.repeat(keep, lengths)], self._rec_ids[:t]))
+        days = np.concatenate((self._term_day[keep], self._rec_day[:m]))
         lengths = np.concatenate((lengths[keep], counts))
         starts = np.concatenate(([0], np.cumsum(lengths)))
         # Postings: every (word, row, day) of those rows, grouped by word.
@@ -140,20 +136,201 @@ class _StoryWindow:
         self._word_start = np.append(first, len(words)).astype(np.int64)
         self._post_row, self._post_day = rows[owner[order]], days[owner[order]]
         self._term_row, self._term_start, self._term_ids, self._term_day = rows, starts.astype(np.int64), ids, days
-        self._span = (int(days.min()), int(days.max())) if len(days) else _NO_DAYS
-        self._recent_post, self._recent_terms, self._recent_day = {}, {}, {}
-        self._recent_span = _NO_DAYS
-        self._views()
+        self.state[_SPAN : _SPAN + 2] = (int(days.min()), int(days.max())) if len(days) else (_FAR, -1)
+        self.state[_RECENT_SPAN : _RECENT_SPAN + 2] = (_FAR, -1)
+        self.state[_RECENT_DOCS] = self.state[_RECENT_TERMS] = 0
+        self._rec_heads.fill(-1)
 
     def nbytes(self) -> int:
         arrays = (self._words, self._word_start, self._post_row, self._post_day,
-                  self._term_row, self._term_start, self._term_ids, self._term_day)
-        return sum(a.nbytes for a in arrays) + self._recent_nbytes()
+                  self._term_row, self._term_start, self._term_ids, self._term_day,
+                  self._rec_row, self._rec_day, self._rec_start, self._rec_ids, self._rec_owner,
+                  self._rec_next, self._rec_heads, self.state)
+        return sum(a.nbytes for a in arrays)
 
-    def _recent_nbytes(self) -> int:
-        """Python objects of the recent part (at most MERGE_EVERY documents), counted one by one."""
-        size = sys.getsizeof
-        total = size(self._recent_post) + size(self._recent_terms) + size(self._recent_day)
-        total += sum(size(word) + size(rows) for word, rows in self._recent_post.items())
-        total += sum(size(row) + size(terms) + sum(map(size, terms)) for row, terms in self._recent_terms.items())
-        return total
+
+# The kernel ---------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def _window_kernel(state, words, word_start, post_row, post_day, term_row, term_start, term_ids,
+                   rec_row, rec_day, rec_start, rec_ids, rec_owner, rec_next, heads,
+                   days, starts, ids, rows, exclude, want_best, best, at, cnt, stamp, base, common_share):
+    """Look up then add each item from ``at // 2`` on. Returns 2 × n when done, or 2 × i (+1
+    when item i's look-up is done) when the recent buffer must be merged before adding item i."""
+    n = len(days)
+    longest = 1
+    for i in range(n):
+        longest = max(longest, starts[i + 1] - starts[i])
+    specific = np.empty(longest, np.int64)
+    touched = np.empty(len(cnt), np.int64)
+    cands = np.empty(len(cnt), np.int64)
+    tick = np.zeros(1, np.int64)
+    first, skip = at // 2, at % 2 == 1
+    for i in range(first, n):
+        day, t0, t1 = days[i], starts[i], starts[i + 1]
+        if want_best and not (skip and i == first) and state[_NEWEST] != _NONE:
+            best[i] = _best(state, words, word_start, post_row, post_day, term_row, term_start, term_ids,
+                            rec_row, rec_day, rec_start, rec_ids, rec_owner, rec_next, heads,
+                            day, ids, t0, t1, exclude[i], specific, touched, cands, cnt, stamp, tick,
+                            base, common_share)
+        if rows[i] < 0:
+            continue
+        if state[_NEWEST] == _NONE or day > state[_NEWEST]:
+            state[_NEWEST] = day
+            cutoff = day - _WINDOW_DAYS
+            for k in range(_RING):
+                if 0 <= state[_DAY_TAG + k] < cutoff:
+                    state[_DAY_TAG + k], state[_DAY_COUNT + k] = -1, 0
+            if min(state[_SPAN], state[_RECENT_SPAN]) < cutoff:
+                return 2 * i + 1  # a new day: drop the one that left the window
+        if day < state[_NEWEST] - _WINDOW_DAYS:
+            continue  # beyond any new match
+        m, t = state[_RECENT_DOCS], state[_RECENT_TERMS]
+        if m == len(rec_row) or t + t1 - t0 > len(rec_ids):
+            return 2 * i + 1
+        slot = day % _RING
+        state[_DAY_TAG + slot] = day
+        state[_DAY_COUNT + slot] += 1
+        rec_row[m], rec_day[m], rec_start[m] = rows[i], day, t
+        for j in range(t0, t1):
+            term = np.int64(ids[j])
+            rec_ids[t], rec_owner[t] = term, m
+            h = _chain(term >> 1, len(heads))
+            rec_next[t], heads[h] = heads[h], t
+            t += 1
+        rec_start[m + 1] = t
+        state[_RECENT_DOCS], state[_RECENT_TERMS] = m + 1, t
+        state[_RECENT_SPAN] = min(state[_RECENT_SPAN], day)
+        state[_RECENT_SPAN + 1] = max(state[_RECENT_SPAN + 1], day)
+    return 2 * n
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _chain(word, size):
+    return ((word * 2654435761) >> 13) & (size - 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _find(sorted_values, count, value):
+    """Index of ``value`` in ``sorted_values[:count]`` (ascending), else -1."""
+    lo, hi = 0, count
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if np.int64(sorted_values[mid]) < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < count and np.int64(sorted_values[lo]) == value else -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _best(state, words, word_start, post_row, post_day, term_row, term_start, term_ids,
+          rec_row, rec_day, rec_start, rec_ids, rec_owner, rec_next, heads,
+          day, ids, t0, t1, exclude, specific, touched, cands, cnt, stamp, tick, base, common_share):
+    """The earliest row in the window that shares enough specific terms with ids[t0:t1], or -1."""
+    lo, hi = max(day, state[_NEWEST]) - _WINDOW_DAYS, day + _WINDOW_DAYS
+    total = 0
+    for k in range(_RING):
+        if state[_DAY_TAG + k] >= 0 and lo <= state[_DAY_TAG + k] <= hi:
+            total += state[_DAY_COUNT + k]
+    if total == 0:
+        return -1
+    limit = max(5.0, common_share * total)
+    # In the usual case (a document of the newest day) every day held is near: no filter.
+    whole = lo <= state[_SPAN] and state[_SPAN + 1] <= hi
+    whole_recent = lo <= state[_RECENT_SPAN] and state[_RECENT_SPAN + 1] <= hi
+    ns, nt, nc = 0, 0, 0
+    for j in range(t0, t1):
+        term = np.int64(ids[j])
+        word = term >> 1
+        at = _find(words, len(words), word)
+        s, e, held = 0, 0, 0
+        if at >= 0:
+            s, e = word_start[at], word_start[at + 1]
+            if whole:
+                if e - s > limit:
+                    continue  # names the region ("Armenia", "Baku"), not a story
+                held = e - s
+            else:
+                for p in range(s, e):
+                    held += lo <= post_day[p] <= hi
+        p = heads[_chain(word, len(heads))]
+        while p >= 0:
+            if np.int64(rec_ids[p]) >> 1 == word and (whole_recent or lo <= rec_day[rec_owner[p]] <= hi):
+                held += 1
+            p = rec_next[p]
+        if held > limit:
+            continue
+        specific[ns] = term
+        ns += 1
+        tick[0] += 1  # a row counts once per term
+        for p in range(s, e):
+            if whole or lo <= post_day[p] <= hi:
+                nt, nc = _tally(post_row[p], base, cnt, stamp, tick[0], touched, nt, cands, nc)
+        p = heads[_chain(word, len(heads))]
+        while p >= 0:
+            if np.int64(rec_ids[p]) >> 1 == word and (whole_recent or lo <= rec_day[rec_owner[p]] <= hi):
+                nt, nc = _tally(rec_row[rec_owner[p]], base, cnt, stamp, tick[0], touched, nt, cands, nc)
+            p = rec_next[p]
+    for k in range(nt):
+        cnt[touched[k]] = 0
+    found = np.sort(cands[:nc])
+    m = state[_RECENT_DOCS]
+    for row in found:
+        if row == exclude:
+            continue
+        k = _find(rec_row, m, row)
+        if k >= 0:
+            matched = _terms_match(specific, ns, rec_ids, rec_start[k], rec_start[k + 1])
+        else:
+            k = _find(term_row, len(term_row), row)
+            matched = _terms_match(specific, ns, term_ids, term_start[k], term_start[k + 1])
+        if matched:
+            return row
+    return -1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _tally(row, base, cnt, stamp, tick, touched, nt, cands, nc):
+    k = row - base
+    if stamp[k] != tick:
+        stamp[k] = tick
+        if cnt[k] == 0:
+            touched[nt] = k
+            nt += 1
+        cnt[k] += 1
+        if cnt[k] == fp.STORY_MIN_SHARED:
+            cands[nc] = row
+            nc += 1
+    return nt, nc
+
+
+@numba.njit(cache=True, nogil=True)
+def _terms_match(a, na, b, b0, b1):
+    """``fp.terms_match(a[:na], b[b0:b1])`` on arrays: a dozen ids each, so plain loops."""
+    words_a, words_b, shared = 0, 0, 0
+    for x in range(na):
+        if not _seen(a, 0, x, a[x] >> 1):
+            words_a += 1
+            shared += _seen(b, b0, b1, a[x] >> 1)
+    for y in range(b0, b1):
+        words_b += not _seen(b, b0, y, np.int64(b[y]) >> 1)
+    if shared < fp.STORY_MIN_SHARED or shared < fp.STORY_MIN_SHARE * min(words_a, words_b):
+        return False
+    for x in range(na):
+        if a[x] & 1 and _seen(b, b0, b1, a[x] >> 1):
+            return True
+    for y in range(b0, b1):
+        if np.int64(b[y]) & 1 and _seen(a, 0, na, np.int64(b[y]) >> 1):
+            return True
+    return False
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _seen(ids, start, end, word):
+    """Whether some id in ids[start:end] has this word."""
+    for k in range(start, end):
+        if np.int64(ids[k]) >> 1 == word:
+            return True
+    return False
