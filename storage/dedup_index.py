@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -158,7 +158,11 @@ class DedupIndex:
         with self._lock:
             starts = self._bands.buckets(bins)
             candidates = self._bands.query(bins, self._rows, starts)
-            decision, root, own = self._decide(article_id, chash, bins, terms, _day(when), candidates)
+            own = next((r for r in candidates if self._rows.id(r) == article_id), None)
+            day = _day(when)
+            decision, root = self._decide(
+                article_id, chash, bins, day, candidates, own, lambda: self._window.best(day, terms, exclude=own)
+            )
             # add() reuses the buckets while the table keeps its size.
             starts = (self._bands.size, starts)
             self._decided[article_id] = (sketch, bins, terms, root, self._rows.n if own is None else -1, starts)
@@ -175,12 +179,13 @@ class DedupIndex:
                 return row
         return None
 
-    def _decide(self, article_id: str, chash: str, bins: list[int], terms: list[int], day: int, candidates: list[int]):
-        """The decision for a document given its LSH ``candidates`` (ascending rows)."""
+    def _decide(self, article_id: str, chash: str, bins: list[int], day: int, candidates: list[int],
+                own: int | None, story_row: Callable[[], int | None]):
+        """The decision for a document given its LSH ``candidates`` (ascending rows), its own
+        row if already indexed, and the story window's answer (asked only when needed)."""
         # Plain Python over the few LSH candidates: numpy calls on arrays of 1–3 rows cost
         # more in call overhead than the comparisons themselves.
         rows = self._rows
-        own = next((r for r in candidates if rows.id(r) == article_id), None)
         duplicate, similarity, exact, story = None, 0.0, False, None
         exact_row, near_row, near_equal = None, None, 0
         prefix = int(chash[:8], 16)
@@ -201,7 +206,7 @@ class DedupIndex:
             duplicate, similarity = near_row, near_equal / fp.BINS
         member = duplicate if duplicate is not None else story
         if member is None:
-            member = self._window.best(day, terms, exclude=own)
+            member = story_row()
         decision = DedupDecision(
             content_hash=chash,
             duplicate_of=rows.id(duplicate) if duplicate is not None else None,
@@ -210,7 +215,7 @@ class DedupIndex:
             cluster=rows.cluster_id(member) if member is not None else article_id,
         )
         root = rows.roots[member] if member is not None else None
-        return decision, root, own
+        return decision, root
 
     # Additions -------------------------------------------------------------------------
 
@@ -252,6 +257,8 @@ class DedupIndex:
         # Band keys as the rows store them: documents of the batch that share one are candidates of each other.
         keys = np.ascontiguousarray(sketches).view(np.uint32)
         shared = (keys[:, None, :] == keys[None, :, :]).any(axis=2).tolist()
+        when_utc = [layout.as_utc(when) for _, _, _, when in items]
+        days = [_day(when) for when in when_utc]
         decisions: list[DedupDecision] = []
         with self._lock:
             rows, first_new = self._rows, self._rows.n
@@ -259,23 +266,42 @@ class DedupIndex:
             # row that shares a band whatever the table's layout, so the batch's own rows
             # come from ``shared`` instead.
             found = self._bands.query_many(sketches, hashed, rows)
-            added: list[int | None] = []  # row of each item, None when it was already indexed
-            for i, ((article_id, _, _, when), chash, doc_terms, sketch) in enumerate(zip(items, chashes, terms, sketches)):
-                candidates = found[i] + [r for j, r in enumerate(added) if r is not None and shared[i][j]]
-                when = layout.as_utc(when)
-                day = _day(when)
-                decision, root, own = self._decide(article_id, chash, sketch.tolist(), doc_terms, day, candidates)
+            candidates, owns, added = self._batch_rows(items, found, shared, first_new)
+            # Story-window look-ups and additions of the whole batch in one compiled call, in
+            # order; a look-up only matters when no LSH candidate decided (cheap either way).
+            best = self._window.run(
+                np.array(days), terms, np.array([-1 if r is None else r for r in added]),
+                np.array([-1 if r is None else r for r in owns]),
+            ).tolist()
+            for i, (article_id, _, _, _) in enumerate(items):
+                story = best[i]
+                decision, root = self._decide(
+                    article_id, chashes[i], sketches[i].tolist(), days[i], candidates[i], owns[i],
+                    lambda: None if story < 0 else story,
+                )
                 decisions.append(decision)
-                if own is not None:
-                    added.append(None)  # already indexed: add() would leave it as it is
-                    continue
-                doc = _Doc(article_id, decision.cluster, sketch, int(decision.content_hash[:8], 16), day, doc_terms)
-                added.append(self._append(doc, root))
-                self._pending[_shard_of(article_id, when)].append(doc)
+                if added[i] is None:
+                    continue  # already indexed: add() would leave it as it is
+                doc = _Doc(article_id, decision.cluster, sketches[i], int(decision.content_hash[:8], 16), days[i], terms[i])
+                self._append(doc, root, window=False)
+                self._pending[_shard_of(article_id, when_utc[i])].append(doc)
             new = [i for i, r in enumerate(added) if r is not None]
             if new:
                 self._bands.insert_many(first_new, hashed[new], rows)
         return decisions
+
+    def _batch_rows(self, items, found: list[list[int]], shared: list[list[bool]], first_new: int):
+        """Each item's LSH candidates (ascending), its own row if already indexed, and the row
+        it will take if not (None): what ``_decide`` and the story window need in advance."""
+        rows, ids = self._rows, [article_id for article_id, _, _, _ in items]
+        candidates, owns, added = [], [], []
+        for i, article_id in enumerate(ids):
+            found_i = found[i] + [r for j, r in enumerate(added) if r is not None and shared[i][j]]
+            own = next((r for r in found_i if (rows.id(r) if r < first_new else ids[added.index(r)]) == article_id), None)
+            candidates.append(found_i)
+            owns.append(own)
+            added.append(None if own is not None else first_new + sum(r is not None for r in added))
+        return candidates, owns, added
 
     def _find_cluster(self, cluster: str) -> int | None:
         """Row of a cluster root given by id (rare path: add() without decide())."""
@@ -290,14 +316,15 @@ class DedupIndex:
         self._bands.insert(doc.sketch.tolist() if bins is None else bins, row, self._rows, starts)
         return row
 
-    def _append(self, doc: _Doc, root: int | None) -> int:
-        """Add a document's row and story terms, not yet its LSH slots."""
+    def _append(self, doc: _Doc, root: int | None, window: bool = True) -> int:
+        """Add a document's row and (unless the caller did) story terms, not yet its LSH slots."""
         rows = self._rows
         if root is None and doc.cluster != doc.id:
             rows.external.append(doc.cluster)
             root = -len(rows.external)
         row = rows.append(doc.id, doc.sketch, doc.chash, doc.day, rows.n if root is None else root)
-        self._window.add(row, doc.day, doc.terms.tolist() if isinstance(doc.terms, np.ndarray) else doc.terms)
+        if window:
+            self._window.add(row, doc.day, doc.terms.tolist() if isinstance(doc.terms, np.ndarray) else doc.terms)
         return row
 
     def flush(self) -> None:
