@@ -127,14 +127,16 @@ class _StoryWindow:
         days = np.concatenate((self._term_day[keep], self._rec_day[:m]))
         lengths = np.concatenate((lengths[keep], counts))
         starts = np.concatenate(([0], np.cumsum(lengths)))
-        # Postings: every (word, row, day) of those rows, grouped by word.
-        owner = np.repeat(np.arange(len(rows)), lengths)
-        words = ids >> np.uint32(1)
-        order = np.argsort(words, kind="stable")
-        words = words[order]
-        self._words, first = np.unique(words, return_index=True)
-        self._word_start = np.append(first, len(words)).astype(np.int64)
-        self._post_row, self._post_day = rows[owner[order]], days[owner[order]]
+        # Postings: the merged ones still in the window and the recent ones, grouped by word.
+        # Both parts are sorted by word, so one linear merge (``_merge_postings``) does instead
+        # of sorting the whole window again: merges were most of the window's cost.
+        recent_words = self._rec_ids[:t] >> np.uint32(1)
+        order = np.argsort(recent_words, kind="stable")
+        owner = self._rec_owner[:t][order]
+        self._words, self._word_start, self._post_row, self._post_day = _merge_postings(
+            self._words, self._word_start, self._post_row, self._post_day, oldest,
+            recent_words[order], self._rec_row[owner], self._rec_day[owner],
+        )
         self._term_row, self._term_start, self._term_ids, self._term_day = rows, starts.astype(np.int64), ids, days
         self.state[_SPAN : _SPAN + 2] = (int(days.min()), int(days.max())) if len(days) else (_FAR, -1)
         self.state[_RECENT_SPAN : _RECENT_SPAN + 2] = (_FAR, -1)
@@ -334,3 +336,33 @@ def _seen(ids, start, end, word):
         if np.int64(ids[k]) >> 1 == word:
             return True
     return False
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_postings(words, word_start, post_row, post_day, oldest, new_words, new_rows, new_days):
+    """Postings of ``words`` (dropping days before ``oldest``) merged with new ones sorted by
+    word: within a word the old postings come first, as a stable sort of both would give."""
+    out_words = np.empty(len(words) + len(new_words), np.uint32)
+    out_start = np.empty(len(words) + len(new_words) + 1, np.int64)
+    out_row = np.empty(len(post_row) + len(new_rows), np.int32)
+    out_day = np.empty(len(post_row) + len(new_rows), np.uint16)
+    i, j, k, p = 0, 0, 0, 0
+    while i < len(words) or j < len(new_words):
+        word = words[i] if j >= len(new_words) or (i < len(words) and words[i] < new_words[j]) else new_words[j]
+        start = p
+        if i < len(words) and words[i] == word:
+            for q in range(word_start[i], word_start[i + 1]):
+                if post_day[q] >= oldest:
+                    out_row[p], out_day[p] = post_row[q], post_day[q]
+                    p += 1
+            i += 1
+        while j < len(new_words) and new_words[j] == word:
+            out_row[p], out_day[p] = new_rows[j], new_days[j]
+            p += 1
+            j += 1
+        if p > start:  # a word whose postings all left the window is dropped
+            out_words[k], out_start[k] = word, start
+            k += 1
+    out_start[k] = p
+    # Copies: slices would keep the over-allocated buffers resident.
+    return out_words[:k].copy(), out_start[: k + 1].copy(), out_row[:p].copy(), out_day[:p].copy()

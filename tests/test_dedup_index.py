@@ -181,6 +181,27 @@ def test_copy_inside_one_batch_is_a_duplicate_of_the_earlier_item(store):
     assert index._rows.n == 2
 
 
+def test_story_window_merges_keep_every_posting_of_the_last_days_grouped_by_word():
+    from storage.dedup_window import _StoryWindow
+
+    window, rng, added = _StoryWindow(), random.Random(3), []
+    window.MERGE_EVERY = 64  # many merges, through the class's own trigger
+    window.__init__()
+    for row in range(3000):
+        day = 100 + row // 400  # a new day every 400 documents: old days leave the window
+        terms = sorted(rng.sample(range(2, 4000), rng.randint(0, 12)))
+        window.add(row, day, terms)
+        added.append((row, day, terms))
+    window._merge()
+    oldest = window.newest - 4
+    expected = sorted((t >> 1, row, day) for row, day, terms in added if day >= oldest for t in terms)
+    words = np.repeat(window._words, np.diff(window._word_start))
+    got = sorted(zip(words.tolist(), window._post_row.tolist(), window._post_day.tolist()))
+    assert got == expected
+    assert np.all(np.diff(window._words.astype(np.int64)) > 0)  # distinct and ascending
+    assert window._term_row.tolist() == [row for row, day, _ in added if day >= oldest]
+
+
 @pytest.mark.slow
 def test_decisions_on_the_benchmark_corpus_equal_those_recorded_before_the_kernels():
     # Recorded once with the numpy implementation (commit 11de047, before the numba kernels) by
