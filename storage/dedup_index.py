@@ -273,6 +273,10 @@ class DedupIndex:
                 np.array(days), terms, np.array([-1 if r is None else r for r in added]),
                 np.array([-1 if r is None else r for r in owns]),
             ).tolist()
+            new = [i for i, r in enumerate(added) if r is not None]
+            if new:  # rows first, cluster roots as decided: a later item's decision may read them
+                rows.append_many([items[i][0] for i in new], sketches[new],
+                                 [int(chashes[i][:8], 16) for i in new], [days[i] for i in new])
             for i, (article_id, _, _, _) in enumerate(items):
                 story = best[i]
                 decision, root = self._decide(
@@ -282,10 +286,11 @@ class DedupIndex:
                 decisions.append(decision)
                 if added[i] is None:
                     continue  # already indexed: add() would leave it as it is
+                # No root: no member, so the document starts its own cluster (``append_many``'s default).
+                if root is not None:
+                    rows.roots[added[i]] = root
                 doc = _Doc(article_id, decision.cluster, sketches[i], int(decision.content_hash[:8], 16), days[i], terms[i])
-                self._append(doc, root, window=False)
                 self._pending[_shard_of(article_id, when_utc[i])].append(doc)
-            new = [i for i, r in enumerate(added) if r is not None]
             if new:
                 self._bands.insert_many(first_new, hashed[new], rows)
         return decisions

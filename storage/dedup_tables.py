@@ -28,7 +28,7 @@ def _band_hashes(sketches: np.ndarray) -> np.ndarray:
     return fp._mix(keys)
 
 
-_HEX_ID = re.compile(r"[0-9a-f]{20}")
+_HEX_ID = re.compile(r"(?:[0-9a-f]{20})+")  # one id, or several joined
 _MIX_1, _MASK64 = int(fp._MIX[1]), (1 << 64) - 1
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
@@ -84,6 +84,25 @@ class _Rows:
             self.other_ids[row] = doc_id
         self.n += 1
         return row
+
+    def append_many(self, ids: list[str], sketches: np.ndarray, chashes: list[int], days: list[int]) -> int:
+        """``append`` of several documents at once, each its own cluster root (callers set
+        ``roots`` after); returns the first new row."""
+        first, end = self.n, self.n + len(ids)
+        while end > len(self.chash):
+            self._grow()
+        self.sketch[first:end], self.chash[first:end], self.day[first:end] = sketches, chashes, days
+        self.cluster[first:end] = np.arange(first, end)
+        if all(len(doc_id) == 20 for doc_id in ids) and _HEX_ID.fullmatch("".join(ids), 0) is not None:
+            self.packed[first:end] = np.frombuffer(bytes.fromhex("".join(ids)), np.uint8).reshape(-1, 10)
+        else:
+            for row, doc_id in enumerate(ids, first):
+                if len(doc_id) == 20 and _HEX_ID.fullmatch(doc_id):
+                    self.ids[row * 10 : row * 10 + 10] = bytes.fromhex(doc_id)
+                else:
+                    self.other_ids[row] = doc_id
+        self.n = end
+        return first
 
     def id(self, row: int) -> str:
         return self.other_ids.get(row) or self.ids[row * 10 : row * 10 + 10].hex()

@@ -181,6 +181,16 @@ def test_copy_inside_one_batch_is_a_duplicate_of_the_earlier_item(store):
     assert index._rows.n == 2
 
 
+def test_a_batch_mixing_seed_ids_and_hex_ids_keeps_every_id(store):
+    texts = [(DEDUP / name).read_text() for name in ("gt_ap_a.txt", "gt_ap_a_syndicated.txt")]
+    ids = ["seed-armenia-1", article_id("x"), article_id("y")]
+    index = DedupIndex(store)
+    decisions = index.decide_and_add_many([(ids[0], texts[0], "", NOW), (ids[1], texts[1], "", NOW), (ids[2], "Other words entirely " * 40, "", NOW)])
+    assert [index._rows.id(r) for r in range(index._rows.n)] == ids
+    assert decisions[1].duplicate_of == ids[0] and index._rows.cluster_id(1) == ids[0]
+    assert index._rows.cluster_id(2) == ids[2]
+
+
 def test_story_window_merges_keep_every_posting_of_the_last_days_grouped_by_word():
     from storage.dedup_window import _StoryWindow
 
