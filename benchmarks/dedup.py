@@ -24,8 +24,9 @@ the two paths are interleaved batch by batch so that their ratio is fair. One co
 
 Memory: ``DedupIndex.nbytes`` divided by the number of documents: the per-document
 numpy columns and LSH slots with their allocated capacity, the packed story window
-(numpy arrays for merged days, ``sys.getsizeof`` of each object of its small recent
-part) and ~100 bytes per overflow entry. Not counted: the buffer of documents waiting
+(numpy arrays only: merged days and the fixed-capacity buffer of recent documents) and
+~100 bytes per overflow entry. Not counted: the story-window kernel's scratch counts
+(allocated per call, a few bytes per document of the window), the buffer of documents waiting
 for ``flush`` (bounded by one batch in the pipeline; here never flushed) and the
 interpreter. ``--tracemalloc`` also measures the whole Python heap (slower, and that
 includes the benchmark's own bookkeeping and the unflushed buffer).
