@@ -70,10 +70,15 @@ class _StoryWindow:
         return None if newest == _NONE else newest
 
     def add(self, row: int, day: int, terms: list[int]) -> None:
+        newest = self.newest
+        if newest is not None and day < newest - _WINDOW_DAYS:
+            return  # beyond any new match (most of a loaded shard): no kernel call
         self.run(np.array([day]), [terms], np.array([row]), np.array([-1]), want_best=False)
 
     def best(self, day: int, terms: list[int], exclude: int | None = None) -> int | None:
         """The earliest row in the window that shares enough specific terms."""
+        if self.newest is None:
+            return None
         found = self.run(np.array([day]), [terms], np.array([-1]), np.array([-1 if exclude is None else exclude]))
         return None if found[0] < 0 else int(found[0])
 
