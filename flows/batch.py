@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 
 from extractors.errors import NotFound
 from extractors.records import ArticleRecord
 from storage import layout
 from storage.articles import ManifestLine
-from storage.state import SEEN_DUPLICATE, SEEN_STORED, stale_journals, write_journal
+from storage.state import SEEN_DUPLICATE, SEEN_STORED, is_stale, journals, write_journal
 
 log = logging.getLogger("newswatch.poll")
 
@@ -145,14 +145,10 @@ def recover_journals(ctx, now: datetime | None = None) -> int:
     A journal younger than ``JOURNAL_STALE_AFTER`` may belong to a run still going: its
     URLs are claimed for this run instead (skipped now, picked up later either way).
     """
-    stale = {key for key, _ in stale_journals(ctx.store, now)}
+    now = now or datetime.now(timezone.utc)
     recovered = 0
-    for journal_key in list(ctx.store.list("state/journal/")):
-        try:
-            journal = ctx.store.get_json(journal_key)
-        except (NotFound, ValueError):
-            continue
-        if journal_key not in stale:
+    for journal_key, journal in list(journals(ctx.store)):
+        if not is_stale(journal, now):
             for item in journal.get("items", []):
                 for key in item.get("url_keys") or []:
                     ctx.claim(key)

@@ -297,9 +297,9 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
 def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:
     """For ``store check --repair``: rebuild a lost record from its raw page and the journal entry naming it."""
     from storage.articles import ArticleStore
-    from storage.state import stale_journals
+    from storage.state import journals
 
-    for _key, journal in stale_journals(store, now=datetime.now(timezone.utc) + timedelta(days=1)):
+    for _key, journal in journals(store):
         for item in journal.get("items", []):
             if item.get("raw_key") == raw_key:
                 record = ArticleRecord.from_dict(item["record"])

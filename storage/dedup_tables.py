@@ -208,7 +208,7 @@ class _BandTable:
         if self.used + count * fp.BANDS > self.MAX_LOAD * len(self.slots):
             self._resize(rows)  # takes every row, these included
             return
-        size, width = np.uint64(self.size), self.WIDTH
+        size = np.uint64(self.size)
         hashed = hashed.ravel()
         first = (hashed % size).astype(np.intp)
         second = ((hashed >> np.uint64(32)) % size).astype(np.intp)

@@ -15,7 +15,7 @@ deleted after its manifest and state: the next run finishes any batch a crash cu
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -184,16 +184,22 @@ def write_journal(store: ObjectStore, batch_id: str, items: list[dict[str, Any]]
     return key
 
 
+def journals(store: ObjectStore) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every readable journal: (key, content)."""
+    for key in store.list("state/journal/"):
+        try:
+            yield key, store.get_json(key)
+        except (NotFound, ValueError):
+            continue
+
+
+def is_stale(journal: dict[str, Any], now: datetime) -> bool:
+    """Older than any live batch: the run that wrote it is gone."""
+    written = layout.as_utc(journal.get("written") or "1970-01-01T00:00:00+00:00")
+    return now - written >= JOURNAL_STALE_AFTER
+
+
 def stale_journals(store: ObjectStore, now: datetime | None = None) -> list[tuple[str, dict[str, Any]]]:
     """Journals left by runs that died (older than any live batch)."""
     now = now or datetime.now(timezone.utc)
-    found = []
-    for key in store.list("state/journal/"):
-        try:
-            data = store.get_json(key)
-        except (NotFound, ValueError):
-            continue
-        written = layout.as_utc(data.get("written") or "1970-01-01T00:00:00+00:00")
-        if now - written >= JOURNAL_STALE_AFTER:
-            found.append((key, data))
-    return found
+    return [(key, data) for key, data in journals(store) if is_stale(data, now)]
