@@ -130,8 +130,8 @@ class _BandTable:
     bucket fill from the left, so a look-up stops at the first empty one. Batch look-ups
     and every insertion run in numba kernels (``_query_kernel``, ``_insert_kernel``,
     ``_place_kernel``): placement is sequential, and per-entry Python was the index's
-    largest cost. The single look-up (``query``) stays Python over a memoryview; rehashing
-    is vectorised numpy with the leftovers placed by the kernel.
+    largest cost. The single look-up (``query``) stays Python over a memoryview; a rehash
+    is one kernel call too (``_rehash_kernel``).
     """
 
     WIDTH = 4
@@ -241,53 +241,29 @@ class _BandTable:
         self.used += fp.BANDS
 
     def _resize(self, rows: _Rows) -> None:
-        """Rehash every row at once, vectorised, in chunks that each take the emptier of
-        their two buckets (close to one-by-one two-choice placement), then the other one;
-        the few left go through ``_place``."""
-        sketches = rows.sketch[: rows.n].astype(np.uint32).reshape(rows.n, fp.BANDS, fp.BAND_ROWS)
-        keys = ((sketches[:, :, 0] << np.uint32(16)) | sketches[:, :, 1]).astype(np.uint64)
-        hashed = fp._mix(keys | (np.arange(fp.BANDS, dtype=np.uint64) << np.uint64(32))).ravel()
-        entries = (np.arange(rows.n * fp.BANDS, dtype=np.int32) >> 3 << 3) | np.tile(np.arange(fp.BANDS, dtype=np.int32), rows.n)
-        size = max(1024, int(len(entries) / (self.REHASH_LOAD * self.WIDTH)))
-        slots = np.full((size, self.WIDTH), -1, np.int32)
-        fill = np.zeros(size, np.int64)
-        first = (hashed % np.uint64(size)).astype(np.intp)
-        second = ((hashed >> np.uint64(32)) % np.uint64(size)).astype(np.intp)
-        left = []
-        for chunk in np.array_split(np.arange(len(entries)), 64):
-            other = fill[second[chunk]] < fill[first[chunk]]
-            full = _fill(slots, fill, np.where(other, second[chunk], first[chunk]), entries[chunk])
-            chunk, other = chunk[full], other[full]
-            full = _fill(slots, fill, np.where(other, first[chunk], second[chunk]), entries[chunk])
-            left.append(chunk[full])
-        self._set(slots.reshape(-1), len(entries), {})
-        left = np.concatenate(left)  # both buckets full
-        overflowed = np.zeros(len(left), np.bool_)
-        _place_kernel(self.slots, rows.sketch.reshape(-1), entries[left], first[left], second[left], overflowed)
-        self._overflow(first[left][overflowed], entries[left][overflowed])
+        """Rehash every row into a table ``REHASH_LOAD`` full, in one compiled pass: each entry,
+        in row order, into the emptier of its two buckets, else through a cuckoo step, else the
+        overflow (``_rehash_kernel``). The numpy version (chunked, vectorised placement) cost more
+        than every look-up and insertion together at 200,000 documents."""
+        count = rows.n * fp.BANDS
+        size = max(1024, int(count / (self.REHASH_LOAD * self.WIDTH)))
+        slots = np.full(size * self.WIDTH, -1, np.int32)
+        overflowed = np.zeros(count, np.bool_)
+        first = np.empty(count, np.intp)
+        _rehash_kernel(slots, rows.sketch.reshape(-1), rows.n, first, overflowed)
+        self._set(slots, count, {})
+        entries = np.flatnonzero(overflowed)  # entry k is row k // BANDS, band k % BANDS
+        self._overflow(first[entries], (entries // fp.BANDS << 3 | entries % fp.BANDS).astype(np.int32))
 
     def nbytes(self) -> int:
         return self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
 
 
-def _fill(slots: np.ndarray, fill: np.ndarray, buckets: np.ndarray, owners: np.ndarray) -> np.ndarray:
-    """Put ``owners`` into ``buckets`` after what each holds; True where a bucket was full."""
-    order = np.argsort(buckets, kind="stable")
-    ordered = buckets[order]
-    group_start = np.searchsorted(ordered, ordered, side="left")
-    rank = np.arange(len(ordered)) - group_start + fill[ordered]
-    fits = rank < slots.shape[1]
-    slots[ordered[fits], rank[fits]] = owners[order][fits]
-    np.add.at(fill, ordered[fits], 1)
-    overflow = np.zeros(len(buckets), bool)
-    overflow[order[~fits]] = True
-    return overflow
-
-
 # Compiled insertion. Placement is sequential by nature (each entry sees the ones before), so
-# per-entry Python cost dominated the index once buckets filled up; the kernels below do the
-# same steps, in the same order, as the vectorised passes they replace: the table's layout
-# (and so its overflow and memory) is the one the numpy code built.
+# per-entry Python cost dominated the index once buckets filled up. A look-up finds every row
+# sharing a band whatever the layout, so the layout (which bucket, which slot) may change
+# between versions without changing a decision; tests/test_dedup_tables.py checks look-ups
+# against brute force.
 
 _WIDTH = _BandTable.WIDTH
 _U_MIX1 = fp._MIX[1]
@@ -393,3 +369,28 @@ def _query_kernel(slots, stored, keys, first, second, found, bounds):
                     found[i] = row
                     at += 1
     bounds[keys.shape[0]] = at
+
+
+@numba.njit(cache=True, nogil=True)
+def _rehash_kernel(slots, bins, n, first, overflowed):
+    """Every band of rows ``0 .. n-1`` into ``slots`` (empty), as ``_place_kernel`` places one;
+    ``first[k]`` is entry k's first bucket (for the overflow), k = row * BANDS + band."""
+    size = len(slots) // _WIDTH
+    bands = fp.BANDS
+    for row in range(n):
+        for band in range(bands):
+            at = row * fp.BINS + 2 * band
+            h = (np.uint64(bins[at]) << np.uint64(16)) | np.uint64(bins[at + 1]) | (np.uint64(band) << np.uint64(32))
+            h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _BandTable.buckets
+            h ^= h >> np.uint64(32)
+            a, b = np.int64(h % np.uint64(size)), np.int64((h >> np.uint64(32)) % np.uint64(size))
+            k = row * bands + band
+            first[k] = a
+            entry = np.int32((row << 3) | band)
+            free_a, free_b = _free(slots, a), _free(slots, b)
+            if free_a >= free_b and free_a > 0:
+                _put(slots, a, entry)
+            elif free_b > 0:
+                _put(slots, b, entry)
+            elif not (_evict(slots, bins, a, entry) or _evict(slots, bins, b, entry)):
+                overflowed[k] = True
