@@ -257,7 +257,8 @@ def story_term_ids_many(titles: list[str], texts: list[str]) -> list[list[int]]:
     return out
 
 
-def _run(titles: list[str], texts: list[str]) -> list[list[int]]:
+def _compiled(titles: list[str], texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
+    """The kernel's answers and which documents it left to the reference (tests use it)."""
     parts: list[str] = []
     for title, text in zip(titles, texts):
         parts.append(title)
@@ -274,7 +275,11 @@ def _run(titles: list[str], texts: list[str]) -> list[list[int]]:
     _kernel(codes, offsets, t.cls, t.cf, t.cf_len, t.fold, t.fold_len, *t.calendar, *t.generic, t.crc,
             ids, counts, fallback)
     rows = ids.tolist()
-    result = [row[:count] for row, count in zip(rows, counts.tolist())]
+    return [row[:count] for row, count in zip(rows, counts.tolist())], fallback
+
+
+def _run(titles: list[str], texts: list[str]) -> list[list[int]]:
+    result, fallback = _compiled(titles, texts)
     for d in np.flatnonzero(fallback).tolist():
         result[d] = story.term_ids(story.story_terms(titles[d], texts[d]))
     return result
