@@ -143,18 +143,26 @@ def _fingerprint_kernel(
         span = min(n, SHINGLE)
         for i in range(BINS):
             mins[i] = 0xFFFFFFFF
-        for i in range(width):
+        if span == 4 and SHINGLE == 4:  # the usual case, unrolled (as the general loop below)
+            for i in range(width):
+                combined = ((source[i] * _U_MIX0 + source[i + 1]) * _U_MIX0 + source[i + 2]) * _U_MIX0
+                value = _mix64(combined + source[i + 3])
+                if keep_shingles:
+                    shingled[out_shingle] = value
+                    out_shingle += 1
+                key = np.uint32(value >> np.uint64(_VALUE_BITS))  # bin (4 bits) and value (16 bits)
+                b = key >> 16
+                mins[b] = min(mins[b], key)  # branch-free: early on, most shingles lower their bin
+        else:
             combined = np.uint64(0)
             for j in range(span):
-                combined = combined * _U_MIX0 + source[i + j]
+                combined = combined * _U_MIX0 + source[j]
             value = _mix64(combined)
             if keep_shingles:
                 shingled[out_shingle] = value
                 out_shingle += 1
-            key = np.uint32(value >> np.uint64(_VALUE_BITS))  # bin (4 bits) and value (16 bits)
-            b = key >> 16
-            if key < mins[b]:
-                mins[b] = key
+            key = np.uint32(value >> np.uint64(_VALUE_BITS))
+            mins[key >> 16] = key
         # One-permutation MinHash; an empty bin borrows the next filled one's value (rotating).
         for b in range(BINS):
             if mins[b] != 0xFFFFFFFF:
