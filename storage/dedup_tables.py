@@ -327,15 +327,25 @@ def _insert_kernel(slots, bins, entries, first, second, overflowed):
     """``insert_many``'s placement: every entry into the bucket that was the emptier before
     the batch (the first on a tie), then the entries that found it full into their other
     bucket, then the rest through ``_place_kernel``."""
+    # Free slots and placements inline: a call with an array argument costs ~80 ns.
     prefer_second = np.empty(len(entries), np.bool_)
     for k in range(len(entries)):
-        prefer_second[k] = _free(slots, second[k]) > _free(slots, first[k])
-    left = np.empty(len(entries), np.bool_)
-    for k in range(len(entries)):
-        left[k] = not _put(slots, second[k] if prefer_second[k] else first[k], entries[k])
-    for k in range(len(entries)):
-        if left[k]:
-            left[k] = not _put(slots, first[k] if prefer_second[k] else second[k], entries[k])
+        free_a, free_b = 0, 0
+        for slot in range(_WIDTH):
+            free_a += slots[first[k] * _WIDTH + slot] < 0
+            free_b += slots[second[k] * _WIDTH + slot] < 0
+        prefer_second[k] = free_b > free_a
+    left = np.ones(len(entries), np.bool_)
+    for round in range(2):  # the preferred bucket, then the other one
+        for k in range(len(entries)):
+            if not left[k]:
+                continue
+            bucket = second[k] if prefer_second[k] != (round == 1) else first[k]
+            for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
+                if slots[slot] < 0:  # buckets fill from the left: the first empty slot
+                    slots[slot] = entries[k]
+                    left[k] = False
+                    break
     todo = np.flatnonzero(left)
     out = np.zeros(len(todo), np.bool_)
     _place_kernel(slots, bins, entries[todo], first[todo], second[todo], out)
@@ -387,10 +397,15 @@ def _rehash_kernel(slots, bins, n, first, overflowed):
             k = row * bands + band
             first[k] = a
             entry = np.int32((row << 3) | band)
-            free_a, free_b = _free(slots, a), _free(slots, b)
+            # Free slots counted inline: a call with an array argument costs ~80 ns (reference
+            # counts), more than the placement itself.
+            free_a, free_b = 0, 0
+            for slot in range(_WIDTH):
+                free_a += slots[a * _WIDTH + slot] < 0
+                free_b += slots[b * _WIDTH + slot] < 0
             if free_a >= free_b and free_a > 0:
-                _put(slots, a, entry)
+                slots[a * _WIDTH + _WIDTH - free_a] = entry
             elif free_b > 0:
-                _put(slots, b, entry)
+                slots[b * _WIDTH + _WIDTH - free_b] = entry
             elif not (_evict(slots, bins, a, entry) or _evict(slots, bins, b, entry)):
                 overflowed[k] = True
