@@ -35,8 +35,9 @@ _BITS = 17  # per packed character: code point + 1 (BMP only), 0 = end of the st
 _MASK = (1 << _BITS) - 1
 _BMP = 0x10000
 _MAX_EXPANSION = 3  # characters a casefold or a per-character fold may produce (casefold: ≤ 3)
-# Code points per kernel call: a call's scratch stays small and in cache (~110 documents).
-_BATCH_CHARS = 1 << 16
+# Documents per kernel call (each at most its title and _LEAD_CHARS): scratch stays in cache.
+_BATCH_DOCS = 128
+_BITMAP = 1 << 14  # slots of the filters' bitmap (a few hundred keys set)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -65,6 +66,18 @@ def _unpack(hi, lo, chars):
         chars[n] = v - 1
         n += 1
     return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _slot(hi, lo):
+    """A bit of the filters' bitmap for a key (multiplications wrap in int64: any bits do)."""
+    return ((hi * 0x9E3779B97F4A7C1 + lo * 0x2545F4914F6CDD1D) >> 40) & (_BITMAP - 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_bitmap(keys_hi, keys_lo, bitmap):
+    for i in range(len(keys_hi)):
+        bitmap[_slot(keys_hi[i], keys_lo[i])] = 1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -99,11 +112,160 @@ def _crc32(chars, n, table):
 
 
 @numba.njit(cache=True, nogil=True)
-def _kernel(codes, offsets, cls, cf, cf_len, fold, fold_len, cal_hi, cal_lo, gen_hi, gen_lo, crc_table,
-            out, counts, fallback):
+def _title_words(codes, t0, t1, cls, cf, cf_len, folded, cand_hi, cand_lo, cand_flag):
+    """Title words as candidates (flag 0); their count, or -1 if the document needs the reference.
+
+    ``title.casefold().split()``, each ``strip(_PUNCT)``-ed, kept at ≥ 4 characters and not all
+    digits: classes are those of the casefolded characters, since the reference splits, strips
+    and tests the casefolded title."""
+    m = 0
+    for i in range(t0, t1):
+        c = codes[i]
+        if c >= _BMP or cls[c] & _BAD:
+            return -1
+        if cf_len[c] == 1:  # nearly always
+            folded[m] = cf[c, 0]
+            m += 1
+        else:
+            for k in range(cf_len[c]):
+                folded[m] = cf[c, k]
+                m += 1
+    nc = 0
+    start = -1  # of the current word
+    for i in range(m + 1):
+        if i < m and not cls[folded[i]] & _SPACE:
+            if start < 0:
+                start = i
+            continue
+        if start < 0:
+            continue
+        a, b = start, i
+        start = -1
+        while a < b and cls[folded[a]] & _PUNCT_BIT:
+            a += 1
+        while b > a and cls[folded[b - 1]] & _PUNCT_BIT:
+            b -= 1
+        if b - a < 4:
+            continue
+        digits = True
+        for k in range(a, b):
+            if not cls[folded[k]] & _DIGIT:
+                digits = False
+                break
+        if digits:
+            continue
+        cand_hi[nc], cand_lo[nc] = _pack(folded[a:], min(b - a, 6))
+        cand_flag[nc] = 0
+        nc += 1
+    return nc
+
+
+@numba.njit(cache=True, nogil=True)
+def _lead_names(codes, l0, l1, cls, cf, cf_len, stem, cand_hi, cand_lo, cand_flag, nc):
+    """Names of the lead appended to the candidates (flag 1); the new count, or -1.
+
+    A raw token (``split()``) whose first character is upper case, of ≥ 4 characters, not
+    after a token ending a sentence (the first token counts as one that does); its stem is
+    the first six characters of ``raw.strip(_PUNCT).casefold()``. One pass, one class
+    look-up per character."""
+    previous_ends = True  # the reference pairs the first token with "."
+    start = -1  # of the current token
+    last = 0  # class of the previous character
+    for i in range(l0, l1 + 1):
+        if i < l1:
+            c = codes[i]
+            if c >= _BMP:
+                return -1
+            kind = cls[c]
+            if kind & _BAD:
+                return -1
+            if not kind & _SPACE:
+                if start < 0:
+                    start = i
+                last = kind
+                continue
+        if start < 0:
+            continue
+        a, b = start, i
+        start = -1
+        if cls[codes[a]] & _UPPER and b - a >= 4 and not previous_ends:
+            while a < b and cls[codes[a]] & _PUNCT_BIT:
+                a += 1
+            while b > a and cls[codes[b - 1]] & _PUNCT_BIT:
+                b -= 1
+            s = 0
+            for k in range(a, b):
+                c = codes[k]
+                for j in range(cf_len[c]):
+                    stem[s] = cf[c, j]
+                    s += 1
+                if s >= 6:
+                    break
+            cand_hi[nc], cand_lo[nc] = _pack(stem, min(s, 6))
+            cand_flag[nc] = 1
+            nc += 1
+        previous_ends = (last & _END) != 0
+    return nc
+
+
+@numba.njit(cache=True, nogil=True)
+def _select(nc, cand_hi, cand_lo, cand_flag, fold, fold_len, cal_hi, cal_lo, gen_hi, gen_lo, bitmap, crc_table,
+            stem, fstem, ids):
+    """``words | names`` filtered, the first ``_MAX_IDS`` in string order, as sorted term ids
+    into ``ids``; their count, or -1 if a stem's gazetteer fold has no per-character form."""
+    for k in range(1, nc):  # string order (insertion sort: a few dozen candidates)
+        h, lw, f = cand_hi[k], cand_lo[k], cand_flag[k]
+        j = k - 1
+        while j >= 0 and (cand_hi[j] > h or (cand_hi[j] == h and cand_lo[j] > lw)):
+            cand_hi[j + 1], cand_lo[j + 1], cand_flag[j + 1] = cand_hi[j], cand_lo[j], cand_flag[j]
+            j -= 1
+        cand_hi[j + 1], cand_lo[j + 1], cand_flag[j + 1] = h, lw, f
+    kept = 0
+    k = 0
+    while k < nc and kept < _MAX_IDS:
+        hi, lo, flag = cand_hi[k], cand_lo[k], cand_flag[k]
+        k += 1
+        while k < nc and cand_hi[k] == hi and cand_lo[k] == lo:  # a set: one term, a name if either is
+            flag |= cand_flag[k]
+            k += 1
+        if bitmap[_slot(hi, lo)] and (_member(cal_hi, cal_lo, hi, lo) or _member(gen_hi, gen_lo, hi, lo)):
+            continue
+        n = _unpack(hi, lo, stem)
+        ascii_only = True
+        for j in range(n):
+            ascii_only &= stem[j] < 0x80
+        if not ascii_only:  # _fold_stem: fold(stem)[:6], from per-character folds
+            s = 0
+            for j in range(n):
+                c = stem[j]
+                if fold_len[c] < 0:
+                    return -1
+                for e in range(fold_len[c]):
+                    if s < 6:
+                        fstem[s] = fold[c, e]
+                        s += 1
+            fh, fl = _pack(fstem, s)
+            if bitmap[_slot(fh, fl)] and _member(gen_hi, gen_lo, fh, fl):
+                continue
+        ids[kept] = (_crc32(stem, n, crc_table) & 0xFFFFFFFE) | flag
+        kept += 1
+    for a in range(1, kept):  # term_ids sorts the ids
+        v = ids[a]
+        j = a - 1
+        while j >= 0 and ids[j] > v:
+            ids[j + 1] = ids[j]
+            j -= 1
+        ids[j + 1] = v
+    return kept
+
+
+@numba.njit(cache=True, nogil=True)
+def _kernel(codes, offsets, cls, cf, cf_len, fold, fold_len, cal_hi, cal_lo, gen_hi, gen_lo, bitmap, crc_table,
+            out, bounds):
     """Document ``d``: title ``codes[offsets[2d]:offsets[2d+1]]``, lead up to ``offsets[2d+2]``.
 
-    Its term ids into ``out[d, :counts[d]]``, or ``fallback[d]`` when it needs the reference.
+    Its term ids into ``out[bounds[d]:bounds[d + 1]]``; ``bounds[d + 1]`` is -1 (and the document
+    has no ids) when it needs the reference.
     Follows ``story.story_terms`` and ``story.term_ids`` step for step."""
     longest = 1
     for d in range(len(offsets) - 1):
@@ -114,131 +276,18 @@ def _kernel(codes, offsets, cls, cf, cf_len, fold, fold_len, cal_hi, cal_lo, gen
     cand_flag = np.empty(2 * longest, np.int64)
     stem = np.empty(6 + _MAX_EXPANSION, np.int64)
     fstem = np.empty(6, np.int64)
-    ids = np.empty(_MAX_IDS, np.int64)
+    at = 0
     for d in range((len(offsets) - 1) // 2):
         t0, t1, l1 = offsets[2 * d], offsets[2 * d + 1], offsets[2 * d + 2]
-        counts[d] = 0
-        fallback[d] = False
-        for i in range(t0, l1):
-            if codes[i] >= _BMP or cls[codes[i]] & _BAD:
-                fallback[d] = True
-                break
-        if fallback[d]:
-            continue
-        # Title: casefold the whole of it, split on whitespace, strip, ≥ 4 chars, not all digits.
-        m = 0
-        for i in range(t0, t1):
-            c = codes[i]
-            for k in range(cf_len[c]):
-                folded[m] = cf[c, k]
-                m += 1
-        nc = 0
-        i = 0
-        while i < m:
-            if cls[folded[i]] & _SPACE:
-                i += 1
-                continue
-            a = i
-            while i < m and not cls[folded[i]] & _SPACE:
-                i += 1
-            b = i
-            while a < b and cls[folded[a]] & _PUNCT_BIT:
-                a += 1
-            while b > a and cls[folded[b - 1]] & _PUNCT_BIT:
-                b -= 1
-            if b - a < 4:
-                continue
-            digits = True
-            for k in range(a, b):
-                if not cls[folded[k]] & _DIGIT:
-                    digits = False
-                    break
-            if digits:
-                continue
-            hi, lo = _pack(folded[a:], min(b - a, 6))
-            cand_hi[nc], cand_lo[nc], cand_flag[nc] = hi, lo, 0
-            nc += 1
-        # Lead: capitalised raw tokens of ≥ 4 chars not opening a sentence; strip, casefold, stem.
-        previous_ends = True  # the reference pairs the first token with "."
-        i = t1
-        while i < l1:
-            if cls[codes[i]] & _SPACE:
-                i += 1
-                continue
-            a = i
-            while i < l1 and not cls[codes[i]] & _SPACE:
-                i += 1
-            b = i
-            if cls[codes[a]] & _UPPER and b - a >= 4 and not previous_ends:
-                a2, b2 = a, b
-                while a2 < b2 and cls[codes[a2]] & _PUNCT_BIT:
-                    a2 += 1
-                while b2 > a2 and cls[codes[b2 - 1]] & _PUNCT_BIT:
-                    b2 -= 1
-                s = 0
-                for k in range(a2, b2):
-                    c = codes[k]
-                    for j in range(cf_len[c]):
-                        stem[s] = cf[c, j]
-                        s += 1
-                    if s >= 6:
-                        break
-                hi, lo = _pack(stem, min(s, 6))
-                cand_hi[nc], cand_lo[nc], cand_flag[nc] = hi, lo, 1
-                nc += 1
-            previous_ends = (cls[codes[b - 1]] & _END) != 0
-        # Sorted like the strings (insertion sort: a few dozen candidates).
-        for k in range(1, nc):
-            h, lw, f = cand_hi[k], cand_lo[k], cand_flag[k]
-            j = k - 1
-            while j >= 0 and (cand_hi[j] > h or (cand_hi[j] == h and cand_lo[j] > lw)):
-                cand_hi[j + 1], cand_lo[j + 1], cand_flag[j + 1] = cand_hi[j], cand_lo[j], cand_flag[j]
-                j -= 1
-            cand_hi[j + 1], cand_lo[j + 1], cand_flag[j + 1] = h, lw, f
-        # words | names (a name flag wins), filtered, the first _MAX_IDS in string order.
-        kept = 0
-        k = 0
-        while k < nc and kept < _MAX_IDS:
-            hi, lo, flag = cand_hi[k], cand_lo[k], cand_flag[k]
-            k += 1
-            while k < nc and cand_hi[k] == hi and cand_lo[k] == lo:
-                flag |= cand_flag[k]
-                k += 1
-            if _member(cal_hi, cal_lo, hi, lo) or _member(gen_hi, gen_lo, hi, lo):
-                continue
-            n = _unpack(hi, lo, stem)
-            ascii_only = True
-            for j in range(n):
-                ascii_only &= stem[j] < 0x80
-            if not ascii_only:  # _fold_stem: fold(stem)[:6], from per-character folds
-                s = 0
-                for j in range(n):
-                    c = stem[j]
-                    if fold_len[c] < 0:
-                        fallback[d] = True
-                        break
-                    for e in range(fold_len[c]):
-                        if s < 6:
-                            fstem[s] = fold[c, e]
-                            s += 1
-                if fallback[d]:
-                    break
-                fh, fl = _pack(fstem, s)
-                if _member(gen_hi, gen_lo, fh, fl):
-                    continue
-            ids[kept] = (_crc32(stem, n, crc_table) & 0xFFFFFFFE) | flag
-            kept += 1
-        if fallback[d]:
-            continue
-        for a in range(1, kept):  # term_ids sorts the ids
-            v = ids[a]
-            j = a - 1
-            while j >= 0 and ids[j] > v:
-                ids[j + 1] = ids[j]
-                j -= 1
-            ids[j + 1] = v
-        out[d, :kept] = ids[:kept]
-        counts[d] = kept
+        nc = _title_words(codes, t0, t1, cls, cf, cf_len, folded, cand_hi, cand_lo, cand_flag)
+        if nc >= 0:
+            nc = _lead_names(codes, t1, l1, cls, cf, cf_len, stem, cand_hi, cand_lo, cand_flag, nc)
+        if nc >= 0:
+            nc = _select(nc, cand_hi, cand_lo, cand_flag, fold, fold_len, cal_hi, cal_lo, gen_hi, gen_lo, bitmap,
+                         crc_table, stem, fstem, out[at:])
+        if nc >= 0:
+            at += nc
+        bounds[d + 1] = at if nc >= 0 else -1
 
 
 def story_term_ids_many(titles: list[str], texts: list[str]) -> list[list[int]]:
@@ -246,19 +295,17 @@ def story_term_ids_many(titles: list[str], texts: list[str]) -> list[list[int]]:
     if len(titles) != len(texts):
         raise ValueError(f"{len(titles)} titles for {len(texts)} texts")
     out: list[list[int]] = []
-    start, size = 0, 0
-    for end, (title, text) in enumerate(zip(titles, texts)):
-        if end > start and size > _BATCH_CHARS:
-            out += _run(titles[start:end], texts[start:end])
-            start, size = end, 0
-        size += len(title) + min(len(text), _LEAD_CHARS)
-    if start < len(titles):
-        out += _run(titles[start:], texts[start:])
+    for start in range(0, len(titles), _BATCH_DOCS):
+        chunk_titles, chunk_texts = titles[start : start + _BATCH_DOCS], texts[start : start + _BATCH_DOCS]
+        result, fallback = _compiled(chunk_titles, chunk_texts)
+        for d in np.flatnonzero(fallback).tolist():
+            result[d] = story.term_ids(story.story_terms(chunk_titles[d], chunk_texts[d]))
+        out += result
     return out
 
 
 def _compiled(titles: list[str], texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
-    """The kernel's answers and which documents it left to the reference (tests use it)."""
+    """The kernel's answers, None for a document left to the reference (marked in the mask)."""
     parts: list[str] = []
     for title, text in zip(titles, texts):
         parts.append(title)
@@ -267,22 +314,21 @@ def _compiled(titles: list[str], texts: list[str]) -> tuple[list[list[int]], np.
     codes = np.frombuffer("".join(parts).encode("utf-32-le", "surrogatepass"), np.uint32)
     offsets = np.zeros(len(parts) + 1, np.int64)
     np.cumsum([len(p) for p in parts], out=offsets[1:])
-    n = len(titles)
-    ids = np.empty((n, _MAX_IDS), np.int64)
-    counts = np.empty(n, np.int64)
-    fallback = np.empty(n, np.bool_)
+    ids = np.empty(len(titles) * _MAX_IDS, np.int64)
+    bounds = np.zeros(len(titles) + 1, np.int64)
     t = _tables()
-    _kernel(codes, offsets, t.cls, t.cf, t.cf_len, t.fold, t.fold_len, *t.calendar, *t.generic, t.crc,
-            ids, counts, fallback)
-    rows = ids.tolist()
-    return [row[:count] for row, count in zip(rows, counts.tolist())], fallback
-
-
-def _run(titles: list[str], texts: list[str]) -> list[list[int]]:
-    result, fallback = _compiled(titles, texts)
-    for d in np.flatnonzero(fallback).tolist():
-        result[d] = story.term_ids(story.story_terms(titles[d], texts[d]))
-    return result
+    _kernel(codes, offsets, t.cls, t.cf, t.cf_len, t.fold, t.fold_len, *t.calendar, *t.generic, t.bitmap, t.crc,
+            ids, bounds)
+    # Only the ids written become Python ints; a fallback's bound is -1 (so is its entry).
+    flat, at = ids[: max(bounds.max(), 0)].tolist(), bounds.tolist()
+    result, start = [], 0
+    for end in at[1:]:
+        if end < 0:
+            result.append(None)
+        else:
+            result.append(flat[start:end])
+            start = end
+    return result, np.array(at[1:]) < 0
 
 
 class _Tables:
@@ -308,6 +354,10 @@ class _Tables:
         self.calendar = _keys(_CALENDAR)
         self.generic = _keys(story._region_names())
         self.crc = _crc_table()
+        # One byte per slot: most stems are in neither set and skip both binary searches.
+        self.bitmap = np.zeros(_BITMAP, np.uint8)
+        _fill_bitmap(*self.calendar, self.bitmap)
+        _fill_bitmap(*self.generic, self.bitmap)
 
 
 def _fold_table() -> tuple[np.ndarray, np.ndarray]:
