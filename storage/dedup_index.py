@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -63,9 +64,9 @@ class DedupDecision:
     cluster: str  # story cluster id: the id of the cluster's first article
 
 
-@dataclass(frozen=True)
-class _Doc:
-    """One document as a shard stores it."""
+class _Doc(NamedTuple):
+    """One document as a shard stores it (a named tuple: one is built per new document, and a
+    frozen dataclass costs several times more to build)."""
 
     id: str
     cluster: str
@@ -251,14 +252,20 @@ class DedupIndex:
         items = list(items)
         if not items:
             return []
+        ids = [article_id for article_id, _, _, _ in items]
         chashes, sketches = sketch_many([text for _, text, _, _ in items])
         terms = [fp.term_ids(fp.story_terms(title, text)) for _, text, title, _ in items]
+        prefixes = [int(chash[:8], 16) for chash in chashes]
         hashed = _band_hashes(sketches)
-        # Band keys as the rows store them: documents of the batch that share one are candidates of each other.
+        # Band keys as the rows store them: earlier documents of the batch sharing one are
+        # candidates of the later ones (pairs j < i; usually none).
         keys = np.ascontiguousarray(sketches).view(np.uint32)
-        shared = (keys[:, None, :] == keys[None, :, :]).any(axis=2).tolist()
+        later, earlier = np.nonzero(np.tril((keys[:, None, :] == keys[None, :, :]).any(axis=2), -1))
+        shared: dict[int, list[int]] = defaultdict(list)
+        for i, j in zip(later.tolist(), earlier.tolist()):
+            shared[i].append(j)
         when_utc = [layout.as_utc(when) for _, _, _, when in items]
-        days = [_day(when) for when in when_utc]
+        days = [when.toordinal() - _EPOCH for when in when_utc]
         decisions: list[DedupDecision] = []
         with self._lock:
             rows, first_new = self._rows, self._rows.n
@@ -266,7 +273,7 @@ class DedupIndex:
             # row that shares a band whatever the table's layout, so the batch's own rows
             # come from ``shared`` instead.
             found = self._bands.query_many(sketches, hashed, rows)
-            candidates, owns, added = self._batch_rows(items, found, shared, first_new)
+            candidates, owns, added = self._batch_rows(ids, found, shared, first_new)
             # Story-window look-ups and additions of the whole batch in one compiled call, in
             # order; a look-up only matters when no LSH candidate decided (cheap either way).
             best = self._window.run(
@@ -275,37 +282,51 @@ class DedupIndex:
             ).tolist()
             new = [i for i, r in enumerate(added) if r is not None]
             if new:  # rows first, cluster roots as decided: a later item's decision may read them
-                rows.append_many([items[i][0] for i in new], sketches[new],
-                                 [int(chashes[i][:8], 16) for i in new], [days[i] for i in new])
-            for i, (article_id, _, _, _) in enumerate(items):
+                rows.append_many([ids[i] for i in new], sketches[new], [prefixes[i] for i in new], [days[i] for i in new])
+            shards: dict[object, list[_Doc]] = {}  # pending lists by shard, looked up once per batch
+            for i, article_id in enumerate(ids):
                 story = best[i]
-                decision, root = self._decide(
-                    article_id, chashes[i], sketches[i].tolist(), days[i], candidates[i], owns[i],
-                    lambda: None if story < 0 else story,
-                )
+                if candidates[i]:
+                    decision, root = self._decide(
+                        article_id, chashes[i], sketches[i].tolist(), days[i], candidates[i], owns[i],
+                        lambda: None if story < 0 else story,
+                    )
+                elif story < 0:  # most documents: nothing like them, a cluster of their own
+                    decision, root = DedupDecision(chashes[i], None, False, 0.0, article_id), None
+                else:  # no LSH candidate: ``_decide`` would take the story window's answer
+                    decision, root = DedupDecision(chashes[i], None, False, 0.0, rows.cluster_id(story)), rows.roots[story]
                 decisions.append(decision)
                 if added[i] is None:
                     continue  # already indexed: add() would leave it as it is
                 # No root: no member, so the document starts its own cluster (``append_many``'s default).
                 if root is not None:
                     rows.roots[added[i]] = root
-                doc = _Doc(article_id, decision.cluster, sketches[i], int(decision.content_hash[:8], 16), days[i], terms[i])
-                self._pending[_shard_of(article_id, when_utc[i])].append(doc)
+                shard = SEEDS_SHARD if article_id.startswith("seed-") else (when_utc[i].year, when_utc[i].month)
+                pending = shards.get(shard)
+                if pending is None:
+                    pending = shards[shard] = self._pending[_shard_of(article_id, when_utc[i])]
+                pending.append(_Doc(article_id, decision.cluster, sketches[i], prefixes[i], days[i], terms[i]))
             if new:
                 self._bands.insert_many(first_new, hashed[new], rows)
         return decisions
 
-    def _batch_rows(self, items, found: list[list[int]], shared: list[list[bool]], first_new: int):
+    def _batch_rows(self, ids: list[str], found: list[list[int]], shared: dict[int, list[int]], first_new: int):
         """Each item's LSH candidates (ascending), its own row if already indexed, and the row
         it will take if not (None): what ``_decide`` and the story window need in advance."""
-        rows, ids = self._rows, [article_id for article_id, _, _, _ in items]
+        rows = self._rows
         candidates, owns, added = [], [], []
+        next_row = first_new
         for i, article_id in enumerate(ids):
-            found_i = found[i] + [r for j, r in enumerate(added) if r is not None and shared[i][j]]
-            own = next((r for r in found_i if (rows.id(r) if r < first_new else ids[added.index(r)]) == article_id), None)
+            found_i = found[i]
+            if i in shared:  # earlier items of the batch sharing a band (their new rows are higher)
+                found_i = found_i + [added[j] for j in shared[i] if added[j] is not None]
+            own = None
+            if found_i:
+                own = next((r for r in found_i if (rows.id(r) if r < first_new else ids[added.index(r)]) == article_id), None)
             candidates.append(found_i)
             owns.append(own)
-            added.append(None if own is not None else first_new + sum(r is not None for r in added))
+            added.append(None if own is not None else next_row)
+            next_row += own is None
         return candidates, owns, added
 
     def _find_cluster(self, cluster: str) -> int | None:
