@@ -177,13 +177,13 @@ def _lead_names(codes, l0, l1, cls, cf, cf_len, stem, cand_hi, cand_lo, cand_fla
             if c >= _BMP:
                 return -1
             kind = cls[c]
-            if kind & _BAD:
-                return -1
-            if not kind & _SPACE:
+            if not kind & (_SPACE | _BAD):  # the common case: one test per character
                 if start < 0:
                     start = i
                 last = kind
                 continue
+            if kind & _BAD:
+                return -1
         if start < 0:
             continue
         a, b = start, i
@@ -262,7 +262,7 @@ def _select(nc, cand_hi, cand_lo, cand_flag, fold, fold_len, cal_hi, cal_lo, gen
 @numba.njit(cache=True, nogil=True)
 def _kernel(codes, offsets, cls, cf, cf_len, fold, fold_len, cal_hi, cal_lo, gen_hi, gen_lo, bitmap, crc_table,
             out, bounds):
-    """Document ``d``: title ``codes[offsets[2d]:offsets[2d+1]]``, lead up to ``offsets[2d+2]``.
+    """Document ``d`` of ``n``: title ``codes[offsets[d]:offsets[d+1]]``, lead ``codes[offsets[n+d]:offsets[n+d+1]]``.
 
     Its term ids into ``out[bounds[d]:bounds[d + 1]]``; ``bounds[d + 1]`` is -1 (and the document
     has no ids) when it needs the reference.
@@ -277,11 +277,12 @@ def _kernel(codes, offsets, cls, cf, cf_len, fold, fold_len, cal_hi, cal_lo, gen
     stem = np.empty(6 + _MAX_EXPANSION, np.int64)
     fstem = np.empty(6, np.int64)
     at = 0
-    for d in range((len(offsets) - 1) // 2):
-        t0, t1, l1 = offsets[2 * d], offsets[2 * d + 1], offsets[2 * d + 2]
-        nc = _title_words(codes, t0, t1, cls, cf, cf_len, folded, cand_hi, cand_lo, cand_flag)
+    n = (len(offsets) - 1) // 2
+    for d in range(n):
+        nc = _title_words(codes, offsets[d], offsets[d + 1], cls, cf, cf_len, folded, cand_hi, cand_lo, cand_flag)
         if nc >= 0:
-            nc = _lead_names(codes, t1, l1, cls, cf, cf_len, stem, cand_hi, cand_lo, cand_flag, nc)
+            nc = _lead_names(codes, offsets[n + d], offsets[n + d + 1], cls, cf, cf_len, stem, cand_hi, cand_lo,
+                             cand_flag, nc)
         if nc >= 0:
             nc = _select(nc, cand_hi, cand_lo, cand_flag, fold, fold_len, cal_hi, cal_lo, gen_hi, gen_lo, bitmap,
                          crc_table, stem, fstem, out[at:])
@@ -306,14 +307,11 @@ def story_term_ids_many(titles: list[str], texts: list[str]) -> list[list[int]]:
 
 def _compiled(titles: list[str], texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
     """The kernel's answers, None for a document left to the reference (marked in the mask)."""
-    parts: list[str] = []
-    for title, text in zip(titles, texts):
-        parts.append(title)
-        parts.append(text[:_LEAD_CHARS])  # never the whole text: the kernel reads the lead only
+    leads = [text[:_LEAD_CHARS] for text in texts]  # never the whole text: the kernel reads the lead only
     # surrogatepass: a lone surrogate is one code unit (and sends its document to the reference).
-    codes = np.frombuffer("".join(parts).encode("utf-32-le", "surrogatepass"), np.uint32)
-    offsets = np.zeros(len(parts) + 1, np.int64)
-    np.cumsum([len(p) for p in parts], out=offsets[1:])
+    codes = np.frombuffer(("".join(titles) + "".join(leads)).encode("utf-32-le", "surrogatepass"), np.uint32)
+    offsets = np.zeros(2 * len(titles) + 1, np.int64)  # the titles, then the leads
+    np.cumsum(list(map(len, titles + leads)), out=offsets[1:])
     ids = np.empty(len(titles) * _MAX_IDS, np.int64)
     bounds = np.zeros(len(titles) + 1, np.int64)
     t = _tables()
