@@ -5,7 +5,8 @@ dedup index's per-document budget. Here one numba kernel walks each title and th
 ``_LEAD_CHARS`` code points of each text, with the Python semantics rebuilt from per-code-point
 tables computed once *by the very str methods the reference calls*: ``str.isspace`` (what
 ``split()`` splits on), ``casefold`` (per character, no context), ``isupper``, ``isdigit``,
-membership in ``_PUNCT`` and ``_SENTENCE_END``. Stems are at most six BMP code points, packed
+membership in ``_PUNCT`` and ``_SENTENCE_END``. A casefold of several characters (ß → ss,
+İ → i̇) is expanded in the kernel, so it needs no fallback. Stems are at most six BMP code points, packed
 exactly into two int64 keys (17 bits per character, 0 = absent), so sorting keys is sorting
 strings and set membership (``_CALENDAR``, ``_region_names()``) is an exact binary search.
 
@@ -14,7 +15,9 @@ the reference. That is any astral character or lone surrogate in the title or le
 cover the BMP; ``str.encode`` of a surrogate stem raises in the reference, and must raise the
 same way), and any kept non-ASCII stem whose gazetteer ``fold`` (casefold → NFKD → drop
 combining marks → NFC → ``_CHAR_MAP``) is not a concatenation of per-character folds: that
-holds for every character except those NFC could compose with a neighbour (see ``_fold_table``).
+holds for every character except those NFC could compose with a neighbour (see ``_fold_table``):
+Hangul, and a few dozen Indic, Tibetan and Balinese letters. All of Latin, Greek, Cyrillic,
+Armenian, Georgian and Arabic stay compiled.
 """
 
 from __future__ import annotations
