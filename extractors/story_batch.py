@@ -314,7 +314,7 @@ def _compiled(titles: list[str], texts: list[str]) -> tuple[list[list[int]], np.
     # surrogatepass: a lone surrogate is one code unit (and sends its document to the reference).
     codes = np.frombuffer(("".join(titles) + "".join(leads)).encode("utf-32-le", "surrogatepass"), np.uint32)
     offsets = np.zeros(2 * len(titles) + 1, np.int64)  # the titles, then the leads
-    np.cumsum(list(map(len, titles + leads)), out=offsets[1:])
+    np.cumsum([*map(len, titles), *map(len, leads)], out=offsets[1:])
     ids = np.empty(len(titles) * _MAX_IDS, np.int64)
     bounds = np.zeros(len(titles) + 1, np.int64)
     t = _tables()
