@@ -235,9 +235,11 @@ def warm_up() -> None:
     load the compiled kernels (compiled on the first run only: see ``compile_seconds``)."""
     from extractors import fingerprint as fp
     from extractors.fingerprint_batch import warm_up as load_kernels
+    from extractors.story_batch import warm_up as load_story_kernel
 
     fp.fingerprint("warm up the tables")
     load_kernels()
+    load_story_kernel()
     fp.story_terms("Warm up", "the gazetteer names")
 
 

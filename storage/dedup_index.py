@@ -29,6 +29,7 @@ import numpy as np
 
 from extractors import fingerprint as fp
 from extractors.fingerprint_batch import sketch_many
+from extractors.story_batch import story_term_ids_many
 from extractors.errors import Conflict, NotFound
 from storage import layout
 from storage.base import ObjectStore
@@ -170,8 +171,9 @@ class DedupIndex:
             return decision
 
     def _features(self, text: str, title: str) -> tuple[str, np.ndarray, list[int]]:
-        hashes, sketches = sketch_many([text])  # the compiled kernel: bit-identical to fp.fingerprint
-        return hashes[0], sketches[0], fp.term_ids(fp.story_terms(title, text))
+        # The compiled kernels: bit-identical to fp.fingerprint and fp.term_ids(fp.story_terms(...)).
+        hashes, sketches = sketch_many([text])
+        return hashes[0], sketches[0], story_term_ids_many([title], [text])[0]
 
     def _find(self, article_id: str, bins: list[int]) -> int | None:
         """The row of ``article_id`` if it is indexed (same id, same sketch), else None."""
@@ -254,7 +256,7 @@ class DedupIndex:
             return []
         ids = [article_id for article_id, _, _, _ in items]
         chashes, sketches = sketch_many([text for _, text, _, _ in items])
-        terms = [fp.term_ids(fp.story_terms(title, text)) for _, text, title, _ in items]
+        terms = story_term_ids_many([title for _, _, title, _ in items], [text for _, text, _, _ in items])
         prefixes = [int(chash[:8], 16) for chash in chashes]
         hashed = _band_hashes(sketches)
         # Band keys as the rows store them: earlier documents of the batch sharing one are

@@ -180,23 +180,22 @@ class _BandTable:
         """``query`` of every sketch (uint16[n, BINS]; ``hashed``: ``_band_hashes``), vectorised."""
         if rows.n == 0:
             return [[] for _ in range(len(sketches))]
-        size = np.uint64(self.size)
-        first = (hashed % size).astype(np.intp)
-        second = ((hashed >> np.uint64(32)) % size).astype(np.intp)
         stored = rows.sketch.view(np.uint32)  # [row, band]: two bins, as ``keys`` below
         keys = np.ascontiguousarray(sketches).view(np.uint32)
         found_rows = np.empty(len(sketches) * fp.BANDS * 2 * self.WIDTH, np.int32)
         bounds = np.zeros(len(sketches) + 1, np.int64)
-        _query_kernel(self.slots, stored.reshape(-1), keys, first, second, found_rows, bounds)
+        first = np.empty(hashed.shape, np.intp)  # each band's first bucket (the overflow's key)
+        _query_kernel(self.slots, stored.reshape(-1), keys, hashed, first, found_rows, bounds)
         at = bounds.tolist()
         found_list = found_rows[: at[-1]].tolist()
         found: list = [found_list[at[d] : at[d + 1]] for d in range(len(sketches))]
-        if self.overflow:
-            for d, starts in enumerate(first.tolist()):
-                for b, bucket in enumerate(starts):
-                    for entry in self.overflow.get(bucket, ()):
-                        if entry & 7 == b and stored[entry >> 3, b] == keys[d, b]:
-                            found[d] = sorted(set(found[d]) | {entry >> 3})
+        if self.overflow:  # a few hundred entries: find the documents whose buckets hold some, at once
+            spilled = np.sort(np.fromiter(self.overflow, np.intp, len(self.overflow)))
+            at = np.minimum(np.searchsorted(spilled, first), len(spilled) - 1)  # (np.isin built a table of the whole range)
+            for d, b in zip(*np.nonzero(spilled[at] == first)):
+                for entry in self.overflow[int(first[d, b])]:
+                    if entry & 7 == b and stored[entry >> 3, b] == keys[d, b]:
+                        found[d] = sorted(set(found[d]) | {entry >> 3})
         return found
 
     def insert_many(self, first_row: int, hashed: np.ndarray, rows: _Rows) -> None:
@@ -208,16 +207,14 @@ class _BandTable:
         if self.used + count * fp.BANDS > self.MAX_LOAD * len(self.slots):
             self._resize(rows)  # takes every row, these included
             return
-        size = np.uint64(self.size)
-        hashed = hashed.ravel()
-        first = (hashed % size).astype(np.intp)
-        second = ((hashed >> np.uint64(32)) % size).astype(np.intp)
-        entries = ((np.arange(first_row, first_row + count, dtype=np.int32) << 3)[:, None]
-                   | np.arange(fp.BANDS, dtype=np.int32)).ravel()
+        hashed = hashed.ravel()  # entry k: row first_row + k // BANDS, band k % BANDS
+        first, second = np.empty(len(hashed), np.intp), np.empty(len(hashed), np.intp)
+        entries = np.empty(len(hashed), np.int32)
         overflowed = np.zeros(len(entries), np.bool_)
-        _insert_kernel(self.slots, rows.sketch.reshape(-1), entries, first, second, overflowed)
+        _insert_kernel(self.slots, rows.sketch.reshape(-1), hashed, first_row, first, second, entries, overflowed)
         self.used += len(entries)
-        self._overflow(first[overflowed], entries[overflowed])
+        if overflowed.any():
+            self._overflow(first[overflowed], entries[overflowed])
 
     def _overflow(self, first: np.ndarray, entries: np.ndarray) -> None:
         """Entries whose two buckets stayed full even after a cuckoo step (rare)."""
@@ -323,10 +320,16 @@ def _place_kernel(slots, bins, entries, first, second, overflowed):
 
 
 @numba.njit(cache=True, nogil=True)
-def _insert_kernel(slots, bins, entries, first, second, overflowed):
+def _insert_kernel(slots, bins, hashed, first_row, first, second, entries, overflowed):
     """``insert_many``'s placement: every entry into the bucket that was the emptier before
     the batch (the first on a tie), then the entries that found it full into their other
-    bucket, then the rest through ``_place_kernel``."""
+    bucket, then the rest through ``_place_kernel``. Fills ``first``, ``second`` and
+    ``entries`` (``row << 3 | band``) from the band hashes."""
+    size = np.uint64(len(slots) // _WIDTH)
+    for k in range(len(hashed)):
+        first[k] = np.int64(hashed[k] % size)
+        second[k] = np.int64((hashed[k] >> np.uint64(32)) % size)
+        entries[k] = np.int32(((first_row + k // fp.BANDS) << 3) | (k % fp.BANDS))
     # Free slots and placements inline: a call with an array argument costs ~80 ns.
     prefer_second = np.empty(len(entries), np.bool_)
     for k in range(len(entries)):
@@ -354,15 +357,18 @@ def _insert_kernel(slots, bins, entries, first, second, overflowed):
 
 
 @numba.njit(cache=True, nogil=True)
-def _query_kernel(slots, stored, keys, first, second, found, bounds):
-    """``query_many`` without the overflow: the rows of each document's buckets whose band
-    equals its own, ascending and distinct, into ``found[bounds[d]:bounds[d + 1]]``."""
+def _query_kernel(slots, stored, keys, hashed, first, found, bounds):
+    """``query_many`` without the overflow: the rows of each document's buckets (from
+    ``hashed``) whose band equals its own, ascending and distinct, into
+    ``found[bounds[d]:bounds[d + 1]]``; each band's first bucket into ``first``."""
     bands = keys.shape[1]
+    size = np.uint64(len(slots) // _WIDTH)
     at = 0
     for d in range(keys.shape[0]):
         bounds[d] = at
         for band in range(bands):
-            for bucket in (first[d, band], second[d, band]):
+            first[d, band] = np.int64(hashed[d, band] % size)
+            for bucket in (first[d, band], np.int64((hashed[d, band] >> np.uint64(32)) % size)):
                 for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
                     entry = slots[slot]
                     if entry < 0 or entry & 7 != band or stored[(entry >> 3) * bands + band] != keys[d, band]:
