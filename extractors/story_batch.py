@@ -296,20 +296,47 @@ def _kernel(codes, offsets, cls, cf, cf_len, fold, fold_len, cal_hi, cal_lo, gen
 
 def story_term_ids_many(titles: list[str], texts: list[str]) -> list[list[int]]:
     """``[term_ids(story_terms(title, text)) for each pair]``, bit for bit."""
+    ids, starts = story_term_arrays_many(titles, texts)
+    flat, at = ids.tolist(), starts.tolist()
+    return [flat[at[d] : at[d + 1]] for d in range(len(titles))]
+
+
+def story_term_arrays_many(titles: list[str], texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``story_term_ids_many`` packed: the ids of document d are ``ids[starts[d]:starts[d + 1]]``
+    (uint32, int64[n + 1]); what the dedup index's story window takes, with no list per document."""
     if len(titles) != len(texts):
         raise ValueError(f"{len(titles)} titles for {len(texts)} texts")
-    out: list[list[int]] = []
+    parts, counts = [], []
     for start in range(0, len(titles), _BATCH_DOCS):
         chunk_titles, chunk_texts = titles[start : start + _BATCH_DOCS], texts[start : start + _BATCH_DOCS]
-        result, fallback = _compiled(chunk_titles, chunk_texts)
-        for d in np.flatnonzero(fallback).tolist():
-            result[d] = story.term_ids(story.story_terms(chunk_titles[d], chunk_texts[d]))
-        out += result
-    return out
+        ids, bounds = _compiled(chunk_titles, chunk_texts)
+        ends = bounds[1:]
+        if (ends >= 0).all():
+            parts.append(ids[: bounds[-1]])
+            counts.append(np.diff(bounds))
+            continue
+        # Documents left to the reference: their ids spliced in between the kernel's.
+        begin = 0
+        for d, end in enumerate(ends.tolist()):
+            if end < 0:
+                found = story.term_ids(story.story_terms(chunk_titles[d], chunk_texts[d]))
+                parts.append(np.array(found, np.int64))
+                counts.append(np.array([len(found)]))
+            else:
+                parts.append(ids[begin:end])
+                counts.append(np.array([end - begin]))
+                begin = end
+    starts = np.zeros(len(titles) + 1, np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=starts[1:])
+    ids = np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32)
+    return ids, starts
 
 
-def _compiled(titles: list[str], texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
-    """The kernel's answers, None for a document left to the reference (marked in the mask)."""
+def _compiled(titles: list[str], texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's ids (int64) and bounds: document d's ids end at ``bounds[d + 1]``, or that
+    bound is -1 if the document is left to the reference (the next one starts where the
+    last kept one ended)."""
     leads = [text[:_LEAD_CHARS] for text in texts]  # never the whole text: the kernel reads the lead only
     # surrogatepass: a lone surrogate is one code unit (and sends its document to the reference).
     codes = np.frombuffer(("".join(titles) + "".join(leads)).encode("utf-32-le", "surrogatepass"), np.uint32)
@@ -320,16 +347,7 @@ def _compiled(titles: list[str], texts: list[str]) -> tuple[list[list[int]], np.
     t = _tables()
     _kernel(codes, offsets, t.cls, t.cf, t.cf_len, t.fold, t.fold_len, *t.calendar, *t.generic, t.bitmap, t.crc,
             ids, bounds)
-    # Only the ids written become Python ints; a fallback's bound is -1 (so is its entry).
-    flat, at = ids[: max(bounds.max(), 0)].tolist(), bounds.tolist()
-    result, start = [], 0
-    for end in at[1:]:
-        if end < 0:
-            result.append(None)
-        else:
-            result.append(flat[start:end])
-            start = end
-    return result, np.array(at[1:]) < 0
+    return ids, bounds
 
 
 class _Tables:

@@ -29,7 +29,7 @@ import numpy as np
 
 from extractors import fingerprint as fp
 from extractors.fingerprint_batch import sketch_many
-from extractors.story_batch import story_term_ids_many
+from extractors.story_batch import story_term_arrays_many, story_term_ids_many
 from extractors.errors import Conflict, NotFound
 from storage import layout
 from storage.base import ObjectStore
@@ -256,7 +256,7 @@ class DedupIndex:
             return []
         ids = [article_id for article_id, _, _, _ in items]
         chashes, sketches = sketch_many([text for _, text, _, _ in items])
-        terms = story_term_ids_many([title for _, _, title, _ in items], [text for _, text, _, _ in items])
+        term_ids, term_starts = story_term_arrays_many([title for _, _, title, _ in items], [text for _, text, _, _ in items])
         prefixes = [int(chash[:8], 16) for chash in chashes]
         hashed = _band_hashes(sketches)
         # Band keys as the rows store them: earlier documents of the batch sharing one are
@@ -279,12 +279,13 @@ class DedupIndex:
             # Story-window look-ups and additions of the whole batch in one compiled call, in
             # order; a look-up only matters when no LSH candidate decided (cheap either way).
             best = self._window.run(
-                np.array(days), terms, np.array([-1 if r is None else r for r in added]),
+                np.array(days), term_starts, term_ids, np.array([-1 if r is None else r for r in added]),
                 np.array([-1 if r is None else r for r in owns]),
             ).tolist()
             new = [i for i, r in enumerate(added) if r is not None]
             if new:  # rows first, cluster roots as decided: a later item's decision may read them
                 rows.append_many([ids[i] for i in new], sketches[new], [prefixes[i] for i in new], [days[i] for i in new])
+            at = term_starts.tolist()
             shards: dict[object, list[_Doc]] = {}  # pending lists by shard, looked up once per batch
             for i, article_id in enumerate(ids):
                 story = best[i]
@@ -307,7 +308,8 @@ class DedupIndex:
                 pending = shards.get(shard)
                 if pending is None:
                     pending = shards[shard] = self._pending[_shard_of(article_id, when_utc[i])]
-                pending.append(_Doc(article_id, decision.cluster, sketches[i], prefixes[i], days[i], terms[i]))
+                pending.append(_Doc(article_id, decision.cluster, sketches[i], prefixes[i], days[i],
+                                    term_ids[at[i] : at[i + 1]]))
             if new:
                 self._bands.insert_many(first_new, hashed[new], rows)
         return decisions

@@ -73,24 +73,21 @@ class _StoryWindow:
         newest = self.newest
         if newest is not None and day < newest - _WINDOW_DAYS:
             return  # beyond any new match (most of a loaded shard): no kernel call
-        self.run(np.array([day]), [terms], np.array([row]), np.array([-1]), want_best=False)
+        self.run(np.array([day]), *_packed([terms]), np.array([row]), np.array([-1]), want_best=False)
 
     def best(self, day: int, terms: list[int], exclude: int | None = None) -> int | None:
         """The earliest row in the window that shares enough specific terms."""
         if self.newest is None:
             return None
-        found = self.run(np.array([day]), [terms], np.array([-1]), np.array([-1 if exclude is None else exclude]))
+        found = self.run(np.array([day]), *_packed([terms]), np.array([-1]), np.array([-1 if exclude is None else exclude]))
         return None if found[0] < 0 else int(found[0])
 
-    def run(self, days: np.ndarray, terms: list[list[int]], rows: np.ndarray, exclude: np.ndarray,
+    def run(self, days: np.ndarray, starts: np.ndarray, ids: np.ndarray, rows: np.ndarray, exclude: np.ndarray,
             want_best: bool = True) -> np.ndarray:
-        """For each item in order: its best row (-1: none) if ``want_best``, then add it as
-        ``rows[i]`` unless that is -1. Returns the best rows (int64[n])."""
+        """For each item i in order (its term ids ``ids[starts[i]:starts[i + 1]]``): its best row
+        (-1: none) if ``want_best``, then add it as ``rows[i]`` unless that is -1. Returns the
+        best rows (int64[n])."""
         n = len(days)
-        counts = np.fromiter((len(t) for t in terms), np.int64, n)
-        starts = np.zeros(n + 1, np.int64)
-        np.cumsum(counts, out=starts[1:])
-        ids = np.fromiter((t for ts in terms for t in ts), np.uint32, int(starts[-1]))
         days, rows, exclude = days.astype(np.int64), rows.astype(np.int64), exclude.astype(np.int64)
         best = np.full(n, -1, np.int64)
         at = 0  # 2 × the item to resume at, + 1 when its look-up is already done
@@ -154,6 +151,13 @@ class _StoryWindow:
                   self._rec_row, self._rec_day, self._rec_start, self._rec_ids, self._rec_owner,
                   self._rec_next, self._rec_heads, self.state)
         return sum(a.nbytes for a in arrays)
+
+
+def _packed(terms: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Term id lists as ``run`` takes them: (starts, ids)."""
+    starts = np.zeros(len(terms) + 1, np.int64)
+    np.cumsum([len(t) for t in terms], out=starts[1:])
+    return starts, np.fromiter((t for ts in terms for t in ts), np.uint32, int(starts[-1]))
 
 
 # The kernel ---------------------------------------------------------------------------------
