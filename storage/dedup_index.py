@@ -33,7 +33,7 @@ from extractors.story_batch import story_term_arrays_many, story_term_ids_many
 from extractors.errors import Conflict, NotFound
 from storage import layout
 from storage.base import ObjectStore
-from storage.dedup_tables import _EPOCH, _WINDOW_DAYS, _BandTable, _Rows, _band_hashes
+from storage.dedup_tables import _EPOCH, _WINDOW_DAYS, _BandTable, _Rows
 from storage.dedup_window import _StoryWindow
 from storage.state import quarantine
 
@@ -258,14 +258,6 @@ class DedupIndex:
         chashes, sketches = sketch_many([text for _, text, _, _ in items])
         term_ids, term_starts = story_term_arrays_many([title for _, _, title, _ in items], [text for _, text, _, _ in items])
         prefixes = [int(chash[:8], 16) for chash in chashes]
-        hashed = _band_hashes(sketches)
-        # Band keys as the rows store them: earlier documents of the batch sharing one are
-        # candidates of the later ones (pairs j < i; usually none).
-        keys = np.ascontiguousarray(sketches).view(np.uint32)
-        later, earlier = np.nonzero(np.tril((keys[:, None, :] == keys[None, :, :]).any(axis=2), -1))
-        shared: dict[int, list[int]] = defaultdict(list)
-        for i, j in zip(later.tolist(), earlier.tolist()):
-            shared[i].append(j)
         when_utc = [layout.as_utc(when) for _, _, _, when in items]
         days = [when.toordinal() - _EPOCH for when in when_utc]
         decisions: list[DedupDecision] = []
@@ -273,8 +265,8 @@ class DedupIndex:
             rows, first_new = self._rows, self._rows.n
             # The table is only read here and written once at the end: a look-up finds every
             # row that shares a band whatever the table's layout, so the batch's own rows
-            # come from ``shared`` instead.
-            found = self._bands.query_many(sketches, hashed, rows)
+            # come from ``shared`` instead (earlier documents of the batch sharing a band).
+            found, shared, hashed = self._bands.query_many(sketches, rows)
             candidates, owns, added = self._batch_rows(ids, found, shared, first_new)
             # Story-window look-ups and additions of the whole batch in one compiled call, in
             # order; a look-up only matters when no LSH candidate decided (cheap either way).

@@ -176,27 +176,36 @@ class _BandTable:
                     found.add(entry >> 3)
         return sorted(found)
 
-    def query_many(self, sketches: np.ndarray, hashed: np.ndarray, rows: _Rows) -> list[list[int]]:
-        """``query`` of every sketch (uint16[n, BINS]; ``hashed``: ``_band_hashes``), vectorised."""
-        if rows.n == 0:
-            return [[] for _ in range(len(sketches))]
-        stored = rows.sketch.view(np.uint32)  # [row, band]: two bins, as ``keys`` below
-        keys = np.ascontiguousarray(sketches).view(np.uint32)
-        found_rows = np.empty(len(sketches) * fp.BANDS * 2 * self.WIDTH, np.int32)
-        bounds = np.zeros(len(sketches) + 1, np.int64)
-        first = np.empty(hashed.shape, np.intp)  # each band's first bucket (the overflow's key)
-        _query_kernel(self.slots, stored.reshape(-1), keys, hashed, first, found_rows, bounds)
+    def query_many(self, sketches: np.ndarray, rows: _Rows) -> tuple[list[list[int]], dict[int, list[int]], np.ndarray]:
+        """``query`` of every sketch (uint16[n, BINS]) in one compiled call. Returns the rows
+        found for each (ascending), the earlier sketches of the batch each shares a band with
+        (``{i: [j, …]}``, j < i; usually empty), and the band hashes (``_band_hashes``, for
+        ``insert_many``)."""
+        n = len(sketches)
+        sketches = np.ascontiguousarray(sketches, np.uint16)
+        hashed = np.empty((n, fp.BANDS), np.uint64)
+        first = np.empty((n, fp.BANDS), np.intp)  # each band's first bucket (the overflow's key)
+        found_rows = np.empty(n * fp.BANDS * 2 * self.WIDTH, np.int32)
+        bounds = np.zeros(n + 1, np.int64)
+        pairs = np.empty((n * (n - 1) // 2, 2), np.int64)
+        pair_count = _query_kernel(self.slots, rows.sketch[: rows.n].reshape(-1), sketches, hashed, first,
+                                   found_rows, bounds, pairs)
         at = bounds.tolist()
         found_list = found_rows[: at[-1]].tolist()
-        found: list = [found_list[at[d] : at[d + 1]] for d in range(len(sketches))]
+        found: list = [found_list[at[d] : at[d + 1]] for d in range(n)]
+        shared: dict[int, list[int]] = {}
+        for i, j in pairs[:pair_count].tolist():
+            shared.setdefault(i, []).append(j)
         if self.overflow:  # a few hundred entries: find the documents whose buckets hold some, at once
+            stored = rows.sketch.view(np.uint32)
+            keys = sketches.view(np.uint32)
             spilled = np.sort(np.fromiter(self.overflow, np.intp, len(self.overflow)))
             at = np.minimum(np.searchsorted(spilled, first), len(spilled) - 1)  # (np.isin built a table of the whole range)
             for d, b in zip(*np.nonzero(spilled[at] == first)):
                 for entry in self.overflow[int(first[d, b])]:
                     if entry & 7 == b and stored[entry >> 3, b] == keys[d, b]:
                         found[d] = sorted(set(found[d]) | {entry >> 3})
-        return found
+        return found, shared, hashed
 
     def insert_many(self, first_row: int, hashed: np.ndarray, rows: _Rows) -> None:
         """Add the rows ``first_row`` onwards (``hashed``: their ``_band_hashes``), vectorised:
@@ -357,23 +366,31 @@ def _insert_kernel(slots, bins, hashed, first_row, first, second, entries, overf
 
 
 @numba.njit(cache=True, nogil=True)
-def _query_kernel(slots, stored, keys, hashed, first, found, bounds):
-    """``query_many`` without the overflow: the rows of each document's buckets (from
-    ``hashed``) whose band equals its own, ascending and distinct, into
-    ``found[bounds[d]:bounds[d + 1]]``; each band's first bucket into ``first``."""
-    bands = keys.shape[1]
+def _query_kernel(slots, bins, sketches, hashed, first, found, bounds, pairs):
+    """``query_many`` without the overflow: each document's band hashes (into ``hashed``) and
+    first buckets (``first``); the rows of its two buckets per band whose band equals its own,
+    ascending and distinct, into ``found[bounds[d]:bounds[d + 1]]``; and the pairs (i, j),
+    j < i, of documents of the batch sharing a band. Returns the number of pairs."""
+    n, width, bands = sketches.shape[0], sketches.shape[1], sketches.shape[1] // 2
     size = np.uint64(len(slots) // _WIDTH)
     at = 0
-    for d in range(keys.shape[0]):
+    for d in range(n):
         bounds[d] = at
         for band in range(bands):
-            first[d, band] = np.int64(hashed[d, band] % size)
-            for bucket in (first[d, band], np.int64((hashed[d, band] >> np.uint64(32)) % size)):
+            lo, hi = sketches[d, 2 * band], sketches[d, 2 * band + 1]
+            h = (np.uint64(lo) << np.uint64(16)) | np.uint64(hi) | (np.uint64(band) << np.uint64(32))
+            h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _band_hashes
+            h ^= h >> np.uint64(32)
+            hashed[d, band] = h
+            first[d, band] = np.int64(h % size)
+            for bucket in (first[d, band], np.int64((h >> np.uint64(32)) % size)):
                 for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
                     entry = slots[slot]
-                    if entry < 0 or entry & 7 != band or stored[(entry >> 3) * bands + band] != keys[d, band]:
+                    if entry < 0 or entry & 7 != band:
                         continue
                     row = entry >> 3
+                    if bins[row * width + 2 * band] != lo or bins[row * width + 2 * band + 1] != hi:
+                        continue
                     # Insertion into the sorted, distinct rows found so far (a handful).
                     i = at
                     while i > bounds[d] and found[i - 1] > row:
@@ -384,7 +401,16 @@ def _query_kernel(slots, stored, keys, hashed, first, found, bounds):
                         found[j] = found[j - 1]
                     found[i] = row
                     at += 1
-    bounds[keys.shape[0]] = at
+    bounds[n] = at
+    count = 0
+    for i in range(n):
+        for j in range(i):
+            for band in range(bands):
+                if sketches[i, 2 * band] == sketches[j, 2 * band] and sketches[i, 2 * band + 1] == sketches[j, 2 * band + 1]:
+                    pairs[count, 0], pairs[count, 1] = i, j
+                    count += 1
+                    break
+    return count
 
 
 @numba.njit(cache=True, nogil=True)

@@ -44,9 +44,23 @@ def test_batched_look_ups_find_every_row_sharing_a_band_after_rehashes_and_overf
     assert table.size > 1024  # grown (rehashed) several times
     assert table.overflow  # the crowded key did not fit its two buckets
     probes = np.concatenate([sketches[::7], _sketches(200, seed=4)])
-    found = table.query_many(probes, _band_hashes(probes), rows)
+    found, _, hashed = table.query_many(probes, rows)
+    assert (hashed == _band_hashes(probes)).all()
     for probe, rows_found in zip(probes, found):
         assert rows_found == _brute_force(sketches, probe)
+
+
+def test_a_batch_reports_its_own_documents_that_share_a_band():
+    sketches = _sketches(40, seed=7)
+    sketches[25, 6:8] = sketches[3, 6:8]  # document 25 shares band 3 with document 3
+    sketches[30] = sketches[10]  # a copy
+    rows, table = _fill(_sketches(300, seed=8), batch=50)
+    _, shared, _ = table.query_many(sketches, rows)
+    keys = sketches.view(np.uint32)
+    expected = {i: [j for j in range(i) if (keys[i] == keys[j]).any()] for i in range(len(sketches))}
+    assert shared == {i: js for i, js in expected.items() if js}
+    assert 3 in shared[25]
+    assert 10 in shared[30]
 
 
 def test_single_insertions_and_look_ups_agree_with_brute_force():
