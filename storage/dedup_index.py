@@ -22,7 +22,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import NamedTuple
 
 import numpy as np
@@ -258,7 +258,8 @@ class DedupIndex:
         chashes, sketches = sketch_many([text for _, text, _, _ in items])
         term_ids, term_starts = story_term_arrays_many([title for _, _, title, _ in items], [text for _, text, _, _ in items])
         prefixes = [int(chash[:8], 16) for chash in chashes]
-        when_utc = [layout.as_utc(when) for _, _, _, when in items]
+        # Most times are already UTC (the pipeline's own); as_utc for the rest.
+        when_utc = [when if when.tzinfo is timezone.utc else layout.as_utc(when) for _, _, _, when in items]
         days = [when.toordinal() - _EPOCH for when in when_utc]
         decisions: list[DedupDecision] = []
         with self._lock:
@@ -308,21 +309,22 @@ class DedupIndex:
 
     def _batch_rows(self, ids: list[str], found: list[list[int]], shared: dict[int, list[int]], first_new: int):
         """Each item's LSH candidates (ascending), its own row if already indexed, and the row
-        it will take if not (None): what ``_decide`` and the story window need in advance."""
-        rows = self._rows
-        candidates, owns, added = [], [], []
-        next_row = first_new
-        for i, article_id in enumerate(ids):
+        it will take if not (None): what ``_decide`` and the story window need in advance.
+
+        Only items with a candidate can already be indexed; the others (most) take the next
+        rows in order, so only the few with candidates are looked at one by one."""
+        rows, n = self._rows, len(ids)
+        candidates, owns = found, [None] * n
+        added: list[int | None] = list(range(first_new, first_new + n))
+        for i in sorted({i for i in range(n) if found[i]} | shared.keys()):
             found_i = found[i]
             if i in shared:  # earlier items of the batch sharing a band (their new rows are higher)
-                found_i = found_i + [added[j] for j in shared[i] if added[j] is not None]
-            own = None
-            if found_i:
-                own = next((r for r in found_i if (rows.id(r) if r < first_new else ids[added.index(r)]) == article_id), None)
-            candidates.append(found_i)
-            owns.append(own)
-            added.append(None if own is not None else next_row)
-            next_row += own is None
+                found_i = candidates[i] = found_i + [added[j] for j in shared[i] if added[j] is not None]
+            own = next((r for r in found_i if (rows.id(r) if r < first_new else ids[added.index(r)]) == ids[i]), None)
+            if own is not None:  # already indexed: takes no row, the later items one fewer
+                owns[i], added[i] = own, None
+                for j in range(i + 1, n):
+                    added[j] -= 1
         return candidates, owns, added
 
     def _find_cluster(self, cluster: str) -> int | None:

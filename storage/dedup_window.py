@@ -107,7 +107,8 @@ class _StoryWindow:
     def _row_range(self, rows: np.ndarray) -> tuple[int, int]:
         """Bounds of the rows the window may hold during a call (for the kernel's scratch counts)."""
         m = int(self.state[_RECENT_DOCS])
-        values = rows[rows >= 0].tolist()
+        new = rows[rows >= 0]
+        values = [int(new.min()), int(new.max())] if len(new) else []
         if len(self._term_row):
             values += [int(self._term_row[0]), int(self._term_row[-1])]  # ascending
         if m:

@@ -181,6 +181,20 @@ def test_copy_inside_one_batch_is_a_duplicate_of_the_earlier_item(store):
     assert index._rows.n == 2
 
 
+def test_an_already_indexed_article_early_in_a_batch_leaves_the_later_rows_in_order(store):
+    a = (DEDUP / "gt_ap_a.txt").read_text()
+    other = "Entirely different words about a mountain road and its repair budget. " * 12
+    index = DedupIndex(store)
+    index.decide_and_add_many([(article_id("a"), a, "", NOW)])
+    again, new, copy_of_new = index.decide_and_add_many(
+        [(article_id("a"), a, "", NOW), (article_id("o"), other, "", NOW), (article_id("o2"), other, "", NOW)]
+    )
+    assert again.duplicate_of is None and again.cluster == article_id("a")  # not its own duplicate
+    assert new.duplicate_of is None and copy_of_new.duplicate_of == article_id("o") and copy_of_new.exact
+    assert [index._rows.id(r) for r in range(index._rows.n)] == [article_id("a"), article_id("o"), article_id("o2")]
+    assert index._rows.cluster_id(2) == article_id("o")
+
+
 def test_a_batch_mixing_seed_ids_and_hex_ids_keeps_every_id(store):
     texts = [(DEDUP / name).read_text() for name in ("gt_ap_a.txt", "gt_ap_a_syndicated.txt")]
     ids = ["seed-armenia-1", article_id("x"), article_id("y")]
