@@ -11,10 +11,10 @@ import re
 import sys
 from datetime import date
 
-import numba
 import numpy as np
 
 from extractors import fingerprint as fp
+from storage.dedup_band_kernels import _WIDTH, _insert_kernel, _place_kernel, _query_kernel, _rehash_kernel
 
 _EPOCH = date(2000, 1, 1).toordinal()
 _WINDOW_DAYS = fp.STORY_WINDOW.days
@@ -134,7 +134,7 @@ class _BandTable:
     is one kernel call too (``_rehash_kernel``).
     """
 
-    WIDTH = 4
+    WIDTH = _WIDTH
     MAX_LOAD = 0.92  # rehash above this share of slots used ...
     REHASH_LOAD = 0.75  # ... into a table this full: 8 slots × 4 bytes / load per document
     MAX_ROWS = 1 << 28  # row numbers share a slot with 3 bits of band
@@ -263,181 +263,3 @@ class _BandTable:
 
     def nbytes(self) -> int:
         return self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
-
-
-# Compiled insertion. Placement is sequential by nature (each entry sees the ones before), so
-# per-entry Python cost dominated the index once buckets filled up. A look-up finds every row
-# sharing a band whatever the layout, so the layout (which bucket, which slot) may change
-# between versions without changing a decision; tests/test_dedup_tables.py checks look-ups
-# against brute force.
-
-_WIDTH = _BandTable.WIDTH
-_U_MIX1 = fp._MIX[1]
-
-
-@numba.njit(cache=True, nogil=True)
-def _free(slots, bucket):
-    """Empty slots of a bucket (they are its last ones: buckets fill from the left)."""
-    free = 0
-    for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
-        if slots[slot] < 0:
-            free += 1
-    return free
-
-
-@numba.njit(cache=True, nogil=True)
-def _put(slots, bucket, entry):
-    """Into the first empty slot of ``bucket``; False when it is full."""
-    free = _free(slots, bucket)
-    if free == 0:
-        return False
-    slots[bucket * _WIDTH + _WIDTH - free] = entry
-    return True
-
-
-@numba.njit(cache=True, nogil=True)
-def _evict(slots, bins, bucket, entry):
-    """Move one entry of the full ``bucket`` to its other bucket if that has room; put ``entry`` there."""
-    size = len(slots) // _WIDTH
-    for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
-        other = slots[slot]
-        band = other & 7
-        at = (other >> 3) * fp.BINS + 2 * band
-        h = (np.uint64(bins[at]) << np.uint64(16)) | np.uint64(bins[at + 1]) | (np.uint64(band) << np.uint64(32))
-        h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _BandTable.buckets
-        h ^= h >> np.uint64(32)
-        a, b = np.int64(h % np.uint64(size)), np.int64((h >> np.uint64(32)) % np.uint64(size))
-        if _put(slots, b if a == bucket else a, other):
-            slots[slot] = entry
-            return True
-    return False
-
-
-@numba.njit(cache=True, nogil=True)
-def _place_kernel(slots, bins, entries, first, second, overflowed):
-    """Each entry into the emptier of its buckets (the first on a tie), else one cuckoo step
-    from the first bucket, then from the second; ``overflowed`` where neither worked."""
-    for k in range(len(entries)):
-        a, b, entry = first[k], second[k], entries[k]
-        free_a, free_b = _free(slots, a), _free(slots, b)
-        if free_a >= free_b and free_a > 0:
-            _put(slots, a, entry)
-        elif free_b > 0:
-            _put(slots, b, entry)
-        elif not (_evict(slots, bins, a, entry) or _evict(slots, bins, b, entry)):
-            overflowed[k] = True
-
-
-@numba.njit(cache=True, nogil=True)
-def _insert_kernel(slots, bins, hashed, first_row, first, second, entries, overflowed):
-    """``insert_many``'s placement: every entry into the bucket that was the emptier before
-    the batch (the first on a tie), then the entries that found it full into their other
-    bucket, then the rest through ``_place_kernel``. Fills ``first``, ``second`` and
-    ``entries`` (``row << 3 | band``) from the band hashes."""
-    size = np.uint64(len(slots) // _WIDTH)
-    for k in range(len(hashed)):
-        first[k] = np.int64(hashed[k] % size)
-        second[k] = np.int64((hashed[k] >> np.uint64(32)) % size)
-        entries[k] = np.int32(((first_row + k // fp.BANDS) << 3) | (k % fp.BANDS))
-    # Free slots and placements inline: a call with an array argument costs ~80 ns.
-    prefer_second = np.empty(len(entries), np.bool_)
-    for k in range(len(entries)):
-        free_a, free_b = 0, 0
-        for slot in range(_WIDTH):
-            free_a += slots[first[k] * _WIDTH + slot] < 0
-            free_b += slots[second[k] * _WIDTH + slot] < 0
-        prefer_second[k] = free_b > free_a
-    left = np.ones(len(entries), np.bool_)
-    for round in range(2):  # the preferred bucket, then the other one
-        for k in range(len(entries)):
-            if not left[k]:
-                continue
-            bucket = second[k] if prefer_second[k] != (round == 1) else first[k]
-            for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
-                if slots[slot] < 0:  # buckets fill from the left: the first empty slot
-                    slots[slot] = entries[k]
-                    left[k] = False
-                    break
-    todo = np.flatnonzero(left)
-    out = np.zeros(len(todo), np.bool_)
-    _place_kernel(slots, bins, entries[todo], first[todo], second[todo], out)
-    for i in range(len(todo)):
-        overflowed[todo[i]] = out[i]
-
-
-@numba.njit(cache=True, nogil=True)
-def _query_kernel(slots, bins, sketches, hashed, first, found, bounds, pairs):
-    """``query_many`` without the overflow: each document's band hashes (into ``hashed``) and
-    first buckets (``first``); the rows of its two buckets per band whose band equals its own,
-    ascending and distinct, into ``found[bounds[d]:bounds[d + 1]]``; and the pairs (i, j),
-    j < i, of documents of the batch sharing a band. Returns the number of pairs."""
-    n, width, bands = sketches.shape[0], sketches.shape[1], sketches.shape[1] // 2
-    size = np.uint64(len(slots) // _WIDTH)
-    at = 0
-    for d in range(n):
-        bounds[d] = at
-        for band in range(bands):
-            lo, hi = sketches[d, 2 * band], sketches[d, 2 * band + 1]
-            h = (np.uint64(lo) << np.uint64(16)) | np.uint64(hi) | (np.uint64(band) << np.uint64(32))
-            h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _band_hashes
-            h ^= h >> np.uint64(32)
-            hashed[d, band] = h
-            first[d, band] = np.int64(h % size)
-            for bucket in (first[d, band], np.int64((h >> np.uint64(32)) % size)):
-                for slot in range(bucket * _WIDTH, bucket * _WIDTH + _WIDTH):
-                    entry = slots[slot]
-                    if entry < 0 or entry & 7 != band:
-                        continue
-                    row = entry >> 3
-                    if bins[row * width + 2 * band] != lo or bins[row * width + 2 * band + 1] != hi:
-                        continue
-                    # Insertion into the sorted, distinct rows found so far (a handful).
-                    i = at
-                    while i > bounds[d] and found[i - 1] > row:
-                        i -= 1
-                    if i > bounds[d] and found[i - 1] == row:
-                        continue
-                    for j in range(at, i, -1):
-                        found[j] = found[j - 1]
-                    found[i] = row
-                    at += 1
-    bounds[n] = at
-    count = 0
-    for i in range(n):
-        for j in range(i):
-            for band in range(bands):
-                if sketches[i, 2 * band] == sketches[j, 2 * band] and sketches[i, 2 * band + 1] == sketches[j, 2 * band + 1]:
-                    pairs[count, 0], pairs[count, 1] = i, j
-                    count += 1
-                    break
-    return count
-
-
-@numba.njit(cache=True, nogil=True)
-def _rehash_kernel(slots, bins, n, first, overflowed):
-    """Every band of rows ``0 .. n-1`` into ``slots`` (empty), as ``_place_kernel`` places one;
-    ``first[k]`` is entry k's first bucket (for the overflow), k = row * BANDS + band."""
-    size = len(slots) // _WIDTH
-    bands = fp.BANDS
-    for row in range(n):
-        for band in range(bands):
-            at = row * fp.BINS + 2 * band
-            h = (np.uint64(bins[at]) << np.uint64(16)) | np.uint64(bins[at + 1]) | (np.uint64(band) << np.uint64(32))
-            h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _BandTable.buckets
-            h ^= h >> np.uint64(32)
-            a, b = np.int64(h % np.uint64(size)), np.int64((h >> np.uint64(32)) % np.uint64(size))
-            k = row * bands + band
-            first[k] = a
-            entry = np.int32((row << 3) | band)
-            # Free slots counted inline: a call with an array argument costs ~80 ns (reference
-            # counts), more than the placement itself.
-            free_a, free_b = 0, 0
-            for slot in range(_WIDTH):
-                free_a += slots[a * _WIDTH + slot] < 0
-                free_b += slots[b * _WIDTH + slot] < 0
-            if free_a >= free_b and free_a > 0:
-                slots[a * _WIDTH + _WIDTH - free_a] = entry
-            elif free_b > 0:
-                slots[b * _WIDTH + _WIDTH - free_b] = entry
-            elif not (_evict(slots, bins, a, entry) or _evict(slots, bins, b, entry)):
-                overflowed[k] = True
