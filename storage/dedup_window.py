@@ -49,11 +49,11 @@ class _StoryWindow:
         self.state[_SPAN : _SPAN + 2] = self.state[_RECENT_SPAN : _RECENT_SPAN + 2] = (_FAR, -1)
         self.state[_DAY_TAG : _DAY_TAG + _RING] = -1
         self._words = np.zeros(0, np.uint32)  # distinct words (term >> 1), ascending
-        self._word_start = np.zeros(1, np.int64)  # postings of _words[i]: [_word_start[i], _word_start[i + 1])
+        self._word_start = np.zeros(1, np.int32)  # postings of _words[i]: [_word_start[i], _word_start[i + 1])
         self._post_row = np.zeros(0, np.int32)
         self._post_day = np.zeros(0, np.uint16)
         self._term_row = np.zeros(0, np.int32)  # rows, ascending
-        self._term_start = np.zeros(1, np.int64)
+        self._term_start = np.zeros(1, np.int32)  # (int32: offsets into a few days' terms)
         self._term_ids = np.zeros(0, np.uint32)
         self._term_day = np.zeros(0, np.uint16)
         self._rec_row = np.zeros(self.MERGE_EVERY, np.int32)
@@ -140,7 +140,7 @@ class _StoryWindow:
             self._words, self._word_start, self._post_row, self._post_day, oldest,
             recent_words[order], self._rec_row[owner], self._rec_day[owner],
         )
-        self._term_row, self._term_start, self._term_ids, self._term_day = rows, starts.astype(np.int64), ids, days
+        self._term_row, self._term_start, self._term_ids, self._term_day = rows, starts.astype(np.int32), ids, days
         self.state[_SPAN : _SPAN + 2] = (int(days.min()), int(days.max())) if len(days) else (_FAR, -1)
         self.state[_RECENT_SPAN : _RECENT_SPAN + 2] = (_FAR, -1)
         self.state[_RECENT_DOCS] = self.state[_RECENT_TERMS] = 0
@@ -361,7 +361,7 @@ def _merge_postings(words, word_start, post_row, post_day, oldest, new_words, ne
     """Postings of ``words`` (dropping days before ``oldest``) merged with new ones sorted by
     word: within a word the old postings come first, as a stable sort of both would give."""
     out_words = np.empty(len(words) + len(new_words), np.uint32)
-    out_start = np.empty(len(words) + len(new_words) + 1, np.int64)
+    out_start = np.empty(len(words) + len(new_words) + 1, np.int32)
     out_row = np.empty(len(post_row) + len(new_rows), np.int32)
     out_day = np.empty(len(post_row) + len(new_rows), np.uint16)
     i, j, k, p = 0, 0, 0, 0
