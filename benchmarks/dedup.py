@@ -281,9 +281,11 @@ def warm_up() -> None:
 
 
 def feature_cost(corpus: Corpus, count: int) -> dict[str, float]:
-    """CPU microseconds per document of the text work alone (part of decide+add above)."""
+    """CPU microseconds per document of the text work alone: the compiled batch paths the
+    index uses (``*_many``) and the Python references they are bit-identical to."""
     from extractors import fingerprint as fp
     from extractors.fingerprint_batch import fingerprint_many
+    from extractors.story_batch import story_term_arrays_many
 
     texts = [render("Title words here", corpus.paragraphs(i)) for i in range(count)]
     costs: dict[str, float] = {}
@@ -291,7 +293,12 @@ def feature_cost(corpus: Corpus, count: int) -> dict[str, float]:
     for at in range(0, count, BATCH):
         fingerprint_many(texts[at : at + BATCH])
     costs["cpu_us_per_doc_fingerprint_many_only"] = (time.process_time() - started) / count * 1e6
-    for name, work in (
+    started = time.process_time()
+    for at in range(0, count, BATCH):
+        chunk = texts[at : at + BATCH]
+        story_term_arrays_many([text[: text.index("\n")] for text in chunk], chunk)
+    costs["cpu_us_per_doc_story_terms_many_only"] = (time.process_time() - started) / count * 1e6
+    for name, work in (  # the Python references, one text at a time
         ("fingerprint", fp.fingerprint),  # normalise, hash tokens, shingles, sketch, sha256
         ("story_terms", lambda text: fp.term_ids(fp.story_terms(text[: text.index("\n")], text))),
     ):
