@@ -261,7 +261,6 @@ class DedupIndex:
         # Most times are already UTC (the pipeline's own); as_utc for the rest.
         when_utc = [when if when.tzinfo is timezone.utc else layout.as_utc(when) for _, _, _, when in items]
         days = [when.toordinal() - _EPOCH for when in when_utc]
-        decisions: list[DedupDecision] = []
         with self._lock:
             rows, first_new = self._rows, self._rows.n
             # The table is only read here and written once at the end: a look-up finds every
@@ -278,34 +277,37 @@ class DedupIndex:
             new = [i for i, r in enumerate(added) if r is not None]
             if new:  # rows first, cluster roots as decided: a later item's decision may read them
                 rows.append_many([ids[i] for i in new], sketches[new], [prefixes[i] for i in new], [days[i] for i in new])
-            at = term_starts.tolist()
-            shards: dict[object, list[_Doc]] = {}  # pending lists by shard, looked up once per batch
-            for i, article_id in enumerate(ids):
+            # Most items have neither an LSH candidate nor a story: a cluster of their own, which
+            # is what ``append_many`` gave their rows. Only the others are decided one by one,
+            # in order, since a later item may join the cluster of an earlier one.
+            decisions = [DedupDecision(chash, None, False, 0.0, article_id) for chash, article_id in zip(chashes, ids)]
+            for i in [i for i in range(len(ids)) if candidates[i] or best[i] >= 0]:
                 story = best[i]
                 if candidates[i]:
-                    decision, root = self._decide(
-                        article_id, chashes[i], sketches[i].tolist(), days[i], candidates[i], owns[i],
+                    decisions[i], root = self._decide(
+                        ids[i], chashes[i], sketches[i].tolist(), days[i], candidates[i], owns[i],
                         lambda: None if story < 0 else story,
                     )
-                elif story < 0:  # most documents: nothing like them, a cluster of their own
-                    decision, root = DedupDecision(chashes[i], None, False, 0.0, article_id), None
                 else:  # no LSH candidate: ``_decide`` would take the story window's answer
-                    decision, root = DedupDecision(chashes[i], None, False, 0.0, rows.cluster_id(story)), rows.roots[story]
-                decisions.append(decision)
-                if added[i] is None:
-                    continue  # already indexed: add() would leave it as it is
-                # No root: no member, so the document starts its own cluster (``append_many``'s default).
-                if root is not None:
+                    decisions[i] = DedupDecision(chashes[i], None, False, 0.0, rows.cluster_id(story))
+                    root = rows.roots[story]
+                if root is not None and added[i] is not None:
                     rows.roots[added[i]] = root
-                shard = SEEDS_SHARD if article_id.startswith("seed-") else (when_utc[i].year, when_utc[i].month)
-                pending = shards.get(shard)
-                if pending is None:
-                    pending = shards[shard] = self._pending[_shard_of(article_id, when_utc[i])]
-                pending.append(_Doc(article_id, decision.cluster, sketches[i], prefixes[i], days[i],
-                                    term_ids[at[i] : at[i + 1]]))
+            self._buffer(ids, decisions, sketches, prefixes, days, term_ids, term_starts.tolist(), when_utc, new)
             if new:
                 self._bands.insert_many(first_new, hashed[new], rows)
         return decisions
+
+    def _buffer(self, ids, decisions, sketches, prefixes, days, term_ids, at, when_utc, new) -> None:
+        """The batch's new documents (indices ``new``) into the buffers of their shards."""
+        docs = [_Doc(ids[i], decisions[i].cluster, sketches[i], prefixes[i], days[i], term_ids[at[i] : at[i + 1]])
+                for i in new]
+        months = {(when_utc[i].year, when_utc[i].month) for i in new}
+        if len(months) == 1 and not any(ids[i].startswith("seed-") for i in new):  # the usual batch: one shard
+            self._pending[_shard_of(ids[new[0]], when_utc[new[0]])] += docs
+            return
+        for i, doc in zip(new, docs):
+            self._pending[_shard_of(ids[i], when_utc[i])].append(doc)
 
     def _batch_rows(self, ids: list[str], found: list[list[int]], shared: dict[int, list[int]], first_new: int):
         """Each item's LSH candidates (ascending), its own row if already indexed, and the row
