@@ -234,3 +234,13 @@ def test_benchmark_corpus_matches_the_reference_without_fallback():
     assert_same(titles, texts)
     fallback = sb._compiled(titles, texts)[1][1:] < 0  # bound -1: left to the reference
     assert not fallback.any()
+
+
+def test_an_ascii_batch_and_the_same_batch_with_one_other_script_agree():
+    """An all-ASCII batch goes through the kernel as bytes, any other as UTF-32: same ids."""
+    titles = ["Pashinyan and Aliyev meet in Washington", "Lachin road: trucks wait at the checkpoint"]
+    texts = [f"{t}\nOn Friday Prime Minister Pashinyan met President Aliyev in Washington, officials said." for t in titles]
+    ascii_only = story_term_ids_many(titles, texts)
+    mixed = story_term_ids_many(titles + ["Пашинян встретился с Алиевым"], texts + ["В пятницу Пашинян встретился с Алиевым."])
+    assert ascii_only == mixed[:2] == [term_ids(story_terms(t, x)) for t, x in zip(titles, texts)]
+    assert all(ascii_only)
