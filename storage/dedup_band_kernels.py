@@ -24,6 +24,16 @@ _U_MIX1 = fp._MIX[1]
 
 
 @numba.njit(cache=True, nogil=True)
+def _band_hash(lo, hi, band):
+    """The hash of a band (its two bins ``lo``, ``hi``) as ``_band_hashes`` and
+    ``_BandTable.buckets`` compute it; buckets are ``h % size`` and ``(h >> 32) % size``.
+    Scalars only: a call with array arguments would cost more than the hash."""
+    h = (np.uint64(lo) << np.uint64(16)) | np.uint64(hi) | (np.uint64(band) << np.uint64(32))
+    h = (h ^ (h >> np.uint64(29))) * _U_MIX1
+    return h ^ (h >> np.uint64(32))
+
+
+@numba.njit(cache=True, nogil=True)
 def _free(slots, bucket):
     """Empty slots of a bucket (they are its last ones: buckets fill from the left)."""
     free = 0
@@ -51,9 +61,7 @@ def _evict(slots, bins, bucket, entry):
         other = slots[slot]
         band = other & 7
         at = (other >> 3) * fp.BINS + 2 * band
-        h = (np.uint64(bins[at]) << np.uint64(16)) | np.uint64(bins[at + 1]) | (np.uint64(band) << np.uint64(32))
-        h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _BandTable.buckets
-        h ^= h >> np.uint64(32)
+        h = _band_hash(bins[at], bins[at + 1], band)
         a, b = np.int64(h % np.uint64(size)), np.int64((h >> np.uint64(32)) % np.uint64(size))
         if _put(slots, b if a == bucket else a, other):
             slots[slot] = entry
@@ -67,11 +75,16 @@ def _place_kernel(slots, bins, entries, first, second, overflowed):
     from the first bucket, then from the second; ``overflowed`` where neither worked."""
     for k in range(len(entries)):
         a, b, entry = first[k], second[k], entries[k]
-        free_a, free_b = _free(slots, a), _free(slots, b)
+        # Free slots counted inline: a call with an array argument costs ~80 ns (reference
+        # counts), more than the placement itself; a rehash places every entry through here.
+        free_a, free_b = 0, 0
+        for slot in range(_WIDTH):
+            free_a += slots[a * _WIDTH + slot] < 0
+            free_b += slots[b * _WIDTH + slot] < 0
         if free_a >= free_b and free_a > 0:
-            _put(slots, a, entry)
+            slots[a * _WIDTH + _WIDTH - free_a] = entry
         elif free_b > 0:
-            _put(slots, b, entry)
+            slots[b * _WIDTH + _WIDTH - free_b] = entry
         elif not (_evict(slots, bins, a, entry) or _evict(slots, bins, b, entry)):
             overflowed[k] = True
 
@@ -126,9 +139,7 @@ def _query_kernel(slots, bins, sketches, hashed, first, found, bounds, pairs):
         bounds[d] = at
         for band in range(bands):
             lo, hi = sketches[d, 2 * band], sketches[d, 2 * band + 1]
-            h = (np.uint64(lo) << np.uint64(16)) | np.uint64(hi) | (np.uint64(band) << np.uint64(32))
-            h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _band_hashes
-            h ^= h >> np.uint64(32)
+            h = _band_hash(lo, hi, band)
             hashed[d, band] = h
             first[d, band] = np.int64(h % size)
             for bucket in (first[d, band], np.int64((h >> np.uint64(32)) % size)):
@@ -163,29 +174,15 @@ def _query_kernel(slots, bins, sketches, hashed, first, found, bounds, pairs):
 
 @numba.njit(cache=True, nogil=True)
 def _rehash_kernel(slots, bins, n, first, overflowed):
-    """Every band of rows ``0 .. n-1`` into ``slots`` (empty), as ``_place_kernel`` places one;
-    ``first[k]`` is entry k's first bucket (for the overflow), k = row * BANDS + band."""
-    size = len(slots) // _WIDTH
-    bands = fp.BANDS
+    """Every band of rows ``0 .. n-1`` into ``slots`` (empty) through ``_place_kernel``, in row
+    order; ``first[k]`` is entry k's first bucket (for the overflow), k = row * BANDS + band."""
+    size = np.uint64(len(slots) // _WIDTH)
+    second = np.empty(len(first), np.int64)
+    entries = np.empty(len(first), np.int32)
     for row in range(n):
-        for band in range(bands):
-            at = row * fp.BINS + 2 * band
-            h = (np.uint64(bins[at]) << np.uint64(16)) | np.uint64(bins[at + 1]) | (np.uint64(band) << np.uint64(32))
-            h = (h ^ (h >> np.uint64(29))) * _U_MIX1  # as _BandTable.buckets
-            h ^= h >> np.uint64(32)
-            a, b = np.int64(h % np.uint64(size)), np.int64((h >> np.uint64(32)) % np.uint64(size))
-            k = row * bands + band
-            first[k] = a
-            entry = np.int32((row << 3) | band)
-            # Free slots counted inline: a call with an array argument costs ~80 ns (reference
-            # counts), more than the placement itself.
-            free_a, free_b = 0, 0
-            for slot in range(_WIDTH):
-                free_a += slots[a * _WIDTH + slot] < 0
-                free_b += slots[b * _WIDTH + slot] < 0
-            if free_a >= free_b and free_a > 0:
-                slots[a * _WIDTH + _WIDTH - free_a] = entry
-            elif free_b > 0:
-                slots[b * _WIDTH + _WIDTH - free_b] = entry
-            elif not (_evict(slots, bins, a, entry) or _evict(slots, bins, b, entry)):
-                overflowed[k] = True
+        for band in range(fp.BANDS):
+            k = row * fp.BANDS + band
+            h = _band_hash(bins[row * fp.BINS + 2 * band], bins[row * fp.BINS + 2 * band + 1], band)
+            first[k], second[k] = np.int64(h % size), np.int64((h >> np.uint64(32)) % size)
+            entries[k] = np.int32((row << 3) | band)
+    _place_kernel(slots, bins, entries, first, second, overflowed)
