@@ -241,14 +241,19 @@ def _chunks(texts: list[str], keep_shingles: bool):
         yield _run(group, keep_shingles)
 
 
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` for a kernel: uint8 if it is ASCII, else uint32.
+
+    str.isascii() is O(1) in CPython; an ASCII batch goes through as one byte per code
+    point (a copy, where UTF-32 widens it fourfold), and the kernels are compiled for both.
+    surrogatepass keeps a lone surrogate as one code point."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def _run(texts: list[str], keep_shingles: bool) -> tuple[list[str], np.ndarray, list[int], np.ndarray]:
-    joined = "".join(texts)
-    # str.isascii() is O(1) in CPython; an ASCII batch goes through as one byte per code
-    # point (a copy, where UTF-32 widens it fourfold), compiled for uint8 input.
-    if joined.isascii():
-        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-    else:  # one code point per character (surrogatepass keeps lone surrogates as one each)
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = code_points("".join(texts))
     lengths = [len(t) for t in texts]
     offsets = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])

@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from extractors import story
+from extractors.fingerprint_batch import code_points
 from extractors.story import _LEAD_CHARS, STORY_TERMS
 from extractors.story_tables import (
     _BAD, _BITS, _BMP, _DIGIT, _END, _MAX_EXPANSION, _PUNCT_BIT, _SPACE, _UPPER, _slot, _tables,
@@ -322,12 +323,8 @@ def _compiled(titles: list[str], texts: list[str]) -> tuple[np.ndarray, np.ndarr
     bound is -1 if the document is left to the reference (the next one starts where the
     last kept one ended)."""
     leads = [text[:_LEAD_CHARS] for text in texts]  # never the whole text: the kernel reads the lead only
-    # surrogatepass: a lone surrogate is one code unit (and sends its document to the reference).
-    joined = "".join(titles) + "".join(leads)
-    if joined.isascii():  # O(1) in CPython: one byte per code point (the kernel is compiled for both)
-        codes = np.frombuffer(joined.encode("ascii"), np.uint8)
-    else:
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+    # A lone surrogate is one code point (and sends its document to the reference).
+    codes = code_points("".join(titles) + "".join(leads))
     offsets = np.zeros(2 * len(titles) + 1, np.int64)  # the titles, then the leads
     np.cumsum([*map(len, titles), *map(len, leads)], out=offsets[1:])
     ids = np.empty(len(titles) * _MAX_IDS, np.int64)
