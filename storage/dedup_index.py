@@ -22,7 +22,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -258,8 +258,7 @@ class DedupIndex:
         chashes, sketches = sketch_many([text for _, text, _, _ in items])
         term_ids, term_starts = story_term_arrays_many([title for _, _, title, _ in items], [text for _, text, _, _ in items])
         prefixes = [int(chash[:8], 16) for chash in chashes]
-        # Most times are already UTC (the pipeline's own); as_utc for the rest.
-        when_utc = [when if when.tzinfo is timezone.utc else layout.as_utc(when) for _, _, _, when in items]
+        when_utc = [layout.as_utc(when) for _, _, _, when in items]
         days = [when.toordinal() - _EPOCH for when in when_utc]
         with self._lock:
             rows, first_new = self._rows, self._rows.n

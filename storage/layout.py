@@ -34,6 +34,8 @@ def safe_id(text: str) -> str:
 def as_utc(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if moment.tzinfo is timezone.utc:  # the usual case (the pipeline's own times): nothing to convert
+        return moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
