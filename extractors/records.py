@@ -93,6 +93,9 @@ class Relevance:
     score: float
     terms: list[TermHit] = field(default_factory=list)
     reason: str = ""  # one line: why relevant or not (e.g. "US-state context: Atlanta")
+    # Where the story is: feed country codes (am, az, ge, ru-north-caucasus) of the entities that made
+    # it relevant, strongest first; empty when irrelevant or when only region-wide terms ("Caucasus") fired.
+    countries: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,7 @@ class Relevance:
             "score": round(self.score, 3),
             "terms": [asdict(t) for t in self.terms],
             "reason": self.reason,
+            "countries": list(self.countries),
         }
 
 

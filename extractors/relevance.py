@@ -32,6 +32,10 @@ COVERAGE_FACTOR = 4.0
 THRESHOLD = 2.0
 LEAD_PARAGRAPHS, LEAD_MIN_WORDS = 2, 8  # a lead paragraph has words, not a menu item
 MIN_SENTENCE_WORDS = 4
+# Gazetteer country tags → the feed list's country codes, which the digest sections by. Region-wide
+# tags (SC: "Caucasus", CSTO) name no country. Karabakh and other border entities carry AM and AZ.
+COUNTRY_CODES = {"AM": "am", "AZ": "az", "GE": "ge", "NC": "ru-north-caucasus"}
+FIELD_FACTOR = {"title": 2.0, "lead": 1.5, "body": 1.0}  # where a name stands says how central it is
 _WORD_RE = re.compile(r"\w+")
 _SENTENCE_RE = re.compile(r"(?<=[.!?։…])[\"'»”)\]]*\s+|\n+")
 _ARMENIAN_RE = re.compile(r"[\u0531-\u058f]")
@@ -200,7 +204,23 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
                   f"{sentences_hit} of {ev.n_sentences} sentences name the region")
     if context_note:
         reason += f" ({context_note})"
-    return Relevance(relevant, round(score, 3), _term_hits(gaz, ev, weights), reason)
+    countries = _countries(gaz, ev, weights, regional) if relevant else []
+    return Relevance(relevant, round(score, 3), _term_hits(gaz, ev, weights), reason, countries)
+
+
+def _countries(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float], regional: set[int]) -> list[str]:
+    """Country codes of the regional entities found, by summed weight × field factor, ties by first mention."""
+    total: dict[str, float] = defaultdict(float)
+    first: dict[str, int] = {}
+    for h in ev.hits:
+        if h.entity not in regional:
+            continue
+        for tag in sorted(gaz.entities[h.entity].tags):
+            code = COUNTRY_CODES.get(tag)
+            if code:
+                total[code] += weights[h.entity] * FIELD_FACTOR[h.field]
+                first.setdefault(code, h.sentence)
+    return sorted(total, key=lambda c: (-round(total[c], 6), first[c], c))
 
 
 def _names(gaz: Gazetteer, entities: set[int], weights: dict[int, float], limit: int = 4) -> str:

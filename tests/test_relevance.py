@@ -87,7 +87,8 @@ def test_explanation_lists_terms_with_their_field():
 
 def test_record_dict_carries_relevant_score_terms_reason():
     data = score_relevance("Clashes in Karabakh", "Fighting broke out near Stepanakert overnight, officials said.").to_dict()
-    assert set(data) == {"relevant", "score", "terms", "reason"}
+    assert set(data) == {"relevant", "score", "terms", "reason", "countries"}
+    assert data["countries"] == ["am", "az"]  # Karabakh is an Armenia–Azerbaijan story
     assert data["terms"][0] == {"term": "Karabakh", "entity": "Nagorno-Karabakh", "kind": "region",
                                 "field": "title", "count": 1, "weight": 3.0}
 
@@ -236,3 +237,20 @@ def test_scoring_a_long_article_takes_a_few_milliseconds(gaz):
             score_relevance(title, body, gazetteer=gaz)
     per_article = (time.perf_counter() - start) / (3 * len(articles))
     assert per_article < 0.05  # generous for a shared 2-core machine; typically ~3 ms
+
+
+# ---------------------------------------------------------------- the story's countries
+
+
+def test_countries_name_the_story_place_strongest_first_not_the_outlet():
+    rel = score_relevance("В Дагестане введен режим КТО",
+                          "Режим контртеррористической операции введен в Махачкале, сообщает Арменпресс со ссылкой на НАК.")
+    assert rel.relevant and rel.countries[0] == "ru-north-caucasus"
+    assert rel.to_dict()["countries"] == rel.countries
+
+
+def test_irrelevant_or_region_wide_story_names_no_country():
+    assert score_relevance("Markets rally", "Stocks rose in Tokyo on Tuesday.").countries == []
+    wide = score_relevance("Caucasus summit planned", "Leaders of the South Caucasus will meet in Brussels. "
+                           "The South Caucasus talks cover trade.")
+    assert wide.relevant and wide.countries == []
