@@ -125,41 +125,68 @@ def _utf8_or_cp1252(data: bytes) -> str:
 
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00")
-_HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
+_SNIFF_CHARS = 4096
+# A document's own frame: doctype, <html>, <head> or <body>. Found anywhere in the first few KB,
+# whatever precedes it (a stray byte, "?", a PHP warning, a <style> or <script> block, comments).
+_HTML_FRAME = re.compile(r"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I)
 _XHTML = re.compile(r"<html[^>]*xmlns\s*=\s*[\"']http://www\.w3\.org/1999/xhtml", re.I)
 _FEED_ROOT = re.compile(r"<(?:rss|feed|rdf:RDF|urlset|sitemapindex|opml)[\s>]", re.I)
-# Tags that only HTML documents carry; two distinct ones make a headless fragment HTML.
-_HTML_TAGS = re.compile(r"<(p|div|span|a|br|table|meta|title|script|link|ul|li|h[1-6]|article|section|img)[\s/>]", re.I)
+# Tags that only HTML documents carry; several distinct ones make a headless fragment HTML.
+_HTML_TAGS = re.compile(r"<(p|div|span|a|br|b|i|table|meta|title|script|style|link|ul|li|h[1-6]|article|section|img)"
+                        r"[\s/>]", re.I)
+_CLOSING_TAG = re.compile(r"</(p|div|span|a|b|i|table|title|script|style|ul|li|h[1-6]|article|section)>", re.I)
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 
 
 def looks_like_html(data: bytes | str) -> bool:
-    """True when the content is an HTML document (or a clear HTML fragment), by content only.
+    """True when the content has HTML structure (a document or a clear fragment), by content only.
 
-    Feeds and other XML, plain text and binary files are not HTML, whatever they are called.
+    Structure counts, not the first byte: pages often open with junk the server or CMS put
+    there (a BOM or stray byte, "?", PHP notices in <br /><b>...</b>, a bare <style> or <script>
+    block, comments). Feeds and other XML, plain text and binary files are not HTML.
     """
     if isinstance(data, bytes):
-        head_bytes = data[:2048]
+        head_bytes = data[:_SNIFF_CHARS]
         if any(head_bytes.startswith(m) for m in _BINARY_MAGIC):
             return False
         if b"\x00" in head_bytes and not head_bytes.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return False
         head = decode_html(head_bytes)
     else:
-        head = data[:2048]
+        head = data[:_SNIFF_CHARS]
         if "\x00" in head:
             return False
     head = head.lstrip("\ufeff")
-    if _HTML_START.match(head):
-        return True
     stripped = head.lstrip()
     if stripped.startswith("<?xml"):
         # XHTML is HTML; a feed, sitemap or any other XML vocabulary is not.
         return bool(_XHTML.search(head)) and not _FEED_ROOT.search(head)
-    if _FEED_ROOT.search(head[:512]):
+    frame = _HTML_FRAME.search(head)
+    feed = _FEED_ROOT.search(head)
+    if frame and (feed is None or frame.start() < feed.start()):
+        return True
+    if feed is not None:
         return False
-    if not stripped.startswith("<"):
-        return False
-    return len({m.group(1).lower() for m in _HTML_TAGS.finditer(head)}) >= 2
+    # No frame: a fragment is HTML when it is made of several distinct HTML elements, some of
+    # them closed (prose mentioning "<Tbilisi>" or one "<b>" is not).
+    opened = {m.group(1).lower() for m in _HTML_TAGS.finditer(head)}
+    closed = {m.group(1).lower() for m in _CLOSING_TAG.finditer(head)}
+    if _SCRIPT_OR_STYLE.search(head):
+        return True
+    return len(opened) >= 2 and bool(closed)
+
+
+def strip_leading_junk(text: str) -> str:
+    """The document from its HTML frame on, when bytes that are not markup precede it.
+
+    A PHP warning or a stray "?" before <!DOCTYPE> would otherwise become the parser's first
+    text node (and the article's first line); comments, <style> and <script> before the frame
+    are dropped too since they carry no text.
+    """
+    frame = _HTML_FRAME.search(text[:_SNIFF_CHARS])
+    if frame is None or frame.start() == 0 or not text[:frame.start()].strip():
+        return text
+    return text[frame.start():]
 
 
 # --- extraction ------------------------------------------------------------------------------
@@ -236,7 +263,7 @@ def extract_html(
     text = decode_html(html) if isinstance(html, bytes) else html
     if not text or not text.strip():
         raise ExtractionError("empty page")
-    tree = _parse(text)
+    tree = _parse(strip_leading_junk(text))
     meta = read_metadata(tree, url)
     headline = first_h1(tree)
     prune_tree(tree)
