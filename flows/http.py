@@ -2,17 +2,16 @@
 
 Politeness: a User-Agent naming newswatch, robots.txt honoured (protego), at most
 ``per_host_concurrency`` requests at a time per host, conditional GET for feeds, back-off
-on 429/503 with Retry-After. Safety: a time-out and a size cap on every response, at most
-``max_redirects`` redirects followed by hand so every hop is checked, and URLs that
-resolve to private, loopback, link-local or reserved addresses refused unless the
-settings allow them. Every third-party error leaves this module as a ``FetchError``.
+on 429/503 with Retry-After. Safety: one absolute deadline per fetch (headers, body, robots.txt
+and redirects included; flows/http_transport.py enforces it on every socket operation), a size
+cap on every (decoded) response, at most ``max_redirects`` redirects followed by hand, binary
+bodies refused as pages, and connections only to the public address the transport checked.
+Every third-party error leaves this module as a ``FetchError``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 import threading
 import time
 from collections import defaultdict
@@ -27,6 +26,7 @@ from protego import Protego
 from config.settings import Settings
 from extractors.errors import FetchError
 from extractors.records import FetchedPage
+from flows.http_transport import deadline_scope, pinned_transport
 
 log = logging.getLogger("newswatch.fetch")
 
@@ -42,6 +42,24 @@ class Conditional:
     last_modified: str | None = None
 
 
+class _Clock:
+    """One fetch's deadline: ``timeout_seconds`` from when its first request is sent.
+
+    It starts after the per-host slot is acquired, so pages queued behind a slow page of the
+    same host are not timed out before they are even sent; robots.txt and every redirect hop
+    of the fetch share it.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline: float | None = None
+
+    def start(self) -> float:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
+        return self.deadline
+
+
 class Fetcher:
     """One per run; thread-safe (one httpx client, per-host semaphores, a robots cache)."""
 
@@ -53,11 +71,13 @@ class Fetcher:
             timeout=httpx.Timeout(settings.timeout_seconds),
             follow_redirects=False,
             trust_env=False,  # no proxy surprises from the environment
+            transport=pinned_transport(settings.allow_private_hosts),
         )
         self._host_slots: dict[str, threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(settings.per_host_concurrency)
         )
-        self._robots: dict[str, Protego | None] = {}
+        self._robots: dict[str, Protego | FetchError | None] = {}
+        self._robots_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -81,24 +101,28 @@ class Fetcher:
         return self._get(url, headers, self.settings.max_feed_bytes)
 
     def fetch_page(self, url: str) -> FetchedPage:
-        """GET an article page; only HTML (or XHTML) is accepted."""
+        """GET an article page; only HTML (or XHTML) is accepted, and never a binary body."""
         page = self._get(url, {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"}, self.settings.max_page_bytes)
         if page.status != 200:
             raise FetchError(f"HTTP {page.status}", url=url, status=page.status, reason="http")
         kind = page.content_type.split(";")[0].strip().lower()
         if kind and kind not in ("text/html", "application/xhtml+xml") and not _sniff_html(page.body):
             raise FetchError(f"not HTML ({kind})", url=url, status=page.status, reason="not-html")
+        binary = binary_signature(page.body)
+        if binary:  # an image or archive served as text/html is not an article
+            raise FetchError(f"not HTML ({binary} served as {kind or 'no type'})", url=url, status=page.status, reason="not-html")
         return page
 
     # Internals ----------------------------------------------------------------------------
 
     def _get(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchedPage:
         current = url
+        clock = _Clock(self.settings.timeout_seconds)
         for _hop in range(self.settings.max_redirects + 1):
-            self._check_url(current)
-            if self.settings.respect_robots and not self._robots_allow(current):
+            _check_url(current)
+            if self.settings.respect_robots and not self._robots_allow(current, clock):
                 raise FetchError("disallowed by robots.txt", url=current, reason="robots")
-            status, response_headers, body = self._request_with_backoff(current, headers, max_bytes)
+            status, response_headers, body = self._request_with_backoff(current, headers, max_bytes, clock)
             if status in REDIRECT_CODES and response_headers.get("location"):
                 current = urljoin(current, response_headers["location"].strip())
                 continue
@@ -119,10 +143,10 @@ class Fetcher:
             )
         raise FetchError(f"more than {self.settings.max_redirects} redirects", url=url, reason="redirects")
 
-    def _request_with_backoff(self, url: str, headers: dict[str, str], max_bytes: int):
+    def _request_with_backoff(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock):
         attempts = 3
         for attempt in range(attempts):
-            status, response_headers, body = self._request(url, headers, max_bytes)
+            status, response_headers, body = self._request(url, headers, max_bytes, clock)
             if status not in (429, 503) or attempt == attempts - 1:
                 return status, response_headers, body
             wait = _retry_after(response_headers.get("retry-after"), default=2.0 * (attempt + 1))
@@ -130,68 +154,59 @@ class Fetcher:
                 return status, response_headers, body  # the server wants us gone for long: give up for this poll
             log.info("%s answered %s; retrying in %.1f s", url, status, wait)
             self._sleep(wait)
+            clock = _Clock(self.settings.timeout_seconds)  # the wait is bounded on its own; the retry gets a full budget
         raise AssertionError("unreachable")
 
-    def _request(self, url: str, headers: dict[str, str], max_bytes: int):
+    def _request(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock):
         host = urlsplit(url).hostname or ""
-        deadline = time.monotonic() + self.settings.timeout_seconds * 3  # slow-drip servers
-        with self._host_slots[host]:
+        with self._host_slots[host], deadline_scope(clock.start()):
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
                         raise FetchError(f"too big ({declared} bytes)", url=url, status=response.status_code, reason="too-big")
                     chunks, size = [], 0
-                    for chunk in response.iter_bytes():
+                    for chunk in response.iter_bytes():  # decoded: the cap holds for compression bombs too
                         size += len(chunk)
                         if size > max_bytes:
                             raise FetchError(f"too big (over {max_bytes} bytes)", url=url, status=response.status_code, reason="too-big")
-                        if time.monotonic() > deadline:
-                            raise FetchError("time-out while reading", url=url, reason="timeout")
                         chunks.append(chunk)
                     return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
             except httpx.TimeoutException as exc:
-                raise FetchError(f"time-out ({type(exc).__name__})", url=url, reason="timeout") from None
+                raise FetchError(f"time-out after {self.settings.timeout_seconds:g} s ({type(exc).__name__})",
+                                 url=url, reason="timeout") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"connection failed: {exc}", url=url, reason="connect") from None
+            except FetchError as exc:
+                exc.url = exc.url if exc.url.startswith(("http:", "https:")) else url
+                raise
 
-    def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError("not an http(s) URL", url=url, reason="url")
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(f"DNS lookup failed: {exc}", url=url, reason="dns") from None
-        if self.settings.allow_private_hosts:
-            return
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0].split("%")[0])
-            if not address.is_global or address.is_multicast:
-                raise FetchError(
-                    f"refused: {parts.hostname} resolves to a non-public address ({address}); "
-                    "set NEWSWATCH_ALLOW_PRIVATE_HOSTS=true to allow",
-                    url=url,
-                    reason="private-address",
-                )
-
-    def _robots_allow(self, url: str) -> bool:
+    def _robots_allow(self, url: str, clock: _Clock) -> bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        with self._lock:
-            known = origin in self._robots
-            rules = self._robots.get(origin)
-        if not known:
-            rules = self._load_robots(origin)
+        with self._robots_locks[origin]:  # one load per origin; other pages of the host wait for it
             with self._lock:
-                self._robots[origin] = rules
+                known = origin in self._robots
+                rules = self._robots.get(origin)
+            if not known:
+                rules = self._load_robots(origin, clock)
+                with self._lock:
+                    self._robots[origin] = rules
+        if isinstance(rules, FetchError):
+            # robots.txt could not be had in time: the host is not answering; fail this page as
+            # transient (retried next poll) rather than guess the rules.
+            raise FetchError(f"robots.txt unreachable ({rules})", url=url, reason=rules.reason)
         return rules is None or rules.can_fetch(url, self.settings.user_agent)
 
-    def _load_robots(self, origin: str) -> Protego | None:
+    def _load_robots(self, origin: str, clock: _Clock) -> Protego | FetchError | None:
         # A missing or broken robots.txt means no rules (RFC 9309 §2.3.1.3).
         try:
-            status, _headers, body = self._request(origin + "/robots.txt", {}, ROBOTS_MAX_BYTES)
-        except FetchError:
+            status, _headers, body = self._request(origin + "/robots.txt", {}, ROBOTS_MAX_BYTES, clock)
+        except FetchError as exc:
+            if exc.reason in ("private-address", "dns", "url"):
+                raise  # about the host, not its rules: the page fails the same way
+            if exc.reason in ("timeout", "connect"):
+                return exc  # remembered for this run: every page of the origin would wait as long
             return None
         if status != 200:
             return None
@@ -199,6 +214,17 @@ class Fetcher:
             return Protego.parse(body.decode("utf-8", errors="replace"))
         except Exception:  # protego has no error type of its own
             return None
+
+
+def _check_url(url: str) -> None:
+    """Only http(s) URLs with a host; addresses are checked where the connection is made (flows/http_transport.py)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise FetchError("malformed port", url=url, reason="url") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("not an http(s) URL", url=url, reason="url")
 
 
 def _retry_after(value: str | None, default: float) -> float:
@@ -217,3 +243,26 @@ def _retry_after(value: str | None, default: float) -> float:
 def _sniff_html(body: bytes) -> bool:
     head = body[:1024].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+# Leading bytes of formats that are never a web page (images, archives, documents, media).
+_BINARY_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "PNG image", b"\xff\xd8\xff": "JPEG image", b"GIF87a": "GIF image", b"GIF89a": "GIF image",
+    b"RIFF": "RIFF media", b"%PDF-": "PDF document", b"PK\x03\x04": "ZIP archive", b"\x1f\x8b": "gzip data",
+    b"BZh": "bzip2 data", b"\xfd7zXZ\x00": "xz data", b"7z\xbc\xaf\x27\x1c": "7z archive", b"\x00\x00\x01\x00": "icon",
+    b"wOFF": "web font", b"wOF2": "web font", b"\x7fELF": "executable", b"OggS": "Ogg media", b"ID3": "MP3 audio",
+}
+
+
+def binary_signature(body: bytes) -> str | None:
+    """What binary format ``body`` is, by magic number or by control bytes; None for text."""
+    for magic, name in _BINARY_MAGIC.items():
+        if body.startswith(magic):
+            return name
+    if body[4:8] == b"ftyp":
+        return "MP4 media"
+    head = body[:4096]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs by design
+        return None
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return "binary data" if controls > len(head) * 0.10 else None
