@@ -29,6 +29,7 @@ class PreparedArticle:
     host: str = ""
     existing_day: str | None = None  # set when --force refreshes a record stored earlier
     status: str = "stored"
+    meta: object | None = None  # flows.rebuild.PageMeta: the feed entry and fetch facts, kept beside the raw page
 
 
 def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
@@ -38,6 +39,7 @@ def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
     writer of the same article — a feed task in another Dask worker, an overlapping run —
     which lists it in its own manifest; this batch must not list or count it again.
     """
+    from flows.rebuild import meta_for_record
     from storage.pool import WritePool
 
     def write(item: PreparedArticle, key: str) -> str | None:
@@ -52,6 +54,9 @@ def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
         for future in [pool.submit(ctx.articles.put_raw, i.record.id, i.record.first_seen, i.body,
                                    replace=bool(i.existing_day)) for i in raws]:
             future.result()  # raw pages before their records
+        for future in [pool.submit(ctx.articles.put_raw_meta, i.record.raw_key, meta_for_record(i.meta, i.record).to_dict(),
+                                   replace=bool(i.existing_day)) for i in raws if i.meta is not None]:
+            future.result()  # their metadata too: a record is only ever written with what rebuilds it
         futures = [pool.submit(write, item, key) for item, key in items]
         return {key for key in (future.result() for future in futures) if key}
 
@@ -168,6 +173,7 @@ def _finish_journal(ctx, journal_key: str, journal: dict) -> int:
         except NotFound:
             if item.get("raw_key"):
                 ctx.store.delete(item["raw_key"])  # the record never made it: it will be fetched again
+                ctx.store.delete(layout.raw_meta_key(item["raw_key"]))
             continue
         lines.append(ManifestLine.from_record(record, item["key"], item.get("status", "stored")))
         survivors.append((item, record))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from extractors.article import canonical_for, extract_document, make_record
+from extractors.article import extract_document
 from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError
 from extractors.feeds import feed_body_hash, parse_feed
 from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
@@ -27,6 +27,7 @@ from extractors.urls import host_of
 from flows.batch import PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.http import Conditional
+from flows.rebuild import canonical_of, extract_page, page_meta, record_from_page
 from storage import layout
 from storage.state import SEEN_DUPLICATE, SEEN_FAILED, SEEN_IRRELEVANT, FeedState, load_feed_state, save_feed_state
 
@@ -218,7 +219,7 @@ def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], op
         host = host_of(page.final_url)
         if host not in boilerplate:
             boilerplate[host] = ctx.site_boilerplate(host)
-        item = _prepare(ctx, feed, entry, page, options, result, boilerplate[host])
+        item = _prepare(ctx, feed, entry, page, options, result, boilerplate[host], from_feed=error is not None)
         if item is not None:
             prepared.append(item)
     return prepared
@@ -264,16 +265,16 @@ def _page_failed(ctx: RunContext, entry: FeedEntry, error: FetchError, result: F
 
 
 def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, options: PollOptions,
-             result: FeedResult, known_boilerplate: frozenset[str]) -> PreparedArticle | None:
+             result: FeedResult, known_boilerplate: frozenset[str], *, from_feed: bool = False) -> PreparedArticle | None:
     link_key = layout.url_key(entry.link)
-    feed_date = entry.published.isoformat() if entry.published else None
+    # The record is built from the page and this metadata only, exactly as a reprocess rebuilds it.
+    meta = page_meta(feed, entry, page, ctx.now, from_feed=from_feed)
     try:
-        extracted = extract_document(page.body, url=page.final_url, feed_published=feed_date, now=ctx.now,
-                                     known_boilerplate=known_boilerplate, content_type=page.content_type)
+        extracted = extract_page(page.body, meta, known_boilerplate)
     except ExtractionError as exc:
         _page_failed(ctx, entry, FetchError(str(exc), url=entry.link, reason="extract"), result)
         return None
-    canonical = canonical_for(extracted, page.final_url)
+    canonical = canonical_of(extracted, meta)
     article_id = layout.url_key(canonical)
     url_keys = sorted({link_key, article_id, layout.url_key(page.final_url)})
     existing_day = ctx.seen.first_seen_day(article_id)
@@ -284,27 +285,43 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
     if article_id != link_key and not ctx.claim(article_id):
         result.skipped_seen += 1  # another entry of this run reached the same canonical article
         return None
-    record = make_record(extracted, article_id=article_id, url=entry.link, canonical_url=canonical, source=feed.id,
-                         first_seen=ctx.now, entry=entry, declared_language=feed.language, gazetteer=ctx.gazetteer)
+    record = record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, first_seen=ctx.now,
+                              gazetteer=ctx.gazetteer)
     if not record.caucasus.get("relevant") and not options.keep_irrelevant:
         result.irrelevant += 1
         ctx.seen.mark(url_keys, SEEN_IRRELEVANT, ctx.now)
         return None
     return PreparedArticle(record=record, body=page.body, url_keys=url_keys, host=host_of(page.final_url),
-                           existing_day=existing_day)
+                           existing_day=existing_day, meta=meta)
 
 
 def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:
-    """For ``store check --repair``: rebuild a lost record from its raw page and the journal entry naming it."""
+    """For ``store check --repair``: rebuild a lost record from its raw page.
+
+    From the page's metadata (``raw-meta/``) when it was kept: the record the poll made,
+    re-extracted (flows.rebuild). A page stored before metadata was kept falls back to the
+    journal entry naming it, when a crashed batch left one. None when neither is there.
+    """
+    from config.settings import get_settings
+    from extractors.gazetteer import load_gazetteer
+    from flows.rebuild import PageMeta, rebuild_record
     from storage.articles import ArticleStore
     from storage.state import journals
 
+    articles = ArticleStore(store)
+    meta = articles.get_raw_meta(raw_key)
+    if meta is not None:
+        try:
+            return rebuild_record(articles.get_raw(raw_key), PageMeta.from_dict(meta), raw_key=raw_key,
+                                  gazetteer=load_gazetteer(get_settings().topics_file))
+        except (NewswatchError, OSError, ValueError, TypeError):
+            return None
     for _key, journal in journals(store):
         for item in journal.get("items", []):
             if item.get("raw_key") == raw_key:
                 record = ArticleRecord.from_dict(item["record"])
                 try:
-                    body = ArticleStore(store).get_raw(raw_key)
+                    body = articles.get_raw(raw_key)
                     extracted = extract_document(body, url=record.url)
                 except (NewswatchError, OSError):
                     return None

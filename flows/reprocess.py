@@ -1,7 +1,8 @@
 """Re-extract stored raw pages with the current extractor, without fetching again.
 
 Records keep their id, URL, source, first_seen, dedup decision and raw page; text, title,
-author, date, language and relevance are recomputed. Only records that change are
+author, date, language and relevance are recomputed from the raw page and the feed metadata
+kept beside it (flows.rebuild), the same way the poll computed them. Only records that change are
 rewritten, and a ``reprocess-…`` manifest lists them (a later manifest line for an id
 wins), so running it twice changes nothing the second time.
 """
@@ -16,6 +17,7 @@ from config.settings import Settings
 from extractors.article import extract_document, make_record
 from extractors.errors import NewswatchError, NotFound
 from extractors.gazetteer import load_gazetteer
+from flows.rebuild import PageMeta, rebuild_record
 from storage import layout, open_store
 from storage.articles import ArticleStore, ManifestLine
 
@@ -23,6 +25,7 @@ log = logging.getLogger("newswatch.reprocess")
 
 RECOMPUTED = ("text", "title", "author", "published", "published_source", "language", "language_confidence",
               "language_method", "caucasus", "content_hash", "extractor")
+FEED_FIELDS = ("title", "author", "published")  # what a feed entry gives when the page does not
 
 
 @dataclass
@@ -44,16 +47,32 @@ class ReprocessSummary:
 
 
 def reprocess_record(articles: ArticleStore, record, gazetteer=None) -> "object | None":
-    """The record re-extracted from its raw page, or None when it has none."""
+    """The record re-extracted from its raw page, or None when it has none.
+
+    With the page's metadata (``raw-meta/``) the record is rebuilt exactly as the poll built
+    it (flows.rebuild), so what came from the feed (author, date, title) stays. A page kept
+    before metadata was: re-extracted from the page alone, and a feed field the page does
+    not give keeps its stored value (the record is then the only witness of the feed).
+    """
     if not record.raw_key:
         return None
     body = articles.get_raw(record.raw_key)
+    meta = articles.get_raw_meta(record.raw_key)
+    if meta is not None:
+        fresh = rebuild_record(body, PageMeta.from_dict(meta), raw_key=record.raw_key, gazetteer=gazetteer)
+        return replace(record, **{name: getattr(fresh, name) for name in RECOMPUTED})
     url = record.url if record.url.startswith("http") else None
     extracted = extract_document(body, url=url)
     fresh = make_record(extracted, article_id=record.id, url=record.url, canonical_url=record.canonical_url,
                         source=record.source, first_seen=layout.as_utc(record.first_seen), raw_key=record.raw_key,
                         gazetteer=gazetteer)
-    return replace(record, **{name: getattr(fresh, name) for name in RECOMPUTED})
+    changes = {name: getattr(fresh, name) for name in RECOMPUTED}
+    for name in FEED_FIELDS:
+        if not changes[name] and getattr(record, name):
+            changes[name] = getattr(record, name)
+    if changes["published"] == record.published:
+        changes["published_source"] = record.published_source
+    return replace(record, **changes)
 
 
 def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, run_id: str | None = None) -> ReprocessSummary:

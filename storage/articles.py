@@ -67,6 +67,19 @@ class ArticleStore:
     def get_raw(self, key: str) -> bytes:
         return gzip.decompress(self.store.get(key))
 
+    def put_raw_meta(self, raw_page_key: str, meta: dict, *, replace: bool = False) -> str:
+        """Store what the feed and the fetch said about a raw page (write-once, like the page)."""
+        key = layout.raw_meta_key(raw_page_key)
+        self.store.put(key, dumps(meta), content_type="application/json", create_only=not replace)
+        return key
+
+    def get_raw_meta(self, raw_page_key: str) -> dict | None:
+        """The metadata of a raw page, or None for a page stored before metadata was kept."""
+        try:
+            return self.store.get_json(layout.raw_meta_key(raw_page_key))
+        except NotFound:
+            return None
+
     def record_key(self, record: ArticleRecord) -> str:
         if record.source == "seed":
             return layout.seed_key(record.id)

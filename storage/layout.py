@@ -3,6 +3,7 @@
     seeds/<id>.json                           the seed corpus, cleaned, as article records
     articles/<yyyy>/<mm>/<dd>/<id>.json       by first_seen date (UTC)
     raw/<yyyy>/<mm>/<dd>/<id>.html.gz         the page as fetched
+    raw-meta/<yyyy>/<mm>/<dd>/<id>.json       its feed entry and fetch facts (flows.rebuild.PageMeta)
     manifests/<yyyy>/<mm>/<dd>/<run-id>.jsonl one line per record a run stored
     state/feeds/<feed-id>.json                validators, body hash, last poll, failures
     state/seen/<yyyy-mm>.json                 URL keys handled (stored, duplicate or irrelevant)
@@ -60,6 +61,18 @@ def seed_key(article_id: str) -> str:
 
 def raw_key(article_id: str, first_seen: datetime | str) -> str:
     return f"raw/{day_path(first_seen)}/{article_id}.html.gz"
+
+
+def raw_meta_key(raw_page_key: str) -> str:
+    """The metadata object of a raw page: ``raw/<day>/<id>.html.gz`` → ``raw-meta/<day>/<id>.json``.
+
+    A prefix of its own rather than a sidecar under ``raw/``: everything under ``raw/`` is a
+    page (store check counts and rebuilds from them), and a page's metadata is found from
+    its key alone.
+    """
+    inner = raw_page_key[len("raw/"):] if raw_page_key.startswith("raw/") else raw_page_key
+    head, _, name = inner.rpartition("/")
+    return f"raw-meta/{head}/{name.split('.', 1)[0]}.json" if head else f"raw-meta/{name.split('.', 1)[0]}.json"
 
 
 def manifest_key(run_id: str, day: date | datetime | str) -> str:

@@ -1,0 +1,112 @@
+"""A fetched page's metadata, kept beside its raw page, and the one way back to a record.
+
+The record a poll stores is a function of three things: the raw page, what the feed said
+about it (entry title, author, date, summary) and how it was fetched (final URL, content
+type, time). The raw page is kept in ``raw/``; the other two are kept in a small write-once
+JSON object, ``raw-meta/<yyyy>/<mm>/<dd>/<id>.json`` (``PageMeta``), written just before
+the record. ``rebuild_record`` turns raw page + metadata back into the record with the
+current extractor and gazetteer. The poll builds its records through the same two steps
+(``extract_page`` then ``record_from_page``), so a reprocess right after a poll gives the
+record the poll stored, and a field that came from the feed can never be lost by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from extractors.article import canonical_for, extract_document, make_record
+from extractors.records import ArticleRecord, ExtractedArticle, Feed, FeedEntry, FetchedPage
+from storage import layout
+
+META_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What the feed said about a page and how the page was fetched (JSON beside the raw page)."""
+
+    feed_id: str
+    link: str  # the entry's link, normalised: the record's ``url``
+    polled_at: str  # the run's time: the extractor's "now" (no date after it) and a new record's first_seen
+    title: str = ""
+    author: str = ""
+    published: str | None = None  # the entry's date, ISO 8601 UTC
+    summary: str = ""
+    guid: str = ""
+    entry_language: str | None = None  # the feed channel's declared language
+    feed_language: str | None = None  # the language feeds.yaml declares for the outlet
+    feed_country: str | None = None  # the outlet's country in feeds.yaml (the digest's fallback)
+    fetched_url: str = ""
+    final_url: str = ""  # after redirects: the base for relative links and the canonical's fallback
+    status: int | None = None
+    content_type: str = ""  # the HTTP header: its charset outranks the page's <meta>
+    fetched_at: str | None = None
+    from_feed: bool = False  # the "page" is the feed's own full text (the page itself could not be had)
+    article_id: str = ""  # filled when the record is written: identity survives a changed extractor
+    canonical_url: str = ""
+    first_seen: str = ""
+    schema: int = META_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PageMeta":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def entry(self) -> FeedEntry:
+        published = layout.as_utc(self.published) if self.published else None
+        return FeedEntry(feed_id=self.feed_id, link=self.link, title=self.title, published=published,
+                         author=self.author, summary=self.summary, guid=self.guid, language=self.entry_language)
+
+
+def page_meta(feed: Feed, entry: FeedEntry, page: FetchedPage, polled_at: datetime, *, from_feed: bool = False) -> PageMeta:
+    return PageMeta(
+        feed_id=feed.id, link=entry.link, polled_at=polled_at.isoformat(), title=entry.title, author=entry.author,
+        published=entry.published.isoformat() if entry.published else None, summary=entry.summary, guid=entry.guid,
+        entry_language=entry.language, feed_language=feed.language, feed_country=feed.country,
+        fetched_url=page.url, final_url=page.final_url, status=page.status, content_type=page.content_type,
+        fetched_at=page.fetched_at.isoformat() if page.fetched_at else None, from_feed=from_feed)
+
+
+def extract_page(body: bytes, meta: PageMeta, known_boilerplate: frozenset[str] = frozenset()) -> ExtractedArticle:
+    """The extraction step of a record (raises ``ExtractionError`` when no article text comes out)."""
+    return extract_document(body, url=meta.final_url or meta.link or None, feed_published=meta.published,
+                            now=layout.as_utc(meta.polled_at), known_boilerplate=known_boilerplate,
+                            content_type=meta.content_type or None)
+
+
+def canonical_of(extracted: ExtractedArticle, meta: PageMeta) -> str:
+    return canonical_for(extracted, meta.final_url or meta.link)
+
+
+def record_from_page(extracted: ExtractedArticle, meta: PageMeta, *, article_id: str, canonical_url: str,
+                     first_seen: datetime | str | None = None, raw_key: str | None = None, gazetteer=None) -> ArticleRecord:
+    """The record step: language, relevance and hash over the extraction, the feed entry filling gaps."""
+    return make_record(extracted, article_id=article_id, url=meta.link, canonical_url=canonical_url, source=meta.feed_id,
+                       first_seen=layout.as_utc(first_seen or meta.first_seen or meta.polled_at), entry=meta.entry(),
+                       declared_language=meta.feed_language, raw_key=raw_key, gazetteer=gazetteer)
+
+
+def rebuild_record(body: bytes, meta: PageMeta, *, raw_key: str | None = None, gazetteer=None,
+                   known_boilerplate: frozenset[str] = frozenset()) -> ArticleRecord:
+    """Raw page + its metadata → the article record, re-extracted with the current code.
+
+    Identity (id, canonical URL, first_seen) is the one the metadata recorded when the record
+    was written; when it is missing (metadata of a record never written) it is derived the
+    way the poll derives it. Dedup fields (duplicate_of, cluster) are not the page's: the
+    caller keeps them from the stored record or a manifest line.
+    """
+    extracted = extract_page(body, meta, known_boilerplate)
+    canonical = meta.canonical_url or canonical_of(extracted, meta)
+    article_id = meta.article_id or layout.url_key(canonical)
+    return record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, raw_key=raw_key,
+                            gazetteer=gazetteer)
+
+
+def meta_for_record(meta: PageMeta, record: ArticleRecord) -> PageMeta:
+    """The metadata as written: with the identity the record finally got (a --force refresh keeps the old one)."""
+    return replace(meta, article_id=record.id, canonical_url=record.canonical_url, first_seen=record.first_seen)
