@@ -91,7 +91,7 @@ def make_record(
 
     ``gazetteer`` is a loaded ``extractors.gazetteer.Gazetteer`` (None: the bundled topics.yaml).
     """
-    from extractors.fingerprint import content_hash
+    from extractors.content_hash import content_hash  # numpy-free: keeps `extract` fast
     from extractors.language import detect_language
     from extractors.relevance import score_relevance
 

@@ -273,6 +273,12 @@ def compile_gazetteer(doc: dict[str, Any], source: str = "<memory>") -> Gazettee
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str, mtime: float) -> Gazetteer:
+    from extractors.compiled_cache import cached, gazetteer_inputs  # compiled once per change, across processes
+
+    return cached("gazetteer", path, gazetteer_inputs(path), lambda: _compile_file(path))
+
+
+def _compile_file(path: str) -> Gazetteer:
     try:
         with open(path, encoding="utf-8") as fh:
             doc = yaml.safe_load(fh)

@@ -294,7 +294,14 @@ _factory_lock = threading.Lock()
 @lru_cache(maxsize=None)
 def _factory(script: str) -> DetectorFactory:
     """A seeded factory with only the profiles that write in ``script`` (all of them otherwise)."""
-    names = _PROFILES.get(script, "").split() or sorted(p.name for p in Path(PROFILES_DIRECTORY).iterdir())
+    from extractors.compiled_cache import cached  # the parsed profiles, across processes
+
+    profiles = Path(PROFILES_DIRECTORY)
+    return cached("langdetect", script, [profiles, Path(__file__)], lambda: _build_factory(script, profiles))
+
+
+def _build_factory(script: str, profiles: Path) -> DetectorFactory:
+    names = _PROFILES.get(script, "").split() or sorted(p.name for p in profiles.iterdir())
     factory = DetectorFactory()
     factory.load_json_profile([(Path(PROFILES_DIRECTORY) / name).read_text("utf-8") for name in names])
     factory.set_seed(SEED)  # langdetect samples n-grams at random: the seed makes it repeatable

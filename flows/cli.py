@@ -13,9 +13,11 @@ import json
 import logging
 import os
 import sys
+import time
 from datetime import date, datetime, timezone
 
 from extractors.errors import NewswatchError
+from flows.cli_options import add_common_options, add_top_options, apply_env_twins
 
 
 def env(name: str, default=None):
@@ -45,7 +47,8 @@ def store_option(parser: argparse.ArgumentParser) -> None:
 
 
 def format_option(parser: argparse.ArgumentParser, choices=("text", "json"), default="text") -> None:
-    parser.add_argument("--format", choices=choices, default=env("format", default))
+    parser.add_argument("--format", choices=choices, default=default,
+                        help=f"output: {' or '.join(choices)} (default {default}; NEWSWATCH_FORMAT)")
 
 
 def get_settings_for(args):
@@ -79,7 +82,7 @@ def cmd_extract(args) -> int:
             results.append({"path": path, "error": str(exc)})
             status = 1
     if args.format == "json":
-        emit(results if len(paths) > 1 else results[0], "json", "")
+        emit(results, "json", "")  # always a list: the same shape for one path or many
     else:
         for record in results:
             if "error" in record:
@@ -142,7 +145,8 @@ def cmd_articles(args) -> int:
     for r in records:
         print(f"{r['first_seen'][:10]:<11} {r['source'][:16]:<16} {str(r['language'])[:4]:<4} "
               f"{r['caucasus'].get('score', 0):<5.2f} {'yes' if r['duplicate_of'] else '':<3} {_headline(r)}")
-    print(f"{len(records)} record(s) in {settings.store}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(records)} record(s) in {settings.store}", file=sys.stderr)
     return 0
 
 
@@ -203,49 +207,50 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newswatch", description="Caucasus news monitor: feeds → clean articles → store → digest")
-    parser.add_argument("-v", "--verbose", action="store_true", default=env_flag("verbose"), help="log progress to stderr")
+    parser = argparse.ArgumentParser(prog="newswatch", description="Caucasus news monitor: feeds → clean articles → store → digest",
+                                     epilog="Every option has a NEWSWATCH_<OPTION> environment twin (NEWSWATCH_FORMAT=json, NEWSWATCH_FEED=a,b).")
+    add_top_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("extract", help="extract pages or text files to records (no store)")
     p.add_argument("paths", nargs="*", help="files, or - for standard input")
-    p.add_argument("--url", default=env("url"), help="the URL the page came from (resolves relative links)")
+    p.add_argument("--url", default=None, help="the URL the page came from (resolves relative links)")
     format_option(p, default="json")
     p.set_defaults(handler=cmd_extract)
 
     p = sub.add_parser("import-seeds", help="import the seed corpus (or DIR) into the store")
-    p.add_argument("directory", nargs="?", default=env("seeds_dir"))
+    p.add_argument("directory", nargs="?", default=env("seeds_dir"), help="seed directory (default: the bundled corpus; NEWSWATCH_SEEDS_DIR)")
     store_option(p)
     format_option(p)
     p.set_defaults(handler=cmd_import_seeds)
 
     p = sub.add_parser("poll", help="poll the feeds once")
     p.add_argument("--feeds", default=None, help="feed list (default config/feeds.yaml; NEWSWATCH_FEEDS_FILE)")
-    p.add_argument("--feed", action="append", default=env_list("feed"), help="poll only this feed id (repeatable)")
+    p.add_argument("--feed", action="append", default=None, help="poll only this feed id (repeatable; NEWSWATCH_FEED=a,b)")
     store_option(p)
-    p.add_argument("--since", default=env("since"), help="only entries published on or after this date/time")
-    p.add_argument("--force", action="store_true", default=env_flag("force"), help="ignore validators and seen state")
-    p.add_argument("--keep-irrelevant", action="store_true", default=env_flag("keep_irrelevant"))
+    p.add_argument("--since", default=None, help="only entries published on or after this date (YYYY-MM-DD) or time")
+    p.add_argument("--force", action="store_true", help="ignore validators, the seen-URL index and back-off; re-extract in place")
+    p.add_argument("--keep-irrelevant", action="store_true", help="store irrelevant articles too, flagged")
     format_option(p)
     p.set_defaults(handler=cmd_poll)
 
     p = sub.add_parser("articles", help="list stored articles")
     store_option(p)
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--date", default=env("date"), help="first-seen day YYYY-MM-DD (UTC; default today)")
-    group.add_argument("--all", action="store_true", default=env_flag("all"))
+    group.add_argument("--date", default=None, help="first-seen day YYYY-MM-DD (UTC; default today)")
+    group.add_argument("--all", action="store_true", help="every stored record (lists the whole store)")
     format_option(p, choices=("table", "json"), default="table")
     p.set_defaults(handler=cmd_articles)
 
     p = sub.add_parser("reprocess", help="re-extract stored raw pages with the current extractor")
     store_option(p)
-    p.add_argument("--date", default=env("date"))
+    p.add_argument("--date", default=None, help="only records first seen on this UTC day YYYY-MM-DD (default: all)")
     format_option(p)
     p.set_defaults(handler=cmd_reprocess)
 
     p = sub.add_parser("compare", help="are two pages or texts duplicates / the same story?")
-    p.add_argument("a")
-    p.add_argument("b")
+    p.add_argument("a", help="a page or text file")
+    p.add_argument("b", help="another page or text file")
     format_option(p)
     p.set_defaults(handler=cmd_compare)
 
@@ -257,11 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve all deployments with their schedules")
     p.set_defaults(handler=cmd_serve)
 
-    for module in ("flows.cli_digest", "flows.cli_store"):
+    for module in ("flows.cli_digest", "flows.cli_store", "flows.cli_corpus"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ImportError:  # pragma: no cover - while a part is being built
             pass
+    add_common_options(parser)
+    apply_env_twins(parser)
     return parser
 
 
@@ -280,19 +287,37 @@ def quiet_offline_prefect() -> None:
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 
+# Commands that take long enough to deserve a progress bar and a closing line on stderr.
+LONG_COMMANDS = {"poll", "import-seeds", "reprocess", "demo", "store", "export", "search"}
+
+
 def main(argv: list[str] | None = None) -> int:
     quiet_offline_prefect()
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    started = time.monotonic()
+    try:
+        args = build_parser().parse_args(argv)
+    except NewswatchError as exc:  # a bad NEWSWATCH_* twin
+        print(f"newswatch: {exc}", file=sys.stderr)
+        return 2
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    long_command = args.command in LONG_COMMANDS
+    from flows import progress
+
+    progress.enable(long_command and progress.wanted(args.quiet))
     try:
         handler = getattr(args, "handler", None) or getattr(args, "func")
-        return handler(args) or 0
+        status = handler(args) or 0
     except NewswatchError as exc:
-        print(f"newswatch: {exc}", file=sys.stderr)
+        print(f"newswatch: {exc}", file=sys.stderr)  # an error stays one line: no closing line after it
         return 2
     except KeyboardInterrupt:
         return 130
+    if long_command and not args.quiet:
+        # The closing line: how long it took and how it ended, after whatever the command printed.
+        outcome = "ok" if status == 0 else f"exit {status}"
+        print(f"newswatch {args.command}: {outcome} in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -30,13 +30,13 @@ def register(subparsers: Any) -> None:
     check = commands.add_parser("check", help="verify that manifests, records, raw pages and state agree")
     check.add_argument("--store", default=None, help="path, file://… or s3://bucket[/prefix] (default: NEWSWATCH_STORE or ./data)")
     check.add_argument("--repair", action="store_true", help="rebuild what is missing from what is there (never edits manifests)")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="report as text or one JSON object")
     check.set_defaults(func=run_check)
 
     copy = commands.add_parser("copy", help="copy every object of one store to another (resumable, idempotent)")
     copy.add_argument("src", help="source store URI")
     copy.add_argument("dst", help="target store URI")
-    copy.add_argument("--format", choices=("text", "json"), default="text")
+    copy.add_argument("--format", choices=("text", "json"), default="text", help="report as text or one JSON object")
     copy.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     copy.set_defaults(func=run_copy)
 
@@ -83,7 +83,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, sort_keys=True))
     else:
-        print(report_text(report), file=sys.stderr)
+        print(report_text(report))  # the report is the command's answer: stdout
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 

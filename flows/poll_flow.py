@@ -19,6 +19,7 @@ from extractors.records import Feed
 from flows.context import close_context, open_context
 from flows.pipeline import TRANSIENT_FEED_FAILURES, FeedResult, PollOptions, load_feeds, poll_feed
 from flows.poll import PollSummary, parse_since, start_run
+from flows.progress import Counter
 
 
 def _retry_transient(task, task_run, state) -> bool:
@@ -60,17 +61,20 @@ def poll_feeds(
     options = PollOptions(since=parse_since(since), force=force, keep_irrelevant=settings.keep_irrelevant)
     ctx, recovered = start_run(settings.store, settings)
     summary = PollSummary(run_id=ctx.run_id, store=ctx.store.describe(), recovered=recovered)
+    bar = Counter(len(feed_list), desc="poll", unit="feed")  # a bar only at a terminal (flows/progress.py)
     try:
         task_fn = poll_feed_task.with_options(retry_delay_seconds=list(settings.task_retry_delays))
         futures = task_fn.map(unmapped(ctx.run_id), unmapped(settings.store), feed_list, unmapped(options),
                               unmapped(settings))
         for feed, future in zip(feed_list, futures):
             outcome = future.result(raise_on_failure=False)
+            bar.step(note=feed.id)
             if isinstance(outcome, FeedResult):
                 summary.feeds.append(outcome)
             else:  # the task failed after its retries: the UI shows why; the run goes on
                 summary.feeds.append(FeedResult(feed_id=feed.id, outcome="failed", error=f"{type(outcome).__name__}: {outcome}"))
     finally:
+        bar.close()
         close_context(ctx.run_id)
     logger.info("%s", summary.to_text())
     create_markdown_artifact(key="poll-summary", markdown=summary.to_markdown(), description="newswatch poll summary")

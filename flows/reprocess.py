@@ -18,6 +18,7 @@ from extractors.article import extract_document, make_record
 from extractors.errors import NewswatchError, NotFound
 from extractors.gazetteer import load_gazetteer
 from flows.rebuild import PageMeta, rebuild_record
+from flows.progress import track
 from storage import layout, open_store
 from storage.articles import ArticleStore, ManifestLine
 
@@ -80,7 +81,7 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
     articles = ArticleStore(store)
     run_id = run_id or "reprocess-" + layout.new_run_id()
     summary = ReprocessSummary(store=store.describe(), scope=day.isoformat() if day else "all")
-    items = articles.articles_for_day(day) if day else articles.all_articles()
+    items = track(articles.articles_for_day(day) if day else articles.all_articles(), desc="reprocess", unit="record")
     changed: dict[str, list[ManifestLine]] = {}
     try:
         for key, record in items:

@@ -20,6 +20,7 @@ from flows.batch import PreparedArticle, commit_batch
 from flows.context import close_context
 from flows.pipeline import FeedResult
 from flows.poll import start_run
+from flows.progress import track
 from storage import layout
 
 log = logging.getLogger("newswatch.seeds")
@@ -61,7 +62,8 @@ def import_seeds(store_uri: str, directory: str | Path | None, settings: Setting
     summary = ImportSummary(run_id=ctx.run_id, store=ctx.store.describe(), directory=str(directory))
     try:
         prepared = []
-        for path in seed_files(directory):
+        files = seed_files(directory)
+        for path in track(files, total=len(files), desc="import", unit="file"):
             summary.files += 1
             article_id = "seed-" + layout.safe_id(path.stem)
             if ctx.store.exists(layout.seed_key(article_id)):

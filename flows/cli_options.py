@@ -1,0 +1,124 @@
+"""The command line's shared habits, applied to every parser after all commands are registered.
+
+* ``-v/--verbose`` and ``-q/--quiet`` work before or after the sub-command (``newswatch poll -q``);
+* every option has a ``NEWSWATCH_<OPTION>`` twin (``--feed`` → ``NEWSWATCH_FEED=a,b``,
+  ``--format`` → ``NEWSWATCH_FORMAT``, ``--dry-run`` → ``NEWSWATCH_DRY_RUN=1``), applied to
+  every command, including those other modules register. A flag on the command line wins over its
+  twin, the twin over the built-in default. A twin whose value a command does not accept (for
+  instance ``NEWSWATCH_FORMAT=table``, which only ``articles`` takes) is ignored by that command,
+  and is an error only when no command accepts it;
+* ``--version`` prints the installed version.
+
+No Prefect and nothing heavy is imported here: this runs on every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+
+from extractors.errors import ConfigError
+
+ENV_PREFIX = "NEWSWATCH_"
+# Options whose twin is a settings variable of another name (one name per meaning).
+ENV_NAMES = {"feeds": "FEEDS_FILE", "directory": "SEEDS_DIR"}
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off", "")
+
+
+def env_name(dest: str) -> str:
+    return ENV_PREFIX + ENV_NAMES.get(dest, dest).upper().replace("-", "_")
+
+
+class VersionAction(argparse.Action):
+    """``--version``: looked up only when asked (importlib.metadata costs a few ms)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"newswatch {installed_version()}")  # stdout, as argparse's own version action
+        parser.exit()
+
+
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newswatch")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "0+unknown"
+
+
+def add_top_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
+    _verbosity(parser, default=False)
+
+
+def _verbosity(parser: argparse.ArgumentParser, default) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true", default=default,
+                       help="log progress and decisions to stderr (NEWSWATCH_VERBOSE)")
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
+                       help="only errors on stderr: no progress bars, no summary line (NEWSWATCH_QUIET)")
+
+
+def subparsers_of(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every parser below ``parser`` (commands and their own sub-commands)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                yield sub
+                yield from subparsers_of(sub)
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """-v/-q on every command (SUPPRESS: given after the command they set, else the top level's stand)."""
+    for sub in subparsers_of(parser):
+        if not any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+            _verbosity(sub, default=argparse.SUPPRESS)
+
+
+def options_of(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
+    """The optional arguments (not positionals, help, version or sub-command actions) of one parser."""
+    for action in parser._actions:
+        if not action.option_strings or isinstance(action, (argparse._HelpAction, VersionAction)):
+            continue
+        yield action
+
+
+def apply_env_twins(parser: argparse.ArgumentParser, environ: dict[str, str] | None = None) -> None:
+    """Set each option's default from its ``NEWSWATCH_*`` twin, on every parser."""
+    environ = os.environ if environ is None else environ
+    parsers = [parser, *subparsers_of(parser)]
+    accepted: dict[str, set[str]] = {}
+    for p in parsers:
+        for action in options_of(p):
+            if action.choices:
+                accepted.setdefault(action.dest, set()).update(map(str, action.choices))
+    for p in parsers:
+        for action in options_of(p):
+            name = env_name(action.dest)
+            if name not in environ:
+                continue
+            value = _env_value(action, environ[name], name, accepted.get(action.dest))
+            if value is not None:
+                action.default = value
+
+
+def _env_value(action: argparse.Action, raw: str, name: str, accepted: set[str] | None):
+    if action.nargs == 0:  # store_true and friends
+        text = raw.strip().lower()
+        if text not in TRUE + FALSE:
+            raise ConfigError(f"{name}={raw!r}: expected 1/0, true/false, yes/no or on/off")
+        if isinstance(action, argparse._StoreFalseAction):
+            return text in FALSE
+        return True if text in TRUE else (argparse.SUPPRESS if action.default is argparse.SUPPRESS else False)
+    if isinstance(action, argparse._AppendAction) or action.nargs in ("+", "*"):
+        return [part.strip() for part in raw.split(",") if part.strip()] or None
+    if action.choices and raw not in action.choices:
+        if accepted and raw in accepted:
+            return None  # meant for another command
+        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(sorted(accepted or action.choices))}")
+    return action.type(raw) if callable(action.type) else raw

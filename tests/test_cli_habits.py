@@ -1,0 +1,151 @@
+"""The command line's habits: --version, -q/-v anywhere, help on every option, NEWSWATCH_* twins,
+the report of `store check` on stdout, a closing line, progress bars only at a terminal."""
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from config import SEEDS_DIR
+from flows import progress
+from flows.cli import build_parser
+from flows.cli_options import env_name, options_of, subparsers_of
+from tests.test_cli import REPO, run_cli
+
+
+def all_options():
+    parser = build_parser()
+    for sub in [parser, *subparsers_of(parser)]:
+        for action in options_of(sub):
+            yield sub.prog, action
+
+
+def test_version_prints_the_installed_version():
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith("newswatch 0.")
+
+
+def test_every_option_of_every_command_has_help_text():
+    missing = [f"{prog} {action.option_strings[0]}" for prog, action in all_options() if not action.help]
+    assert not missing, missing
+    parser = build_parser()
+    for sub in subparsers_of(parser):
+        for action in sub._actions:
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+                assert action.help, f"{sub.prog} {action.dest}"
+
+
+def test_quiet_and_verbose_work_after_the_subcommand(tmp_path):
+    args = build_parser().parse_args(["articles", "-q", "--store", str(tmp_path)])
+    assert args.quiet is True and args.verbose is False
+    args = build_parser().parse_args(["-v", "articles"])
+    assert args.verbose is True  # given before the command, not undone by it
+    args = build_parser().parse_args(["store", "check", "--verbose"])
+    assert args.verbose is True
+    quiet = run_cli("articles", "--store", str(tmp_path), "-q")
+    loud = run_cli("articles", "--store", str(tmp_path))
+    assert quiet.returncode == loud.returncode == 0
+    assert quiet.stderr == b"" and b"0 record(s)" in loud.stderr
+
+
+def _twin_value(action):
+    """A value for the option's twin that differs from its default, and what the parser should make of it."""
+    if action.nargs == 0:
+        return "1", True
+    if isinstance(action, argparse._AppendAction) or action.nargs in ("+", "*"):
+        return "a, b", ["a", "b"]
+    if action.choices:
+        other = next(c for c in action.choices if c != action.default)
+        return other, other
+    return "2026-11-20", "2026-11-20"
+
+
+def test_every_option_has_a_newswatch_twin(monkeypatch):
+    checked = 0
+    for prog, action in list(all_options()):
+        if action.dest in ("verbose", "quiet"):
+            continue  # a mutually exclusive pair: checked below
+        raw, expected = _twin_value(action)
+        monkeypatch.setenv(env_name(action.dest), raw)
+        parser = build_parser()
+        twin = next(a for p in [parser, *subparsers_of(parser)] if p.prog == prog for a in options_of(p)
+                    if a.dest == action.dest)
+        value = twin.type(expected) if callable(twin.type) and isinstance(expected, str) else expected
+        assert twin.default == value, (prog, action.dest, env_name(action.dest))
+        monkeypatch.delenv(env_name(action.dest))
+        checked += 1
+    assert checked >= 25
+    monkeypatch.setenv("NEWSWATCH_QUIET", "yes")
+    assert build_parser().parse_args(["articles"]).quiet is True
+
+
+def test_a_twin_meant_for_another_command_is_ignored_and_a_wrong_one_is_an_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEWSWATCH_FORMAT", "table")  # only `articles` has table
+    assert build_parser().parse_args(["compare", "a", "b"]).format == "text"
+    assert build_parser().parse_args(["articles"]).format == "table"
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "articles", "--store", str(tmp_path)],
+                            capture_output=True, cwd=REPO, env={**_env(), "NEWSWATCH_FORMAT": "jsn"}, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip() == "newswatch: NEWSWATCH_FORMAT='jsn': expected one of json, table, text"
+
+
+def _env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
+
+
+def test_newswatch_feed_and_format_twins_reach_the_commands(tmp_path):
+    env = {**_env(), "NEWSWATCH_FEED": "no-such-feed,other", "NEWSWATCH_STORE": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "poll"], capture_output=True, cwd=REPO, env=env,
+                            timeout=60)
+    assert result.returncode == 2
+    assert "unknown feed id(s): no-such-feed, other" in result.stderr.decode()
+    seed = str(SEEDS_DIR / "002_da9cfaa2d703c577.txt")
+    env = {**_env(), "NEWSWATCH_FORMAT": "json"}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "compare", seed, seed], capture_output=True, cwd=REPO,
+                            env=env, timeout=60)
+    assert json.loads(result.stdout)["duplicate"] is True
+
+
+def test_extract_prints_a_list_for_one_path_and_for_many():
+    seeds = sorted(SEEDS_DIR.glob("*.txt"))
+    one = json.loads(run_cli("extract", str(seeds[0]), "--format", "json").stdout)
+    two = json.loads(run_cli("extract", str(seeds[0]), str(seeds[1]), "--format", "json").stdout)
+    assert isinstance(one, list) and len(one) == 1 and len(two) == 2 and one[0]["text"] == two[0]["text"]
+
+
+def test_store_check_reports_on_stdout_and_ends_with_a_closing_line(tmp_path):
+    result = run_cli("store", "check", "--store", str(tmp_path))
+    assert result.returncode == 0
+    assert "0 records" in result.stdout.decode()
+    last = result.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("newswatch store: ok in ") and last.endswith(" s")
+    quiet = run_cli("store", "check", "--store", str(tmp_path), "-q")
+    assert quiet.stderr == b""
+
+
+def test_progress_bars_only_at_a_terminal_and_not_when_quiet(capsys):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress.wanted(False, Tty()) is True
+    assert progress.wanted(True, Tty()) is False
+    assert progress.wanted(False, io.StringIO()) is False
+    assert list(progress.track([1, 2, 3], desc="import")) == [1, 2, 3]
+    assert capsys.readouterr().err == ""  # disabled: nothing written
+    progress.enable()
+    try:
+        assert list(progress.track([1, 2, 3], total=3, desc="import")) == [1, 2, 3]
+        with progress.Counter(2, desc="poll") as bar:
+            bar.step(note="feed-a")
+            bar.step(note="feed-b")
+    finally:
+        progress.enable(False)
+    err = capsys.readouterr().err
+    assert "import:" in err and "/3" in err and "poll:" in err and "/2" in err

@@ -1,0 +1,111 @@
+"""What keeps `extract` and `compare` fast: a numpy-free content hash equal to the numpy one, and an
+on-disk cache of the compiled gazetteer and langdetect profiles that never serves a stale object."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractors import compiled_cache
+from extractors import content_hash as plain
+from extractors import fingerprint
+from tests.test_cli import REPO
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_plain_content_hash_equals_the_numpy_one_on_every_bmp_character_and_the_fixtures(data_dir):
+    texts = [p.read_text("utf-8", errors="replace") for p in sorted(data_dir.rglob("*")) if p.is_file()
+             and p.suffix in (".txt", ".html", ".xml", ".json")][:300]
+    every = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
+    texts += [f"x {every[i:i + 400]} don’t 😀y\n" for i in range(0, len(every), 400)]
+    texts += ["", "   ", "''", "Ǆemal ǅ ß İstanbul ﬁne", "ⅫⅠ ① ½", "a\u0301b  c\n\nd", "日本語のテキスト"]
+    for text in texts:
+        assert plain.normalise_text(text) == fingerprint.normalise_text(text), text[:60]
+        assert plain.content_hash(text) == fingerprint.content_hash(text)
+
+
+def test_extract_does_not_import_numpy(data_dir):
+    code = ("import sys; from flows.cli import main; main(['extract', sys.argv[1]]); "
+            "assert 'numpy' not in sys.modules and 'prefect' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code, str(data_dir / "pages" / "admin_author.html")],
+                            capture_output=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()[-1000:]
+
+
+def _gazetteer_copy(tmp_path: Path) -> Path:
+    from config import TOPICS_FILE
+
+    directory = tmp_path / "config"
+    directory.mkdir()
+    return Path(shutil.copy(TOPICS_FILE, directory / "topics.yaml"))
+
+
+def test_the_compiled_gazetteer_comes_from_the_cache_and_finds_the_same_terms(tmp_path, cache):
+    from extractors.gazetteer import _compile_file
+
+    topics = _gazetteer_copy(tmp_path)
+    calls = []
+
+    def build():
+        calls.append(1)
+        return _compile_file(str(topics))
+
+    first = compiled_cache.cached("gazetteer", str(topics), compiled_cache.gazetteer_inputs(topics), build)
+    second = compiled_cache.cached("gazetteer", str(topics), compiled_cache.gazetteer_inputs(topics), build)
+    assert len(calls) == 1 and first is not second  # the second came from disk
+    text = "Пашинян и Алиев встретились в Тбилиси; Georgia's parliament in Tbilisi; Azərbaycanın"
+    assert [(m.entity, m.start, m.end) for m in first.find(text)] == [(m.entity, m.start, m.end) for m in second.find(text)]
+    assert len(list(second.find(text))) >= 4
+
+
+def test_an_edited_gazetteer_is_compiled_again(tmp_path, cache):
+    from extractors.gazetteer import _compile_file
+
+    topics = _gazetteer_copy(tmp_path)
+    load = lambda: compiled_cache.cached("gazetteer", str(topics), compiled_cache.gazetteer_inputs(topics),
+                                         lambda: _compile_file(str(topics)))
+    before = load()
+    text = topics.read_text("utf-8").replace("entities:", "entities:\n  - {name: Zzyzx, kind: place, weight: 3, "
+                                             "terms: {en: [Zzyzxville]}}", 1)
+    topics.write_text(text, "utf-8")
+    os.utime(topics, ns=(1, 1))  # even an older mtime is a change: size and mtime are the key
+    after = load()
+    assert not list(before.find("Zzyzxville")) and list(after.find("Zzyzxville"))
+    (topics.parent / "places.yaml").write_text("x: 1\n", "utf-8")  # data next to it counts too
+    assert compiled_cache.cache_key("g", compiled_cache.gazetteer_inputs(topics)) != \
+        compiled_cache.cache_key("g", [topics] + sorted(compiled_cache.EXTRACTORS.glob("gazetteer*.py")))
+
+
+def test_a_corrupt_entry_is_rebuilt_and_an_unwritable_cache_only_costs_speed(tmp_path, cache, monkeypatch):
+    inputs = [tmp_path / "data.txt"]
+    inputs[0].write_text("1")
+    assert compiled_cache.cached("thing", "x", inputs, lambda: {"v": 1}) == {"v": 1}
+    [entry] = cache.glob("thing-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert compiled_cache.cached("thing", "x", inputs, lambda: {"v": 2}) == {"v": 2}
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    monkeypatch.setenv("NEWSWATCH_CACHE_DIR", str(blocked / "sub"))
+    assert compiled_cache.cached("thing", "x", inputs, lambda: {"v": 3}) == {"v": 3}
+
+
+def test_langdetect_profiles_from_the_cache_detect_the_same(cache):
+    from extractors import language
+
+    text = ("La reunión entre los ministros terminó sin acuerdo, según fuentes diplomáticas que pidieron "
+            "no ser identificadas por la sensibilidad del tema.")
+    language._factory.cache_clear()
+    fresh = language.detect_language(text)
+    language._factory.cache_clear()
+    cached = language.detect_language(text)  # now unpickled
+    assert list(cache.glob("langdetect-*.pickle"))
+    assert (fresh.code, fresh.confidence, fresh.method) == (cached.code, cached.confidence, cached.method) == \
+        ("es", cached.confidence, "langdetect")
