@@ -16,9 +16,11 @@ from extractors.errors import NotFound
 from extractors.records import ArticleRecord
 from storage import layout
 from storage.articles import ManifestLine
-from storage.state import SEEN_DUPLICATE, SEEN_STORED, is_stale, journals, write_journal
+from storage.state import SEEN_DUPLICATE, SEEN_IRRELEVANT, SEEN_STORED, is_stale, journals, write_journal
 
 log = logging.getLogger("newswatch.poll")
+
+IRRELEVANT = "irrelevant"  # the status (manifest line, PreparedArticle) of a stored, flagged article
 
 
 @dataclass
@@ -65,6 +67,11 @@ def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
     todo = []
     for item in items:
         record = item.record
+        if item.status == IRRELEVANT and not item.existing_day:
+            # Not a story: kept out of the dedup index (a relevant copy of it is an original);
+            # a reprocess that finds it relevant adds it then.
+            item.record = replace(record, duplicate_of=None, cluster=None)
+            continue
         if item.existing_day:
             try:
                 old = ctx.articles.get_article(layout.article_key(record.id, item.existing_day))
@@ -109,10 +116,12 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
     ctx.articles.write_manifest(batch_id, ctx.now, lines)
 
     for item, key in keyed:
-        status = SEEN_DUPLICATE if item.status == "duplicate" else SEEN_STORED
+        status = {"duplicate": SEEN_DUPLICATE}.get(item.status, SEEN_STORED if _relevant(item.record) else SEEN_IRRELEVANT)
         ctx.seen.mark(item.url_keys, status, item.record.first_seen)
         if key not in written:
             result.skipped_seen += 1  # stored by another writer of this article
+        elif item.status == IRRELEVANT:
+            result.irrelevant += 1
         elif item.status == "duplicate":
             result.duplicates += 1
         elif item.status == "refreshed":
@@ -129,6 +138,10 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
     for host, documents in by_host.items():
         ctx.learn_site(host, documents)
     ctx.store.delete(journal)
+
+
+def _relevant(record: ArticleRecord) -> bool:
+    return bool((record.caucasus or {}).get("relevant"))
 
 
 def _flush_state(ctx) -> None:
@@ -182,6 +195,9 @@ def _finish_journal(ctx, journal_key: str, journal: dict) -> int:
         if not ctx.store.exists(layout.manifest_key(batch_id, day)):
             ctx.articles.write_manifest(batch_id, day, lines)
         for item, record in survivors:
+            if item.get("status") == IRRELEVANT:  # never in the dedup index (see _decide_duplicates)
+                ctx.seen.mark(item.get("url_keys") or [record.id], SEEN_IRRELEVANT, record.first_seen)
+                continue
             # The record holds the decision the crashed run made: re-add exactly that.
             decision = DedupDecision(content_hash=record.content_hash, duplicate_of=record.duplicate_of,
                                      exact=False, similarity=0.0, cluster=record.cluster or record.id)

@@ -24,12 +24,12 @@ from extractors.errors import ConfigError, ExtractionError, FetchError, Newswatc
 from extractors.feeds import feed_body_hash, parse_feed
 from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
 from extractors.urls import host_of
-from flows.batch import PreparedArticle, commit_batch
+from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.http import Conditional
 from flows.rebuild import canonical_of, extract_page, page_meta, record_from_page
 from storage import layout
-from storage.state import SEEN_DUPLICATE, SEEN_FAILED, SEEN_IRRELEVANT, FeedState, load_feed_state, save_feed_state
+from storage.state import SEEN_DUPLICATE, SEEN_FAILED, FeedState, load_feed_state, save_feed_state
 
 log = logging.getLogger("newswatch.poll")
 
@@ -42,7 +42,7 @@ MAX_BACKOFF = timedelta(hours=6)
 class PollOptions:
     since: datetime | None = None
     force: bool = False
-    keep_irrelevant: bool = False
+    keep_irrelevant: bool = False  # obsolete (every fetched article is stored); accepted so old callers still work
 
 
 @dataclass
@@ -58,7 +58,7 @@ class FeedResult:
     from_feed: int = 0  # articles taken from the feed's full text because the page could not be fetched
     stored: int = 0
     duplicates: int = 0
-    irrelevant: int = 0
+    irrelevant: int = 0  # stored, flagged caucasus.relevant = false
     refreshed: int = 0
     skipped_seen: int = 0
     skipped_old: int = 0
@@ -287,12 +287,11 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
         return None
     record = record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, first_seen=ctx.now,
                               gazetteer=ctx.gazetteer)
-    if not record.caucasus.get("relevant") and not options.keep_irrelevant:
-        result.irrelevant += 1
-        ctx.seen.mark(url_keys, SEEN_IRRELEVANT, ctx.now)
-        return None
+    # Every fetched article is stored; an irrelevant one carries caucasus.relevant = false and
+    # its reason, so it can be listed (articles --irrelevant) and re-judged (reprocess).
+    status = "stored" if record.caucasus.get("relevant") else IRRELEVANT
     return PreparedArticle(record=record, body=page.body, url_keys=url_keys, host=host_of(page.final_url),
-                           existing_day=existing_day, meta=meta)
+                           existing_day=existing_day, meta=meta, status=status)
 
 
 def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:

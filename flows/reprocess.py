@@ -37,6 +37,8 @@ class ReprocessSummary:
     changed: int = 0
     unchanged: int = 0
     no_raw: int = 0
+    now_relevant: int = 0  # stored as irrelevant, relevant under the current rules (then de-duplicated)
+    now_irrelevant: int = 0
     failed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -44,7 +46,8 @@ class ReprocessSummary:
 
     def to_text(self) -> str:
         return (f"reprocess {self.scope} in {self.store}: {self.examined} records, {self.changed} changed, "
-                f"{self.unchanged} unchanged, {self.no_raw} without raw page, {len(self.failed)} failed")
+                f"{self.unchanged} unchanged, {self.no_raw} without raw page, {len(self.failed)} failed; "
+                f"{self.now_relevant} now relevant, {self.now_irrelevant} now irrelevant")
 
 
 def reprocess_record(articles: ArticleStore, record, gazetteer=None) -> "object | None":
@@ -83,6 +86,7 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
     summary = ReprocessSummary(store=store.describe(), scope=day.isoformat() if day else "all")
     items = track(articles.articles_for_day(day) if day else articles.all_articles(), desc="reprocess", unit="record")
     changed: dict[str, list[ManifestLine]] = {}
+    recovered: list[tuple[str, object]] = []  # records stored irrelevant that the current rules find relevant
     try:
         for key, record in items:
             summary.examined += 1
@@ -98,8 +102,18 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
             if fresh == record:
                 summary.unchanged += 1
                 continue
+            if _newly_relevant(record, fresh):
+                recovered.append((key, fresh))  # written once its dedup decision is made
+                continue
             articles.replace_article(key, fresh)
             summary.changed += 1
+            summary.now_irrelevant += _relevant(record) and not _relevant(fresh)
+            changed.setdefault(layout.day_path(fresh.first_seen), []).append(
+                ManifestLine.from_record(fresh, key, "reprocessed"))
+        for key, fresh in _index_recovered(store, recovered):
+            articles.replace_article(key, fresh)
+            summary.changed += 1
+            summary.now_relevant += 1
             changed.setdefault(layout.day_path(fresh.first_seen), []).append(
                 ManifestLine.from_record(fresh, key, "reprocessed"))
         for day_key, lines in changed.items():
@@ -107,6 +121,39 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
     finally:
         store.close()
     return summary
+
+
+def _relevant(record) -> bool:
+    return bool((record.caucasus or {}).get("relevant"))
+
+
+def _newly_relevant(old, fresh) -> bool:
+    """Relevant now, and never in the dedup index (stored as irrelevant: no cluster)."""
+    return _relevant(fresh) and not old.cluster and not old.duplicate_of and old.source != "seed"
+
+
+def _index_recovered(store, items: list) -> list:
+    """Dedup decisions for records that became relevant, in first-seen order, as a poll makes them.
+
+    They join the near-duplicate index like new articles of their day: an earlier relevant copy
+    makes them its duplicate, and they start or join a story cluster.
+    """
+    if not items:
+        return []
+    from storage.dedup_index import DedupIndex
+
+    items = sorted(items, key=lambda item: layout.as_utc(item[1].first_seen))
+    index = DedupIndex(store)
+    index.load_recent(layout.as_utc(items[-1][1].first_seen))
+    decisions = index.decide_and_add_many(
+        [(r.id, r.text, r.title, layout.as_utc(r.first_seen)) for _key, r in items])
+    index.flush()
+    out = []
+    for (key, record), decision in zip(items, decisions):
+        duplicate_of = decision.duplicate_of if decision.duplicate_of != record.id else None
+        out.append((key, replace(record, duplicate_of=duplicate_of, cluster=decision.cluster,
+                                 content_hash=decision.content_hash)))
+    return out
 
 
 def today_utc() -> date:

@@ -48,7 +48,7 @@ def test_first_poll_stores_every_article_once(site, site_feeds, tmp_path):
     assert site.statuses("/news/a1.html") == [200]
     assert all("utm_" not in r.url for r in stored)
     totals = summary.totals
-    assert totals["stored"] + totals["duplicates"] == len(stored)
+    assert totals["stored"] + totals["duplicates"] + totals["irrelevant"] == len(stored)
     assert totals["page_failures"] >= 1
     assert any("gone.html" in p for f in summary.feeds for p in f.problems)
     assert totals["irrelevant"] >= 1
@@ -125,23 +125,30 @@ def test_server_ignoring_validators_is_skipped_by_the_body_hash(tmp_path):
     assert {f.outcome for f in second.feeds} == {"unchanged"}
 
 
-def test_irrelevant_pages_are_remembered_not_stored_unless_kept(site, site_feeds, tmp_path):
-    summary = poll(tmp_path / "a", site_feeds)
-    kept = poll(tmp_path / "b", site_feeds, keep_irrelevant=True)
-    assert len(records(tmp_path / "b")) == len(records(tmp_path / "a")) + summary.totals["irrelevant"]
-    flagged = [r for r in records(tmp_path / "b") if not r.caucasus["relevant"]]
+def test_irrelevant_pages_are_stored_flagged_and_not_fetched_again(site, site_feeds, tmp_path):
+    summary = poll(tmp_path, site_feeds)
+    flagged = [r for r in records(tmp_path) if not r.caucasus["relevant"]]
     assert summary.totals["irrelevant"] >= 1 and len(flagged) == summary.totals["irrelevant"]
-    assert kept.totals["stored"] + kept.totals["duplicates"] == len(records(tmp_path / "b"))
+    assert all(r.caucasus["reason"] and r.raw_key and r.duplicate_of is None for r in flagged)
+    totals = summary.totals
+    assert totals["stored"] + totals["duplicates"] + totals["irrelevant"] == len(records(tmp_path))
     # the irrelevant URL is not fetched again by the next poll
-    again = poll(tmp_path / "a", site_feeds, force=False)
+    again = poll(tmp_path, site_feeds, force=False)
     assert again.totals["irrelevant"] == 0
+
+
+def test_keep_irrelevant_is_an_accepted_no_op(site, site_feeds, tmp_path):
+    poll(tmp_path / "a", site_feeds)
+    poll(tmp_path / "b", site_feeds, keep_irrelevant=True)
+    assert sorted(r.id for r in records(tmp_path / "a")) == sorted(r.id for r in records(tmp_path / "b"))
 
 
 def test_records_carry_language_relevance_and_raw_page(site, site_feeds, tmp_path):
     poll(tmp_path, site_feeds)
     articles = ArticleStore(LocalStore(tmp_path))
     for record in records(tmp_path):
-        assert record.language and record.caucasus["relevant"] and record.caucasus["terms"]
+        relevant = record.caucasus["relevant"]
+        assert record.language and record.caucasus["reason"] and (record.caucasus["terms"] or not relevant)
         assert record.text and record.title and record.extractor
         assert articles.get_raw(record.raw_key).lstrip().lower().startswith((b"<!doctype", b"<html"))
         assert record.first_seen.endswith("+00:00")
@@ -152,7 +159,7 @@ def test_records_carry_language_relevance_and_raw_page(site, site_feeds, tmp_pat
 def test_since_keeps_entries_on_or_after_the_date_and_undated_ones(site, site_feeds, tmp_path):
     summary = poll(tmp_path, site_feeds, since=parse_since("2026-11-04"))
     canonical = sorted(r.canonical_url.rsplit("/", 1)[1] for r in records(tmp_path))
-    assert canonical == ["a2.html", "a3.html", "b1.html"]
+    assert canonical == ["a2.html", "a3.html", "b1.html", "b2.html"]
     assert summary.totals["skipped_old"] == 3
 
 
