@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     feed_workers: int = 4  # feeds polled at once
 
     # Pipeline decisions
-    keep_irrelevant: bool = False
+    keep_irrelevant: bool = False  # deprecated, no effect: every fetched article is stored (irrelevant flagged)
     store_raw: bool = True
 
     # S3 (credentials come from the AWS chain or a Prefect AwsCredentials block)

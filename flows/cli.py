@@ -112,6 +112,9 @@ def cmd_poll(args) -> int:
 
     # Fail on a bad feed list or an unknown --feed before paying for Prefect's start-up.
     load_feeds(args.feeds or settings_with().feeds_file, args.feed)
+    if args.keep_irrelevant:
+        print("newswatch poll: --keep-irrelevant is deprecated and has no effect: every fetched article is "
+              "stored, irrelevant ones flagged (list them with `newswatch articles --irrelevant`)", file=sys.stderr)
     from flows.poll_flow import poll_feeds
 
     result = poll_feeds(feeds=args.feed, since=args.since, force=args.force, store=args.store,
@@ -137,14 +140,17 @@ def cmd_articles(args) -> int:
         # Store days are UTC days (articles/<yyyy>/<mm>/<dd>/ by first_seen).
         day = date.fromisoformat(args.date) if args.date else datetime.now(timezone.utc).date()
         items = list(articles.articles_for_day(day))
-    records = [record.to_dict() for _key, record in items]
+    # Relevant records by default; --irrelevant lists the others (stored, flagged), with the reason.
+    records = [record.to_dict() for _key, record in items
+               if bool((record.caucasus or {}).get("relevant")) != args.irrelevant]
     if args.format == "json":
         emit(records, "json", "")
         return 0
     print(f"{'first seen':<11} {'source':<16} {'lang':<4} {'rel':<5} {'dup':<3} title", file=sys.stdout)
     for r in records:
+        reason = f"  — {r['caucasus'].get('reason', '')}" if args.irrelevant else ""
         print(f"{r['first_seen'][:10]:<11} {r['source'][:16]:<16} {str(r['language'])[:4]:<4} "
-              f"{r['caucasus'].get('score', 0):<5.2f} {'yes' if r['duplicate_of'] else '':<3} {_headline(r)}")
+              f"{r['caucasus'].get('score', 0):<5.2f} {'yes' if r['duplicate_of'] else '':<3} {_headline(r)}{reason}")
     if not args.quiet:
         print(f"{len(records)} record(s) in {settings.store}", file=sys.stderr)
     return 0
@@ -230,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     store_option(p)
     p.add_argument("--since", default=None, help="only entries published on or after this date (YYYY-MM-DD) or time")
     p.add_argument("--force", action="store_true", help="ignore validators, the seen-URL index and back-off; re-extract in place")
-    p.add_argument("--keep-irrelevant", action="store_true", help="store irrelevant articles too, flagged")
+    p.add_argument("--keep-irrelevant", action="store_true",
+                   help="deprecated, no effect: every fetched article is stored, irrelevant ones flagged")
     format_option(p)
     p.set_defaults(handler=cmd_poll)
 
@@ -239,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--date", default=None, help="first-seen day YYYY-MM-DD (UTC; default today)")
     group.add_argument("--all", action="store_true", help="every stored record (lists the whole store)")
+    p.add_argument("--irrelevant", action="store_true",
+                   help="list the articles judged not about the region (stored, flagged), with the reason")
     format_option(p, choices=("table", "json"), default="table")
     p.set_defaults(handler=cmd_articles)
 
@@ -262,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve all deployments with their schedules")
     p.set_defaults(handler=cmd_serve)
 
-    for module in ("flows.cli_digest", "flows.cli_store", "flows.cli_corpus"):
+    for module in ("flows.cli_digest", "flows.cli_store", "flows.cli_corpus", "flows.cli_feeds"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ImportError:  # pragma: no cover - while a part is being built
