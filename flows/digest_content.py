@@ -6,7 +6,10 @@ Pure functions over records (no rendering, no sending), so the rules are easy to
   manifests can hold it;
 * a story is a cluster (``record.cluster``, else the record's own id); its headline is a
   relevant non-duplicate record; duplicates (``duplicate_of``) and other cluster members are
-  "also reported by"; rank = distinct sources, then members, then who was first;
+  "also reported by" (with their own headline); rank = distinct sources, then members, then
+  who was first;
+* its section is the story's country (``story_country``: the entities that made it relevant),
+  the outlet's country only when no entity names one;
 * the lead is the first two or three sentences of the body, split with rules that hold for
   scripts without letter case (Georgian) and for the Armenian full stop.
 """
@@ -227,15 +230,35 @@ def _story(key: str, head: ArticleRecord, members: list[ArticleRecord], feeds: d
             source=record.source, source_name=_source_name(record.source, feeds), title=_title(record),
             url=record.url, link=safe_link(record.url), language=_language(record.language),
         )
-    feed = feeds.get(head.source)
     return Story(
         id=key, article_id=head.id, title=_title(head), url=head.url, link=safe_link(head.url), source=head.source,
         source_name=_source_name(head.source, feeds), language=_language(head.language),
         published=_published(head.published), lead=lead_of(head.text, head.title),
-        country=country_name(feed.country) if feed else None,
+        country=country_name(story_country(head, members, feeds)),
         sources=len({_outlet(record.source, feeds) for record in members}), first_seen=as_utc(head.first_seen).isoformat(),
         also=list(others.values()),
     )
+
+
+def story_country(head: ArticleRecord, members: list[ArticleRecord], feeds: dict[str, Feed]) -> str | None:
+    """Where the story happens: the countries of the entities that made its articles relevant.
+
+    Each relevant member's ``caucasus.countries`` (strongest first) votes 1, 1/2, 1/3 …; the
+    headline's own order breaks ties. A Dagestan story from an Armenian outlet goes under the
+    North Caucasus. Only when no member names a country (records judged before countries were
+    recorded, or region-wide terms only) does the headline outlet's country decide.
+    """
+    votes: dict[str, float] = {}
+    for record in members:
+        if not _is_relevant(record):
+            continue
+        for rank, code in enumerate((record.caucasus or {}).get("countries") or []):
+            votes[code] = votes.get(code, 0.0) + 1.0 / (rank + 1)
+    if votes:
+        head_order = list((head.caucasus or {}).get("countries") or [])
+        return min(votes, key=lambda c: (-round(votes[c], 6), head_order.index(c) if c in head_order else len(head_order), c))
+    feed = feeds.get(head.source)
+    return feed.country if feed else None
 
 
 def sections_of(stories: list[Story]) -> list[Section]:

@@ -1,0 +1,54 @@
+"""Digest sections follow the story's country (the entities that made it relevant), not the outlet's.
+
+Fixture: tests/data/digest_countries (its README.md has the expected sections).
+"""
+
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from config.settings import Settings
+from extractors.records import ArticleRecord
+from flows.digest import render
+from flows.digest_content import build_stories, load_feeds, sections_of
+
+DATA = Path(__file__).resolve().parent / "data"
+FEEDS = load_feeds(DATA / "digest" / "feeds.yaml")
+
+
+def fixture_records() -> list[ArticleRecord]:
+    return [ArticleRecord.from_dict(json.loads(p.read_text(encoding="utf-8")))
+            for p in sorted((DATA / "digest_countries").glob("*.json"))]
+
+
+def section_of_each_story() -> dict[str, str]:
+    return {story.article_id: section.name for section in sections_of(build_stories(fixture_records(), FEEDS))
+            for story in section.stories}
+
+
+def test_a_dagestan_story_from_an_armenian_outlet_goes_under_the_north_caucasus():
+    assert section_of_each_story()["kto1"] == "North Caucasus"
+
+
+def test_the_strongest_country_of_the_entities_wins_over_the_outlets_country():
+    sections = section_of_each_story()
+    assert sections["ge1"] == "Georgia"  # an international outlet, a Georgian story
+    assert sections["talks1"] == "Armenia"  # am,az and az,am tie: the headline's order decides
+
+
+def test_the_outlets_country_is_the_fallback_when_no_entity_names_one():
+    sections = section_of_each_story()
+    assert sections["wide1"] == "Georgia"  # region-wide terms only
+    assert sections["old1"] == "Armenia"  # a record judged before countries were recorded
+
+
+def test_also_reported_by_shows_the_other_outlets_headline():
+    stories = build_stories(fixture_records(), FEEDS)
+    settings = Settings(timezone="UTC", feeds_file=DATA / "digest" / "feeds.yaml")
+    html, text = render(date(2026, 11, 21), stories, [], settings, datetime(2026, 11, 22, 7, tzinfo=timezone.utc))
+    kto = next(s for s in stories if s.article_id == "kto1")
+    assert [(m.source_name, m.title) for m in kto.also] == [("APA", "Dagestan: KTO regime introduced in Karabudakhkent")]
+    assert 'APA: "Dagestan: KTO regime introduced in Karabudakhkent"' in text
+    assert "Dagestan: KTO regime introduced in Karabudakhkent" in html
+    north = text.index("== North Caucasus ==")
+    assert north < text.index("Counter-terrorist operation declared") < text.index('APA: "Dagestan')
