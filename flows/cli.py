@@ -136,20 +136,27 @@ def cmd_articles(args) -> int:
     articles = ArticleStore(open_store(settings.store, settings))
     if args.all:
         items = list(articles.all_articles())
+    elif args.since:
+        from flows.corpus import manifest_lines, parse_day, read_records
+        from flows.corpus import Filter as _Filter
+
+        items = list(read_records(articles, manifest_lines(articles, _Filter(since=parse_day(args.since, "--since")).days())))
     else:
         # Store days are UTC days (articles/<yyyy>/<mm>/<dd>/ by first_seen).
         day = date.fromisoformat(args.date) if args.date else datetime.now(timezone.utc).date()
         items = list(articles.articles_for_day(day))
+    from flows.cli_corpus import filter_records  # --source, --language, --country, --min-score, --story; stable order
+
     # Relevant records by default; --irrelevant lists the others (stored, flagged), with the reason.
-    records = [record.to_dict() for _key, record in items
+    records = [record.to_dict() for record in filter_records([r for _key, r in items], args, articles.store)
                if bool((record.caucasus or {}).get("relevant")) != args.irrelevant]
     if args.format == "json":
         emit(records, "json", "")
         return 0
-    print(f"{'first seen':<11} {'source':<16} {'lang':<4} {'rel':<5} {'dup':<3} title", file=sys.stdout)
+    print(f"{'id':<12} {'first seen':<11} {'source':<16} {'lang':<4} {'rel':<5} {'dup':<3} title", file=sys.stdout)
     for r in records:
         reason = f"  — {r['caucasus'].get('reason', '')}" if args.irrelevant else ""
-        print(f"{r['first_seen'][:10]:<11} {r['source'][:16]:<16} {str(r['language'])[:4]:<4} "
+        print(f"{r['id'][:12]:<12} {r['first_seen'][:10]:<11} {r['source'][:16]:<16} {str(r['language'])[:4]:<4} "
               f"{r['caucasus'].get('score', 0):<5.2f} {'yes' if r['duplicate_of'] else '':<3} {_headline(r)}{reason}")
     if not args.quiet:
         print(f"{len(records)} record(s) in {settings.store}", file=sys.stderr)
@@ -246,8 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--date", default=None, help="first-seen day YYYY-MM-DD (UTC; default today)")
     group.add_argument("--all", action="store_true", help="every stored record (lists the whole store)")
+    group.add_argument("--since", default=None, help="first seen on or after this UTC day YYYY-MM-DD")
     p.add_argument("--irrelevant", action="store_true",
                    help="list the articles judged not about the region (stored, flagged), with the reason")
+    from flows.cli_corpus import add_filter_options
+
+    add_filter_options(p, since=False)
     format_option(p, choices=("table", "json"), default="table")
     p.set_defaults(handler=cmd_articles)
 

@@ -121,4 +121,9 @@ def _env_value(action: argparse.Action, raw: str, name: str, accepted: set[str] 
         if accepted and raw in accepted:
             return None  # meant for another command
         raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(sorted(accepted or action.choices))}")
-    return action.type(raw) if callable(action.type) else raw
+    if not callable(action.type):
+        return raw
+    try:
+        return action.type(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}={raw!r}: not a valid {getattr(action.type, '__name__', 'value')}") from None

@@ -102,6 +102,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     result = FeedResult(feed_id=feed.id)
     state = load_feed_state(ctx.store, feed.id)
     state.url = feed.url
+    state.name, state.country, state.language = feed.name, feed.country, feed.language
     now = datetime.now(timezone.utc)
     if state.next_poll and not (options.force or retrying) and layout.as_utc(state.next_poll) > now:
         result.outcome = "backing-off"

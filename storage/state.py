@@ -39,6 +39,11 @@ class FeedState:
 
     feed_id: str
     url: str = ""
+    # The feed's entry in the feed list as of its last poll: the store names its outlets itself,
+    # so the digest footer and `newswatch stories` need no feed list (and see retired feeds).
+    name: str = ""
+    country: str | None = None
+    language: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None

@@ -61,6 +61,8 @@ def _twin_value(action):
     if action.choices:
         other = next(c for c in action.choices if c != action.default)
         return other, other
+    if action.type in (int, float):
+        return "3", action.type("3")
     return "2026-11-20", "2026-11-20"
 
 
@@ -78,7 +80,11 @@ def test_every_option_has_a_newswatch_twin(monkeypatch):
         assert twin.default == value, (prog, action.dest, env_name(action.dest))
         monkeypatch.delenv(env_name(action.dest))
         checked += 1
-    assert checked >= 25
+    assert checked >= 40
+    monkeypatch.setenv("NEWSWATCH_LIMIT", "many")
+    with pytest.raises(Exception, match="NEWSWATCH_LIMIT='many': not a valid int"):
+        build_parser()
+    monkeypatch.delenv("NEWSWATCH_LIMIT")
     monkeypatch.setenv("NEWSWATCH_QUIET", "yes")
     assert build_parser().parse_args(["articles"]).quiet is True
 
@@ -90,7 +96,7 @@ def test_a_twin_meant_for_another_command_is_ignored_and_a_wrong_one_is_an_error
     result = subprocess.run([sys.executable, "-m", "flows.cli", "articles", "--store", str(tmp_path)],
                             capture_output=True, cwd=REPO, env={**_env(), "NEWSWATCH_FORMAT": "jsn"}, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.decode().strip() == "newswatch: NEWSWATCH_FORMAT='jsn': expected one of json, table, text"
+    assert result.stderr.decode().strip() == "newswatch: NEWSWATCH_FORMAT='jsn': expected one of csv, json, jsonl, parquet, table, text"
 
 
 def _env():

@@ -1,0 +1,199 @@
+"""A local full-text index of a store (SQLite FTS5), brought up to date from the manifests.
+
+The store stays the truth; the index is a disposable local copy for ``newswatch search``:
+
+* one SQLite file per store (``<cache>/search/<hash of the store's URI>.sqlite``, or ``--index``),
+  so an S3 store is searched locally after one pass over its new records;
+* manifests are write-once, so the index remembers which manifest objects it has read and reads
+  only the new ones on each search — a record that a later manifest lists again (reprocess,
+  repair) replaces its earlier version. When a manifest it has read is gone from the store (the
+  store was wiped or replaced), the index is rebuilt from scratch;
+* FTS5 with the ``unicode61`` tokenizer and ``remove_diacritics 2``: words in every script of the
+  region (Armenian, Georgian, Cyrillic, Latin with accents, Arabic script) are indexed as
+  written, case-folded and without accents. Inflected languages match with a prefix query
+  (``Грузи*`` finds Грузия, Грузии); Azerbaijani ə and ı are letters, not accents, so
+  "Azərbaycan" is searched as written;
+* ranking is FTS5's BM25, the title weighing three times the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from extractors.errors import ConfigError, NotFound
+from extractors.records import ArticleRecord
+
+log = logging.getLogger("newswatch.search")
+
+SCHEMA = 1
+TITLE_WEIGHT, TEXT_WEIGHT = 3.0, 1.0
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS manifests (key TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, record_key TEXT, source TEXT, language TEXT,
+    first_seen TEXT, published TEXT, title TEXT, url TEXT, score REAL, relevant INTEGER,
+    duplicate_of TEXT, cluster TEXT, countries TEXT
+);
+CREATE INDEX IF NOT EXISTS docs_first_seen ON docs (first_seen);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, text, tokenize = 'unicode61 remove_diacritics 2');
+"""
+
+
+def fts5_available() -> bool:
+    try:
+        sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+        return True
+    except sqlite3.OperationalError:
+        return False
+
+
+def default_index_path(store_description: str) -> Path:
+    from extractors.compiled_cache import cache_dir
+
+    digest = hashlib.sha256(store_description.encode("utf-8")).hexdigest()[:16]
+    return cache_dir() / "search" / f"{digest}.sqlite"
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    source: str
+    language: str | None
+    first_seen: str
+    url: str
+    cluster: str | None
+    rank: float  # BM25: lower is better
+    snippet: str
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass
+class UpdateReport:
+    manifests: int = 0  # new manifests read
+    records: int = 0  # records (re)indexed
+    rebuilt: bool = False
+
+
+class SearchIndex:
+    def __init__(self, path: Path | str):
+        if not fts5_available():
+            raise ConfigError("this Python's SQLite has no FTS5: newswatch search needs it")
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path))
+            self.db.executescript(_DDL)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the search index {self.path}: {exc}") from exc
+        version = self.db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        if version is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+            self.db.commit()
+        elif version[0] != str(SCHEMA):
+            self._reset()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _reset(self) -> None:
+        self.db.executescript("DROP TABLE IF EXISTS manifests; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"
+                              "DROP TABLE IF EXISTS meta;" + _DDL)
+        self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        self.db.commit()
+
+    # Updating -----------------------------------------------------------------------------
+
+    def update(self, articles, outlet_countries: dict[str, str | None] | None = None, progress=None) -> UpdateReport:
+        """Read the manifests this index has not read yet (all of them after a rebuild)."""
+        report = UpdateReport()
+        in_store = sorted(k for k in articles.store.list("manifests/") if k.endswith(".jsonl"))
+        done = {row[0] for row in self.db.execute("SELECT key FROM manifests")}
+        if done - set(in_store):
+            log.info("search index %s: manifests gone from the store; rebuilding", self.path)
+            self._reset()
+            done, report.rebuilt = set(), True
+        new = [key for key in in_store if key not in done]
+        for key in (progress(new) if progress else new):
+            for line in articles.read_manifest(key):
+                try:
+                    record = articles.get_article(line.key)
+                except (NotFound, ValueError, TypeError):
+                    continue  # `newswatch store check` reports it
+                self._put(line.key, record, (outlet_countries or {}).get(record.source))
+                report.records += 1
+            self.db.execute("INSERT OR IGNORE INTO manifests VALUES (?)", (key,))
+            self.db.commit()  # one manifest at a time: an interrupted update resumes where it stopped
+            report.manifests += 1
+        return report
+
+    def _put(self, key: str, record: ArticleRecord, outlet_country: str | None) -> None:
+        caucasus = record.caucasus or {}
+        countries = list(caucasus.get("countries") or [])
+        if outlet_country and outlet_country not in countries:
+            countries.append(outlet_country)
+        old = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (record.id,)).fetchone()
+        if old:
+            self.db.execute("DELETE FROM fts WHERE rowid = ?", old)
+            self.db.execute("DELETE FROM docs WHERE rowid = ?", old)
+        cursor = self.db.execute(
+            "INSERT INTO docs (id, record_key, source, language, first_seen, published, title, url, score, relevant,"
+            " duplicate_of, cluster, countries) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (record.id, key, record.source, record.language, record.first_seen, record.published, record.title,
+             record.url, float(caucasus.get("score") or 0), int(bool(caucasus.get("relevant"))), record.duplicate_of,
+             record.cluster, " " + " ".join(countries) + " "),
+        )
+        self.db.execute("INSERT INTO fts (rowid, title, text) VALUES (?, ?, ?)",
+                        (cursor.lastrowid, record.title or "", record.text or ""))
+
+    # Searching ----------------------------------------------------------------------------
+
+    def search(self, query: str, *, since: date | None = None, languages: Iterable[str] = (),
+               country: str | None = None, limit: int = 20) -> list[Hit]:
+        """Records matching ``query`` (FTS5 syntax; plain words otherwise), best first."""
+        if not query.strip():
+            raise ConfigError("an empty query finds nothing: give a word")
+        try:
+            return self._search(query, since, list(languages), country, limit)
+        except sqlite3.OperationalError:
+            pass
+        # Not an FTS5 expression ("Nagorno-Karabakh" reads as a column filter, a stray quote...):
+        # search its words as phrases, which every input is.
+        words = ['"' + word.replace('"', '""') + '"' for word in query.split()]
+        try:
+            return self._search(" ".join(words), since, list(languages), country, limit)
+        except sqlite3.OperationalError as exc:
+            raise ConfigError(f"search {query!r} failed: {exc}") from exc
+
+    def _search(self, match: str, since, languages, country, limit) -> list[Hit]:
+        sql = ["SELECT d.id, d.title, d.source, d.language, d.first_seen, d.url, d.cluster,",
+               f"bm25(fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS rank,",
+               "snippet(fts, 1, '[', ']', '…', 12)",
+               "FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?"]
+        params: list = [match]
+        if since:
+            sql.append("AND d.first_seen >= ?")
+            params.append(since.isoformat())
+        if languages:
+            sql.append(f"AND d.language IN ({', '.join('?' for _ in languages)})")
+            params += languages
+        if country:
+            sql.append("AND d.countries LIKE ?")
+            params.append(f"% {country} %")
+        sql.append("ORDER BY rank, d.first_seen, d.id LIMIT ?")
+        params.append(limit)
+        return [Hit(*row[:7], rank=round(row[7], 4), snippet=" ".join((row[8] or "").split()))
+                for row in self.db.execute(" ".join(sql), params)]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
