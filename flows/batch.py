@@ -109,7 +109,7 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
     keyed = [(item, layout.article_key(item.record.id, item.existing_day or item.record.first_seen)
               if item.record.source != "seed" else layout.seed_key(item.record.id)) for item in items]
     batch_id = f"{ctx.run_id}-{layout.safe_id(batch_name)}"
-    journal = write_journal(ctx.store, batch_id, [_journal_item(item, key) for item, key in keyed])
+    journal = write_journal(ctx.store, batch_id, [_journal_item(item, key) for item, key in keyed], run_id=ctx.run_id)
 
     written = _write_objects(ctx, keyed)
     lines = [ManifestLine.from_record(item.record, key, item.status) for item, key in keyed if key in written]
@@ -158,25 +158,31 @@ def _journal_item(item: PreparedArticle, key: str) -> dict:
 
 
 def recover_journals(ctx, now: datetime | None = None) -> int:
-    """Finish batches that a crashed run left half done. Returns how many records were recovered.
+    """Finish batches that a crashed run left half done, at once. Returns how many records were recovered.
 
-    A journal younger than ``JOURNAL_STALE_AFTER`` may belong to a run still going: its
-    URLs are claimed for this run instead (skipped now, picked up later either way).
+    A journal whose run still lives (its lease, storage/run_lease.py) is left alone and its URLs
+    are claimed for this run; a journal from before leases existed falls back to its age. The
+    pages of a finished batch that never got their record go to the retry queue, due now.
     """
+    from storage.run_lease import forget_dead_leases, run_is_alive
+
     now = now or datetime.now(timezone.utc)
     recovered = 0
     for journal_key, journal in list(journals(ctx.store)):
-        if not is_stale(journal, now):
+        alive = run_is_alive(ctx.store, journal["run"], now) if journal.get("run") else not is_stale(journal, now)
+        if alive:
             for item in journal.get("items", []):
                 for key in item.get("url_keys") or []:
                     ctx.claim(key)
             continue
-        recovered += _finish_journal(ctx, journal_key, journal)
+        recovered += _finish_journal(ctx, journal_key, journal, now)
+    forget_dead_leases(ctx.store, now)
     return recovered
 
 
-def _finish_journal(ctx, journal_key: str, journal: dict) -> int:
+def _finish_journal(ctx, journal_key: str, journal: dict, now: datetime) -> int:
     from storage.dedup_index import DedupDecision
+    from storage.retry_queue import RetryItem
 
     batch_id = journal.get("batch", "recovered")
     lines, survivors = [], []
@@ -185,8 +191,13 @@ def _finish_journal(ctx, journal_key: str, journal: dict) -> int:
             record = ctx.articles.get_article(item["key"])
         except NotFound:
             if item.get("raw_key"):
-                ctx.store.delete(item["raw_key"])  # the record never made it: it will be fetched again
+                ctx.store.delete(item["raw_key"])  # the record never made it: it is fetched again, now
                 ctx.store.delete(layout.raw_meta_key(item["raw_key"]))
+            meta = item.get("record") or {}
+            if meta.get("url") and meta.get("source") not in (None, "seed"):
+                ctx.retry.enqueue("recovery", RetryItem(
+                    key=layout.url_key(meta["url"]), feed_id=meta["source"], link=meta["url"], title=meta.get("title") or "",
+                    published=meta.get("published"), reason="batch cut short by a crash"), now)
             continue
         lines.append(ManifestLine.from_record(record, item["key"], item.get("status", "stored")))
         survivors.append((item, record))
@@ -206,6 +217,7 @@ def _finish_journal(ctx, journal_key: str, journal: dict) -> int:
             status = SEEN_DUPLICATE if record.duplicate_of else SEEN_STORED
             ctx.seen.mark(item.get("url_keys") or [record.id], status, record.first_seen)
         _flush_state(ctx)
+    ctx.retry.flush(ctx.run_id, "recovery", now)  # queued before the journal goes: nothing is forgotten
     ctx.store.delete(journal_key)
     log.warning("recovered %d record(s) from interrupted batch %s", len(lines), batch_id)
     return len(lines)

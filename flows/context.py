@@ -31,6 +31,8 @@ class RunContext:
     _fetcher: object | None = None
     _seen: SeenIndex | None = None
     _dedup: object | None = None
+    _retry: object | None = None
+    lease: object | None = None  # storage.run_lease.RunLease while the run lives (flows.poll.start_run)
     lock: threading.RLock = field(default_factory=threading.RLock)
     claimed: set[str] = field(default_factory=set)
 
@@ -63,6 +65,16 @@ class RunContext:
                 self._dedup = DedupIndex(self.store)
                 self._dedup.load_recent(self.now)
             return self._dedup
+
+    @property
+    def retry(self):
+        """The retry queue (storage/retry_queue.py), loaded on first use."""
+        with self.lock:
+            if self._retry is None:
+                from storage.retry_queue import RetryQueue
+
+                self._retry = RetryQueue.load(self.store)
+            return self._retry
 
     @property
     def gazetteer(self):
@@ -103,6 +115,8 @@ class RunContext:
     def close(self) -> None:
         if self._fetcher is not None:
             self._fetcher.close()
+        if self.lease is not None:
+            self.lease.release()
         self.store.close()
 
 

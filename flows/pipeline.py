@@ -28,12 +28,12 @@ from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.http import Conditional
 from flows.rebuild import canonical_of, extract_page, page_meta, record_from_page
+from flows import retries
 from storage import layout
 from storage.state import SEEN_DUPLICATE, SEEN_FAILED, FeedState, load_feed_state, save_feed_state
 
 log = logging.getLogger("newswatch.poll")
 
-PERMANENT_PAGE_FAILURES = {"http", "not-html", "too-big", "robots", "private-address", "url", "extract"}
 TRANSIENT_FEED_FAILURES = {"timeout", "connect"}
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -60,6 +60,7 @@ class FeedResult:
     duplicates: int = 0
     irrelevant: int = 0  # stored, flagged caucasus.relevant = false
     refreshed: int = 0
+    retried: int = 0  # queued pages tried again (earlier passing failures, batches a crash cut short)
     skipped_seen: int = 0
     skipped_old: int = 0
     new_articles: list[dict] = field(default_factory=list)
@@ -113,7 +114,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         conditional = None if options.force else Conditional(state.etag, state.last_modified)
         response = ctx.fetcher.fetch_feed(feed.url, conditional)
     except FetchError as exc:
-        _record_feed_failure(ctx, state, result, exc, now)
+        _record_feed_failure(ctx, state, result, exc, now, counted=not retrying)
         if raise_transient and exc.reason in TRANSIENT_FEED_FAILURES:
             raise
         return result
@@ -125,11 +126,13 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     state.last_ok = now.isoformat()
     if response.status == 304:
         result.outcome = state.last_outcome = "not-modified"
+        _work_on(ctx, feed, [], options, result, ctx.now)  # queued pages are due whatever the feed says
         save_feed_state(ctx.store, state)
         return result
     body_hash = feed_body_hash(response.body)
     if body_hash == state.body_hash and not options.force:
         result.outcome = state.last_outcome = "unchanged"
+        _work_on(ctx, feed, [], options, result, ctx.now)
         _keep_validators(state, response)
         save_feed_state(ctx.store, state)
         return result
@@ -145,8 +148,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
 
     fresh = _new_entries(ctx, parsed.entries, options, result)
     result.new_entries = len(fresh)
-    prepared = _fetch_and_prepare(ctx, feed, fresh, options, result)
-    commit_batch(ctx, feed.id, prepared, result)
+    _work_on(ctx, feed, fresh, options, result, ctx.now)
 
     if fresh:
         state.last_new_entry = now.isoformat()
@@ -157,19 +159,33 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     return result
 
 
+def _work_on(ctx: RunContext, feed: Feed, fresh: list[FeedEntry], options: PollOptions, result: FeedResult,
+             now: datetime) -> None:
+    """Fetch, judge and commit the feed's new entries plus its queued pages that are due."""
+    due = retries.due_entries(ctx, feed, fresh, now)
+    result.retried += len(due)
+    if not fresh and not due:
+        return
+    prepared = _fetch_and_prepare(ctx, feed, fresh + due, options, result)
+    commit_batch(ctx, feed.id, prepared, result)
+    retries.flush(ctx, feed.id, now)  # after the commit: a crash before it leaves the items queued
+
+
 def _keep_validators(state: FeedState, response: FetchedPage) -> None:
     state.etag = response.headers.get("etag") or None
     state.last_modified = response.headers.get("last-modified") or None
 
 
-def _record_feed_failure(ctx: RunContext, state: FeedState, result: FeedResult, exc: FetchError, now: datetime) -> None:
+def _record_feed_failure(ctx: RunContext, state: FeedState, result: FeedResult, exc: FetchError, now: datetime,
+                         counted: bool = True) -> None:
     blocked = exc.reason == "blocked" or exc.status in (403, 429)
     result.outcome = "blocked" if blocked else "failed"
     result.error = f"{exc.reason}: {exc}"
     state.last_outcome = result.outcome
     state.last_status = exc.status
     state.last_error = result.error
-    state.consecutive_failures += 1
+    if counted:  # one failure per poll, however often an orchestrator retried the feed within it
+        state.consecutive_failures += 1
     # Exponential back-off from the third failure in a row: 30 min, 1 h, 2 h ... 6 h.
     if state.consecutive_failures >= 3:
         delay = min(timedelta(minutes=15) * 2 ** (state.consecutive_failures - 2), MAX_BACKOFF)
@@ -213,10 +229,12 @@ def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], op
             if page is None:
                 _page_failed(ctx, entry, error, result)
                 continue
+            retries.page_settled(ctx, feed.id, entry, None, ctx.now)
             result.from_feed += 1
             log.info("page %s not fetched (%s); using the full text the feed carries", entry.link, error.reason)
         else:
             result.pages_fetched += 1
+            retries.page_settled(ctx, feed.id, entry, None, ctx.now)
         host = host_of(page.final_url)
         if host not in boilerplate:
             boilerplate[host] = ctx.site_boilerplate(host)
@@ -261,7 +279,8 @@ def _page_failed(ctx: RunContext, entry: FeedEntry, error: FetchError, result: F
     result.page_failures += 1
     result.problems.append(f"{entry.link}: {error.reason}: {error}")
     log.warning("page skipped %s (%s: %s)", entry.link, error.reason, error)
-    if error.reason in PERMANENT_PAGE_FAILURES and error.status not in (429, 503):
+    retries.page_settled(ctx, result.feed_id, entry, error, ctx.now)
+    if not retries.is_passing(error):  # 404, not HTML, too big, robots...: never fetched again
         ctx.seen.mark([layout.url_key(entry.link)], SEEN_FAILED, ctx.now)
 
 

@@ -21,7 +21,7 @@ from storage import layout
 log = logging.getLogger("newswatch.poll")
 
 COUNTED = ("entries", "new_entries", "pages_fetched", "page_failures", "from_feed", "stored", "duplicates", "irrelevant",
-           "refreshed", "skipped_seen", "skipped_old")
+           "refreshed", "retried", "skipped_seen", "skipped_old")
 
 
 @dataclass
@@ -58,7 +58,8 @@ class PollSummary:
             f"{t['feeds_failed']} failed, {t['feeds_backing_off']} backing off, {t['feeds_malformed']} malformed",
             f"  entries: {t['entries']} ({t['new_entries']} new, {t['skipped_seen']} already seen, {t['skipped_old']} before --since)",
             f"  pages: {t['pages_fetched']} fetched, {t['page_failures']} failed"
-            + (f", {t['from_feed']} taken from the feed's full text" if t["from_feed"] else ""),
+            + (f", {t['from_feed']} taken from the feed's full text" if t["from_feed"] else "")
+            + (f", {t['retried']} retried from the queue" if t["retried"] else ""),
             f"  articles: {t['stored']} stored, {t['duplicates']} duplicates, {t['irrelevant']} irrelevant, "
             f"{t['refreshed']} refreshed",
         ]
@@ -94,9 +95,16 @@ def parse_since(value: str | datetime | None) -> datetime | None:
 
 def start_run(store_uri, settings: Settings, run_id: str | None = None, now: datetime | None = None):
     """Open the run's context and finish whatever a crashed run left in the journal."""
+    from storage.run_lease import RunLease
+
     run_id = run_id or layout.new_run_id(now)
     ctx = open_context(run_id, store_uri, settings, now)
-    recovered = recover_journals(ctx, now=ctx.now)
+    try:
+        ctx.lease = RunLease(ctx.store, run_id).start()  # before any journal: others can tell this run lives
+        recovered = recover_journals(ctx, now=ctx.now)
+    except BaseException:
+        close_context(run_id)
+        raise
     return ctx, recovered
 
 

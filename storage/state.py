@@ -183,9 +183,10 @@ class SeenIndex:
 JOURNAL_STALE_AFTER = timedelta(minutes=30)  # older than any batch: its run is gone
 
 
-def write_journal(store: ObjectStore, batch_id: str, items: list[dict[str, Any]]) -> str:
+def write_journal(store: ObjectStore, batch_id: str, items: list[dict[str, Any]], run_id: str | None = None) -> str:
     key = layout.journal_key(batch_id)
-    store.put_json(key, {"batch": batch_id, "written": datetime.now(timezone.utc).isoformat(), "items": items})
+    # ``run`` names the run's lease (storage/run_lease.py): the next run can tell whether it lives.
+    store.put_json(key, {"batch": batch_id, "run": run_id, "written": datetime.now(timezone.utc).isoformat(), "items": items})
     return key
 
 

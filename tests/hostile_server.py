@@ -98,6 +98,7 @@ class HostileServer:
         self.drip_robots = False
         self.slow_pages: set[str] = set()  # paths answered after ``slow_seconds`` (healthy but slow)
         self.slow_seconds = 0.0
+        self.failing: dict[str, str] = {}  # path → "503" or "drip": a page that fails until removed
         self._tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler, bind_and_activate=False)
         self._tcp.allow_reuse_address = True
         self._tcp.daemon_threads = True
@@ -134,6 +135,11 @@ class HostileServer:
             return self._send(sock, "200 OK", b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
         if path == "/feed.xml":
             return self._send(sock, "200 OK", rss(self.base, self.feed_paths), {"Content-Type": "application/rss+xml"})
+        if path in self.failing:
+            if self.failing[path] == "503":
+                return self._send(sock, "503 Service Unavailable", b"busy", {"Retry-After": "120"})
+            sock.sendall(b"HTTP/1.1 200 OK\r\n")
+            return self._drip(sock, b"X-Padding: " + b"a" * 100000)
         if path.startswith("/page-") and path.endswith(".html"):
             if path in self.slow_pages:
                 time.sleep(self.slow_seconds)

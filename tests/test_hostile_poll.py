@@ -1,0 +1,115 @@
+"""Whole polls against the hostile server: tricks cost at most their deadline, other pages are stored,
+and pages that failed for a passing reason are tried again on the next poll whatever the feed says."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from config.settings import Settings
+from extractors.records import Feed
+from flows.pipeline import PollOptions
+from flows.poll import run_poll
+from storage.articles import ArticleStore
+from storage.check import check_store
+from storage.local import LocalStore
+from storage.retry_queue import RetryQueue
+from tests.hostile_server import HostileServer
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 1.5
+GOOD = [f"/page-{n}.html" for n in range(1, 5)]
+TRICKS = ["/drip-headers", "/drip-body", "/stall-headers", "/long-length", "/gzip-bomb", "/chunk-bomb",
+          "/png-as-html", "/loop", "/to-file"]
+
+
+def settings(**overrides) -> Settings:
+    values = dict(allow_private_hosts=True, timeout_seconds=TIMEOUT, max_page_bytes=200_000, upload_threads=2)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    server = HostileServer(drip=0.2)
+    # Warm up the pipeline (imports, compiled kernels) so the timings below are the fetcher's.
+    server.feed_paths = ["/page-7.html"]
+    run_poll(LocalStore(tmp_path_factory.mktemp("warm")), [Feed(id="warm", name="w", url=server.base + "/feed.xml")],
+             PollOptions(), settings())
+    yield server
+    server.close()
+
+
+def titles(store) -> list[str]:
+    return sorted(r.title for _k, r in ArticleStore(store).all_articles())
+
+
+@pytest.mark.parametrize("trick", TRICKS)
+def test_a_hostile_page_costs_at_most_its_deadline_and_the_other_pages_are_stored(hostile, tmp_path, trick):
+    hostile.feed_paths = GOOD + [trick]
+    store = LocalStore(tmp_path)
+    feed = Feed(id="hostile", name="h", url=hostile.base + "/feed.xml")
+    started = time.monotonic()
+    summary = run_poll(store, [feed], PollOptions(), settings())
+    elapsed = time.monotonic() - started
+    budget = 2 * TIMEOUT  # the feed's fetch, then the pages' (fetched in parallel)
+    assert elapsed < 2 * budget, f"{trick}: {elapsed:.1f} s"
+    assert summary.totals["stored"] + summary.totals["duplicates"] == len(GOOD)
+    assert summary.totals["page_failures"] == 1
+    assert len(titles(store)) == len(GOOD)
+    assert check_store(store).ok
+
+
+def test_a_dripping_feed_fails_that_feed_only(hostile, tmp_path):
+    hostile.feed_paths = GOOD
+    feeds = [Feed(id="drip", name="d", url=hostile.base + "/drip-headers"), Feed(id="ok", name="o", url=hostile.base + "/feed.xml")]
+    started = time.monotonic()
+    summary = run_poll(LocalStore(tmp_path), feeds, PollOptions(), settings())
+    assert time.monotonic() - started < 2 * (2 * TIMEOUT)
+    outcomes = {f.feed_id: f.outcome for f in summary.feeds}
+    assert outcomes == {"drip": "failed", "ok": "ok"}
+    assert summary.totals["stored"] + summary.totals["duplicates"] == len(GOOD)
+
+
+@pytest.mark.parametrize("failure", ["503", "drip"])
+def test_a_page_that_failed_for_a_passing_reason_is_retried_next_poll_though_the_feed_is_unchanged(hostile, tmp_path, failure):
+    flaky = "/page-45.html"
+    hostile.feed_paths = GOOD + [flaky]
+    hostile.failing[flaky] = failure
+    store = LocalStore(tmp_path)
+    feed = Feed(id="flaky", name="f", url=hostile.base + "/feed.xml")
+    try:
+        first = run_poll(store, [feed], PollOptions(), settings())
+        assert first.totals["page_failures"] == 1
+        assert len(RetryQueue.load(store)) == 1
+        still = run_poll(store, [feed], PollOptions(), settings())  # still failing: queued again, counted once more
+        assert still.feeds[0].outcome == "unchanged" and still.totals["retried"] == 1
+        queued = RetryQueue.load(store).items
+        assert [i.attempts for i in queued.values()] == [2]
+    finally:
+        hostile.failing.pop(flaky, None)
+    # The queue backs off after the second failure: not due at once, due ten minutes on.
+    soon = run_poll(store, [feed], PollOptions(), settings())
+    assert soon.totals["retried"] == 0
+    later = run_poll(store, [feed], PollOptions(), settings(), now=soon_after(minutes=11))
+    assert later.feeds[0].outcome == "unchanged" and later.totals["retried"] == 1 and later.totals["stored"] + later.totals["duplicates"] == 1
+    assert len(titles(store)) == len(GOOD) + 1
+    assert len(RetryQueue.load(store)) == 0
+    assert check_store(store).ok
+
+
+def soon_after(**delta):
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc) + timedelta(**delta)
+
+
+def test_binary_served_as_html_is_never_stored(hostile, tmp_path):
+    hostile.feed_paths = ["/png-as-html"]
+    store = LocalStore(tmp_path)
+    summary = run_poll(store, [Feed(id="png", name="p", url=hostile.base + "/feed.xml")], PollOptions(), settings())
+    assert summary.totals["stored"] == 0 and summary.totals["page_failures"] == 1
+    assert "not-html" in summary.feeds[0].problems[0]
