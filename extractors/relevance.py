@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from extractors.attribution import attribution_spans, mask
 from extractors.gazetteer import Gazetteer, fold, load_gazetteer
 from extractors.records import Relevance, TermHit
 
@@ -36,6 +37,12 @@ MIN_SENTENCE_WORDS = 4
 # tags (SC: "Caucasus", CSTO) name no country. Karabakh and other border entities carry AM and AZ.
 COUNTRY_CODES = {"AM": "am", "AZ": "az", "GE": "ge", "NC": "ru-north-caucasus"}
 FIELD_FACTOR = {"title": 2.0, "lead": 1.5, "body": 1.0}  # where a name stands says how central it is
+# A short item (a wire line, a two-sentence dispatch) is about what its headline or first sentence
+# names, if that is a LOCAL entity: a place, person, party or institution of the region. Countries
+# and demonyms are what world news names in passing, so they still need the general gates.
+SHORT_MAX_SENTENCES = 4
+SHORT_MIN_WEIGHT = 1.5
+LOCAL_KINDS = frozenset({"city", "town", "village", "province", "region", "place", "person", "party", "institution"})
 _WORD_RE = re.compile(r"\w+")
 _SENTENCE_RE = re.compile(r"(?<=[.!?։…])[\"'»”)\]]*\s+|\n+")
 _ARMENIAN_RE = re.compile(r"[\u0531-\u058f]")
@@ -62,6 +69,9 @@ class _Evidence:
     hits: list[_Hit] = field(default_factory=list)
     cues: dict[str, dict[str, float]] = field(default_factory=dict)  # context id → folded cue → weight
     n_sentences: int = 0
+    n_text_sentences: int = 0  # sentences outside the title
+    first_text_sentence: int = -1  # index of the first sentence outside the title
+    sources: set[str] = field(default_factory=set)  # outlets named as the source, not the topic
 
 
 def score_relevance(title: str, text: str, *, gazetteer: Gazetteer | None = None,
@@ -124,10 +134,14 @@ def _split_sentences(chunk: str, armenian: bool) -> list[tuple[str, int]]:
 def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
     ev = _Evidence()
     for idx, sent in enumerate(sentences):
-        matches = list(gaz.find(sent.text))
+        matches = _topical_matches(gaz, sent, ev, first=ev.first_text_sentence < 0 and sent.field != "title")
         # Menu items and bylines ("Opinion", "Home page") are not sentences: they would dilute coverage.
         if matches or len(_WORD_RE.findall(sent.text)) >= MIN_SENTENCE_WORDS:
             ev.n_sentences += 1
+            if sent.field != "title":
+                ev.n_text_sentences += 1
+                if ev.first_text_sentence < 0:
+                    ev.first_text_sentence = idx
         for match in matches:
             entity = gaz.entities[match.entity]
             if entity.kind == "cue":
@@ -137,6 +151,18 @@ def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
             else:
                 ev.hits.append(_Hit(match.entity, sent.field, idx, match.surface))
     return ev
+
+
+def _topical_matches(gaz: Gazetteer, sent: _Sentence, ev: _Evidence, *, first: bool) -> list:
+    """The sentence's gazetteer matches, less those inside a source attribution or a dateline."""
+    matches = list(gaz.find(sent.text))
+    outlets = [(m.start, m.end) for m in matches if gaz.entities[m.entity].kind == "outlet"]
+    spans = attribution_spans(sent.text, outlets, first_paragraph=first and sent.offset == 0)
+    if not spans:
+        return matches
+    for start, end in spans:
+        ev.sources.add(" ".join(sent.text[start:end].split())[:40])
+    return list(gaz.find(mask(sent.text, spans)))
 
 
 def _effective_weights(gaz: Gazetteer, ev: _Evidence) -> tuple[dict[int, float], list[tuple[str, list[str]]]]:
@@ -184,14 +210,25 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
     distinct = [e for e in regional if weights[e] >= 1.0]
     sentences_hit = sum(1 for w in best_in_sentence.values() if w >= 1.0)
     in_title = any(weights[e] >= 1.5 for e in by_field["title"])
+    short = 0 < ev.n_text_sentences <= SHORT_MAX_SENTENCES
+    opening = {h.entity for h in ev.hits if h.entity in regional
+               and (h.field == "title" or h.sentence == ev.first_text_sentence)}
+    short_topic = {e for e in opening if _local(gaz, e, weights)} if short else set()
 
     names = _names(gaz, regional, weights)
     context_note = "; ".join(f"{label}: {', '.join(cues)}" for label, cues in fired)
     if not regional:
         reason = _no_terms_reason(gaz, ev, context_note)
         relevant = False
+    elif short_topic:
+        relevant = True
+        where = "title" if short_topic & by_field["title"] else "first sentence"
+        reason = (f"short item ({ev.n_text_sentences} sentence{'s' if ev.n_text_sentences > 1 else ''}): "
+                  f"{_names(gaz, short_topic, weights)} in the {where}")
     elif not strong and len(distinct) < 2:
         relevant, reason = False, f"only weak terms ({names})"
+    elif not in_title and sentences_hit < 2 and short:
+        relevant, reason = False, f"a short item that names only a country or outlet of the region once ({names})"
     elif not in_title and sentences_hit < 2:
         relevant, reason = False, f"named in passing: {names} in 1 of {ev.n_sentences} sentences"
     elif score < THRESHOLD:
@@ -204,6 +241,8 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
                   f"{sentences_hit} of {ev.n_sentences} sentences name the region")
     if context_note:
         reason += f" ({context_note})"
+    if ev.sources:
+        reason += f"; source named, not counted: {', '.join(sorted(ev.sources)[:3])}"
     countries = _countries(gaz, ev, weights, regional) if relevant else []
     return Relevance(relevant, round(score, 3), _term_hits(gaz, ev, weights), reason, countries)
 
@@ -221,6 +260,12 @@ def _countries(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float], regiona
                 total[code] += weights[h.entity] * FIELD_FACTOR[h.field]
                 first.setdefault(code, h.sentence)
     return sorted(total, key=lambda c: (-round(total[c], 6), first[c], c))
+
+
+def _local(gaz: Gazetteer, e: int, weights: dict[int, float]) -> bool:
+    """A place, person, party or institution of the region, heavy enough and not discounted."""
+    entity = gaz.entities[e]
+    return entity.kind in LOCAL_KINDS and weights[e] >= SHORT_MIN_WEIGHT and weights[e] >= entity.weight
 
 
 def _names(gaz: Gazetteer, entities: set[int], weights: dict[int, float], limit: int = 4) -> str:

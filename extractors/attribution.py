@@ -1,0 +1,76 @@
+"""Attribution is not topic: find where a text names its SOURCE, so relevance can ignore it.
+
+Every outlet of the region cites the agencies ("«Արմենպրես»-ը հաղորդում է", "according to APA",
+"передает Sputnik Армения", "იუწყება Interpressnews", "Report.az xəbər verir"), and a wire item
+opens with the place it was filed from ("Baku, Azerbaijan, March 4 - Trend:"). Neither says what
+the story is about. This module returns the character spans of:
+- source names next to an attribution phrase of en, ru, hy, ka or az — the phrase lists are the
+  reporting verbs and prepositions of each language, written once, not per site;
+- a leading dateline (place, date, dash) of the first paragraph.
+A source name is a quoted name, a domain (News.am, Report.az) or a span the gazetteer knows as an
+outlet; a plain capitalised name is NOT taken as a source ("according to Pashinyan" is evidence).
+Pure: text in, spans out.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A quoted name, with an optional Armenian/Azerbaijani case ending glued on by a hyphen.
+_QUOTED = r"(?:«[^«»\n]{1,60}»|„[^„“”\n]{1,60}[“”]|“[^“”\n]{1,60}”|\"[^\"\n]{1,60}\")(?:-?[^\W\d_]{1,4})?"
+_DOMAIN = r"[^\W_][\w-]*\.(?:am|az|ge|ru|com|info|net|org|news)\b(?:-?[^\W\d_]{1,4})?"
+_SOURCE = rf"(?P<src>{_QUOTED}|{_DOMAIN}|(?P<word>[^\W\d_][\w.&/-]*(?:\s+[^\W\d_][\w.&/-]*){{0,3}}))"
+# Attribution phrases BEFORE the source (verb-first languages and prepositions).
+_BEFORE = [
+    r"according to(?: the)?", r"(?:citing|cites|quoting|quoted by|reported by|told)(?: the)?",
+    r"(?:передает|передаёт|сообщает|сообщают|пишет|сообщило|сообщил|информирует|цитирует)",
+    r"(?:со ссылкой на|по данным|по информации|как сообщает|как передает|как пишет)",
+    r"(?:იუწყება|იტყობინება|წერს|ავრცელებს|გადმოსცემს)",
+]
+# Attribution phrases AFTER the source (Armenian, Azerbaijani, and "X reports" in English).
+_AFTER = [
+    r"(?:reports|reported|writes|wrote|says|said)(?:,? citing)?",
+    r"(?:հաղորդում է|տեղեկացնում է|գրում է|հայտնում է|փոխանցում է)",
+    r"(?:xəbər verir|xəbər verib|məlumat verir|yazır|istinadən|məlumatına görə)",
+    r"(?:ცნობით|ინფორმაციით|დაყრდნობით|თანახმად)",
+]
+_BEFORE_RE = re.compile(rf"(?<!\w)(?:{'|'.join(_BEFORE)})\s+{_SOURCE}", re.IGNORECASE)
+_AFTER_RE = re.compile(rf"{_SOURCE.replace('{0,3}', '{0,2}')}\s*,?\s+(?:{'|'.join(_AFTER)})(?!\w)", re.IGNORECASE)
+_ARMENIAN_REF_RE = re.compile(rf"հղում անելով\s+{_SOURCE}", re.IGNORECASE)  # "referring to X"
+_MONTHS = (r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек")
+# "Baku, Azerbaijan, March 4 - Trend:" / "ЕРЕВАН, 5 мар — Sputnik." / "Tbilisi, 12.03.2025 –"
+_DATELINE_RE = re.compile(
+    rf"^\s*[^\W\d_][^\n:–—]{{0,40}}?,\s*(?:\d{{1,2}}\s+(?:{_MONTHS})\w*\.?|(?:{_MONTHS})\w*\.?\s+\d{{1,2}}|\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}})"
+    rf"(?:,?\s*\d{{4}})?\s*(?:/[^/\n]{{1,40}}/)?\s*[-–—]\s*(?:[^\s:.]+(?:\s+[^\s:.]+){{0,2}}\s*[:.](?=\s))?",
+    re.IGNORECASE)
+
+
+def attribution_spans(text: str, outlet_spans: list[tuple[int, int]], *, first_paragraph: bool = False) -> list[tuple[int, int]]:
+    """Character spans of ``text`` that name a source rather than the topic.
+
+    ``outlet_spans`` are the spans the gazetteer matched as outlets: a plain word after "according to"
+    counts as a source only if it is one of them. ``first_paragraph`` also strips a leading dateline.
+    """
+    spans: list[tuple[int, int]] = []
+    if first_paragraph:
+        m = _DATELINE_RE.match(text)
+        if m:
+            spans.append((m.start(), m.end()))
+    for rx in (_BEFORE_RE, _AFTER_RE, _ARMENIAN_REF_RE):
+        for m in rx.finditer(text):
+            start, end = m.span("src")
+            if m.group("word") is not None:
+                known = [s for s in outlet_spans if s[0] < end and s[1] > start]
+                if not known:
+                    continue
+                start, end = min(s[0] for s in known), max(s[1] for s in known)
+            spans.append((start, end))
+    return spans
+
+
+def mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the spans blanked out (same length, so offsets stay valid)."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
