@@ -29,13 +29,18 @@ _BEFORE = [
 ]
 # Attribution phrases AFTER the source (Armenian, Azerbaijani, and "X reports" in English).
 _AFTER = [
-    r"(?:reports|reported|writes|wrote|says|said)(?:,? citing)?",
+    r"(?:reports|reported|writes|wrote)(?:,? citing)?",
     r"(?:հաղորդում է|տեղեկացնում է|գրում է|հայտնում է|փոխանցում է)",
     r"(?:xəbər verir|xəbər verib|məlumat verir|yazır|istinadən|məlumatına görə)",
     r"(?:ცნობით|ინფორმაციით|დაყრდნობით|თანახმად)",
 ]
 _BEFORE_RE = re.compile(rf"(?<!\w)(?:{'|'.join(_BEFORE)})\s+{_SOURCE}", re.IGNORECASE)
-_AFTER_RE = re.compile(rf"{_SOURCE.replace('{0,3}', '{0,2}')}\s*,?\s+(?:{'|'.join(_AFTER)})(?!\w)", re.IGNORECASE)
+_AFTER_PHRASE_RE = re.compile(rf"(?<!\w)(?:{'|'.join(_AFTER)})(?!\w)", re.IGNORECASE)
+# The source just before an after-phrase, searched in a short window that ends at the phrase.
+_SOURCE_BEFORE_RE = re.compile(rf"{_SOURCE.replace('{0,3}', '{0,2}')}\s*,?\s*$", re.IGNORECASE)
+_WINDOW = 80
+# The phrases alone, to skip the costlier source patterns on the many sentences that attribute nothing.
+_ANY_PHRASE_RE = re.compile(rf"(?<!\w)(?:{'|'.join(_BEFORE + _AFTER)}|հղում անելով)(?!\w)", re.IGNORECASE)
 _ARMENIAN_REF_RE = re.compile(rf"հղում անելով\s+{_SOURCE}", re.IGNORECASE)  # "referring to X"
 _MONTHS = (r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек")
 # "Baku, Azerbaijan, March 4 - Trend:" / "ЕРЕВАН, 5 мар — Sputnik." / "Tbilisi, 12.03.2025 –"
@@ -56,15 +61,21 @@ def attribution_spans(text: str, outlet_spans: list[tuple[int, int]], *, first_p
         m = _DATELINE_RE.match(text)
         if m:
             spans.append((m.start(), m.end()))
-    for rx in (_BEFORE_RE, _AFTER_RE, _ARMENIAN_REF_RE):
-        for m in rx.finditer(text):
-            start, end = m.span("src")
-            if m.group("word") is not None:
-                known = [s for s in outlet_spans if s[0] < end and s[1] > start]
-                if not known:
-                    continue
-                start, end = min(s[0] for s in known), max(s[1] for s in known)
-            spans.append((start, end))
+    if not _ANY_PHRASE_RE.search(text):
+        return spans
+    found = [m for rx in (_BEFORE_RE, _ARMENIAN_REF_RE) for m in rx.finditer(text)]
+    for phrase in _AFTER_PHRASE_RE.finditer(text):
+        m = _SOURCE_BEFORE_RE.search(text, max(0, phrase.start() - _WINDOW), phrase.start())
+        if m:
+            found.append(m)
+    for m in found:
+        start, end = m.span("src")
+        if m.group("word") is not None:
+            known = [s for s in outlet_spans if s[0] < end and s[1] > start]
+            if not known:
+                continue
+            start, end = min(s[0] for s in known), max(s[1] for s in known)
+        spans.append((start, end))
     return spans
 
 

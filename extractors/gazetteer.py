@@ -320,8 +320,7 @@ def _merge_layers(doc: dict[str, Any], topics: Path) -> dict[str, Any]:
     return {**doc, "entities": entities}
 
 
-@functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtimes: tuple[float, ...]) -> Gazetteer:
+def _build(path: str) -> Gazetteer:
     topics = Path(path)
     doc = _read(topics)
     if isinstance(doc, dict):
@@ -330,6 +329,15 @@ def _load_cached(path: str, mtimes: tuple[float, ...]) -> Gazetteer:
         return compile_gazetteer(doc, path)
     except re.error as exc:
         raise ConfigError(f"gazetteer {path}: bad suffix regex: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtimes: tuple[float, ...]) -> Gazetteer:
+    from extractors.compiled_cache import cached, gazetteer_inputs  # compiled once per change, across processes
+
+    layers = _layer_paths(_read_layers_only(Path(path)), Path(path)) if not path.endswith(".json") else []
+    inputs = list(dict.fromkeys([*gazetteer_inputs(path), *layers]))
+    return cached("gazetteer", path, inputs, lambda: _build(path))
 
 
 def load_gazetteer(path: Path | None = None) -> Gazetteer:
