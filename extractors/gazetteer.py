@@ -320,7 +320,7 @@ def _merge_layers(doc: dict[str, Any], topics: Path) -> dict[str, Any]:
     return {**doc, "entities": entities}
 
 
-def _build(path: str) -> Gazetteer:
+def _compile_file(path: str) -> Gazetteer:
     topics = Path(path)
     doc = _read(topics)
     if isinstance(doc, dict):
@@ -337,7 +337,7 @@ def _load_cached(path: str, mtimes: tuple[float, ...]) -> Gazetteer:
 
     layers = _layer_paths(_read_layers_only(Path(path)), Path(path)) if not path.endswith(".json") else []
     inputs = list(dict.fromkeys([*gazetteer_inputs(path), *layers]))
-    return cached("gazetteer", path, inputs, lambda: _build(path))
+    return cached("gazetteer", path, inputs, lambda: _compile_file(path))
 
 
 def load_gazetteer(path: Path | None = None) -> Gazetteer:

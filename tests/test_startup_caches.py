@@ -45,6 +45,8 @@ def _gazetteer_copy(tmp_path: Path) -> Path:
 
     directory = tmp_path / "config"
     directory.mkdir()
+    for layer in ("officials.yaml", "outlets.yaml", "places.json"):  # the layers topics.yaml names
+        shutil.copy(TOPICS_FILE.parent / layer, directory / layer)
     return Path(shutil.copy(TOPICS_FILE, directory / "topics.yaml"))
 
 
