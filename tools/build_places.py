@@ -34,6 +34,9 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extractors.gazetteer import fold  # noqa: E402
 
 # GeoNames admin1 codes of the North Caucasus republics inside RU.
 NC_ADMIN1 = {"17": "Dagestan", "12": "Chechnya", "19": "Ingushetia", "68": "North Ossetia",
@@ -57,6 +60,7 @@ SETTLEMENT_WORDS = {
     "az": ([], ["kəndi", "kəndində", "kəndinin", "rayonu", "rayonunda", "rayonunun", "şəhəri", "şəhərində"]),
 }
 COMMON_ZIPF = 3.0
+LATIN_ENDINGS = ("", "s", "es", "e", "a", "i", "u", "n", "na", "ne", "ia", "in", "da", "de", "la", "le")
 WEIGHTS = ((50_000, 2.5), (15_000, 2.0), (0, 1.5))  # population floor → weight
 _LATIN_AZ = set("əğışçöüƏĞIŞÇÖÜİ")
 
@@ -81,7 +85,7 @@ def script_of(name: str) -> str | None:
 def common_word(alias: str, lang: str) -> bool:
     import wordfreq
 
-    key = alias.casefold()
+    key = fold(alias)  # as the matcher compares: İnstitut is "institut", a common word
     if re.search(r"[\s\-‐’']", key):
         return False  # a compound name (Urus-Martan, Novy Afon) is no ordinary word
     if lang in COMMON_WORDS:
@@ -91,8 +95,12 @@ def common_word(alias: str, lang: str) -> bool:
             return False
     # A place of some fame is itself frequent in news-derived word lists (Баксан 2.45), so the bar is
     # a common word's frequency, not any frequency: Zipf 3 is about once per million words.
-    langs = ("ru",) if lang == "ru" else ("en", "de", "fr", "es", "it", "tr")
-    return any(wordfreq.zipf_frequency(key, lg) >= COMMON_ZIPF for lg in langs)
+    if lang == "ru":
+        return wordfreq.zipf_frequency(key, "ru") >= COMMON_ZIPF
+    # The matcher accepts the name plus an inflection ending, so Tast + e = "Taste" and Institut + e
+    # = "Institute" must count as the common words they spell.
+    forms = [key + ending for ending in LATIN_ENDINGS]
+    return any(wordfreq.zipf_frequency(f, lg) >= COMMON_ZIPF for f in forms for lg in ("en", "de", "fr", "es", "it", "tr"))
 
 
 def usable(alias: str, lang: str, primary: bool) -> bool:
@@ -168,7 +176,7 @@ def subdivision_entries() -> list[dict]:
 
     out = []
     for code in REGION:
-        for sub in pycountry.subdivisions.get(country_code=code):
+        for sub in sorted(pycountry.subdivisions.get(country_code=code), key=lambda s: s.code):  # a set: sort
             out.append((sub, code))
     for code in NC_ISO:
         out.append((pycountry.subdivisions.get(code=code), "NC"))
