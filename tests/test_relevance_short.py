@@ -172,7 +172,7 @@ def test_parties_and_ministers_are_found(gaz):
     assert "Georgian parties" in _entities(gaz, "the UNM boycott")
     assert "Georgian government" in _entities(gaz, "Interior Minister Gela Geladze said")
     assert "Azerbaijani parties" in _entities(gaz, "Müsavat sədri Arif Hacılı bildirib")
-    assert "Armenian parties" in _entities(gaz, "Քաղաքացիական պայմանագիր կուսակցությունը")
+    assert "Armenian parties" in _entities(gaz, "Բարգավաճ Հայաստան կուսակցությունը")
 
 
 def test_a_layer_entry_without_a_date_is_a_config_error(tmp_path: Path):
