@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement
 
+from extractors.date_evidence import date_line, line_datetime, offset_from_line, page_month_first, page_offset, url_day
+
 LOGGER = logging.getLogger(__name__)
 
 # A date-only value or a naive time may be local to a zone up to UTC+14.
@@ -24,6 +26,7 @@ _CLOCK_SKEW = timedelta(minutes=10)
 # Page and feed dates more than this apart disagree (time zones and late feed updates aside).
 _AGREEMENT = timedelta(days=2)
 _EARLIEST = date(1995, 1, 1)
+DATELINE = "dateline"  # published_source of a date read from the page's visible date line
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,56 @@ def _without_prose(tree: HtmlElement) -> HtmlElement:
     return pruned
 
 
+def _localised(value: datetime | date, offset: timedelta | None) -> datetime | date:
+    """A UTC instant in the page's own zone (the day a reader of the page saw)."""
+    if isinstance(value, datetime) and value.tzinfo is not None and offset is not None \
+            and value.utcoffset() == timedelta(0):
+        return value.astimezone(timezone(offset))
+    return value
+
+
+def _local_day(value: datetime | date) -> date:
+    """The day as the value writes it (its own zone), not converted to UTC."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date | None,
+                   clock: datetime) -> tuple[datetime | date | None, str | None]:
+    """The markup date in the page's zone, weighed against the page's visible date line."""
+    month_first = page_month_first(tree)
+    line = date_line(tree, month_first)
+    if line is not None and not is_plausible(line.found.day, clock):
+        line = None
+    if markup is not None:
+        local = _localised(markup, page_offset(tree, line))
+        if line is None:
+            return _url_checked(local, url), None
+        gap = (line.found.day - _local_day(local)).days
+        if gap == 0:
+            return local, None
+        if isinstance(markup, datetime) and markup.tzinfo is not None:
+            shift = offset_from_line(line, markup)
+            if shift is not None:  # the line shows the same instant in local time
+                return markup.astimezone(timezone(shift)), None
+        # The page shows another day than its metadata: what readers see wins.
+        return line_datetime(line), DATELINE
+    if line is not None:
+        return line_datetime(line), DATELINE
+    return None, None
+
+
+def _url_checked(value: datetime | date, url: str | None) -> datetime | date:
+    """A UTC instant late or early in the day whose URL spells the neighbouring day was published
+    on the URL's day in the page's zone (an evening story in UTC+1 filed at 23:01 UTC)."""
+    day = url_day(url)
+    if day is None or not isinstance(value, datetime) or value.utcoffset() != timedelta(0):
+        return value
+    gap = (day - value.date()).days
+    if gap == 1 and value.hour >= 10 or gap == -1 and value.hour < 14:
+        return day
+    return value
+
+
 def choose_date(
     *,
     markup_value: str | None,
@@ -119,7 +172,7 @@ def choose_date(
     feed_published: str | datetime | None,
     now: datetime | None,
 ) -> DateChoice:
-    """Pick the publication date (see module docstring); ``tree`` is the pruned page."""
+    """Pick the publication date (see module docstring)."""
     clock = _utc_now(now)
     feed = feed_published if isinstance(feed_published, datetime) else parse_iso(feed_published)
     if isinstance(feed, datetime) and feed.tzinfo is None:
@@ -128,12 +181,16 @@ def choose_date(
         feed = None
 
     page = parse_iso(markup_value)
-    if page is not None and is_plausible(page, clock):
-        # The page's markup says so explicitly: trust it, but take the feed's time of day when
-        # the markup only has the day and the feed agrees on it.
-        if not isinstance(page, datetime) and isinstance(feed, datetime) and _as_day(feed) == page:
-            return DateChoice(_iso(feed), "feed")
-        return DateChoice(_iso(page), markup_source)
+    if page is not None and not is_plausible(page, clock):
+        page = None
+    if tree is not None:
+        value, source = _page_evidence(tree, url, page, clock)
+        if value is not None and is_plausible(value, clock):
+            if source is None:
+                source = markup_source
+            return _with_feed_time(value, source, feed)
+    elif page is not None:
+        return _with_feed_time(page, markup_source, feed)
 
     if tree is not None:
         tree = _without_prose(tree)
@@ -155,3 +212,10 @@ def choose_date(
     if feed is not None:
         return DateChoice(_iso(feed), "feed")
     return DateChoice(None, None)
+
+
+def _with_feed_time(value: datetime | date, source: str | None, feed: datetime | date | None) -> DateChoice:
+    """The page's date; the feed's time of day when the page only has the day and the feed agrees."""
+    if not isinstance(value, datetime) and isinstance(feed, datetime) and _as_day(feed) == value:
+        return DateChoice(_iso(feed), "feed")
+    return DateChoice(_iso(value), source)

@@ -1,0 +1,221 @@
+"""What a page itself shows about when it was published: its date line and its time zone.
+
+The **date line** is the short block with a date closest to the article's headline: the first one
+after the ``<h1>`` (bylines, "Posted: …", a ``<time>`` element), or just before it (a kicker date).
+Position relative to the headline is what separates it from a masthead's "today" far above the
+headline and from dated headline lists below the article; blocks inside navigation, asides,
+footers, comments and lists of links are skipped. A date labelled as an update is the line's
+second choice.
+
+The **page's zone** comes from the page: the offset its other timestamps carry
+(``2023-11-08T22:35:29-08:00`` in a ``<time>`` or JSON-LD), or a zone written after a visible time
+("10:35 PM PST"). It turns a UTC instant into the local day the page shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from lxml.html import HtmlElement
+
+from extractors.date_text import FoundDate, find_dates
+
+_SKIPPED_TAGS = {"script", "style", "noscript", "template", "head", "nav", "footer", "aside", "select",
+                 "button", "form", "iframe", "svg", "figcaption", "figure", "blockquote", "option", "textarea"}
+# Class/id words of furniture whose dates are not the article's (not site names: generic words).
+_FURNITURE = re.compile(r"(?i)(?:^|[\s_-])(?:comment\w*|related|sidebar|widget|teaser\w*|footer|"
+                        r"nav\w*|menu|breadcrumb\w*|recommend\w*|popular|most-?read|ticker|"
+                        r"trending|more-?news|latest|archive|calendar|weather|cookie\w*)(?:$|[\s_-])")
+_UPDATE_LABEL = re.compile(r"(?i)(?:updated?|modified|last\s+edit\w*|aktualisiert|geändert|mis\s+à\s+jour|"
+                           r"actualis\w+|обновл\w*|изменен\w*|güncellen\w*|güncelleme|yenilən\w*|"
+                           r"թարմացվ\w*|განახლ\w*)\W{0,3}$")
+_SHORT_BLOCK = 160  # characters: a date line, a byline; longer blocks are looked into
+_AFTER_HEADLINE = 80  # elements after the headline a date line may sit (share bars, images, bylines)
+_BEFORE_HEADLINE = 12  # a kicker date right above the headline; a masthead sits farther up
+_ISO_STAMP = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d(?::[0-5]\d)?(?:\.\d+)?"
+                        r"\s?([+-][01]\d:?[0-5]\d|Z)")
+
+
+@dataclass(frozen=True)
+class DateLine:
+    """A visible date near the headline."""
+
+    found: FoundDate
+    text: str
+    after_headline: bool
+    distance: int  # elements between the headline and the line
+    time_element: str | None  # the ``datetime`` attribute of a <time> in the line, if any
+
+
+def _is_furniture(element: HtmlElement) -> bool:
+    if element.tag in _SKIPPED_TAGS:
+        return True
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return bool(names.strip()) and bool(_FURNITURE.search(names))
+
+
+def _headline(root: HtmlElement) -> HtmlElement | None:
+    for tag in ("h1", "h2"):
+        for heading in root.iter(tag):
+            if len(heading.text_content().split()) >= 2 and not any(_is_furniture(a) for a in heading.iterancestors()):
+                return heading
+    return None
+
+
+def _is_link_list_item(element: HtmlElement) -> bool:
+    """An item of a list of headlines (related stories, a news ticker), not the article's own line."""
+    parent = element if element.tag == "li" else next(element.iterancestors("li"), None)
+    if parent is None:
+        return False
+    siblings = [s for s in parent.itersiblings()] + [s for s in parent.itersiblings(preceding=True)]
+    return len(siblings) >= 2 and sum(1 for s in siblings if s.find(".//a") is not None) >= 2
+
+
+def _short_blocks(root: HtmlElement, headline: HtmlElement | None):
+    """(order, element, text) of the largest short blocks, in document order; the headline's order too."""
+    order = 0
+    headline_order = -1
+    # The headline's ancestors are looked into even when short ("Section · date · headline").
+    around_headline = set(headline.iterancestors()) if headline is not None else set()
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or _is_furniture(element):
+            continue
+        order += 1
+        if element is headline:
+            headline_order = order
+            continue
+        text = element.text_content()
+        if len(text) <= _SHORT_BLOCK and element not in around_headline:
+            if any(ch.isdigit() for ch in text):
+                yield order, element, " ".join(text.split())
+            continue
+        stack.extend(reversed(element))
+    yield headline_order, None, ""
+
+
+def page_month_first(root: HtmlElement) -> bool:
+    """Whether ``07/08/2023`` means July 8 on this page: US English pages write month first."""
+    lang = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").casefold()
+    return lang in ("en-us", "en_us")
+
+
+_LINE_WORDS = 8  # words besides its dates a date line may have ("Posted by Jane Doe in World | …")
+
+
+def _is_prose(text: str, found: list[FoundDate]) -> bool:
+    """A sentence or a caption that mentions a date, not a line stating when the page was published."""
+    rest, last = [], 0
+    for item in found:
+        rest.append(text[last:item.start])
+        last = item.end
+    rest.append(text[last:])
+    words = [w for w in " ".join(rest).split() if any(ch.isalpha() for ch in w)]
+    return len(words) > _LINE_WORDS
+
+
+def _first_published(found: list[FoundDate], text: str) -> FoundDate | None:
+    """The line's first date not labelled as an update ("Written: … / Updated: …")."""
+    for item in found:
+        if not _UPDATE_LABEL.search(text[max(0, item.start - 24):item.start]):
+            return item
+    return None
+
+
+def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
+    """The page's date line (see module docstring), or None when no date sits near a headline."""
+    headline = _headline(root)
+    if headline is None:
+        return None
+    before: list[tuple[int, HtmlElement, str, list[FoundDate]]] = []
+    after: list[tuple[int, HtmlElement, str, list[FoundDate]]] = []
+    blocks = list(_short_blocks(root, headline))
+    headline_order = blocks[-1][0]
+    for order, element, text in blocks[:-1]:
+        if abs(order - headline_order) > max(_AFTER_HEADLINE, _BEFORE_HEADLINE):
+            continue
+        found = find_dates(text, month_first=month_first, limit=3)
+        if not found or _is_link_list_item(element) or _is_prose(text, found):
+            continue
+        if any(_is_furniture(a) for a in element.iterancestors()):
+            continue
+        entry = (order, element, text, found)
+        if order > headline_order and order - headline_order <= _AFTER_HEADLINE:
+            after.append(entry)
+        elif order < headline_order and headline_order - order <= _BEFORE_HEADLINE:
+            before.append(entry)
+    for candidates, is_after in ((after, True), (list(reversed(before)), False)):
+        for order, element, text, found in candidates:
+            chosen = _first_published(found, text)
+            if chosen is None:
+                continue
+            stamp = next((t.get("datetime") for t in element.iter("time") if t.get("datetime")), None)
+            return DateLine(chosen, text, is_after, abs(order - headline_order), stamp)
+    return None
+
+
+def page_offset(root: HtmlElement, line: DateLine | None) -> timedelta | None:
+    """The page's own UTC offset: a zone written on its date line, else the offset most of its
+    timestamps carry (``<time datetime>``, JSON-LD, meta), when that is not UTC."""
+    if line is not None and line.found.offset is not None:
+        return line.found.offset
+    offsets: Counter = Counter()
+    for element in root.iter("time", "meta", "script"):
+        if element.tag == "script":
+            if (element.get("type") or "").strip().lower() != "application/ld+json" or not element.text:
+                continue
+            values = [element.text]
+        else:
+            values = [element.get("datetime") or element.get("content") or ""]
+        for value in values:
+            for m in _ISO_STAMP.finditer(value):
+                offsets[m.group(1)] += 1
+    local = [(text, n) for text, n in offsets.most_common() if text != "Z" and text.replace(":", "")[1:] != "0000"]
+    if not local:
+        return None
+    text = local[0][0].replace(":", "")
+    sign = -1 if text[0] == "-" else 1
+    return sign * timedelta(hours=int(text[1:3]), minutes=int(text[3:5]))
+
+
+def offset_from_line(line: DateLine, instant: datetime) -> timedelta | None:
+    """The offset that turns ``instant`` into the local time the date line shows, when that is a
+    whole quarter-hour within ±14 h (a date line showing the same instant in local time)."""
+    if line.found.at is None or instant.tzinfo is None:
+        return None
+    shown = datetime.combine(line.found.day, line.found.at)
+    difference = shown - instant.replace(tzinfo=None) - (instant.utcoffset() or timedelta(0))
+    seconds = difference.total_seconds()
+    if abs(seconds) > 14 * 3600 or seconds % 900:
+        return None
+    return difference
+
+
+def url_day(url: str | None) -> date | None:
+    """A day spelled in the URL's path (``/2023/11/02/``), else None."""
+    if not url:
+        return None
+    m = re.search(r"/((?:19|20)\d\d)[/-]([01]\d)[/-]([0-3]\d)(?:/|[-_]|$)", url)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def line_datetime(line: DateLine) -> datetime | date:
+    """The date line as a value: an aware time when it wrote a zone, a naive time, or a day."""
+    found = line.found
+    if found.at is None:
+        return found.day
+    value = datetime.combine(found.day, found.at if found.at != time(0) else time(0))
+    if found.offset is not None:
+        from datetime import timezone
+
+        return value.replace(tzinfo=timezone(found.offset))
+    return value
