@@ -10,7 +10,8 @@ the page's URL, since a URL often spells the day.
 Tuning and held-out halves: a page belongs to the tuning half when the first byte of sha256(id) is
 even. Rules were developed on the tuning half only; the held-out half checks they generalise.
 
-Invented dates are measured on a dateless copy of every page: each year-like number (19xx/20xx),
+Invented dates are measured on a dateless copy of every page: each year-like number (19xx/20xx, also
+opening a longer number such as 20231108),
 numeric day-month-short-year and 'YY abbreviation is removed from the raw markup (text, attributes,
 scripts and URLs alike), so no day can be read any more; a date found there is invented. The goal
 is at most 1 per 100 such pages.
@@ -40,7 +41,7 @@ NOW = datetime(2023, 11, 10, 23, 59, tzinfo=timezone.utc)
 
 # What makes a page dateless: years, numeric dates with a two-digit year, and 'YY abbreviations.
 _DATE_BEARING = re.compile(
-    r"(?<!\d)(?:19|20)\d\d(?!\d)"
+    r"(?<!\d)(?:19|20)\d\d"
     r"|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d\d(?!\d)"
     r"|['’‘]\d\d(?!\d)"
 )

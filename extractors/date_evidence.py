@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement
 
@@ -65,13 +65,18 @@ def _headline(root: HtmlElement) -> HtmlElement | None:
     return None
 
 
+def _headline_link(element: HtmlElement) -> bool:
+    return any(len(a.text_content().split()) >= 3 for a in element.iter("a"))
+
+
 def _is_link_list_item(element: HtmlElement) -> bool:
-    """An item of a list of headlines (related stories, a news ticker), not the article's own line."""
-    parent = element if element.tag == "li" else next(element.iterancestors("li"), None)
-    if parent is None:
+    """An item of a list of headlines (related stories, a news ticker), not the article's own line:
+    it links a headline, and so do at least two of its siblings."""
+    item = element if element.tag == "li" else next(element.iterancestors("li"), None)
+    if item is None or not _headline_link(item):
         return False
-    siblings = [s for s in parent.itersiblings()] + [s for s in parent.itersiblings(preceding=True)]
-    return len(siblings) >= 2 and sum(1 for s in siblings if s.find(".//a") is not None) >= 2
+    siblings = [*item.itersiblings(), *item.itersiblings(preceding=True)]
+    return sum(1 for s in siblings if _headline_link(s)) >= 2
 
 
 def _short_blocks(root: HtmlElement, headline: HtmlElement | None):
@@ -208,14 +213,11 @@ def url_day(url: str | None) -> date | None:
         return None
 
 
-def line_datetime(line: DateLine) -> datetime | date:
-    """The date line as a value: an aware time when it wrote a zone, a naive time, or a day."""
+def line_datetime(line: DateLine, offset: timedelta | None) -> datetime | date:
+    """The date line as a value: an aware time when the line or the page gives the zone, else
+    only the day (a time of day in an unknown zone is not an instant)."""
     found = line.found
-    if found.at is None:
+    zone = found.offset if found.offset is not None else offset
+    if found.at is None or zone is None:
         return found.day
-    value = datetime.combine(found.day, found.at if found.at != time(0) else time(0))
-    if found.offset is not None:
-        from datetime import timezone
-
-        return value.replace(tzinfo=timezone(found.offset))
-    return value
+    return datetime.combine(found.day, found.at).replace(tzinfo=timezone(zone))

@@ -14,7 +14,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, tostring
 
 from extractors.date_evidence import date_line, line_datetime, offset_from_line, page_month_first, page_offset, url_day
 
@@ -133,8 +133,9 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
     line = date_line(tree, month_first)
     if line is not None and not is_plausible(line.found.day, clock):
         line = None
+    offset = page_offset(tree, line)
     if markup is not None:
-        local = _localised(markup, page_offset(tree, line))
+        local = _localised(markup, offset)
         if line is None:
             return _url_checked(local, url), None
         gap = (line.found.day - _local_day(local)).days
@@ -145,9 +146,9 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
             if shift is not None:  # the line shows the same instant in local time
                 return markup.astimezone(timezone(shift)), None
         # The page shows another day than its metadata: what readers see wins.
-        return line_datetime(line), DATELINE
+        return line_datetime(line, offset), DATELINE
     if line is not None:
-        return line_datetime(line), DATELINE
+        return line_datetime(line, offset), DATELINE
     return None, None
 
 
@@ -161,6 +162,11 @@ def _url_checked(value: datetime | date, url: str | None) -> datetime | date:
     if gap == 1 and value.hour >= 10 or gap == -1 and value.hour < 14:
         return day
     return value
+
+
+def _year_written(found: date, tree: HtmlElement, url: str | None) -> bool:
+    year = str(found.year)
+    return year in (url or "") or year in tostring(tree, encoding="unicode")
 
 
 def choose_date(
@@ -200,6 +206,8 @@ def choose_date(
             found = _htmldate(tree, url, clock, extensive=True)
             # A day of "01" from free text is how htmldate spells "only a year/month was seen".
             guessed = found is not None and found.day == 1
+        if found is not None and not _year_written(found, tree, url):
+            found = None  # htmldate filled in a year the page never wrote ("August 16," alone)
         if found is not None and is_plausible(found, clock):
             if feed is not None:
                 if _agree(found, feed):
