@@ -34,6 +34,7 @@ test: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/dates.py
 	$(BIN)/python benchmarks/language.py
 	$(BIN)/python benchmarks/relevance.py
 	$(BIN)/python benchmarks/dedup.py

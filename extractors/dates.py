@@ -1,10 +1,13 @@
-"""The publication date of a page, with where it came from, never in the future.
+"""The publication date of a page, in the page's own time zone, with where it came from.
 
-Evidence, strongest first: JSON-LD ``datePublished``, a publication ``<meta>``, htmldate on
-the page's markup (time elements, URL, ...), htmldate's free-text search, and the feed's date.
-The page is searched after comments and side columns were pruned, so a reader's comment
-date is never taken for the article's. htmldate's low-granularity guesses (a copyright year,
-a bare "month year") are not evidence of a day: they are dropped unless the feed agrees.
+Evidence: the markup's date (JSON-LD ``datePublished`` or a publication ``<meta>``), the page's
+visible date line next to its headline (date_evidence), and, when neither exists, htmldate on the
+page without comments and prose. A UTC instant is turned into the page's zone when the page gives
+it (an offset on its other timestamps, a zone or a local time on its date line, the day in its
+URL), so an evening story keeps its local day and the full instant keeps its offset. A date line
+that shows another day than the metadata wins: it is what readers see. Nothing in the future
+(14 h tolerance for local days), nothing a page never wrote: htmldate's year must appear on the
+page, and its year-only or month-only guesses count only when the feed agrees.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ _CLOCK_SKEW = timedelta(minutes=10)
 # Page and feed dates more than this apart disagree (time zones and late feed updates aside).
 _AGREEMENT = timedelta(days=2)
 _EARLIEST = date(1995, 1, 1)
+_IN_FUTURE = "in-future"  # marks a page whose own date line is in the future
 DATELINE = "dateline"  # published_source of a date read from the page's visible date line
 
 
@@ -132,7 +136,7 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
     month_first = page_month_first(tree)
     line = date_line(tree, month_first)
     if line is not None and not is_plausible(line.found.day, clock):
-        line = None
+        return None, _IN_FUTURE
     offset = page_offset(tree, line)
     if markup is not None:
         local = _localised(markup, offset)
@@ -187,10 +191,13 @@ def choose_date(
         feed = None
 
     page = parse_iso(markup_value)
-    if page is not None and not is_plausible(page, clock):
+    # A page that states a future date has no believable date: a guess from elsewhere would be invented.
+    in_future = page is not None and not is_plausible(page, clock)
+    if in_future:
         page = None
     if tree is not None:
         value, source = _page_evidence(tree, url, page, clock)
+        in_future = in_future or source == _IN_FUTURE
         if value is not None and is_plausible(value, clock):
             if source is None:
                 source = markup_source
@@ -198,7 +205,7 @@ def choose_date(
     elif page is not None:
         return _with_feed_time(page, markup_source, feed)
 
-    if tree is not None:
+    if tree is not None and not in_future:
         tree = _without_prose(tree)
         found = _htmldate(tree, url, clock, extensive=False)
         guessed = False

@@ -1,0 +1,128 @@
+"""Publication dates: the local day, the page's own date line, locale month names, numeric forms.
+
+Each date failure class of the extraction issue has a real small page under tests/data/dates/,
+extracted through the whole HTML path (extract_html → metadata → choose_date).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from extractors.date_text import find_dates, month_number
+from extractors.html import extract_html
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+DATES = Path(__file__).parent / "data" / "dates"
+
+
+def _published(name: str, url: str | None = None, now: datetime = NOW):
+    article = extract_html((DATES / f"{name}.html").read_bytes(), url=url, now=now)
+    return article.published, article.published_source
+
+
+def test_utc_evening_timestamp_gives_the_local_day_when_the_page_carries_its_offset():
+    published, source = _published("utc_evening_offset_elsewhere")
+    assert published == "2023-11-08T22:35:29-08:00"  # the same instant, in the page's zone
+    assert source == "json-ld"
+
+
+def test_utc_timestamp_gives_the_local_day_the_visible_time_shows():
+    # 20:30 UTC shown as "15 հուլիսի 2023, 00:30" on the page: the page is at UTC+4.
+    published, _ = _published("utc_instant_visible_local_time")
+    assert published == "2023-07-15T00:30:00+04:00"
+
+
+def test_late_utc_timestamp_takes_the_next_day_the_url_spells():
+    url = "https://news.example/esteri/2023/11/02/diretta/vertice-gas/"
+    assert _published("utc_instant_url_day", url=url)[0] == "2023-11-02"
+    # Without the URL nothing says the zone: the instant is kept as it is.
+    assert _published("utc_instant_url_day")[0] == "2023-11-01T23:01:00+00:00"
+
+
+def test_visible_date_line_wins_over_json_ld_that_disagrees():
+    published, source = _published("jsonld_disagrees_with_visible_date")
+    assert published[:10] == "2023-11-07" and source == "dateline"
+
+
+def test_masthead_date_does_not_beat_the_articles_own_date_line():
+    published, source = _published("masthead_date")
+    assert (published, source) == ("2023-07-14", "dateline")
+
+
+def test_apostrophe_two_digit_year_is_read():
+    assert _published("apostrophe_year")[0] == "2012-06-27"
+
+
+@pytest.mark.parametrize("name", ["month_ka", "month_hy", "month_az", "month_ru", "month_tr", "month_fr", "month_de"])
+def test_regional_month_names_on_a_date_line_are_read(name):
+    published, source = _published(name)
+    # No zone is written next to "18:05", so only the day is an instant-free fact.
+    assert (published, source) == ("2023-07-14", "dateline")
+
+
+@pytest.mark.parametrize("name", ["numeric_us", "numeric_iso"])
+def test_numeric_date_lines_are_read(name):
+    assert _published(name)[0] == "2023-07-14"
+
+
+def test_a_date_line_in_the_future_is_rejected():
+    published, _ = _published("future_dateline")
+    assert published is None or published[:4] != "2031"
+
+
+@pytest.mark.parametrize("name", ["day_without_year", "dated_headline_list_only"])
+def test_no_date_is_invented_from_a_yearless_day_or_a_headline_list(name):
+    assert _published(name) == (None, None)
+
+
+def test_the_extract_path_keeps_a_date_line_inside_the_fourteen_hour_tolerance():
+    # A page in UTC+14 may show tomorrow's day while it is still today in UTC.
+    now = datetime(2023, 7, 13, 12, 0, tzinfo=timezone.utc)
+    assert _published("numeric_iso", now=now)[0] == "2023-07-14"
+    assert _published("numeric_iso", now=now - timedelta(hours=3))[0] is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("14.07.2023", date(2023, 7, 14)),
+    ("2023-07-14", date(2023, 7, 14)),
+    ("07/14/2023", date(2023, 7, 14)),  # 14 cannot be a month
+    ("27 Jun.'12", date(2012, 6, 27)),
+    ("Wed Nov 08 2023", date(2023, 11, 8)),
+    ("14 июля 2023 г.", date(2023, 7, 14)),
+    ("2023 թ. հուլիսի 14", date(2023, 7, 14)),
+    ("14 ივლისი, 2023", date(2023, 7, 14)),
+    ("14 iyul 2023", date(2023, 7, 14)),
+    ("14 Temmuz 2023", date(2023, 7, 14)),
+    ("1er juillet 2023", date(2023, 7, 1)),
+    ("14. Juli 2023", date(2023, 7, 14)),
+    ("14:10 • 09.11.21", date(2021, 11, 9)),
+])
+def test_written_dates_are_read(text, expected):
+    assert find_dates(text)[0].day == expected
+
+
+def test_ambiguous_slashed_date_follows_the_pages_convention():
+    assert find_dates("07/08/2023")[0].day == date(2023, 8, 7)
+    assert find_dates("07/08/2023", month_first=True)[0].day == date(2023, 7, 8)
+    assert find_dates("07.08.2023", month_first=True)[0].day == date(2023, 8, 7)  # dots: day first
+
+
+def test_time_and_zone_next_to_a_date_are_kept():
+    found = find_dates("Nov 8, 2023 / 10:35 PM PST")[0]
+    assert (found.at, found.offset) == (time(22, 35), timedelta(hours=-8))
+    found = find_dates("14 июля 2023, 12:30 МСК")[0]
+    assert (found.at, found.offset) == (time(12, 30), timedelta(hours=3))
+    assert find_dates("May 14 2023 18:00 GMT+4")[0].offset == timedelta(hours=4)
+
+
+@pytest.mark.parametrize("text", ["14 July", "July 2023", "version 3.2", "31.02.2023", "room 12/14"])
+def test_no_date_is_read_without_a_full_valid_day_month_and_year(text):
+    assert find_dates(text) == []
+
+
+def test_month_words_are_not_taken_from_ordinary_words():
+    assert month_number("marketing") is None and month_number("maintenance") is None
+    assert month_number("сентября") == 9 and month_number("Jun.") == 6 and month_number("ივლისს") == 7
