@@ -31,12 +31,12 @@ from flows.digest_content import (
     FeedHealth,
     Story,
     build_stories,
-    feed_health,
     load_feeds,
     local_window,
     records_in_window,
     sections_of,
 )
+from flows.digest_health import FeedReport, feed_report, hold_back_backlog
 from flows.mailer import MailError, SmtpConfig, send_message
 from storage import layout, open_store
 from storage.articles import ArticleStore
@@ -94,8 +94,20 @@ class Digest:
 # Rendering ------------------------------------------------------------------------------------
 
 
-def subject_for(day: date, count: int) -> str:
-    return f"newswatch digest {day.isoformat()}: {count} {'story' if count == 1 else 'stories'}"
+SUBJECT_HEADLINE = 80  # characters of the top story's headline in the subject
+
+
+def subject_for(day: date, count: int, top: str | None = None, all_failed: bool = False) -> str:
+    """"newswatch digest D: 5 stories — <top headline>"; says so when no feed could be reached."""
+    subject = f"newswatch digest {day.isoformat()}: {count} {'story' if count == 1 else 'stories'}"
+    if not count and all_failed:
+        return f"newswatch digest {day.isoformat()}: no feed could be reached"
+    headline = " ".join((top or "").split())
+    if headline:
+        if len(headline) > SUBJECT_HEADLINE:
+            headline = headline[:SUBJECT_HEADLINE].rsplit(" ", 1)[0].rstrip(",;:-—") + "…"
+        subject += f" — {headline}"
+    return subject
 
 
 def _environment():
@@ -112,8 +124,14 @@ def _environment():
     )
 
 
-def render(day: date, stories: list[Story], health: list[FeedHealth], settings: Settings, now: datetime) -> tuple[str, str]:
+def render(day: date, stories: list[Story], health: list[FeedHealth], settings: Settings, now: datetime,
+           report: FeedReport | None = None, held_back: list[dict] | None = None) -> tuple[str, str]:
+    report = report or FeedReport()
     context = {
+        "feeds_summary": report.summary,  # one line instead of the list (every feed failed, none polled)
+        "all_failed": report.all_failed,
+        "last_success": report.last_success,
+        "held_back": held_back or [],
         "day": day.isoformat(),
         "timezone": settings.timezone,
         "count": len(stories),
@@ -153,11 +171,17 @@ def prepare_digest(
     tz = _zone(settings.timezone)
     start, end = local_window(day, tz)
     feeds = load_feeds(settings.feeds_file)
-    records = records_in_window(ArticleStore(store), start, end)
+    states = load_all_feed_states(store)
+    records, held = hold_back_backlog(records_in_window(ArticleStore(store), start, end), states)
     stories = build_stories(records, feeds)
-    health = feed_health(load_all_feed_states(store), feeds, now=now, silent_days=settings.digest_silent_days)
-    subject = subject_for(day, len(stories))
-    html, text = render(day, stories, health, settings, now)
+    # The footer reads the feeds' state in the store; the feed list only lends names to old states.
+    report = feed_report(states, {fid: feed.name for fid, feed in feeds.items() if feed.name}, now=now,
+                         silent_days=settings.digest_silent_days)
+    health = [FeedHealth(p.feed_id, p.name, p.problem, p.detail) for p in report.problems]
+    names = {s.feed_id: s.name or (feeds[s.feed_id].name if s.feed_id in feeds else "") or s.feed_id for s in states}
+    held_back = [{"feed_id": fid, "name": names.get(fid, fid), "count": n} for fid, n in sorted(held.items())]
+    subject = subject_for(day, len(stories), stories[0].title if stories else None, report.all_failed)
+    html, text = render(day, stories, health, settings, now, report, held_back)
     message = build_message(
         subject=subject, text=text, html=html, sender=settings.digest_from, recipients=recipients, now=now
     )

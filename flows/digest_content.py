@@ -363,42 +363,14 @@ class FeedHealth:
     detail: str
 
 
-_PROBLEM_ORDER = {"blocked": 0, "failed": 1, "silent": 2}
-
-
 def feed_health(states: list[FeedState], feeds: dict[str, Feed], *, now: datetime, silent_days: int) -> list[FeedHealth]:
-    """Feeds that were blocked (403/429), failed, or brought nothing new for ``silent_days``.
+    """Feeds polled lately that were blocked, failed, or brought nothing new for ``silent_days``.
 
-    One line per feed, the most serious problem only: a failing feed is silent as well.
-    States of feeds no longer in the feed list are ignored (when a list is known).
+    One line per feed, the most serious problem only, reasons in words; the rules live in
+    flows/digest_health.py (the feed list only lends names to states that carry none).
     """
-    report = []
-    limit = as_utc(now) - timedelta(days=silent_days)
-    for state in states:
-        if feeds and state.feed_id not in feeds:
-            continue
-        name = _source_name(state.feed_id, feeds)
-        problem = _problem(state, limit)
-        if problem:
-            report.append(FeedHealth(state.feed_id, name, problem[0], problem[1]))
-    report.sort(key=lambda h: (_PROBLEM_ORDER[h.problem], h.feed_id))
-    return report
+    from flows.digest_health import feed_report
 
-
-def _problem(state: FeedState, limit: datetime) -> tuple[str, str] | None:
-    error = _clean(state.last_error)[:200]
-    if state.last_outcome == "blocked" or state.last_status in (403, 429):
-        status = f"HTTP {state.last_status or '403/429'}"
-        return "blocked", error if error and str(state.last_status or "") in error else status + (f": {error}" if error else "")
-    if state.last_outcome == "failed":
-        count = state.consecutive_failures
-        return "failed", (error or "error") + (f" ({count} polls in a row)" if count > 1 else "")
-    try:
-        last_new = as_utc(state.last_new_entry) if state.last_new_entry else None
-    except ValueError:
-        last_new = None
-    if last_new is None:
-        return "silent", "no new entry yet"
-    if last_new < limit:
-        return "silent", f"no new entry since {last_new.date().isoformat()}"
-    return None
+    names = {fid: _source_name(fid, feeds) for fid in feeds}
+    report = feed_report(states, names, now=now, silent_days=silent_days)
+    return [FeedHealth(p.feed_id, p.name, p.problem, p.detail) for p in report.problems]

@@ -123,6 +123,8 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     state.next_poll = None
     state.consecutive_failures = 0
     state.last_error = ""
+    if state.last_ok is None and not state.body_hash:
+        state.first_ok = ctx.now.isoformat()  # a new feed: its first batch is mostly backlog (flows/digest_health.py)
     state.last_ok = now.isoformat()
     if response.status == 304:
         result.outcome = state.last_outcome = "not-modified"

@@ -49,6 +49,7 @@ class FeedState:
     body_hash: str | None = None
     last_polled: str | None = None
     last_ok: str | None = None
+    first_ok: str | None = None  # the run time of the feed's first successful fetch (the digest holds its backlog back)
     last_status: int | None = None
     last_outcome: str | None = None  # ok | not-modified | unchanged | failed | blocked
     last_error: str = ""

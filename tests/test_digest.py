@@ -31,6 +31,7 @@ from storage.state import FeedState
 DATA = Path(__file__).resolve().parent / "data" / "digest"
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)  # the morning after, when the digest runs
 DAY = date(2026, 11, 21)
+TOP_SUBJECT = "newswatch digest 2026-11-21: 5 stories — Georgian parliament adopts amendments to the electoral code"  # the top story's headline in the subject
 
 
 def load_fixture_store(root: Path) -> LocalStore:
@@ -109,7 +110,7 @@ def test_digest_reaches_smtp_server_as_text_and_html_alternatives(store, smtp_se
     message = parse(received.data)
     assert message.get_content_type() == "multipart/alternative"
     assert list(parts(message)) == ["text/plain", "text/html"]
-    assert message["Subject"] == "newswatch digest 2026-11-21: 5 stories"
+    assert message["Subject"] == TOP_SUBJECT
     assert message["Message-ID"] == result.message_id
     assert message["Date"] and message["To"] == "desk@example.org"
 
@@ -167,10 +168,14 @@ def test_feed_health_footer_names_blocked_failed_and_silent_feeds(store, smtp_se
     footer = text[text.index("Feed health:"):]
 
     assert "blocked: APA" in footer and "blocked: Azatutyun (Armenian)" in footer  # 403, and 429
-    assert "failed: InterPressNews - timed out after 20 s (4 polls in a row)" in footer
+    assert "failed: InterPressNews - site did not answer in time, 4 polls in a row" in footer  # words, not errno
+    assert "blocked: APA - blocked by the site (403), 2 polls in a row" in footer
+    assert "blocked: Azatutyun (Armenian) - blocked by the site: too many requests (429)" in footer
+    assert "Last successful poll: 2026-11-22 06:45 UTC (Civil.ge)." in footer
     assert "silent: Eurasianet - no new entry since 2026-11-10" in footer
     assert "silent: OC Media - no new entry yet" in footer
-    assert "Civil.ge" not in footer and "News.am" not in footer and "retired-feed" not in footer
+    problems = footer[: footer.index("Last successful poll")]
+    assert "Civil.ge" not in problems and "News.am" not in problems and "retired-feed" not in problems
 
 
 def test_rerun_sends_nothing(store, smtp_server):
@@ -192,7 +197,7 @@ def test_sent_digest_is_archived_with_what_was_sent(store, smtp_server):
     sent = store.get_json(prefix + "digest.json")
     assert sent["message_id"] == result.message_id and sent["to"] == ["desk@example.org"]
     assert sent["story_ids"] == ["a1", "b1", "c1", "g1", "o1"]
-    assert sent["subject"] == "newswatch digest 2026-11-21: 5 stories"
+    assert sent["subject"] == TOP_SUBJECT
     assert store.get(prefix + "digest.eml") == smtp_server.messages[0].data.replace(b"\r\n", b"\n")
 
 
@@ -272,7 +277,7 @@ def test_dry_run_writes_three_files_and_neither_sends_nor_claims(store, smtp_ser
     assert result.status == "dry-run" and result.stories == 5
     assert sorted(p.name for p in out.iterdir()) == ["digest-2026-11-21.eml", "digest-2026-11-21.html",
                                                     "digest-2026-11-21.txt"]
-    assert parse((out / "digest-2026-11-21.eml").read_bytes())["Subject"] == "newswatch digest 2026-11-21: 5 stories"
+    assert parse((out / "digest-2026-11-21.eml").read_bytes())["Subject"] == TOP_SUBJECT
     assert smtp_server.messages == [] and list(store.list("digests/")) == []
     # The real send afterwards is not blocked by the preview.
     assert run_digest(store.uri, DAY, settings=digest_settings(smtp_server), now=NOW).status == "sent"
@@ -342,9 +347,10 @@ def test_only_http_links_become_hrefs():
 
 
 def test_feed_health_reports_one_problem_per_feed_most_serious_first():
-    states = [FeedState(feed_id="x", last_outcome="failed", last_status=429, last_error="HTTP 429"),
-              FeedState(feed_id="y", last_outcome="ok", last_new_entry="2026-11-21T00:00:00+00:00"),
-              FeedState(feed_id="z", last_outcome="ok", last_new_entry="2026-11-18T06:00:00+00:00")]
+    polled = "2026-11-22T06:45:00+00:00"
+    states = [FeedState(feed_id="x", last_outcome="failed", last_status=429, last_error="HTTP 429", last_polled=polled),
+              FeedState(feed_id="y", last_outcome="ok", last_new_entry="2026-11-21T00:00:00+00:00", last_polled=polled),
+              FeedState(feed_id="z", last_outcome="ok", last_new_entry="2026-11-18T06:00:00+00:00", last_polled=polled)]
 
     report = feed_health(states, {}, now=NOW, silent_days=3)
 
