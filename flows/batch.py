@@ -99,8 +99,9 @@ def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
 
 def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> None:
     """Store a batch (one feed's new articles) crash-safely and count the outcome in ``result``."""
+    batch_id = f"{ctx.run_id}-{layout.safe_id(batch_name)}"
     if not items:
-        _flush_state(ctx)
+        _flush_state(ctx, batch_id)
         return
     for item in items:
         if ctx.settings.store_raw and item.body is not None:
@@ -108,7 +109,6 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
     _decide_duplicates(ctx, items, result)
     keyed = [(item, layout.article_key(item.record.id, item.existing_day or item.record.first_seen)
               if item.record.source != "seed" else layout.seed_key(item.record.id)) for item in items]
-    batch_id = f"{ctx.run_id}-{layout.safe_id(batch_name)}"
     journal = write_journal(ctx.store, batch_id, [_journal_item(item, key) for item, key in keyed], run_id=ctx.run_id)
 
     written = _write_objects(ctx, keyed)
@@ -131,7 +131,7 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
         if key in written:
             result.new_articles.append({"id": item.record.id, "title": item.record.title, "url": item.record.url,
                                         "language": item.record.language, "status": item.status})
-    _flush_state(ctx)
+    _flush_state(ctx, batch_id)
     by_host: dict[str, list] = {}
     for item, _key in keyed:
         by_host.setdefault(item.host, []).append((item.record.id, item.record.text.split("\n")))
@@ -144,11 +144,11 @@ def _relevant(record: ArticleRecord) -> bool:
     return bool((record.caucasus or {}).get("relevant"))
 
 
-def _flush_state(ctx) -> None:
+def _flush_state(ctx, label: str = "") -> None:
     with ctx.lock:
         if ctx._dedup is not None:
-            ctx.dedup.flush()
-        ctx.seen.flush(ctx.now)
+            ctx.dedup.flush(label)
+        ctx.seen.flush(ctx.now, label)
 
 
 def _journal_item(item: PreparedArticle, key: str) -> dict:
@@ -216,7 +216,7 @@ def _finish_journal(ctx, journal_key: str, journal: dict, now: datetime) -> int:
                           when=layout.as_utc(record.first_seen))
             status = SEEN_DUPLICATE if record.duplicate_of else SEEN_STORED
             ctx.seen.mark(item.get("url_keys") or [record.id], status, record.first_seen)
-        _flush_state(ctx)
+        _flush_state(ctx, batch_id)
     ctx.retry.flush(ctx.run_id, "recovery", now)  # queued before the journal goes: nothing is forgotten
     ctx.store.delete(journal_key)
     log.warning("recovered %d record(s) from interrupted batch %s", len(lines), batch_id)

@@ -1,4 +1,5 @@
-"""``newswatch store check|copy``: verify (and repair) a store; copy one store to another.
+"""``newswatch store check|copy|compact``: verify (and repair) a store; copy one store to another;
+fold the write-once state segments into one base object per month.
 
 Plain functions over ``storage.check`` and ``storage.copy``; no Prefect here, so the commands start fast and work
 where no Prefect server is configured. The main CLI (flows/cli.py) calls ``register``; each
@@ -23,9 +24,9 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 
 def register(subparsers: Any) -> None:
-    """Add ``store check`` and ``store copy`` to an argparse sub-parsers object."""
-    store = subparsers.add_parser("store", help="verify, repair or copy a store")
-    commands = store.add_subparsers(dest="store_command", metavar="check|copy", required=True)
+    """Add ``store check``, ``store copy`` and ``store compact`` to an argparse sub-parsers object."""
+    store = subparsers.add_parser("store", help="verify, repair, copy or compact a store")
+    commands = store.add_subparsers(dest="store_command", metavar="check|copy|compact", required=True)
 
     check = commands.add_parser("check", help="verify that manifests, records, raw pages and state agree")
     check.add_argument("--store", default=None, help="path, file://… or s3://bucket[/prefix] (default: NEWSWATCH_STORE or ./data)")
@@ -39,6 +40,11 @@ def register(subparsers: Any) -> None:
     copy.add_argument("--format", choices=("text", "json"), default="text", help="report as text or one JSON object")
     copy.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     copy.set_defaults(func=run_copy)
+
+    compact = commands.add_parser("compact", help="merge the state segments of each month into one base object")
+    compact.add_argument("--store", default=None, help="path, file://… or s3://bucket[/prefix] (default: NEWSWATCH_STORE or ./data)")
+    compact.add_argument("--format", choices=("text", "json"), default="text")
+    compact.set_defaults(func=run_compact)
 
 
 def _settings():
@@ -109,3 +115,19 @@ def run_copy(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"  {problem.kind}: {problem.key} — {problem.detail}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def run_compact(args: argparse.Namespace) -> int:
+    from storage import open_store
+    from storage.compact import compact_store
+
+    settings = _settings()
+    try:
+        report = compact_store(open_store(args.store or settings.store, settings))
+    except NewswatchError as exc:
+        return _error(str(exc))
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, sort_keys=True))
+    else:
+        print(report.to_text(), file=sys.stderr)
+    return EXIT_OK

@@ -1,4 +1,4 @@
-"""The four deployments, for ``newswatch serve`` (one process, no work pool).
+"""The five deployments, for ``newswatch serve`` (one process, no work pool).
 
 They mirror ``deploy/prefect.yaml`` (the work-pool route): same names, schedules, time
 zone and concurrency limit. Schedules carry their time zone explicitly: Prefect's plain
@@ -17,6 +17,7 @@ from extractors.errors import ConfigError
 
 POLL_CRON = "*/15 * * * *"  # every 15 minutes
 DIGEST_CRON = "0 7 * * *"  # 07:00 in the configured time zone
+MAINTENANCE_CRON = "40 * * * *"  # hourly, between polls: keeps a month to a base and an hour of segments
 DEFAULT_TIMEZONE = "UTC"  # what an unset or empty NEWSWATCH_TIMEZONE means, here and in prefect.yaml
 
 
@@ -32,7 +33,7 @@ def schedule_timezone(settings: Settings) -> str:
 
 def build_deployments(settings: Settings | None = None) -> list:
     from flows.digest_flow import daily_digest
-    from flows.maintenance_flows import import_seeds_flow, reprocess_flow
+    from flows.maintenance_flows import import_seeds_flow, maintenance_flow, reprocess_flow
     from flows.poll_flow import poll_feeds
 
     settings = settings or get_settings()
@@ -51,6 +52,10 @@ def build_deployments(settings: Settings | None = None) -> list:
         ),
         reprocess_flow.to_deployment(
             name="reprocess", concurrency_limit=1, description="Re-extract stored raw pages.", tags=["newswatch"],
+        ),
+        maintenance_flow.to_deployment(
+            name="maintenance", schedules=[Cron(MAINTENANCE_CRON, timezone=tz)], concurrency_limit=1,
+            description="Compact the state segments of each month into one base object.", tags=["newswatch"],
         ),
     ]
 

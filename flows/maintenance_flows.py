@@ -1,4 +1,5 @@
-"""The ``import-seeds`` and ``reprocess`` Prefect flows (no schedule; run on demand)."""
+"""The ``import-seeds`` and ``reprocess`` Prefect flows (on demand), and ``maintenance``
+(scheduled: compacts the write-once state segments)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ def reprocess_flow(date: str | None = None, store: str | None = None) -> dict:
     get_run_logger().info("%s", summary.to_text())
     create_markdown_artifact(key="reprocess-summary", markdown=f"```\n{summary.to_text()}\n```")
     return summary.to_dict()
+
+
+@flow(name="maintenance")
+def maintenance_flow(store: str | None = None) -> dict:
+    """Fold each month's state segments into one base object (safe beside a running poll)."""
+    from storage import open_store
+    from storage.compact import compact_store
+
+    settings = settings_with(store=store)
+    report = compact_store(open_store(settings.store, settings))
+    get_run_logger().info("%s", report.to_text())
+    create_markdown_artifact(key="maintenance-summary", markdown=f"```\n{report.to_text()}\n```")
+    return report.to_dict()
 
 
 def _parse_day(value: str | None) -> date | None:

@@ -1,23 +1,19 @@
-"""The near-duplicate and story-cluster index, kept in the store as monthly binary shards.
+"""The near-duplicate and story-cluster index, kept in the store by month.
 
-    state/dedup/<yyyy-mm>.bin    documents first seen that month
-    state/dedup/seeds.bin        the seed corpus (ids ``seed-…``), always loaded
+    state/dedup/<yyyy-mm>/…      documents first seen that month (segments + base: storage.dedup_shards)
+    state/dedup/seeds/…          the seed corpus (ids ``seed-…``), always loaded
 
-A poll loads the seeds and the last ``months`` shards, never the corpus. In memory a
-document costs about 90 bytes: its 16×16-bit sketch, a 32-bit content-hash prefix, day,
-cluster row, packed id, and one 4-byte slot per LSH band in a two-choice bucket table.
-Additions are buffered and merged into the shard under compare-and-swap, so two
-overlapping runs both end up in the shard, and adding an id twice changes nothing.
-
-Shard format: one JSON header line ``{"v":1,"n":…,"ids":[…],"clusters":[…]}`` then the
-arrays (little-endian): sketches u2[n×BINS], content-hash prefix u4[n], day u2[n],
-term counts u1[n], terms u4[sum]. Story terms stay on disk and are kept in memory only
-for the last few days, the window in which a follow-up joins a story.
+A poll loads the seeds and the last ``months`` months, never the corpus, straight into the
+index's arrays. In memory a document costs about 90 bytes: its 16×16-bit sketch, a 32-bit
+content-hash prefix, day, cluster row, packed id, and one 4-byte slot per LSH band in a
+two-choice bucket table. Additions are buffered and ``flush`` writes them as one new
+write-once segment per month (no read, no compare-and-swap): two overlapping runs each write
+their own, and a document stored twice is loaded once. Story terms stay in the store and are
+kept in memory only for the last few days, the window in which a follow-up joins a story.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -30,22 +26,13 @@ import numpy as np
 from extractors import fingerprint as fp
 from extractors.fingerprint_batch import sketch_many
 from extractors.story_batch import story_term_arrays_many, story_term_ids_many
-from extractors.errors import Conflict, NotFound
 from storage import layout
+from storage import dedup_shards as shards
 from storage.base import ObjectStore
 from storage.dedup_tables import _EPOCH, _WINDOW_DAYS, _BandTable, _Rows
 from storage.dedup_window import _StoryWindow
-from storage.state import quarantine
 
-SEEDS_SHARD = "seeds"
-
-
-# What a damaged shard (truncated write, edited by hand) raises while being decoded.
-_UNREADABLE = (ValueError, KeyError, IndexError, TypeError)
-
-
-def shard_key(name: str) -> str:
-    return f"state/dedup/{name}.bin"
+SEEDS_SHARD = shards.SEEDS
 
 
 def _day(when: datetime) -> int:
@@ -77,39 +64,6 @@ class _Doc(NamedTuple):
     terms: np.ndarray | list[int]  # story term ids
 
 
-def _encode(docs: list[_Doc]) -> bytes:
-    header = {"v": 1, "n": len(docs), "bins": fp.BINS, "ids": [d.id for d in docs], "clusters": [d.cluster for d in docs]}
-    parts = [json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"]
-    parts.append(np.array([d.sketch for d in docs], "<u2").reshape(len(docs), fp.BINS).tobytes())
-    parts.append(np.array([d.chash for d in docs], "<u4").tobytes())
-    parts.append(np.array([d.day for d in docs], "<u2").tobytes())
-    parts.append(np.array([len(d.terms) for d in docs], "<u1").tobytes())
-    parts.append(np.concatenate([np.asarray(d.terms, np.uint32) for d in docs] + [np.zeros(0, np.uint32)]).astype("<u4").tobytes())
-    return b"".join(parts)
-
-
-def _decode(data: bytes) -> list[_Doc]:
-    line, _, body = data.partition(b"\n")
-    header = json.loads(line)
-    n, bins = header["n"], header["bins"]
-    offset = 0
-
-    def take(dtype: str, count: int) -> np.ndarray:
-        nonlocal offset
-        array = np.frombuffer(body, dtype, count, offset)
-        offset += array.nbytes
-        return array
-
-    sketches = take("<u2", n * bins).reshape(n, bins)
-    chash, day, counts = take("<u4", n), take("<u2", n), take("<u1", n)
-    terms = take("<u4", int(counts.sum()))
-    bounds = np.concatenate(([0], np.cumsum(counts, dtype=np.int64))).tolist()
-    return [
-        _Doc(header["ids"][i], header["clusters"][i], sketches[i], int(chash[i]), int(day[i]), terms[bounds[i] : bounds[i + 1]])
-        for i in range(n)
-    ]
-
-
 class DedupIndex:
     """Exact and near-duplicate detection and story clusters over the recent corpus."""
 
@@ -121,7 +75,6 @@ class DedupIndex:
         self._window = _StoryWindow()
         # Features computed by decide(), reused by add() (bounded by the documents in flight).
         self._decided: dict[str, tuple[np.ndarray, np.ndarray, int | None]] = {}
-        self._resolve: dict[str, int] | None = None  # id → row, only while loading shards
         self._pending: dict[str, list[_Doc]] = defaultdict(list)
         self._lock = threading.RLock()
         self.loaded: list[str] = []
@@ -129,28 +82,52 @@ class DedupIndex:
     # Loading ---------------------------------------------------------------------------
 
     def load_recent(self, now: datetime) -> None:
-        """Load the seeds shard and the last ``months`` monthly shards (oldest first)."""
-        from storage.state import recent_months
+        """Load the seeds and the last ``months`` months (oldest first), base and segments."""
+        from storage.state import quarantine, recent_months
 
         names = [SEEDS_SHARD] + list(reversed(recent_months(layout.as_utc(now), self.months)))
-        with self._lock:
-            # Cluster ids are resolved to rows with a temporary map: no per-id dict stays resident.
-            self._resolve = {self._rows.id(r): r for r in range(self._rows.n)}
-            try:
-                for name in names:
-                    try:
-                        docs = _decode(self.store.get(shard_key(name)))
-                    except NotFound:
-                        continue
-                    except _UNREADABLE as exc:
-                        quarantine(self.store, shard_key(name), exc)  # a damaged shard must not stop every poll
-                        continue
-                    for doc in docs:
-                        if doc.id not in self._resolve:
-                            self._resolve[doc.id] = self._insert(doc, self._resolve.get(doc.cluster))
-                    self.loaded.append(name)
-            finally:
-                self._resolve = None
+        parts = []
+        for name in names:
+            found = shards.read(self.store, name, quarantine)
+            parts += found
+            if found:
+                self.loaded.append(name)
+        parts = [p for p in parts if len(p)]
+        if parts:
+            with self._lock:
+                self._load_columns(shards.concat(parts))
+
+    def _load_columns(self, cols: shards.Columns) -> None:
+        """Add loaded documents in one step: first copy of each id, cluster roots by row,
+        LSH slots in one insertion, story terms only for the days the window keeps."""
+        rows, first = self._rows, self._rows.n
+        keep, cluster_at = shards.first_ids(shards.id_keys(rows.packed[:first], rows.other_ids), cols)
+        cols, cluster_at = shards.take_rows(cols, keep), cluster_at[keep]
+        if not len(cols):
+            return
+        # Indices into (rows already indexed + the loaded documents) → rows: kept ones take the next rows.
+        to_row = np.concatenate((np.arange(first), first + np.cumsum(keep) - 1))
+        roots = np.where(cluster_at >= 0, to_row[np.maximum(cluster_at, 0)], -1).astype(np.int64)
+        unresolved = np.flatnonzero(roots < 0)
+        if len(unresolved):  # cluster roots older than the months loaded: kept by id
+            names = [cols.other_clusters.get(int(i)) or cols.clusters[i].tobytes().hex() for i in unresolved]
+            distinct = sorted(set(names))
+            at = {name: len(rows.external) + k for k, name in enumerate(distinct)}
+            rows.external += distinct
+            roots[unresolved] = [-1 - at[name] for name in names]
+        rows.extend(cols.ids, cols.other, cols.sketches, cols.chash, cols.day, roots.astype(np.int32))
+        from storage.dedup_tables import _band_hashes
+
+        self._bands.insert_many(first, _band_hashes(cols.sketches), rows)
+        newest = max(int(cols.day.max()), self._window.newest or 0)
+        recent = cols.day.astype(np.int64) >= newest - _WINDOW_DAYS
+        if recent.any():
+            counts = cols.counts.astype(np.int64)
+            starts = np.concatenate(([0], np.cumsum(counts[recent])))
+            terms = cols.terms[np.repeat(recent, counts)].astype(np.uint32)
+            new_rows = np.flatnonzero(recent) + first
+            self._window.run(cols.day[recent].astype(np.int64), starts, terms, new_rows,
+                             np.full(len(new_rows), -1), want_best=False)
 
     # Queries ---------------------------------------------------------------------------
 
@@ -352,39 +329,22 @@ class DedupIndex:
             self._window.add(row, doc.day, doc.terms.tolist() if isinstance(doc.terms, np.ndarray) else doc.terms)
         return row
 
-    def flush(self) -> None:
-        """Merge buffered documents into their shards under compare-and-swap."""
+    def flush(self, label: str = "") -> None:
+        """Write buffered documents as one new segment per month (write-once: no read, no CAS)."""
         with self._lock:
             pending, self._pending = dict(self._pending), defaultdict(list)
         try:
-            for shard, docs in pending.items():
-                self._merge(shard_key(shard), docs)
+            while pending:
+                shard, docs = next(iter(pending.items()))
+                cols = shards.columns([d.id for d in docs], [d.cluster for d in docs], [d.sketch for d in docs],
+                                      [d.chash for d in docs], [d.day for d in docs], [d.terms for d in docs])
+                shards.write_batch(self.store, shard, label, cols)
+                del pending[shard]
         except BaseException:
             with self._lock:  # keep what was not written for the next flush
                 for shard, docs in pending.items():
                     self._pending[shard][:0] = docs
             raise
-
-    def _merge(self, key: str, docs: list[_Doc], attempts: int = 8) -> None:
-        for _ in range(attempts):
-            try:
-                raw, version = self.store.get_versioned(key)
-                current = _decode(raw)
-            except NotFound:
-                current, version = [], None
-            except _UNREADABLE as exc:
-                quarantine(self.store, key, exc)  # moved aside, not overwritten: this shard starts again
-                current, version = [], None
-            known = {d.id for d in current}
-            new = [d for d in docs if d.id not in known]
-            if not new:
-                return
-            try:
-                self.store.put_if_version(key, _encode(current + new), version, content_type="application/octet-stream")
-                return
-            except Conflict:
-                continue
-        raise Conflict(f"{key}: changed by another run {attempts} times in a row; giving up")
 
     def nbytes(self) -> dict[str, int]:
         """Resident bytes of the index structures (for the benchmark): the per-document

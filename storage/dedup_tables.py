@@ -104,6 +104,24 @@ class _Rows:
         self.n = end
         return first
 
+    def extend(self, packed: np.ndarray, other: dict[int, str], sketches: np.ndarray, chash: np.ndarray,
+               day: np.ndarray, cluster: np.ndarray) -> int:
+        """Append many documents given as columns (a loaded shard); ``other``: ids by position
+        that are not 20 hex digits; ``cluster``: each row's root row (or -1-k). Returns the first row."""
+        first, end = self.n, self.n + len(chash)
+        if end > len(self.chash):
+            for name in ("sketch", "chash", "day", "cluster", "packed"):
+                old = getattr(self, name)
+                new = np.zeros((end,) + old.shape[1:], old.dtype)  # exactly: a poll adds little after loading
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+            self._views()
+        self.sketch[first:end], self.chash[first:end], self.day[first:end] = sketches, chash, day
+        self.cluster[first:end], self.packed[first:end] = cluster, packed
+        self.other_ids.update({first + k: v for k, v in other.items()})
+        self.n = end
+        return first
+
     def id(self, row: int) -> str:
         return self.other_ids.get(row) or self.ids[row * 10 : row * 10 + 10].hex()
 

@@ -6,7 +6,7 @@
     raw-meta/<yyyy>/<mm>/<dd>/<id>.json       its feed entry and fetch facts (flows.rebuild.PageMeta)
     manifests/<yyyy>/<mm>/<dd>/<run-id>.jsonl one line per record a run stored
     state/feeds/<feed-id>.json                validators, body hash, last poll, failures
-    state/seen/<yyyy-mm>.json                 URL keys handled (stored, duplicate or irrelevant)
+    state/seen/<yyyy-mm>/seg-…|base-….bin     URL keys handled (storage.seen_index, storage.segments)
     state/journal/<run-id>.json               work in flight: recovered by the next run after a crash
     state/dedup/...                           the near-duplicate index (storage.dedup_index)
     state/sites/<host>.json                   per-site boilerplate memory
@@ -85,10 +85,6 @@ def manifest_prefix(day: date | datetime | str) -> str:
 
 def feed_state_key(feed_id: str) -> str:
     return f"state/feeds/{safe_id(feed_id)}.json"
-
-
-def seen_key(month: str) -> str:
-    return f"state/seen/{month}.json"
 
 
 def journal_key(run_id: str) -> str:

@@ -1,12 +1,12 @@
 """Mutable state: per-feed poll state, the seen-URL index and the run journal.
 
-Every update is a compare-and-swap read-modify-write (``ObjectStore.update_json``), so
-two overlapping runs merge instead of overwriting each other.
+Feed state is a compare-and-swap read-modify-write (``ObjectStore.update_json``), so two
+overlapping runs merge instead of overwriting each other.
 
-The seen index is sharded by month (``state/seen/<yyyy-mm>.json``): a poll loads the
-recent shards once and never reads the corpus. Each entry maps a URL key to a short
-string: status letter + first-seen day, e.g. ``"s20261122"``; the day lets ``--force``
-find the stored record again instead of writing a second one.
+The seen index (``storage.seen_index``) is kept by month as write-once segments and a
+compacted base (``state/seen/<yyyy-mm>/``): a poll loads the recent months once and never
+reads the corpus. Each entry holds a status letter and the first-seen day; the day lets
+``--force`` find the stored record again instead of writing a second one.
 
 The journal (``state/journal/<run>.json``) is written before a batch's records and
 deleted after its manifest and state: the next run finishes any batch a crash cut short.
@@ -15,8 +15,8 @@ deleted after its manifest and state: the next run finishes any batch a crash cu
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -120,65 +120,6 @@ def recent_months(now: datetime, count: int = SEEN_MONTHS) -> list[str]:
     return months
 
 
-@dataclass
-class SeenIndex:
-    """URL keys already handled, loaded from the recent monthly shards."""
-
-    store: ObjectStore
-    entries: dict[str, str] = field(default_factory=dict)
-    pending: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, store: ObjectStore, now: datetime | None = None, months: int = SEEN_MONTHS) -> "SeenIndex":
-        index = cls(store)
-        now = now or datetime.now(timezone.utc)
-        for month in reversed(recent_months(now, months)):  # newer shards win
-            key = layout.seen_key(month)
-            try:
-                shard = store.get_json(key)
-                if not isinstance(shard, dict):
-                    raise ValueError("not a JSON object")
-                index.entries.update(shard)
-            except NotFound:
-                continue
-            except ValueError as exc:
-                quarantine(store, key, exc)
-        return index
-
-    def get(self, key: str) -> str | None:
-        return self.pending.get(key) or self.entries.get(key)
-
-    def __contains__(self, key: str) -> bool:
-        return self.get(key) is not None
-
-    def first_seen_day(self, key: str) -> str | None:
-        value = self.get(key)
-        return f"{value[1:5]}-{value[5:7]}-{value[7:9]}" if value and len(value) >= 9 else None
-
-    def mark(self, keys: Iterable[str], status: str, first_seen: datetime | str) -> None:
-        day = layout.as_utc(first_seen).strftime("%Y%m%d")
-        for key in keys:
-            self.pending[key] = status + day
-
-    def flush(self, now: datetime | None = None) -> int:
-        """Merge pending marks into this month's shard (CAS). Returns how many were written."""
-        if not self.pending:
-            return 0
-        pending = dict(self.pending)
-        shard = layout.seen_key(month_of(now or datetime.now(timezone.utc)))
-
-        def merge(current):
-            merged = dict(current or {})
-            merged.update(pending)
-            return merged
-
-        self.store.update_json(shard, merge)
-        self.entries.update(pending)
-        for key in pending:
-            self.pending.pop(key, None)
-        return len(pending)
-
-
 # Journal -------------------------------------------------------------------------------------
 
 JOURNAL_STALE_AFTER = timedelta(minutes=30)  # older than any batch: its run is gone
@@ -210,3 +151,6 @@ def stale_journals(store: ObjectStore, now: datetime | None = None) -> list[tupl
     """Journals left by runs that died (older than any live batch)."""
     now = now or datetime.now(timezone.utc)
     return [(key, data) for key, data in journals(store) if is_stale(data, now)]
+
+
+from storage.seen_index import SeenIndex  # noqa: E402  (it uses the helpers above)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,7 +12,9 @@ import numpy as np
 import pytest
 
 from extractors import fingerprint as fp
-from storage.dedup_index import DedupIndex, shard_key
+from storage import dedup_shards
+from storage.dedup_index import DedupIndex
+from storage import segments
 from storage.local import LocalStore
 from tests.test_near_duplicates import DEDUP, PAIRS, first_line_title
 
@@ -65,7 +66,7 @@ def test_stored_seed_is_found_by_a_later_run_and_months_are_sharded(store):
     index_text(index, "seed-001", seed, datetime(2020, 9, 27, tzinfo=timezone.utc))
     index_text(index, article_id("x"), (DEDUP / "gt_bbc_a.txt").read_text())
     index.flush()
-    assert store.exists(shard_key("seeds")) and store.exists(shard_key("2026-03"))
+    assert list(store.list("state/dedup/seeds/seg-")) and list(store.list("state/dedup/2026-03/seg-"))
 
     later = DedupIndex(store, months=3)
     later.load_recent(NOW + timedelta(days=20))
@@ -96,8 +97,12 @@ def test_adding_twice_or_flushing_twice_stores_one_record(store):
     rerun.load_recent(NOW)
     index_text(rerun, article_id("a"), text)  # a rerun of the same window
     rerun.flush()
-    header = json.loads(store.get(shard_key("2026-03")).split(b"\n", 1)[0])
-    assert header["ids"] == [article_id("a")]
+    again = DedupIndex(store)
+    again.load_recent(NOW)
+    assert again._rows.n == 1 and again._rows.id(0) == article_id("a")
+    dedup_shards.compact(store, "2026-03", lambda *_: None)
+    (base,) = store.list("state/dedup/2026-03/")
+    assert "/base-" in base and len(dedup_shards.decode(*segments.unpack(store.get(base)))) == 1
 
 
 def test_overlapping_runs_both_end_up_in_the_store(store):
@@ -107,7 +112,7 @@ def test_overlapping_runs_both_end_up_in_the_store(store):
     index_text(first, article_id("a"), (DEDUP / "gt_ap_a.txt").read_text())
     index_text(second, article_id("b"), (DEDUP / "gt_bbc_b.txt").read_text())
     first.flush()
-    second.flush()  # meets first's write, merges instead of overwriting
+    second.flush()  # its own segment: nothing of first's is overwritten
     merged = DedupIndex(store)
     merged.load_recent(NOW)
     assert merged._rows.n == 2

@@ -1,7 +1,7 @@
 """Deployments: `newswatch serve` and deploy/prefect.yaml against a real Prefect server.
 
 The session's test harness is the server. One `newswatch serve` subprocess (module
-fixture) serves the four deployments; manual runs go through it with parameters, from
+fixture) serves the five deployments; manual runs go through it with parameters, from
 Python (`run_deployment`) and from the `prefect deployment run --param` command line.
 The harness runs no scheduler, so schedules are checked as registered, not as fired.
 
@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 PREFECT_YAML = REPO / "deploy" / "prefect.yaml"
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "newswatch-process"
-SCHEDULED = {"poll-feeds/poll-feeds": "*/15 * * * *", "daily-digest/daily-digest": "0 7 * * *"}
+SCHEDULED = {"poll-feeds/poll-feeds": "*/15 * * * *", "daily-digest/daily-digest": "0 7 * * *",
+             "maintenance/maintenance": "40 * * * *"}
 UNSCHEDULED = ["import-seeds/import-seeds", "reprocess/reprocess"]
 ALL = [*SCHEDULED, *UNSCHEDULED]
 
@@ -121,7 +122,7 @@ def test_served_deployments_match_prefect_yaml():
     spec = yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))
     declared = {d["name"]: d for d in spec["deployments"]}
     served = {d.name: d for d in build_deployments(Settings(timezone="Asia/Tbilisi"))}
-    assert set(served) == set(declared) == {"poll-feeds", "daily-digest", "import-seeds", "reprocess"}
+    assert set(served) == set(declared) == {"poll-feeds", "daily-digest", "import-seeds", "reprocess", "maintenance"}
     for name, deployment in served.items():
         entry = declared[name]
         assert deployment.entrypoint == entry["entrypoint"]  # the very flow serve deploys
@@ -155,7 +156,7 @@ def delete_deployments(names=ALL) -> None:
 @pytest.mark.slow
 def test_prefect_yaml_deploys_four_deployments_on_the_process_pool(process_pool):
     from flows.digest_flow import daily_digest
-    from flows.maintenance_flows import import_seeds_flow, reprocess_flow
+    from flows.maintenance_flows import import_seeds_flow, maintenance_flow, reprocess_flow
     from flows.poll_flow import poll_feeds
 
     delete_deployments()
@@ -170,7 +171,8 @@ def test_prefect_yaml_deploys_four_deployments_on_the_process_pool(process_pool)
         for name in UNSCHEDULED:
             assert found[name].schedules == []
         functions = {"poll-feeds/poll-feeds": poll_feeds, "daily-digest/daily-digest": daily_digest,
-                     "import-seeds/import-seeds": import_seeds_flow, "reprocess/reprocess": reprocess_flow}
+                     "import-seeds/import-seeds": import_seeds_flow, "reprocess/reprocess": reprocess_flow,
+                     "maintenance/maintenance": maintenance_flow}
         for name, deployment in found.items():
             assert deployment.work_pool_name == POOL
             assert concurrency_limit(deployment) == 1

@@ -188,7 +188,7 @@ def test_feed_state_round_trips_and_lists(any_store):
     assert {s.feed_id for s in load_all_feed_states(any_store)} == {"civil.ge", "other"}
 
 
-def test_two_seen_indexes_flushing_into_one_shard_merge(any_store):
+def test_two_seen_indexes_flushing_in_one_month_keep_both_marks(any_store):
     now = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
     one, two = SeenIndex.load(any_store, now), SeenIndex.load(any_store, now)
     one.mark(["k1"], SEEN_STORED, now)
