@@ -60,5 +60,5 @@ def _retry_queue(store: ObjectStore) -> list[dict]:
     from storage import retry_queue
 
     done = retry_queue.compact(store)
-    return [{"kind": "retry", "month": "", "segments": done["segments_folded"], "base": "state/retry/base-…",
+    return [{"kind": "retry", "month": "", "segments": done["segments_folded"], "base": "state/retry/base-…" if done["segments_folded"] else None,
              "deleted": done["segments_folded"] + done["bases_removed"], "lost_race": False}]
