@@ -22,6 +22,8 @@ class Feed:
     url: str
     country: str | None = None
     language: str | None = None
+    status: str = "active"  # "unverified": nobody has seen this URL answer a feed yet
+    note: str = ""  # why the entry is as it is (a moved feed, a doubtful path)
 
 
 @dataclass(frozen=True)

@@ -241,13 +241,8 @@ def _story(key: str, head: ArticleRecord, members: list[ArticleRecord], feeds: d
 
 
 def story_country(head: ArticleRecord, members: list[ArticleRecord], feeds: dict[str, Feed]) -> str | None:
-    """Where the story happens: the countries of the entities that made its articles relevant.
-
-    Each relevant member's ``caucasus.countries`` (strongest first) votes 1, 1/2, 1/3 …; the
-    headline's own order breaks ties. A Dagestan story from an Armenian outlet goes under the
-    North Caucasus. Only when no member names a country (records judged before countries were
-    recorded, or region-wide terms only) does the headline outlet's country decide.
-    """
+    """Where the story happens: each relevant member's ``caucasus.countries`` (strongest first) votes
+    1, 1/2, 1/3 …, the headline's order breaking ties; the outlet's country only when none names one."""
     votes: dict[str, float] = {}
     for record in members:
         if not _is_relevant(record):

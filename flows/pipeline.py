@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import yaml
-
 from extractors.article import extract_document
 from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError
 from extractors.feeds import feed_body_hash, parse_feed
@@ -68,18 +66,11 @@ class FeedResult:
 
 
 def load_feeds(path: str | Path, ids: list[str] | None = None) -> list[Feed]:
-    """The feed list (``feeds: [{id, name, url, country?, language?}]``), optionally narrowed to ``ids``."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read feed list {path}: {exc}") from exc
-    feeds = []
-    for item in data.get("feeds") or []:
-        try:
-            feeds.append(Feed(id=str(item["id"]), name=str(item.get("name", item["id"])), url=str(item["url"]),
-                              country=item.get("country"), language=item.get("language")))
-        except (KeyError, TypeError) as exc:
-            raise ConfigError(f"{path}: a feed needs id and url ({item!r})") from exc
+    """The validated feed list (flows.feed_list: the checks of ``newswatch feeds check``), optionally
+    narrowed to ``ids``. A bad list raises ``ConfigError`` before any network."""
+    from flows.feed_list import read_feeds
+
+    feeds = read_feeds(path)
     if ids:
         known = {f.id for f in feeds}
         unknown = [i for i in ids if i not in known]

@@ -24,7 +24,7 @@ def entries() -> list[dict]:
 
 
 def test_every_entry_makes_a_feed_record(entries):
-    allowed = {"id", "name", "url", "country", "language"}
+    allowed = {"id", "name", "url", "country", "language", "status", "note"}
     for item in entries:
         assert isinstance(item, dict), item
         assert set(item) <= allowed, item
@@ -82,3 +82,26 @@ def test_some_outlets_have_several_language_feeds(entries):
 def test_header_says_the_urls_were_not_checked():
     head = FEEDS_FILE.read_text("utf-8").split("\nfeeds:")[0]
     assert "NOT CHECKED" in head and "verify" in head
+
+
+def test_the_list_passes_the_validation_the_poll_uses():
+    from flows.feed_list import check_file
+
+    feeds, problems = check_file(FEEDS_FILE)
+    assert problems == [] and feeds
+
+
+def test_every_unverified_entry_says_why(entries):
+    for item in entries:
+        if item.get("status") == "unverified":
+            assert item.get("note"), item
+
+
+def test_addresses_found_wrong_by_live_checks_are_gone(entries):
+    """Issue 12's live checks: HTML instead of a feed, no feed, a 404, a dead outlet, a moved edition."""
+    urls = [item["url"] for item in entries]
+    gone = ("apa.az/en/rss", "interpressnews.ge", "agenda.ge", "dfwatch.net", "armenpress.am/rss/eng",
+            "eng.kavkaz-uzel.eu", "civil.ge/ka/feed")
+    assert not [url for url in urls if any(bad in url for bad in gone)]
+    assert "https://apa.az/rss" in urls and "https://armenpress.am/en/rss/articles" in urls
+    assert any("caucasianknot.info" in url for url in urls)

@@ -1,0 +1,131 @@
+"""Each feed's health, from what the store remembers of it (``newswatch feeds``).
+
+Read-only and network-free: the feed's state object (last success, last error, failures in
+a row, back-off) and the manifests of the last few days (how many new articles it brought).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
+
+from extractors.records import Feed
+from storage.articles import ArticleStore
+from storage.layout import as_utc
+from storage.state import FeedState, load_feed_state
+
+RATE_DAYS = 7  # new articles per day are averaged over this many UTC days (today included)
+
+# FetchError reasons (flows/http.py) and the poll's own ("bad-feed") in words.
+REASONS = {
+    "timeout": "timed out",
+    "connect": "could not connect",
+    "blocked": "blocked by the site",
+    "robots": "disallowed by robots.txt",
+    "too-big": "answer too big",
+    "not-html": "answered something that is not a page",
+    "bad-feed": "answered something that is not a feed",
+    "url": "bad URL",
+    "redirects": "too many redirects",
+    "private-address": "resolves to a private address",
+    "error": "unexpected error",
+}
+
+
+@dataclass
+class FeedStatus:
+    id: str
+    name: str
+    url: str
+    status: str  # the list's own status: active | unverified
+    health: str  # ok | never polled | failing | blocked | backing off | silent
+    last_polled: str | None
+    last_ok: str | None
+    last_error: str  # in words, "" when the last poll succeeded
+    failures_in_a_row: int
+    next_poll: str | None  # None: the next scheduled run
+    new_per_day: float
+    days_silent: int | None  # days since the feed last brought a new entry (None: never)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def error_in_words(state: FeedState) -> str:
+    """"HTTP 404 Not Found", "timed out", "answered something that is not a feed: …"."""
+    if not state.last_error:
+        return ""
+    reason, _, detail = state.last_error.partition(": ")
+    if reason == "http" or (state.last_status and state.last_status >= 400):
+        status = state.last_status
+        try:
+            phrase = HTTPStatus(status).phrase if status else ""
+        except ValueError:
+            phrase = ""
+        return f"HTTP {status} {phrase}".strip() if status else detail or reason
+    words = REASONS.get(reason)
+    if words is None:
+        return " ".join(state.last_error.split())[:200]
+    detail = " ".join(detail.split())[:160]
+    return f"{words}: {detail}" if detail else words
+
+
+def _health(state: FeedState, now: datetime, days_silent: int | None, silent_after: int) -> str:
+    if not state.last_polled:
+        return "never polled"
+    if state.next_poll and as_utc(state.next_poll) > now:
+        return "backing off"
+    if state.last_outcome == "blocked":
+        return "blocked"
+    if state.last_outcome == "failed":
+        return "failing"
+    if days_silent is None or days_silent >= silent_after:
+        return "silent"
+    return "ok"
+
+
+def new_articles_by_feed(articles: ArticleStore, now: datetime, days: int = RATE_DAYS) -> Counter:
+    """Records each feed brought in the last ``days`` UTC days (manifest lines; reprocess lines not counted)."""
+    counts: Counter = Counter()
+    today = as_utc(now).date()
+    for back in range(days):
+        for line in articles.manifest_lines(today - timedelta(days=back)):
+            if line.status in ("stored", "duplicate", "irrelevant"):
+                counts[line.source] += 1
+    return counts
+
+
+def feed_statuses(store, feeds: list[Feed], *, now: datetime | None = None, silent_after: int = 3) -> list[FeedStatus]:
+    now = as_utc(now or datetime.now(timezone.utc))
+    counts = new_articles_by_feed(ArticleStore(store), now)
+    out = []
+    for feed in feeds:
+        state = load_feed_state(store, feed.id)
+        days_silent = None
+        if state.last_new_entry:
+            days_silent = max(0, (now - as_utc(state.last_new_entry)).days)
+        next_poll = state.next_poll if state.next_poll and as_utc(state.next_poll) > now else None
+        out.append(FeedStatus(
+            id=feed.id, name=feed.name, url=feed.url, status=feed.status, health=_health(state, now, days_silent, silent_after),
+            last_polled=state.last_polled, last_ok=state.last_ok, last_error=error_in_words(state),
+            failures_in_a_row=state.consecutive_failures, next_poll=next_poll,
+            new_per_day=round(counts.get(feed.id, 0) / RATE_DAYS, 2), days_silent=days_silent))
+    return out
+
+
+def _short_time(value: str | None) -> str:
+    return as_utc(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def status_table(rows: list[FeedStatus]) -> str:
+    header = f"{'feed':<22} {'health':<12} {'last ok':<16} {'fails':>5} {'next poll':<16} {'new/day':>7} {'silent':>6}  last error"
+    lines = [header]
+    for row in rows:
+        silent = "never" if row.days_silent is None else f"{row.days_silent}d"
+        flag = "?" if row.status == "unverified" else " "
+        lines.append(f"{(row.id[:21] + flag):<22} {row.health:<12} {_short_time(row.last_ok):<16} {row.failures_in_a_row:>5} "
+                     f"{_short_time(row.next_poll) if row.next_poll else 'next run':<16} {row.new_per_day:>7.2f} {silent:>6}  "
+                     f"{row.last_error}")
+    return "\n".join(lines)

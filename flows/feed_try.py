@@ -1,0 +1,136 @@
+"""``newswatch feeds try URL``: what a poll would make of one feed, storing nothing.
+
+The feed is fetched through the real fetcher (robots.txt, limits, redirects, the address
+checks) and parsed by the poll's parser; each entry's page is fetched and turned into a
+record by the poll's own steps (flows.rebuild), so the title, language and relevance shown
+are what would be stored. Nothing is written: no store is opened.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from config.settings import Settings
+from extractors.errors import ExtractionError, FetchError
+from extractors.feeds import parse_feed
+from extractors.records import Feed, FeedEntry
+from flows.rebuild import canonical_of, extract_page, page_meta, record_from_page
+from storage import layout
+
+TRY_FEED_ID = "try"
+
+
+@dataclass
+class TriedEntry:
+    link: str
+    title: str  # the record's title when the page was fetched, else the feed's
+    published: str | None
+    author: str = ""
+    language: str | None = None
+    relevant: bool | None = None  # None: not judged (page not fetched or not extracted)
+    score: float | None = None
+    reason: str = ""
+    countries: list[str] = field(default_factory=list)
+    words: int = 0
+    problem: str = ""  # why the page gave no record
+
+
+@dataclass
+class TryReport:
+    url: str
+    final_url: str = ""
+    content_type: str = ""
+    title: str = ""
+    language: str | None = None
+    malformed: bool = False
+    problem: str = ""  # the feed itself failed: nothing else is filled
+    entries: int = 0
+    tried: list[TriedEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 10,
+             country: str | None = None, language: str | None = None) -> TryReport:
+    from extractors.gazetteer import load_gazetteer
+    from flows.http import Fetcher
+
+    report = TryReport(url=url)
+    feed = Feed(id=TRY_FEED_ID, name=url, url=url, country=country, language=language)
+    with Fetcher(settings) as fetcher:
+        try:
+            response = fetcher.fetch_feed(url)
+            parsed = parse_feed(response.body, feed_id=feed.id, feed_url=response.final_url,
+                                content_type=response.content_type)
+        except FetchError as exc:
+            report.problem = f"{exc.reason}: {exc}"
+            return report
+        except ExtractionError as exc:
+            report.problem = f"not a feed: {exc}"
+            return report
+        report.final_url, report.content_type = response.final_url, response.content_type
+        report.title, report.language, report.malformed = parsed.title, parsed.language, parsed.malformed
+        report.entries = len(parsed.entries)
+        entries = parsed.entries[: max(0, limit)]
+        if not pages:
+            report.tried = [_from_entry(entry) for entry in entries]
+            return report
+        gazetteer = load_gazetteer(settings.topics_file)
+        now = datetime.now(timezone.utc)
+        workers = max(1, min(settings.fetch_concurrency, len(entries) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds-try") as pool:
+            report.tried = list(pool.map(lambda e: _try_entry(fetcher, feed, e, now, gazetteer), entries))
+    return report
+
+
+def _from_entry(entry: FeedEntry, problem: str = "") -> TriedEntry:
+    return TriedEntry(link=entry.link, title=entry.title, author=entry.author,
+                      published=entry.published.isoformat() if entry.published else None, problem=problem)
+
+
+def _try_entry(fetcher, feed: Feed, entry: FeedEntry, now: datetime, gazetteer) -> TriedEntry:
+    try:
+        page = fetcher.fetch_page(entry.link)
+    except FetchError as exc:
+        return _from_entry(entry, f"page not fetched: {exc.reason}: {exc}")
+    meta = page_meta(feed, entry, page, now)
+    try:
+        extracted = extract_page(page.body, meta)
+    except ExtractionError as exc:
+        return _from_entry(entry, f"no article: {exc}")
+    canonical = canonical_of(extracted, meta)
+    record = record_from_page(extracted, meta, article_id=layout.url_key(canonical), canonical_url=canonical,
+                              first_seen=now, gazetteer=gazetteer)
+    caucasus = record.caucasus or {}
+    return TriedEntry(link=entry.link, title=record.title, published=record.published, author=record.author,
+                      language=record.language, relevant=bool(caucasus.get("relevant")), score=caucasus.get("score"),
+                      reason=caucasus.get("reason", ""), countries=list(caucasus.get("countries") or []),
+                      words=len(record.text.split()))
+
+
+def report_text(report: TryReport) -> str:
+    if report.problem:
+        return f"{report.url}: {report.problem}\nnothing stored (feeds try never stores)"
+    head = (f"{report.url}" + (f" → {report.final_url}" if report.final_url != report.url else "") +
+            f"\n  {report.title or '(no title)'} · language {report.language or 'not declared'} · "
+            f"{report.content_type or 'no content type'} · {report.entries} entries"
+            + (" · malformed (entries used anyway)" if report.malformed else ""))
+    lines = [head]
+    for entry in report.tried:
+        if entry.problem:
+            verdict = entry.problem
+        elif entry.relevant is None:
+            verdict = "page not fetched (--no-pages)"
+        else:
+            where = f" [{', '.join(entry.countries)}]" if entry.countries else ""
+            verdict = (f"{'relevant' if entry.relevant else 'irrelevant'} {entry.score or 0:.2f}{where}: {entry.reason}"
+                       f" · {entry.language or '?'} · {entry.words} words")
+        lines.append(f"  - {entry.title or entry.link}\n    {entry.link}\n    {verdict}")
+    shown = len(report.tried)
+    if shown < report.entries:
+        lines.append(f"  … {report.entries - shown} more entries (--limit)")
+    lines.append("nothing stored (feeds try never stores)")
+    return "\n".join(lines)

@@ -1,0 +1,177 @@
+"""``newswatch feeds``: check (no network), health from the store, OPML out and in, try one feed.
+
+Feed lists under tests/data/feed_lists/; the sites are the loopback fixtures (tests/fixtures_http.py
+and tests/data/corpus_site).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import listparser
+import pytest
+
+from config.settings import Settings, get_settings
+from extractors.errors import ConfigError
+from flows.cli import main
+from flows.feed_list import check_file, from_opml, to_opml
+from flows.pipeline import PollOptions, load_feeds
+from flows.poll import run_poll
+from flows.sample_site import SampleSite
+
+DATA = Path(__file__).resolve().parent / "data"
+LISTS = DATA / "feed_lists"
+CORPUS_SITE = DATA / "corpus_site"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """Set NEWSWATCH_* variables for an in-process command (settings are read once per process)."""
+
+    def apply(**values):
+        for name, value in values.items():
+            monkeypatch.setenv("NEWSWATCH_" + name.upper(), str(value))
+        get_settings.cache_clear()
+
+    yield apply
+    get_settings.cache_clear()
+
+
+def with_base(template: Path, base: str, tmp_path: Path) -> Path:
+    path = tmp_path / template.name
+    path.write_text(template.read_text(encoding="utf-8").replace("{base}", base), encoding="utf-8")
+    return path
+
+
+# feeds check ------------------------------------------------------------------------------------
+
+
+def test_check_reports_one_line_per_problem_and_exits_2(capsys):
+    bad = LISTS / "bad.yaml"
+    assert main(["feeds", "check", str(bad)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    expected = [line.split("# expect: ", 1)[1] for line in bad.read_text(encoding="utf-8").splitlines() if "# expect: " in line]
+    assert len(lines) == len(expected) >= 8
+    for line, fragment in zip(lines, expected):
+        assert line.startswith(f"{bad}: feed ") and fragment in line, (line, fragment)
+
+
+def test_ids_that_share_a_state_object_are_an_error():
+    _feeds, problems = check_file(LISTS / "bad.yaml")
+    collisions = [str(p) for p in problems if "collides" in p.message]
+    assert collisions and "state/feeds/oc-media.json" in collisions[0]
+
+
+def test_a_good_list_passes(capsys):
+    assert main(["feeds", "check", str(LISTS / "good.yaml")]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_not_a_list_and_broken_yaml_are_one_line_each(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("feeds: [unclosed\n", encoding="utf-8")
+    [problem] = check_file(broken)[1]
+    assert "not valid YAML" in str(problem) and "\n" not in str(problem)
+    other = tmp_path / "other.yaml"
+    other.write_text("- just a list\n", encoding="utf-8")
+    assert "not a feed list" in str(check_file(other)[1][0])
+
+
+def test_the_poll_refuses_a_bad_list_before_any_network(site, tmp_path):
+    bad = with_base(LISTS / "bad_with_site.yaml", site.base, tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_feeds(bad)
+    assert "\n" not in str(caught.value) and "feeds check" in str(caught.value)
+    env = {**os.environ, "NEWSWATCH_ALLOW_PRIVATE_HOSTS": "true"}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "poll", "--feeds", str(bad), "--store", str(tmp_path / "s")],
+                            capture_output=True, cwd=REPO, env=env, timeout=120)
+    assert result.returncode == 2 and len(result.stderr.decode().strip().splitlines()) == 1
+    assert site.requests == [] and not (tmp_path / "s").exists()
+
+
+# feeds (health) ----------------------------------------------------------------------------------
+
+
+def test_health_lists_last_ok_errors_in_words_failures_and_new_articles(site, tmp_path, capsys, environment):
+    feeds_file = with_base(LISTS / "site_with_a_dead_feed.yaml", site.base, tmp_path)
+    store = tmp_path / "store"
+    for _ in range(2):
+        run_poll(str(store), load_feeds(feeds_file), PollOptions(), Settings(allow_private_hosts=True))
+    environment(store=store)
+    assert main(["feeds", "--feeds", str(feeds_file), "--format", "json"]) == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    news, dead = rows["news"], rows["dead"]
+    assert news["health"] == "ok" and news["last_ok"] and news["last_error"] == "" and news["failures_in_a_row"] == 0
+    assert news["new_per_day"] > 0 and news["days_silent"] == 0
+    assert dead["health"] == "failing" and dead["last_ok"] is None and dead["last_error"] == "HTTP 404 Not Found"
+    assert dead["failures_in_a_row"] == 2 and dead["days_silent"] is None and dead["status"] == "unverified"
+
+    assert main(["feeds", "--feeds", str(feeds_file)]) == 0
+    table = capsys.readouterr().out
+    assert "HTTP 404 Not Found" in table and "dead?" in table
+
+
+# OPML ---------------------------------------------------------------------------------------------
+
+
+def test_export_then_import_gives_back_the_same_feeds(capsys, tmp_path):
+    good = LISTS / "good.yaml"
+    assert main(["feeds", "export", "--feeds", str(good)]) == 0
+    opml = capsys.readouterr().out
+    parsed = listparser.parse(opml.encode("utf-8"))
+    assert not parsed.bozo and len(parsed.feeds) == len(load_feeds(good))
+
+    entries, skipped = from_opml(opml.encode("utf-8"))
+    assert skipped == []
+    original = {f.id: (f.url, f.name, f.country, f.language) for f in load_feeds(good)}
+    assert {e["id"]: (e["url"], e["name"], e.get("country"), e.get("language")) for e in entries} == original
+
+
+def test_import_appends_only_new_valid_subscriptions_and_keeps_the_list_valid(capsys, tmp_path):
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text((LISTS / "good.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    before = len(load_feeds(feeds_file))
+    assert main(["feeds", "import", str(LISTS / "reader_export.opml"), "--feeds", str(feeds_file), "--write"]) == 0
+    feeds = load_feeds(feeds_file)  # the poll's own validation accepts the result
+    new = feeds[before:]
+    assert [f.url for f in new] == ["https://example.am/rss", "https://example.ge/ka/feed/"]
+    assert all(f.status == "unverified" for f in new)
+    assert {f.country for f in new} == {"am", "ge"}
+    err = capsys.readouterr().err
+    assert "ftp://" in err and "already in the list" in err
+
+
+def test_opml_of_the_bundled_list_parses():
+    from config import FEEDS_FILE
+
+    feeds = load_feeds(FEEDS_FILE)
+    assert len(listparser.parse(to_opml(feeds).encode("utf-8")).feeds) == len(feeds)
+
+
+# feeds try -----------------------------------------------------------------------------------------
+
+
+def test_try_shows_what_would_be_stored_and_stores_nothing(tmp_path, capsys, environment):
+    from tests.test_corpus import expected_flags
+
+    environment(allow_private_hosts="true", store=tmp_path / "store")
+    with SampleSite(CORPUS_SITE) as site:
+        assert main(["feeds", "try", site.url("/desk/feed.xml"), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["entries"] == 5 and report["title"] == "Caucasus Desk" and report["language"] == "en"
+    judged = {entry["link"].rsplit("/", 1)[1]: entry["relevant"] for entry in report["tried"]}
+    assert judged == expected_flags()
+    assert all(entry["reason"] and entry["language"] for entry in report["tried"])
+    assert not (tmp_path / "store").exists()
+
+
+def test_try_on_a_page_that_is_not_a_feed_says_so_in_one_line(site, capsys, environment):
+    environment(allow_private_hosts="true")
+    assert main(["feeds", "try", site.url("/news/a1.html"), "--no-pages"]) == 2
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith(site.url("/news/a1.html") + ": ") and "nothing stored" in out
