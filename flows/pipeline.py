@@ -25,7 +25,7 @@ from extractors.urls import host_of
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.http import Conditional
-from flows.rebuild import canonical_of, extract_page, page_meta, record_from_page
+from flows.rebuild import canonical_of, extract_page, page_meta, record_from_page, unextracted_canonical, unextracted_record
 from flows import retries
 from storage import layout
 from storage.state import SEEN_DUPLICATE, SEEN_FAILED, FeedState, load_feed_state, save_feed_state
@@ -283,11 +283,10 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
     # The record is built from the page and this metadata only, exactly as a reprocess rebuilds it.
     meta = page_meta(feed, entry, page, ctx.now, from_feed=from_feed)
     try:
-        extracted = extract_page(page.body, meta, known_boilerplate)
+        extracted, problem = extract_page(page.body, meta, known_boilerplate), ""
     except ExtractionError as exc:
-        _page_failed(ctx, entry, FetchError(str(exc), url=entry.link, reason="extract"), result)
-        return None
-    canonical = canonical_of(extracted, meta)
+        extracted, problem = None, str(exc)  # stored all the same, flagged: a better extractor may find it
+    canonical = canonical_of(extracted, meta) if extracted is not None else unextracted_canonical(meta)
     article_id = layout.url_key(canonical)
     url_keys = sorted({link_key, article_id, layout.url_key(page.final_url)})
     existing_day = ctx.seen.first_seen_day(article_id)
@@ -298,8 +297,12 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
     if article_id != link_key and not ctx.claim(article_id):
         result.skipped_seen += 1  # another entry of this run reached the same canonical article
         return None
-    record = record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, first_seen=ctx.now,
-                              gazetteer=ctx.gazetteer)
+    if extracted is None:
+        log.info("no article text in %s (%s): stored as irrelevant, for a later reprocess", entry.link, problem)
+        record = unextracted_record(meta, problem, article_id=article_id, canonical_url=canonical, first_seen=ctx.now)
+    else:
+        record = record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, first_seen=ctx.now,
+                                  gazetteer=ctx.gazetteer)
     # Every fetched article is stored; an irrelevant one carries caucasus.relevant = false and
     # its reason, so it can be listed (articles --irrelevant) and re-judged (reprocess).
     status = "stored" if record.caucasus.get("relevant") else IRRELEVANT

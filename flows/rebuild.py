@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from extractors.article import canonical_for, extract_document, make_record
+from extractors.errors import ExtractionError
 from extractors.records import ArticleRecord, ExtractedArticle, Feed, FeedEntry, FetchedPage
+from extractors.urls import normalise_url
 from storage import layout
 
 META_SCHEMA = 1
@@ -91,16 +93,48 @@ def record_from_page(extracted: ExtractedArticle, meta: PageMeta, *, article_id:
                        declared_language=meta.feed_language, raw_key=raw_key, gazetteer=gazetteer)
 
 
+NO_TEXT = "no article text"  # the start of the reason of a record whose page gave none
+
+
+def unextracted_canonical(meta: PageMeta) -> str:
+    """The identity of a page that gave no article (no rel=canonical to read): its final URL."""
+    url = meta.final_url or meta.link
+    return normalise_url(url) or url
+
+
+def unextracted_record(meta: PageMeta, problem: str, *, article_id: str, canonical_url: str,
+                       first_seen: datetime | str | None = None, raw_key: str | None = None) -> ArticleRecord:
+    """A page fetched but with no article text the extractor could find: kept, flagged irrelevant.
+
+    Nothing fetched is dropped: the raw page and its metadata are stored with this record, so
+    a better extractor recovers it with ``reprocess``. It carries what the feed said (title,
+    author, date) and no text, so no rule can judge it relevant and no story is built on it.
+    """
+    entry = meta.entry()
+    return ArticleRecord(
+        id=article_id, url=meta.link, canonical_url=canonical_url, source=meta.feed_id, title=entry.title,
+        author=entry.author, published=meta.published, published_source="feed" if meta.published else None,
+        first_seen=layout.as_utc(first_seen or meta.first_seen or meta.polled_at).isoformat(), language=None, text="",
+        caucasus={"relevant": False, "score": 0.0, "terms": [], "reason": f"{NO_TEXT}: {problem}", "countries": []},
+        content_hash="", raw_key=raw_key, extractor="")
+
+
 def rebuild_record(body: bytes, meta: PageMeta, *, raw_key: str | None = None, gazetteer=None,
                    known_boilerplate: frozenset[str] = frozenset()) -> ArticleRecord:
     """Raw page + its metadata → the article record, re-extracted with the current code.
 
     Identity (id, canonical URL, first_seen) is the one the metadata recorded when the record
     was written; when it is missing (metadata of a record never written) it is derived the
-    way the poll derives it. Dedup fields (duplicate_of, cluster) are not the page's: the
+    way the poll derives it. A page that still gives no article text comes back as the
+    flagged record the poll stored for it (``unextracted_record``). Dedup fields (duplicate_of, cluster) are not the page's: the
     caller keeps them from the stored record or a manifest line.
     """
-    extracted = extract_page(body, meta, known_boilerplate)
+    try:
+        extracted = extract_page(body, meta, known_boilerplate)
+    except ExtractionError as exc:
+        canonical = meta.canonical_url or unextracted_canonical(meta)
+        return unextracted_record(meta, str(exc), article_id=meta.article_id or layout.url_key(canonical),
+                                  canonical_url=canonical, raw_key=raw_key)
     canonical = meta.canonical_url or canonical_of(extracted, meta)
     article_id = meta.article_id or layout.url_key(canonical)
     return record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, raw_key=raw_key,
