@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 
 from extractors.dates import choose_date
+from extractors.ensemble import SHORT_BODY_WORDS, combine, readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs, prune_tree
 from extractors.metadata import first_h1, read_metadata
@@ -29,9 +30,10 @@ except Exception:  # pragma: no cover
     _TRAFILATURA_VERSION = "unknown"
 
 # Bump the number whenever the text or metadata this module produces changes.
-EXTRACTOR_NAME = f"newswatch-html/1 (trafilatura {_TRAFILATURA_VERSION})"
+EXTRACTOR_NAME = f"newswatch-html/2 (trafilatura {_TRAFILATURA_VERSION} + readability-lxml)"
 # Fewer words than this is a menu or an error page, not an article.
 MIN_ARTICLE_WORDS = 8
+NEARLY_EMPTY_WORDS = 20  # below this the unpruned page gets a last try
 
 
 # --- decoding and recognition --------------------------------------------------------------
@@ -210,6 +212,10 @@ def _looks_wrong(text: str) -> bool:
     return len(lines) >= 15 and short >= 0.6 * len(lines)
 
 
+def _word_count(paragraphs: list[str]) -> int:
+    return sum(len(re.findall(r"\w+", p)) for p in paragraphs)
+
+
 def _fingerprinter():
     """The boilerplate fingerprint function, if that module exists yet (it is optional)."""
     try:
@@ -266,10 +272,22 @@ def extract_html(
     tree = _parse(strip_leading_junk(text))
     meta = read_metadata(tree, url)
     headline = first_h1(tree)
+    titles = (meta.title, headline)
+    fingerprint = _fingerprinter() if known_boilerplate else None
+    # readability reads the intact tree (before our pruning) so that its opinion stays independent
+    second = clean_paragraphs("\n".join(readability_paragraphs(tree)), known_boilerplate, fingerprint, titles=titles)
     prune_tree(tree)
-    paragraphs = clean_paragraphs(_body_text(tree, url), known_boilerplate,
-                                  _fingerprinter() if known_boilerplate else None,
-                                  titles=(meta.title, headline))
+    primary = clean_paragraphs(_body_text(tree, url), known_boilerplate, fingerprint, titles=titles)
+    paragraphs, _how = combine(primary, second)
+    if _word_count(paragraphs) < NEARLY_EMPTY_WORDS:
+        # Both opinions (nearly) empty: our pruning may have taken the body with the chrome
+        # (table-layout pages, bodies inside link-dense cells). trafilatura's full cascade on the
+        # intact page is the last opinion, used when it says more. Only for nearly empty results:
+        # on short but real bodies it adds the chrome back (measured: -0.008 F1 on Dragnet).
+        unpruned = clean_paragraphs(_trafilatura(_parse(strip_leading_junk(text)), url, fast=False),
+                                    known_boilerplate, fingerprint, titles=titles)
+        if _word_count(unpruned) > _word_count(paragraphs):
+            paragraphs = unpruned
     body = "\n".join(paragraphs)
     if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")

@@ -1,0 +1,169 @@
+"""A second extractor's opinion, and how it is combined with trafilatura's by agreement.
+
+trafilatura (on the pruned tree, ``extractors.html``) and readability-lxml fail differently:
+trafilatura reads the page's markup and class names and keeps everything in the main container
+(the lead-ins and trailers around the body: bylines, "most read" boxes, newsletter pitches);
+readability scores DOM nodes by text and comma density and keeps the best-scoring node and its
+siblings, so it misses some lead paragraphs but rarely keeps short chrome lines, and it still
+finds a body where trafilatura's container choice fails outright. ``combine`` uses that:
+
+1. **Failure fallback.** When trafilatura's body is short (fewer than ``SHORT_BODY_WORDS``) and
+   readability's is longer, readability's wins: trafilatura picked the wrong block or nothing.
+2. **Edge vote.** Paragraphs at the start or end of trafilatura's body that readability does not
+   support (fewer than half of their 4-token shingles occur in its text) and that are short
+   (at most ``EDGE_MAX_WORDS``) are dropped, run by run from each edge inwards: chrome sits at
+   the edges of the body, and two independent extractors rarely agree on it.
+
+Both thresholds were chosen on the ScrapingHub set (the tuning set) and are reported on Dragnet;
+the figures are in docs/choices.md. A full paragraph-level majority vote (adding readability-only
+paragraphs, or three voters with jusText) was measured and lost F1 on both sets, so it is not used.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+from extractors.errors import ExtractionError
+
+LOGGER = logging.getLogger(__name__)
+
+# Elements that start a new paragraph when a subtree is flattened to text.
+BLOCK_TAGS = frozenset("p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd pre blockquote table tr td th article section "
+                       "header footer aside main figure figcaption br hr form nav address".split())
+
+
+def block_texts(root: HtmlElement) -> list[str]:
+    """The text of a subtree, one entry per block (paragraph, heading, list item, cell)."""
+    out: list[str] = []
+    parts: list[str] = []
+
+    def flush():
+        text = " ".join("".join(parts).split())
+        if text:
+            out.append(text)
+        parts.clear()
+
+    def walk(element):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        block = tag in BLOCK_TAGS
+        if block:
+            flush()
+        if tag not in ("script", "style", "noscript", "template") and isinstance(element.tag, str):
+            if element.text:
+                parts.append(element.text)
+            for child in element:
+                walk(child)
+        if block:
+            flush()
+        if element.tail:
+            parts.append(element.tail)
+
+    walk(root)
+    flush()
+    return out
+
+
+def _fast_document():
+    """readability's Document with a cheaper clean-up of its input.
+
+    readability runs lxml's general HTML Cleaner on every (re)parse, which costs more than its
+    own scoring; for scoring text only scripts, styles, comments and the like must go, which
+    ``strip_elements`` on a copy does in C. Everything else is readability's own algorithm.
+    """
+    global _FastDocument
+    if _FastDocument is None:
+        from lxml import etree
+        from readability import Document
+
+        class FastDocument(Document):
+            def _parse(self, input):  # noqa: A002 - readability's own signature
+                if isinstance(input, HtmlElement):
+                    doc = copy.deepcopy(input)
+                else:
+                    doc = lxml_html.document_fromstring(input)
+                etree.strip_elements(doc, "script", "style", "link", "noscript", "template", "iframe",
+                                     etree.Comment, etree.ProcessingInstruction, with_tail=False)
+                for element in doc.xpath("//*[@hidden] | //*[contains(translate(@style, 'DISPLAYNOE ', 'displaynoe'), 'display:none')]"):
+                    if element.getparent() is not None:
+                        element.drop_tree()
+                self.encoding = "utf-8"
+                return doc
+
+        _FastDocument = FastDocument
+    return _FastDocument
+
+
+_FastDocument = None
+
+
+def readability_paragraphs(html: "str | HtmlElement") -> list[str]:
+    """readability-lxml's article, as paragraphs ([] when it finds none or fails).
+
+    A parsed tree is copied, never changed.
+    """
+    try:
+        summary = _fast_document()(html).summary(html_partial=True)
+    except Exception as err:  # readability raises Unparseable and assorted lxml errors
+        LOGGER.debug("readability failed: %s", err)
+        return []
+    if not summary or not summary.strip():
+        return []
+    try:
+        fragment = lxml_html.fragment_fromstring(summary, create_parent="div")
+    except Exception:
+        return []
+    return block_texts(fragment)
+
+
+# Chosen on the ScrapingHub set (see the module docstring and docs/choices.md).
+SHORT_BODY_WORDS = 80
+EDGE_MAX_WORDS = 40
+SUPPORT_SHARE = 0.5
+_TOKEN = re.compile(r"\w+")
+
+
+def _shingle_set(text: str, size: int = 4) -> set[tuple[str, ...]]:
+    tokens = _TOKEN.findall(text.casefold())
+    if len(tokens) < size:
+        return {tuple(tokens)} if tokens else set()
+    return {tuple(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def supported(paragraph: str, other: set[tuple[str, ...]]) -> bool:
+    """Does the other extractor's text hold at least half of this paragraph's shingles?"""
+    own = _shingle_set(paragraph)
+    return bool(own) and len(own & other) >= SUPPORT_SHARE * len(own)
+
+
+def _words(paragraphs: list[str]) -> int:
+    return sum(len(_TOKEN.findall(p)) for p in paragraphs)
+
+
+def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
+    """The body from trafilatura's paragraphs and readability's, and which rule decided it.
+
+    Returns (paragraphs, how) where how is "primary", "second" (fallback) or "edge-vote".
+    """
+    primary_words = _words(primary)
+    if primary_words < SHORT_BODY_WORDS and _words(second) > primary_words:
+        return list(second), "second"
+    if not second or len(primary) < 2:
+        return list(primary), "primary"
+    # the joined text's shingles, plus each paragraph's own (a line under four tokens is one
+    # shorter shingle, which only its own paragraph carries)
+    other = _shingle_set("\n".join(second)).union(*(_shingle_set(p) for p in second))
+    kept = list(primary)
+
+    def unsupported_chrome(paragraph: str) -> bool:
+        return len(_TOKEN.findall(paragraph)) <= EDGE_MAX_WORDS and not supported(paragraph, other)
+
+    while len(kept) > 1 and unsupported_chrome(kept[-1]):
+        kept.pop()
+    while len(kept) > 1 and unsupported_chrome(kept[0]):
+        kept.pop(0)
+    return kept, ("edge-vote" if len(kept) < len(primary) else "primary")
