@@ -32,18 +32,20 @@ class Settings(BaseSettings):
     # Fetcher politeness and safety
     user_agent: str = USER_AGENT
     allow_private_hosts: bool = False  # tests and the demo serve on loopback
-    timeout_seconds: float = 20.0
-    max_page_bytes: int = 5_000_000
-    max_feed_bytes: int = 10_000_000
-    max_redirects: int = 5
-    per_host_concurrency: int = 2
-    fetch_concurrency: int = 8
+    timeout_seconds: float = Field(20.0, gt=0, le=600)  # one deadline per fetch, headers and body included
+    max_page_bytes: int = Field(5_000_000, gt=0)
+    max_feed_bytes: int = Field(10_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    per_host_concurrency: int = Field(2, ge=1, le=64)
+    fetch_concurrency: int = Field(8, ge=1, le=256)
     respect_robots: bool = True
-    max_retry_after_seconds: float = 60.0
+    max_retry_after_seconds: float = Field(60.0, ge=0, le=3600)
 
-    # Orchestration: retry delays (seconds) of a feed task after a time-out or connection failure
-    task_retry_delays: list[float] = Field(default_factory=lambda: [10.0, 30.0, 90.0])
-    feed_workers: int = 4  # feeds polled at once
+    # Orchestration. In-run retry delays (s) of a feed task after a time-out or refused connection:
+    # none by default — a failed feed waits for the next poll (back-off by polls, flows/pipeline.py),
+    # so a dead host never holds the run. "10,30" or "[10, 30]"; at most 5 delays of at most 600 s.
+    task_retry_delays: Annotated[list[float], NoDecode] = Field(default_factory=list)
+    feed_workers: int = Field(4, ge=1, le=64)  # feeds polled at once
 
     # Pipeline decisions
     keep_irrelevant: bool = False  # deprecated, no effect: every fetched article is stored (irrelevant flagged)
@@ -54,21 +56,21 @@ class Settings(BaseSettings):
     s3_path_style: bool = False
     s3_region: str | None = None
     aws_credentials_block: str | None = None
-    upload_threads: int = 16
+    upload_threads: int = Field(16, ge=1, le=256)
 
     # Digest
     timezone: str = "UTC"
     smtp_host: str = "localhost"
-    smtp_port: int = 25
+    smtp_port: int = Field(25, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_password_block: str | None = None  # name of a Prefect Secret block
     smtp_tls: str = "none"  # starttls | ssl | none
-    smtp_timeout_seconds: float = 30.0
+    smtp_timeout_seconds: float = Field(30.0, gt=0, le=600)
     digest_from: str = "newswatch@localhost"
     digest_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
     digest_send_empty: bool = True
-    digest_silent_days: int = 3
+    digest_silent_days: int = Field(3, ge=0)
 
     @field_validator("digest_to", mode="before")
     @classmethod
@@ -77,6 +79,30 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("task_retry_delays", mode="before")
+    @classmethod
+    def _parse_delays(cls, value):
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise ValueError(f"{text!r} is not a list of seconds (e.g. 10,30 or [10, 30])") from None
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("a list of seconds (e.g. 10,30)")
+        try:
+            delays = [float(v) for v in value]
+        except (TypeError, ValueError):
+            raise ValueError(f"{value!r} is not a list of seconds (e.g. 10,30)") from None
+        if len(delays) > 5 or any(not 0 <= d <= 600 for d in delays):
+            raise ValueError("at most 5 delays, each between 0 and 600 seconds")
+        return delays
 
     @field_validator("timezone")
     @classmethod
@@ -121,5 +147,13 @@ def settings_with(**overrides) -> Settings:
 
 
 def _one_line(exc: ValidationError) -> str:
-    problems = [f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+    problems = [f"{_variable(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
     return "invalid settings: " + "; ".join(problems)
+
+
+def _variable(loc: tuple) -> str:
+    """The environment variable a validation error is about (what the operator set)."""
+    if not loc:
+        return "settings"
+    name = "NEWSWATCH_" + str(loc[0]).upper()
+    return name + ("".join(f"[{part}]" for part in loc[1:]) if len(loc) > 1 else "")

@@ -107,11 +107,10 @@ def cmd_import_seeds(args) -> int:
 
 
 def cmd_poll(args) -> int:
-    from config.settings import settings_with
-    from flows.pipeline import load_feeds
+    from flows.poll import preflight
 
-    # Fail on a bad feed list or an unknown --feed before paying for Prefect's start-up.
-    load_feeds(args.feeds or settings_with().feeds_file, args.feed)
+    # Fail on bad settings, feed list, --feed, --since or an unwritable store before paying for Prefect's start-up.
+    preflight(store=args.store, feeds_file=args.feeds, feed_ids=args.feed, since=args.since)
     if args.keep_irrelevant:
         print("newswatch poll: --keep-irrelevant is deprecated and has no effect: every fetched article is "
               "stored, irrelevant ones flagged (list them with `newswatch articles --irrelevant`)", file=sys.stderr)
@@ -125,7 +124,7 @@ def cmd_poll(args) -> int:
     summary = PollSummary(run_id=result["run_id"], store=result["store"], feeds=[FeedResult(**f) for f in result["feeds"]],
                           recovered=result["totals"]["recovered"])
     emit(result, args.format, summary.to_text())
-    return 0
+    return summary.exit_code  # 0 all fine, 1 some feeds failed, 2 the run could not work (README)
 
 
 def cmd_articles(args) -> int:
@@ -133,7 +132,7 @@ def cmd_articles(args) -> int:
     from storage.articles import ArticleStore
 
     settings = get_settings_for(args)
-    articles = ArticleStore(open_store(settings.store, settings))
+    articles = ArticleStore(open_store(settings.store, settings, must_exist=True))
     if args.all:
         items = list(articles.all_articles())
     elif args.since:
@@ -312,6 +311,9 @@ LONG_COMMANDS = {"poll", "import-seeds", "reprocess", "demo", "store", "export",
 
 
 def main(argv: list[str] | None = None) -> int:
+    from flows.process_guard import EXIT_TERMINATED, Terminated, guard_prefect_server, install_signal_handlers
+
+    install_signal_handlers()  # SIGTERM unwinds like Ctrl-C: leases released, Prefect's server stopped
     quiet_offline_prefect()
     started = time.monotonic()
     try:
@@ -325,14 +327,24 @@ def main(argv: list[str] | None = None) -> int:
     from flows import progress
 
     progress.enable(long_command and progress.wanted(args.quiet))
+    guard_prefect_server()  # Prefect's temporary server dies with this process, even after kill -9 (no import cost)
     try:
         handler = getattr(args, "handler", None) or getattr(args, "func")
         status = handler(args) or 0
     except NewswatchError as exc:
         print(f"newswatch: {exc}", file=sys.stderr)  # an error stays one line: no closing line after it
         return 2
+    except Terminated:
+        print(f"newswatch {args.command}: stopped by a signal; the next run finishes what this one started", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug or an unforeseen input: one line, the traceback only with -v
+        if args.verbose:
+            raise
+        print(f"newswatch {args.command}: unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)",
+              file=sys.stderr)
+        return 2
     if long_command and not args.quiet:
         # The closing line: how long it took and how it ended, after whatever the command printed.
         outcome = "ok" if status == 0 else f"exit {status}"

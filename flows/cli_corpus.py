@@ -98,7 +98,7 @@ def _open(args):
     from storage.articles import ArticleStore
 
     settings = _settings(args)
-    return settings, ArticleStore(open_store(settings.store, settings))
+    return settings, ArticleStore(open_store(settings.store, settings, must_exist=True))
 
 
 def _emit(value, fmt: str, lines: list[str]) -> None:

@@ -82,7 +82,7 @@ def run_check(args: argparse.Namespace) -> int:
     settings = _settings()
     uri = args.store or settings.store
     try:
-        store = open_store(uri, settings)
+        store = open_store(uri, settings, must_exist=True)
         report = check_store(store, repair=args.repair, rebuild_record=_rebuild_record(store) if args.repair else None)
     except NewswatchError as exc:
         return _error(str(exc))
@@ -99,7 +99,7 @@ def run_copy(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        src = open_store(args.src, settings)
+        src = open_store(args.src, settings, must_exist=True)
         dst = open_store(args.dst, settings)
         report = copy_store(src, dst, progress=not args.no_progress and sys.stderr.isatty(), threads=settings.upload_threads)
     except NewswatchError as exc:

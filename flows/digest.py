@@ -298,7 +298,7 @@ def run_digest(
     now = now or datetime.now(timezone.utc)
     day = day or default_day(settings, now)
     recipients = list(to or settings.digest_to)
-    store = open_store(store_uri, settings)
+    store = open_store(store_uri, settings, must_exist=True)
     try:
         if dry_run:
             digest = prepare_digest(store, day, recipients=recipients, settings=settings, now=now)

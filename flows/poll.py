@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from config.settings import Settings
+from extractors.errors import ConfigError, StoreError
 from extractors.records import Feed
 from flows.batch import recover_journals
 from flows.context import close_context, open_context
@@ -19,6 +20,8 @@ from flows.pipeline import FeedResult, PollOptions, poll_feed
 from storage import layout
 
 log = logging.getLogger("newswatch.poll")
+
+STORE_FAILURE = "store: "  # the error prefix of a feed that failed because the store did
 
 COUNTED = ("entries", "new_entries", "pages_fetched", "page_failures", "from_feed", "stored", "duplicates", "irrelevant",
            "refreshed", "retried", "skipped_seen", "skipped_old")
@@ -45,6 +48,16 @@ class PollSummary:
             totals[name] = sum(getattr(f, name) for f in self.feeds)
         totals["recovered"] = self.recovered
         return totals
+
+    @property
+    def exit_code(self) -> int:
+        """0 every feed fine; 1 some feeds failed; 2 the run could not work: the store failed, or
+        every feed it tried failed (feeds waiting out a back-off are not tried, so not failures)."""
+        failed = [f for f in self.feeds if f.outcome in ("failed", "blocked")]
+        tried = [f for f in self.feeds if f.outcome != "backing-off"]
+        if any(f.error.startswith(STORE_FAILURE) for f in failed) or (tried and len(failed) == len(tried)):
+            return 2
+        return 1 if failed else 0
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "store": self.store, "totals": self.totals,
@@ -90,7 +103,32 @@ def parse_since(value: str | datetime | None) -> datetime | None:
     """``--since`` takes a date or an ISO datetime (UTC when no offset is given)."""
     if value is None or value == "":
         return None
-    return layout.as_utc(value if isinstance(value, datetime) else (value + "T00:00:00" if len(value) == 10 else value))
+    try:
+        return layout.as_utc(value if isinstance(value, datetime) else (value + "T00:00:00" if len(value) == 10 else value))
+    except (ValueError, TypeError):
+        raise ConfigError(f"--since {value!r}: not a date (YYYY-MM-DD) or an ISO date-time") from None
+
+
+def preflight(*, store: str | None, feeds_file: str | None, feed_ids: list[str] | None, since: str | None) -> Settings:
+    """Everything a poll can be refused for, checked before Prefect's start-up (10–20 s) is paid:
+    the settings, the feed list and ``--feed`` ids, ``--since``, and that the store takes a write."""
+    from config.settings import settings_with
+    from flows.pipeline import load_feeds
+    from storage import open_store
+
+    settings = settings_with(store=store, feeds_file=feeds_file)
+    load_feeds(settings.feeds_file, feed_ids)
+    parse_since(since)
+    target = open_store(settings.store, settings)
+    probe = f"state/runs/probe-{layout.new_run_id()}.json"
+    try:
+        target.put(probe, b"{}", content_type="application/json")  # a read-only or full store fails here
+        target.delete(probe)
+    except OSError as exc:
+        raise StoreError(f"cannot write to the store {target.describe()}: {exc}") from None
+    finally:
+        target.close()
+    return settings
 
 
 def start_run(store_uri, settings: Settings, run_id: str | None = None, now: datetime | None = None):
@@ -124,6 +162,9 @@ def run_poll(store_uri, feeds: list[Feed], options: PollOptions, settings: Setti
 def _safe_poll(ctx, feed: Feed, options: PollOptions) -> FeedResult:
     try:
         return poll_feed(ctx, feed, options)
-    except Exception as exc:  # a bug or store failure on one feed must not end the run
+    except StoreError as exc:
+        log.error("feed %s: the store failed: %s", feed.id, exc)
+        return FeedResult(feed_id=feed.id, outcome="failed", error=f"{STORE_FAILURE}{exc}")
+    except Exception as exc:  # a bug on one feed must not end the run
         log.exception("feed %s failed unexpectedly", feed.id)
         return FeedResult(feed_id=feed.id, outcome="failed", error=f"{type(exc).__name__}: {exc}")

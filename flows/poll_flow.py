@@ -1,9 +1,9 @@
-"""The ``poll-feeds`` Prefect flow: one task per feed, retried on network hiccups.
+"""The ``poll-feeds`` Prefect flow: one task per feed.
 
 The flow is thin: it opens the run (journal recovery), maps ``poll_feed`` over the
-feeds, and leaves a markdown summary and a table of new articles as artifacts. A feed
-that still fails after its retries shows as a failed task with its reason, and the run
-goes on.
+feeds, and leaves a markdown summary and a table of new articles as artifacts. A feed that
+fails is reported with its reason and waits for the next poll (back-off by polls); in-run
+retries happen only when NEWSWATCH_TASK_RETRY_DELAYS asks for them, and count as one failure.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from config.settings import Settings, settings_with
-from extractors.errors import FetchError
+from extractors.errors import FetchError, StoreError
 from extractors.records import Feed
 from flows.context import close_context, open_context
 from flows.pipeline import TRANSIENT_FEED_FAILURES, FeedResult, PollOptions, load_feeds, poll_feed
-from flows.poll import PollSummary, parse_since, start_run
+from flows.poll import STORE_FAILURE, PollSummary, parse_since, start_run
 from flows.progress import Counter
 
 
@@ -33,13 +33,19 @@ def _retry_transient(task, task_run, state) -> bool:
     return False
 
 
-@task(name="poll-feed", task_run_name="poll-{feed.id}", retries=3, retry_delay_seconds=[10, 30, 90],
-      retry_jitter_factor=0.5, retry_condition_fn=_retry_transient, cache_policy=NO_CACHE)
+@task(name="poll-feed", task_run_name="poll-{feed.id}", retries=0, retry_jitter_factor=0.5,
+      retry_condition_fn=_retry_transient, cache_policy=NO_CACHE)
 def poll_feed_task(run_id: str, store_uri: str, feed: Feed, options: PollOptions, settings: Settings) -> FeedResult:
     from prefect.runtime import task_run
 
     ctx = open_context(run_id, store_uri, settings)
-    result = poll_feed(ctx, feed, options, raise_transient=True, retrying=(task_run.run_count or 1) > 1)
+    try:
+        # In-run retries only when NEWSWATCH_TASK_RETRY_DELAYS asks for them; a retry is not a new failure.
+        result = poll_feed(ctx, feed, options, raise_transient=bool(settings.task_retry_delays),
+                           retrying=(task_run.run_count or 1) > 1)
+    except StoreError as exc:  # the store, not the feed: reported, and the poll exits 2
+        get_run_logger().error("feed %s: the store failed: %s", feed.id, exc)
+        return FeedResult(feed_id=feed.id, outcome="failed", error=f"{STORE_FAILURE}{exc}")
     if result.outcome in ("failed", "blocked"):
         get_run_logger().warning("feed %s %s: %s", feed.id, result.outcome, result.error)
     return result
@@ -63,7 +69,8 @@ def poll_feeds(
     summary = PollSummary(run_id=ctx.run_id, store=ctx.store.describe(), recovered=recovered)
     bar = Counter(len(feed_list), desc="poll", unit="feed")  # a bar only at a terminal (flows/progress.py)
     try:
-        task_fn = poll_feed_task.with_options(retry_delay_seconds=list(settings.task_retry_delays))
+        delays = list(settings.task_retry_delays)
+        task_fn = poll_feed_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
         futures = task_fn.map(unmapped(ctx.run_id), unmapped(settings.store), feed_list, unmapped(options),
                               unmapped(settings))
         for feed, future in zip(feed_list, futures):

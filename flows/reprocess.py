@@ -80,7 +80,7 @@ def reprocess_record(articles: ArticleStore, record, gazetteer=None) -> "object 
 
 
 def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, run_id: str | None = None) -> ReprocessSummary:
-    store = open_store(store_uri, settings)
+    store = open_store(store_uri, settings, must_exist=True)
     articles = ArticleStore(store)
     run_id = run_id or "reprocess-" + layout.new_run_id()
     summary = ReprocessSummary(store=store.describe(), scope=day.isoformat() if day else "all")

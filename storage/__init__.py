@@ -9,8 +9,26 @@ from __future__ import annotations
 from storage.base import ObjectStore
 
 
-def open_store(uri: str, settings=None) -> ObjectStore:
-    """Open the store a ``--store`` value names (default ``./data``)."""
+def open_store(uri: str, settings=None, *, must_exist: bool = False) -> ObjectStore:
+    """Open the store a ``--store`` value names (default ``./data``).
+
+    Commands that only read (``articles``, ``store check``, the source of ``store copy``...) pass
+    ``must_exist``: a mistyped path is an error, not a new empty store that "has 0 records".
+    """
+    if not uri or not uri.strip():
+        from extractors.errors import StoreError
+
+        raise StoreError("the store is empty: give a path, file://… or s3://bucket[/prefix]")
+    if must_exist and not uri.startswith("s3://"):  # a missing bucket is refused by the S3 backend itself
+        from pathlib import Path
+        from urllib.parse import unquote, urlparse
+
+        from extractors.errors import StoreError
+
+        path = Path(unquote(urlparse(uri).path) if uri.startswith("file://") else uri).expanduser()
+        if not path.is_dir():
+            raise StoreError(f"no store at {uri} ({'not a directory' if path.exists() else 'no such directory'}); "
+                             "check --store / NEWSWATCH_STORE")
     if uri.startswith("s3://"):
         from storage.s3 import S3Store  # boto3 is only imported when S3 is used
 

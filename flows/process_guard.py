@@ -1,0 +1,106 @@
+"""Process hygiene: a poll that is stopped leaves nothing running behind it.
+
+Without a configured Prefect server, each flow command starts a temporary one (Prefect's
+``SubprocessASGIServer``: ``python -m uvicorn ...`` in a child process, stopped by an ``atexit``
+hook). A SIGTERM killed the command without running ``atexit``, and ``kill -9`` runs nothing at
+all, so the server (~210 MB, still listening) was orphaned 22 times in 23 kills.
+
+Two guards:
+
+* SIGTERM (and SIGHUP) become an exception in the main thread (``Terminated``), so the command
+  unwinds, its run context closes (the run lease is released) and ``atexit`` stops the server;
+* the server is started through ``flows.orphan_guard``, which runs uvicorn in the same process
+  and watches its parent: when the parent dies (even by ``kill -9``) the server stops itself.
+  (``PR_SET_PDEATHSIG`` was not used: it fires when the *thread* that started the child ends,
+  and Prefect may start the server from a worker thread.)
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import os
+import signal
+import subprocess
+import sys
+import threading
+from types import SimpleNamespace
+
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a shell reports for a process ended by SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C so every ``finally`` and ``atexit`` runs."""
+
+
+def _raise_terminated(signum, _frame) -> None:
+    raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+
+
+def install_signal_handlers() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _raise_terminated)
+
+
+SERVER_MODULE = "prefect.server.api.server"
+
+
+def guard_prefect_server() -> None:
+    """Make Prefect's temporary server die with this process.
+
+    Importing Prefect's server module costs seconds, so nothing is imported here: the patch is
+    applied when Prefect itself imports the module (an import hook), or at once if it already has.
+    """
+    module = sys.modules.get(SERVER_MODULE)
+    if module is not None:
+        _patch(module)
+    elif not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname != SERVER_MODULE:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                run = spec.loader.exec_module
+
+                def exec_then_patch(module, run=run):
+                    run(module)
+                    _patch(module)
+
+                spec.loader.exec_module = exec_then_patch
+                return spec
+        return None
+
+
+def _patch(server_module) -> None:
+    server_class = getattr(server_module, "SubprocessASGIServer", None)
+    if server_class is None or getattr(server_class, "_newswatch_guarded", False):
+        return
+    original = server_class._run_uvicorn_command
+    parent = os.getpid()
+
+    def popen_guarded(args, **kwargs):
+        # [python, -m, uvicorn, ...] → [python, -m, flows.orphan_guard, <parent pid>, uvicorn, ...]
+        args = list(args)
+        if args[1:3] == ["-m", "uvicorn"]:
+            args = [args[0], "-m", "flows.orphan_guard", str(parent), *args[2:]]
+        return subprocess.Popen(args, **kwargs)
+
+    def run_guarded(self):
+        real = server_module.subprocess
+        server_module.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": popen_guarded})
+        try:
+            return original(self)
+        finally:
+            server_module.subprocess = real
+
+    server_class._run_uvicorn_command = run_guarded
+    server_class._newswatch_guarded = True
