@@ -145,10 +145,18 @@ def _relevant(record: ArticleRecord) -> bool:
 
 
 def _flush_state(ctx, label: str = "") -> None:
+    """The batch's dedup and seen segments, written at once: each is one independent write-once
+    object, so their round trips (an fsync, an S3 PUT) overlap."""
+    from concurrent.futures import ThreadPoolExecutor
+
     with ctx.lock:
-        if ctx._dedup is not None:
-            ctx.dedup.flush(label)
-        ctx.seen.flush(ctx.now, label)
+        if ctx._dedup is None:
+            ctx.seen.flush(ctx.now, label)
+            return
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="state-flush") as pool:
+            writes = [pool.submit(ctx.dedup.flush, label), pool.submit(ctx.seen.flush, ctx.now, label)]
+            for write in writes:
+                write.result()
 
 
 def _journal_item(item: PreparedArticle, key: str) -> dict:

@@ -118,7 +118,11 @@ class DedupIndex:
         rows.extend(cols.ids, cols.other, cols.sketches, cols.chash, cols.day, roots.astype(np.int32))
         from storage.dedup_tables import _band_hashes
 
-        self._bands.insert_many(first, _band_hashes(cols.sketches), rows)
+        bands = self._bands
+        if bands.used + len(cols) * fp.BANDS > bands.MAX_LOAD * len(bands.slots):
+            bands._resize(rows)  # one compiled rehash of every row (it hashes the bands itself)
+        else:
+            bands.insert_many(first, _band_hashes(cols.sketches), rows)
         newest = max(int(cols.day.max()), self._window.newest or 0)
         recent = cols.day.astype(np.int64) >= newest - _WINDOW_DAYS
         if recent.any():
