@@ -7,6 +7,7 @@ blocks named here, and ``SecretStr`` keeps them out of reprs and logs.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     # so a dead host never holds the run. "10,30" or "[10, 30]"; at most 5 delays of at most 600 s.
     task_retry_delays: Annotated[list[float], NoDecode] = Field(default_factory=list)
     feed_workers: int = Field(4, ge=1, le=64)  # feeds polled at once
+    # Processes that extract and judge fetched pages (flows/workers.py); 0 or unset: one per CPU,
+    # 1: in the poll's own process.
+    workers: int = Field(default=0, validate_default=True)
 
     # Pipeline decisions
     keep_irrelevant: bool = False  # deprecated, no effect: every fetched article is stored (irrelevant flagged)
@@ -103,6 +107,13 @@ class Settings(BaseSettings):
         if len(delays) > 5 or any(not 0 <= d <= 600 for d in delays):
             raise ValueError("at most 5 delays, each between 0 and 600 seconds")
         return delays
+
+    @field_validator("workers")
+    @classmethod
+    def _check_workers(cls, value: int) -> int:
+        if value < 0 or value > 256:
+            raise ValueError("NEWSWATCH_WORKERS must be between 1 and 256 (0: one per CPU)")
+        return value or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
     @field_validator("timezone")
     @classmethod

@@ -32,6 +32,7 @@ class RunContext:
     _seen: SeenIndex | None = None
     _dedup: object | None = None
     _retry: object | None = None
+    _extraction: object | None = None
     lease: object | None = None  # storage.run_lease.RunLease while the run lives (flows.poll.start_run)
     lock: threading.RLock = field(default_factory=threading.RLock)
     claimed: set[str] = field(default_factory=set)
@@ -77,6 +78,16 @@ class RunContext:
             return self._retry
 
     @property
+    def extraction(self):
+        """The run's extraction workers (flows/workers.py): processes started on first use, once per run."""
+        with self.lock:
+            if self._extraction is None:
+                from flows.workers import ExtractionPool
+
+                self._extraction = ExtractionPool(self.settings.workers, self.settings.topics_file, lambda: self.gazetteer)
+            return self._extraction
+
+    @property
     def gazetteer(self):
         from extractors.gazetteer import load_gazetteer
 
@@ -113,6 +124,8 @@ class RunContext:
         self.store.update_json(layout.site_memory_key(host), change)
 
     def close(self) -> None:
+        if self._extraction is not None:
+            self._extraction.close()
         if self._fetcher is not None:
             self._fetcher.close()
         if self.lease is not None:

@@ -25,8 +25,9 @@ from extractors.urls import host_of
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.http import Conditional
-from flows.rebuild import canonical_of, extract_page, page_meta, record_from_page, unextracted_canonical, unextracted_record
+from flows.rebuild import page_meta
 from flows import retries
+from flows.workers import Built, job_for
 from storage import layout
 from storage.state import SEEN_DUPLICATE, SEEN_FAILED, FeedState, load_feed_state, save_feed_state
 
@@ -214,7 +215,7 @@ def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], op
     workers = max(1, min(ctx.settings.fetch_concurrency, len(entries)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"fetch-{feed.id}") as pool:
         outcomes = list(pool.map(lambda e: _fetch_one(ctx, e), entries))
-    prepared: list[PreparedArticle] = []
+    pages: list[tuple[FeedEntry, FetchedPage, bool, frozenset[str]]] = []
     boilerplate: dict[str, frozenset[str]] = {}
     for entry, page, error in outcomes:
         if error is not None:
@@ -231,10 +232,14 @@ def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], op
         host = host_of(page.final_url)
         if host not in boilerplate:
             boilerplate[host] = ctx.site_boilerplate(host)
-        item = _prepare(ctx, feed, entry, page, options, result, boilerplate[host], from_feed=error is not None)
-        if item is not None:
-            prepared.append(item)
-    return prepared
+        pages.append((entry, page, error is not None, boilerplate[host]))
+    # Extraction, language and relevance on every core (flows/workers.py); the rest here, in order.
+    metas = [page_meta(feed, entry, page, ctx.now, from_feed=from_feed) for entry, page, from_feed, _ in pages]
+    built = ctx.extraction.build_many([job_for(page.body, meta, known, ctx.now)
+                                       for (_e, page, _f, known), meta in zip(pages, metas)])
+    prepared = [_prepare(ctx, entry, page, meta, done, options, result)
+                for (entry, page, _f, _k), meta, done in zip(pages, metas, built)]
+    return [item for item in prepared if item is not None]
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -277,17 +282,15 @@ def _page_failed(ctx: RunContext, entry: FeedEntry, error: FetchError, result: F
         ctx.seen.mark([layout.url_key(entry.link)], SEEN_FAILED, ctx.now)
 
 
-def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, options: PollOptions,
-             result: FeedResult, known_boilerplate: frozenset[str], *, from_feed: bool = False) -> PreparedArticle | None:
+def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: Built, options: PollOptions,
+             result: FeedResult) -> PreparedArticle | None:
+    """A built record (the record is made from the page and ``meta`` only, exactly as a reprocess
+    rebuilds it) checked against what this run and the store have seen."""
     link_key = layout.url_key(entry.link)
-    # The record is built from the page and this metadata only, exactly as a reprocess rebuilds it.
-    meta = page_meta(feed, entry, page, ctx.now, from_feed=from_feed)
-    try:
-        extracted, problem = extract_page(page.body, meta, known_boilerplate), ""
-    except ExtractionError as exc:
-        extracted, problem = None, str(exc)  # stored all the same, flagged: a better extractor may find it
-    canonical = canonical_of(extracted, meta) if extracted is not None else unextracted_canonical(meta)
-    article_id = layout.url_key(canonical)
+    if built.record is None:
+        _page_failed(ctx, entry, FetchError(built.error, url=entry.link, reason="extract"), result)
+        return None
+    record, article_id = built.record, built.record.id
     url_keys = sorted({link_key, article_id, layout.url_key(page.final_url)})
     existing_day = ctx.seen.first_seen_day(article_id)
     if existing_day and not options.force:
@@ -297,12 +300,8 @@ def _prepare(ctx: RunContext, feed: Feed, entry: FeedEntry, page: FetchedPage, o
     if article_id != link_key and not ctx.claim(article_id):
         result.skipped_seen += 1  # another entry of this run reached the same canonical article
         return None
-    if extracted is None:
-        log.info("no article text in %s (%s): stored as irrelevant, for a later reprocess", entry.link, problem)
-        record = unextracted_record(meta, problem, article_id=article_id, canonical_url=canonical, first_seen=ctx.now)
-    else:
-        record = record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, first_seen=ctx.now,
-                                  gazetteer=ctx.gazetteer)
+    if built.error:
+        log.info("no article text in %s (%s): stored as irrelevant, for a later reprocess", entry.link, built.error)
     # Every fetched article is stored; an irrelevant one carries caucasus.relevant = false and
     # its reason, so it can be listed (articles --irrelevant) and re-judged (reprocess).
     status = "stored" if record.caucasus.get("relevant") else IRRELEVANT

@@ -18,11 +18,13 @@ for _name, _value in {
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     # Fixture servers run on loopback, which the fetcher refuses by default.
     "NEWSWATCH_ALLOW_PRIVATE_HOSTS": "true",
+    # Extraction in the test's own process; tests/test_workers.py runs the process pool itself.
+    "NEWSWATCH_WORKERS": "1",
 }.items():
     os.environ[_name] = _value
 # A developer's own store or recipients must never leak into a test.
 for _name in list(os.environ):
-    if _name.startswith("NEWSWATCH_") and _name != "NEWSWATCH_ALLOW_PRIVATE_HOSTS":
+    if _name.startswith("NEWSWATCH_") and _name not in ("NEWSWATCH_ALLOW_PRIVATE_HOSTS", "NEWSWATCH_WORKERS"):
         del os.environ[_name]
 
 import pytest  # noqa: E402

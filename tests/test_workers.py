@@ -1,0 +1,78 @@
+"""Extraction on every core: the poll's records are the same with a process pool as in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from extractors.errors import ConfigError
+from flows.pipeline import PollOptions, load_feeds
+from flows.poll import run_poll
+from flows.rebuild import PageMeta
+from flows.workers import ExtractionPool, build, job_for
+from storage.articles import ArticleStore
+from storage.local import LocalStore
+from tests.test_poll import expected_stored
+
+DATA = Path(__file__).resolve().parent / "data"
+NOW_ISO = "2026-11-22T08:00:00+00:00"
+
+
+def stored(store: Path) -> dict[str, dict]:
+    return {r.id: {**r.to_dict(), "first_seen": None} for _k, r in ArticleStore(LocalStore(store)).all_articles()
+            if r.source != "seed"}
+
+
+@pytest.mark.slow
+def test_a_poll_with_two_worker_processes_stores_what_one_process_stores(site, site_feeds, tmp_path):
+    feeds = load_feeds(site_feeds)
+    one = run_poll(str(tmp_path / "one"), feeds, PollOptions(), Settings(allow_private_hosts=True, workers=1))
+    two = run_poll(str(tmp_path / "two"), feeds, PollOptions(), Settings(allow_private_hosts=True, workers=2))
+    assert one.totals["stored"] == two.totals["stored"] and len(stored(tmp_path / "two")) == expected_stored()
+    assert stored(tmp_path / "one") == stored(tmp_path / "two")
+
+
+def page_job(body: bytes, link: str = "https://example.org/news/1.html"):
+    meta = PageMeta(feed_id="f", link=link, polled_at=NOW_ISO, final_url=link, content_type="text/html; charset=utf-8")
+    from datetime import datetime
+
+    return job_for(body, meta, frozenset(), datetime.fromisoformat(NOW_ISO))
+
+
+def test_a_page_with_no_article_is_a_flagged_record_with_its_reason_not_an_exception():
+    done = build(page_job(b"<html><body></body></html>"), gazetteer=None)
+    assert done.error and done.record is not None and done.record.text == ""
+    assert not done.record.caucasus.get("relevant")
+
+
+@pytest.mark.slow
+def test_worker_processes_load_the_gazetteer_once_and_give_the_in_process_answer():
+    body = sorted((DATA / "pages").rglob("*.html"))[0].read_bytes()
+    from extractors.gazetteer import load_gazetteer
+
+    settings = Settings(workers=2)
+    pool = ExtractionPool(2, settings.topics_file, lambda: load_gazetteer(settings.topics_file))
+    try:
+        jobs = [page_job(body, f"https://example.org/news/{n}.html") for n in range(4)]
+        in_pool = pool.build_many(jobs)
+        alone = [build(job, load_gazetteer(settings.topics_file)) for job in jobs]
+        assert in_pool == alone
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), ("3", 3)])
+def test_workers_setting_is_read_from_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv("NEWSWATCH_WORKERS", value)
+    assert Settings().workers == expected
+
+
+def test_workers_default_to_the_cpu_count_and_refuse_nonsense(monkeypatch):
+    monkeypatch.delenv("NEWSWATCH_WORKERS", raising=False)
+    assert Settings().workers >= 1
+    from config.settings import settings_with
+
+    with pytest.raises(ConfigError, match="NEWSWATCH_WORKERS"):
+        settings_with(workers=-2)
