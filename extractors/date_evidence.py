@@ -15,7 +15,7 @@ The **page's zone** comes from the page: the offset its other timestamps carry
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -32,6 +32,7 @@ _FURNITURE = re.compile(r"(?i)(?:^|[\s_-])(?:comment\w*|related|sidebar|widget|t
 _UPDATE_LABEL = re.compile(r"(?i)(?:updated?|modified|last\s+edit\w*|aktualisiert|geändert|mis\s+à\s+jour|"
                            r"actualis\w+|обновл\w*|изменен\w*|güncellen\w*|güncelleme|yenilən\w*|"
                            r"թարմացվ\w*|განახლ\w*)\W{0,3}$")
+_DIGIT = re.compile(r"\d")
 _SHORT_BLOCK = 160  # characters: a date line, a byline; longer blocks are looked into
 _AFTER_HEADLINE = 80  # elements after the headline a date line may sit (share bars, images, bylines)
 _BEFORE_HEADLINE = 12  # a kicker date right above the headline; a masthead sits farther up
@@ -79,12 +80,12 @@ def _is_link_list_item(element: HtmlElement) -> bool:
     return sum(1 for s in siblings if _headline_link(s)) >= 2
 
 
-def _short_blocks(root: HtmlElement, headline: HtmlElement | None):
-    """(order, element, text) of the largest short blocks, in document order; the headline's order too."""
+def _short_blocks(root: HtmlElement, headline: HtmlElement):
+    """(order, element, text) of the largest short blocks with a digit, in document order, and
+    (order, None, "") at the headline; each element of the walk counts one in ``order``."""
     order = 0
-    headline_order = -1
     # The headline's ancestors are looked into even when short ("Section · date · headline").
-    around_headline = set(headline.iterancestors()) if headline is not None else set()
+    around_headline = set(headline.iterancestors())
     stack = [root]
     while stack:
         element = stack.pop()
@@ -92,15 +93,14 @@ def _short_blocks(root: HtmlElement, headline: HtmlElement | None):
             continue
         order += 1
         if element is headline:
-            headline_order = order
+            yield order, None, ""
             continue
         text = element.text_content()
         if len(text) <= _SHORT_BLOCK and element not in around_headline:
-            if any(ch.isdigit() for ch in text):
+            if _DIGIT.search(text):
                 yield order, element, " ".join(text.split())
             continue
         stack.extend(reversed(element))
-    yield headline_order, None, ""
 
 
 def page_month_first(root: HtmlElement) -> bool:
@@ -131,35 +131,44 @@ def _first_published(found: list[FoundDate], text: str) -> FoundDate | None:
     return None
 
 
+def _as_line(entry: tuple[int, HtmlElement, str], headline_order: int, month_first: bool) -> DateLine | None:
+    order, element, text = entry
+    found = find_dates(text, month_first=month_first, limit=3)
+    if not found or _is_prose(text, found) or _is_link_list_item(element):
+        return None
+    if any(_is_furniture(a) for a in element.iterancestors()):
+        return None
+    chosen = _first_published(found, text)
+    if chosen is None:
+        return None
+    stamp = next((t.get("datetime") for t in element.iter("time") if t.get("datetime")), None)
+    return DateLine(chosen, text, order > headline_order, abs(order - headline_order), stamp)
+
+
 def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
-    """The page's date line (see module docstring), or None when no date sits near a headline."""
+    """The page's date line (see module docstring), or None when no date sits near a headline.
+    The first line after the headline wins; else the nearest one just above it."""
     headline = _headline(root)
     if headline is None:
         return None
-    before: list[tuple[int, HtmlElement, str, list[FoundDate]]] = []
-    after: list[tuple[int, HtmlElement, str, list[FoundDate]]] = []
-    blocks = list(_short_blocks(root, headline))
-    headline_order = blocks[-1][0]
-    for order, element, text in blocks[:-1]:
-        if abs(order - headline_order) > max(_AFTER_HEADLINE, _BEFORE_HEADLINE):
-            continue
-        found = find_dates(text, month_first=month_first, limit=3)
-        if not found or _is_link_list_item(element) or _is_prose(text, found):
-            continue
-        if any(_is_furniture(a) for a in element.iterancestors()):
-            continue
-        entry = (order, element, text, found)
-        if order > headline_order and order - headline_order <= _AFTER_HEADLINE:
-            after.append(entry)
-        elif order < headline_order and headline_order - order <= _BEFORE_HEADLINE:
-            before.append(entry)
-    for candidates, is_after in ((after, True), (list(reversed(before)), False)):
-        for order, element, text, found in candidates:
-            chosen = _first_published(found, text)
-            if chosen is None:
-                continue
-            stamp = next((t.get("datetime") for t in element.iter("time") if t.get("datetime")), None)
-            return DateLine(chosen, text, is_after, abs(order - headline_order), stamp)
+    before: deque[tuple[int, HtmlElement, str]] = deque(maxlen=_BEFORE_HEADLINE)
+    headline_order = None
+    for order, element, text in _short_blocks(root, headline):
+        if element is None:
+            headline_order = order
+        elif headline_order is None:
+            before.append((order, element, text))
+        elif order - headline_order > _AFTER_HEADLINE:
+            break
+        elif (line := _as_line((order, element, text), headline_order, month_first)) is not None:
+            return line
+    if headline_order is None:
+        return None
+    for entry in reversed(before):
+        if headline_order - entry[0] <= _BEFORE_HEADLINE:
+            line = _as_line(entry, headline_order, month_first)
+            if line is not None:
+                return line
     return None
 
 
