@@ -172,6 +172,52 @@ def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
     return None
 
 
+_DATE_LABEL = re.compile(r"(?i)(?:^|\W)(?:date|dated|datum|published|posted|publié\w*|publicado|pubblicato|"
+                         r"veröffentlicht|erstellt|erschienen|дата|опубликовано|опубликован\w*|tarih\w*|"
+                         r"yayın\w*|tarix\w*|dərc\w*|ամսաթիվ|հրապարակ\w*|თარიღი|გამოქვეყნ\w*)\W{0,3}$")
+_LABELLED_BLOCK = 60
+_BLOCK_TAGS = {"dd", "div", "span", "p", "li", "td", "time", "small"}
+_LABEL_TAGS = {"b", "strong", "h5", "h6", "label", "span", "dt", "em", "i"}  # characters: "Datum: 03.02.2022", a <dd> after its <dt>
+
+
+def labelled_date(root: HtmlElement, month_first: bool) -> FoundDate | None:
+    """A date the page labels as its date anywhere outside comments and headline lists
+    ("Datum: 03.02.2022", ``<dt>Дата</dt><dd>14.07.2023</dd>``): pages without a headline
+    near their date line still say which date is theirs."""
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tail = element.tail or ""
+        if element.tag in _LABEL_TAGS and _DIGIT.search(tail) and len(tail.strip()) <= _LABELLED_BLOCK:
+            text, label = " ".join(tail.split()), element.text_content()  # <h5>Datum:</h5> 03.02.2022
+        elif element.tag in _BLOCK_TAGS:
+            text = element.text_content()
+            if len(text) > _LABELLED_BLOCK or not _DIGIT.search(text):
+                continue
+            text, label = " ".join(text.split()), None
+        else:
+            continue
+        found = find_dates(text, month_first=month_first, limit=1)
+        if not found:
+            continue
+        if label is None:
+            label = text[:found[0].start]
+        if not label.strip():
+            previous = element.getprevious()
+            label = previous.text_content().strip() if previous is not None else ""
+        if not _DATE_LABEL.search(label) or _UPDATE_LABEL.search(label):
+            continue
+        if _is_link_list_item(element) or any(_is_comment(a) for a in element.iterancestors()):
+            continue
+        return found[0]
+    return None
+
+
+def _is_comment(element: HtmlElement) -> bool:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}".casefold()
+    return "comment" in names or "related" in names
+
+
 def page_offset(root: HtmlElement, line: DateLine | None) -> timedelta | None:
     """The page's own UTC offset: a zone written on its date line, else the offset most of its
     timestamps carry (``<time datetime>``, JSON-LD, meta), when that is not UTC."""
@@ -209,15 +255,18 @@ def offset_from_line(line: DateLine, instant: datetime) -> timedelta | None:
     return difference
 
 
+_URL_DAY = re.compile(r"/((?:19|20)\d\d)([/-]?)([01]\d)\2([0-3]\d)(?=[/_-]|$|\.html?)")
+
+
 def url_day(url: str | None) -> date | None:
-    """A day spelled in the URL's path (``/2023/11/02/``), else None."""
+    """A day spelled in the URL's path (``/2023/11/02/``, ``/20200428/``), else None."""
     if not url:
         return None
-    m = re.search(r"/((?:19|20)\d\d)[/-]([01]\d)[/-]([0-3]\d)(?:/|[-_]|$)", url)
+    m = _URL_DAY.search(url.split("?", 1)[0])
     if not m:
         return None
     try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
     except ValueError:
         return None
 

@@ -19,7 +19,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement, tostring
 
-from extractors.date_evidence import date_line, line_datetime, offset_from_line, page_month_first, page_offset, url_day
+from extractors.date_evidence import (date_line, labelled_date, line_datetime, offset_from_line, page_month_first,
+                                      page_offset, url_day)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -173,6 +174,28 @@ def _year_written(found: date, tree: HtmlElement, url: str | None) -> bool:
     return year in (url or "") or year in tostring(tree, encoding="unicode")
 
 
+def _weaker_evidence(tree: HtmlElement, url: str | None, clock: datetime) -> tuple[date | None, str | None]:
+    """A day when the page has neither a markup date nor a date line: htmldate's markup and URL
+    rules (fast mode), a date the page labels as its date anywhere, the URL's day, and last
+    htmldate's free-text search (extensive mode: it loads dateparser, seconds per language on
+    first use, so only the few pages that reach it pay)."""
+    pruned = _without_prose(tree)
+    found = _htmldate(pruned, url, clock, extensive=False)
+    if found is not None and _year_written(found, tree, url) and is_plausible(found, clock):
+        return found, "htmldate"
+    labelled = labelled_date(tree, page_month_first(tree))
+    if labelled is not None and is_plausible(labelled.day, clock):
+        return labelled.day, DATELINE
+    day = url_day(url)
+    if day is not None and is_plausible(day, clock):
+        return day, "url"
+    found = _htmldate(pruned, url, clock, extensive=True)
+    # A day of "01" from free text is how htmldate spells "only a year/month was seen".
+    if found is not None and found.day != 1 and _year_written(found, tree, url) and is_plausible(found, clock):
+        return found, "htmldate"
+    return None, None
+
+
 def choose_date(
     *,
     markup_value: str | None,
@@ -206,23 +229,14 @@ def choose_date(
         return _with_feed_time(page, markup_source, feed)
 
     if tree is not None and not in_future:
-        tree = _without_prose(tree)
-        found = _htmldate(tree, url, clock, extensive=False)
-        guessed = False
-        if found is None:
-            found = _htmldate(tree, url, clock, extensive=True)
-            # A day of "01" from free text is how htmldate spells "only a year/month was seen".
-            guessed = found is not None and found.day == 1
-        if found is not None and not _year_written(found, tree, url):
-            found = None  # htmldate filled in a year the page never wrote ("August 16," alone)
-        if found is not None and is_plausible(found, clock):
+        found, source = _weaker_evidence(tree, url, clock)
+        if found is not None:
             if feed is not None:
                 if _agree(found, feed):
-                    return DateChoice(_iso(feed), "feed") if _as_day(feed) == found else DateChoice(_iso(found), "htmldate")
+                    return DateChoice(_iso(feed), "feed") if _as_day(feed) == found else DateChoice(_iso(found), source)
                 # A heuristic page date that contradicts the feed loses to the feed.
                 return DateChoice(_iso(feed), "feed")
-            if not guessed:
-                return DateChoice(_iso(found), "htmldate")
+            return DateChoice(_iso(found), source)
 
     if feed is not None:
         return DateChoice(_iso(feed), "feed")
