@@ -117,7 +117,7 @@ class ExtractedArticle:
     title: str = ""
     author: str = ""
     published: str | None = None  # ISO 8601 date or datetime, never in the future
-    published_source: str | None = None  # "json-ld", "meta", "htmldate", "feed", "text", or None
+    published_source: str | None = None  # "json-ld", "meta", "dateline", "htmldate", "url", "feed", "text", or None
     canonical_url: str | None = None  # rel=canonical / og:url, absolute
     declared_language: str | None = None  # <html lang>, og:locale, ...
     site_name: str = ""
