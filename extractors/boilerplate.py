@@ -6,6 +6,12 @@ The pipeline keeps one ``SiteMemory`` per host in the store, feeds it the paragr
 each page it extracts (``observe``), and hands ``boilerplate()`` to the HTML and text
 extractors, which drop paragraphs whose fingerprint is in that set.
 
+It also keeps the site's *template paths* (``extractors.templates``): for each DOM path of a text
+block, on how many pages it occurred, on how many it was the main body path, and on how many
+its blocks were chrome-like (short or link text). A path seen on ``min_docs`` pages, never the
+body's and chrome-like on nearly all, is a template block whatever its text (a rotating
+headline list); it is handed out as ``"path:<hash>"`` in the same set as the fingerprints.
+
 Pure: no storage, no clock. ``to_dict``/``from_dict`` give a compact JSON form.
 
 Why ``min_docs = 3``: two pages sharing a paragraph are often one story twice (an update,
@@ -65,11 +71,18 @@ class SiteMemory:
     docs: list[str] = field(default_factory=list)  # recent doc ids, oldest first
     counts: dict[str, int] = field(default_factory=dict)  # fingerprint -> distinct docs
     last_seen: dict[str, int] = field(default_factory=dict)  # fingerprint -> seq
+    max_paths: int = 1500
+    # block path -> [pages, pages where it was the main body path, pages where chrome-like, last seq]
+    paths: dict[str, list[int]] = field(default_factory=dict)
 
-    def observe(self, doc_id: str, paragraphs: list[str]) -> None:
-        """Count each distinct paragraph of one document once; a repeated doc_id is ignored."""
+    def observe(self, doc_id: str, paragraphs: list[str], blocks=()) -> None:
+        """Count each distinct paragraph of one document once; a repeated doc_id is ignored.
+
+        ``blocks`` are the page's (path, is main, chrome-like) triples (``ExtractedArticle.site_blocks``).
+        """
         if doc_id in self.docs:
             return
+        self._observe_blocks(blocks)
         self.seq += 1
         self.docs.append(doc_id)
         if len(self.docs) > self.max_docs:
@@ -78,6 +91,26 @@ class SiteMemory:
             self.counts[fp] = self.counts.get(fp, 0) + 1
             self.last_seen[fp] = self.seq
         self._prune()
+
+    def _observe_blocks(self, blocks) -> None:
+        for path, main, chrome in {(str(b[0]), int(b[1]), int(b[2])) for b in blocks}:
+            counts = self.paths.setdefault(path, [0, 0, 0, 0])
+            counts[0] += 1
+            counts[1] += main
+            counts[2] += chrome
+            counts[3] = self.seq + 1
+        stale = [p for p, c in self.paths.items() if self.seq + 1 - c[3] >= self.horizon]
+        for path in stale:
+            del self.paths[path]
+        excess = len(self.paths) - self.max_paths
+        if excess > 0:
+            for path in sorted(self.paths, key=lambda p: (self.paths[p][0], self.paths[p][3]))[:excess]:
+                del self.paths[path]
+
+    def template_paths(self) -> frozenset[str]:
+        """Paths on ``min_docs`` pages or more, (nearly) never the body's, chrome-like on 80 % of them."""
+        return frozenset(p for p, (n, main, chrome, _) in self.paths.items()
+                         if n >= self.min_docs and main <= 0.1 * n and chrome >= 0.8 * n)
 
     def _prune(self) -> None:
         stale = [fp for fp, seen in self.last_seen.items() if self.seq - seen >= self.horizon]
@@ -96,8 +129,9 @@ class SiteMemory:
         self.last_seen.pop(fp, None)
 
     def boilerplate(self) -> frozenset[str]:
-        """Fingerprints seen in at least ``min_docs`` distinct documents."""
-        return frozenset(fp for fp, n in self.counts.items() if n >= self.min_docs)
+        """Fingerprints seen in at least ``min_docs`` distinct documents, and template paths."""
+        paths = frozenset(f"path:{p}" for p in self.template_paths())
+        return frozenset(fp for fp, n in self.counts.items() if n >= self.min_docs) | paths
 
     def to_dict(self) -> dict[str, Any]:
         # Only fingerprints seen twice or more are worth much; singletons are kept too so
@@ -110,6 +144,8 @@ class SiteMemory:
             "seq": self.seq,
             "docs": list(self.docs),
             "fingerprints": {fp: [self.counts[fp], self.last_seen[fp]] for fp in self.counts},
+            "max_paths": self.max_paths,
+            "paths": {p: list(c) for p, c in self.paths.items()},
         }
 
     @classmethod
@@ -121,7 +157,10 @@ class SiteMemory:
             horizon=int(d.get("horizon", 400)),
             seq=int(d.get("seq", 0)),
             docs=[str(x) for x in d.get("docs", [])],
+            max_paths=int(d.get("max_paths", 1500)),
         )
+        for path, counts in d.get("paths", {}).items():
+            memory.paths[str(path)] = [int(x) for x in counts][:4]
         for fp, (count, seen) in d.get("fingerprints", {}).items():
             memory.counts[fp] = int(count)
             memory.last_seen[fp] = int(seen)

@@ -19,6 +19,7 @@ from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs, prune_tree
 from extractors.metadata import first_h1, read_metadata
 from extractors.records import ExtractedArticle
+from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known
 
 LOGGER = logging.getLogger(__name__)
 
@@ -273,19 +274,24 @@ def extract_html(
     meta = read_metadata(tree, url)
     headline = first_h1(tree)
     titles = (meta.title, headline)
-    fingerprint = _fingerprinter() if known_boilerplate else None
+    known_fingerprints, template_paths = split_known(known_boilerplate)
+    fingerprint = _fingerprinter() if known_fingerprints else None
     # readability reads the intact tree (before our pruning) so that its opinion stays independent
-    second = clean_paragraphs("\n".join(readability_paragraphs(tree)), known_boilerplate, fingerprint, titles=titles)
+    second = clean_paragraphs("\n".join(readability_paragraphs(tree)), known_fingerprints, fingerprint, titles=titles)
+    blocks = index_blocks(tree)  # block paths of the intact page, for the site's template memory
     prune_tree(tree)
-    primary = clean_paragraphs(_body_text(tree, url), known_boilerplate, fingerprint, titles=titles)
+    primary = clean_paragraphs(_body_text(tree, url), known_fingerprints, fingerprint, titles=titles)
     paragraphs, _how = combine(primary, second)
+    paths = paragraph_paths(paragraphs, blocks)
+    main = main_path(paragraphs, paths)
+    paragraphs = drop_template_paragraphs(paragraphs, paths, template_paths, main)
     if _word_count(paragraphs) < NEARLY_EMPTY_WORDS:
         # Both opinions (nearly) empty: our pruning may have taken the body with the chrome
         # (table-layout pages, bodies inside link-dense cells). trafilatura's full cascade on the
         # intact page is the last opinion, used when it says more. Only for nearly empty results:
         # on short but real bodies it adds the chrome back (measured: -0.008 F1 on Dragnet).
         unpruned = clean_paragraphs(_trafilatura(_parse(strip_leading_junk(text)), url, fast=False),
-                                    known_boilerplate, fingerprint, titles=titles)
+                                    known_fingerprints, fingerprint, titles=titles)
         if _word_count(unpruned) > _word_count(paragraphs):
             paragraphs = unpruned
     body = "\n".join(paragraphs)
@@ -303,4 +309,5 @@ def extract_html(
         declared_language=meta.declared_language,
         site_name=meta.site_name,
         extractor=EXTRACTOR_NAME,
+        site_blocks=page_blocks(blocks, main),
     )

@@ -315,6 +315,37 @@ def is_dateline(text: str) -> bool:
     return len(_TIME_OR_DAY.findall(_YEAR.sub(" ", text))) >= 1
 
 
+# A time or date stamp opening a line: "14:10 • 09.11.21", "09.11.2021 14:10", "14:10", "12/03/2022 |"
+_STAMP = re.compile(r"^\W*(?:\d{1,2}[:.]\d{2}(?![.\d])|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})"
+                    r"(?:[\s,•·|–—-]+(?:\d{1,2}[:.]\d{2}(?![.\d])|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}))*[\s,•·|–—-]+\S")
+STAMPED_RUN = 3  # this many stamped headlines in a row are a news ticker, not the story
+STAMPED_MAX_WORDS = 25  # live-blog entries are longer than ticker headlines
+
+
+def is_stamped_headline(text: str) -> bool:
+    """A short line that opens with a time or date stamp: one item of a news ticker or feed list."""
+    return bool(_STAMP.match(text)) and _words(text) <= STAMPED_MAX_WORDS
+
+
+def drop_stamped_runs(paragraphs: list[str]) -> list[str]:
+    """Without runs of ``STAMPED_RUN`` or more stamped headlines ("14:10 • 09.11.21 Headline").
+
+    Regional sites put a news ticker or "latest news" list after the body; its items are
+    time-stamped headlines, full of place names, which would otherwise decide relevance.
+    """
+    flags = [is_stamped_headline(p) for p in paragraphs]
+    keep = [True] * len(paragraphs)
+    i = 0
+    while i < len(flags):
+        j = i
+        while j < len(flags) and flags[j]:
+            j += 1
+        if j - i >= STAMPED_RUN:
+            keep[i:j] = [False] * (j - i)
+        i = max(j, i + 1)
+    return [p for p, k in zip(paragraphs, keep) if k]
+
+
 def _comparable(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
@@ -344,4 +375,4 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
             # the same paragraph twice (a teaser repeated, body repeated in a data blob)
             seen.add(_comparable(para))
         kept.append(para)
-    return kept
+    return drop_stamped_runs(kept)

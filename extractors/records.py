@@ -122,6 +122,9 @@ class ExtractedArticle:
     declared_language: str | None = None  # <html lang>, og:locale, ...
     site_name: str = ""
     extractor: str = ""  # name and version, e.g. "newswatch-html/1 trafilatura/2.3.0"
+    # (block path hash, was the main body path, chrome-like) per text block of an HTML page:
+    # what the site's template memory learns (extractors.templates); empty for text input.
+    site_blocks: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass

@@ -32,6 +32,7 @@ class PreparedArticle:
     existing_day: str | None = None  # set when --force refreshes a record stored earlier
     status: str = "stored"
     meta: object | None = None  # flows.rebuild.PageMeta: the feed entry and fetch facts, kept beside the raw page
+    site_blocks: tuple = ()  # ExtractedArticle.site_blocks: what the site's template memory learns
 
 
 def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
@@ -134,7 +135,7 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
     _flush_state(ctx, batch_id)
     by_host: dict[str, list] = {}
     for item, _key in keyed:
-        by_host.setdefault(item.host, []).append((item.record.id, item.record.text.split("\n")))
+        by_host.setdefault(item.host, []).append((item.record.id, item.record.text.split("\n"), item.site_blocks))
     for host, documents in by_host.items():
         ctx.learn_site(host, documents)
     ctx.store.delete(journal)

@@ -109,16 +109,19 @@ class RunContext:
         except (NotFound, ValueError, KeyError, TypeError):
             return frozenset()
 
-    def learn_site(self, host: str, documents: list[tuple[str, list[str]]]) -> None:
-        """Remember which paragraphs this site repeats (CAS merge; idempotent per document)."""
+    def learn_site(self, host: str, documents: list[tuple]) -> None:
+        """Remember which paragraphs and template blocks this site repeats (CAS merge; idempotent per document).
+
+        ``documents``: (doc id, paragraphs) or (doc id, paragraphs, ExtractedArticle.site_blocks).
+        """
         if not documents or not host:
             return
         from extractors.boilerplate import SiteMemory
 
         def change(current):
             memory = SiteMemory.from_dict(current) if current else SiteMemory()
-            for doc_id, paragraphs in documents:
-                memory.observe(doc_id, paragraphs)
+            for doc_id, paragraphs, *blocks in documents:
+                memory.observe(doc_id, paragraphs, blocks[0] if blocks else ())
             return memory.to_dict()
 
         self.store.update_json(layout.site_memory_key(host), change)

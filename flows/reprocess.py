@@ -17,6 +17,7 @@ from config.settings import Settings
 from extractors.article import extract_document, make_record
 from extractors.errors import NewswatchError, NotFound
 from extractors.gazetteer import load_gazetteer
+from extractors.urls import host_of
 from flows.rebuild import PageMeta, rebuild_record
 from flows.progress import track
 from storage import layout, open_store
@@ -50,7 +51,20 @@ class ReprocessSummary:
                 f"{self.now_relevant} now relevant, {self.now_irrelevant} now irrelevant")
 
 
-def reprocess_record(articles: ArticleStore, record, gazetteer=None) -> "object | None":
+def site_boilerplate(store, host: str, cache: dict) -> frozenset[str]:
+    """The site memory's known boilerplate and template paths for a host (cached per run)."""
+    if host not in cache:
+        from extractors.boilerplate import SiteMemory
+
+        try:
+            cache[host] = SiteMemory.from_dict(store.get_json(layout.site_memory_key(host))).boilerplate() if host else frozenset()
+        except (NotFound, ValueError, KeyError, TypeError):
+            cache[host] = frozenset()
+    return cache[host]
+
+
+def reprocess_record(articles: ArticleStore, record, gazetteer=None,
+                     known_boilerplate: frozenset[str] = frozenset()) -> "object | None":
     """The record re-extracted from its raw page, or None when it has none.
 
     With the page's metadata (``raw-meta/``) the record is rebuilt exactly as the poll built
@@ -63,10 +77,11 @@ def reprocess_record(articles: ArticleStore, record, gazetteer=None) -> "object 
     body = articles.get_raw(record.raw_key)
     meta = articles.get_raw_meta(record.raw_key)
     if meta is not None:
-        fresh = rebuild_record(body, PageMeta.from_dict(meta), raw_key=record.raw_key, gazetteer=gazetteer)
+        fresh = rebuild_record(body, PageMeta.from_dict(meta), raw_key=record.raw_key, gazetteer=gazetteer,
+                               known_boilerplate=known_boilerplate)
         return replace(record, **{name: getattr(fresh, name) for name in RECOMPUTED})
     url = record.url if record.url.startswith("http") else None
-    extracted = extract_document(body, url=url)
+    extracted = extract_document(body, url=url, known_boilerplate=known_boilerplate)
     fresh = make_record(extracted, article_id=record.id, url=record.url, canonical_url=record.canonical_url,
                         source=record.source, first_seen=layout.as_utc(record.first_seen), raw_key=record.raw_key,
                         gazetteer=gazetteer)
@@ -87,11 +102,13 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
     items = track(articles.articles_for_day(day) if day else articles.all_articles(), desc="reprocess", unit="record")
     changed: dict[str, list[ManifestLine]] = {}
     recovered: list[tuple[str, object]] = []  # records stored irrelevant that the current rules find relevant
+    site_memory: dict[str, frozenset[str]] = {}  # host -> what the site memory knows (templates, boilerplate)
     try:
         for key, record in items:
             summary.examined += 1
             try:
-                fresh = reprocess_record(articles, record, load_gazetteer(settings.topics_file))
+                known = site_boilerplate(store, host_of(record.url), site_memory)
+                fresh = reprocess_record(articles, record, load_gazetteer(settings.topics_file), known)
             except (NewswatchError, NotFound, OSError) as exc:
                 summary.failed.append(f"{key}: {exc}")
                 log.warning("reprocess %s failed: %s", key, exc)
