@@ -307,7 +307,7 @@ def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: 
     status = "stored" if record.caucasus.get("relevant") else IRRELEVANT
     return PreparedArticle(record=record, body=page.body, url_keys=url_keys, host=host_of(page.final_url),
                            existing_day=existing_day, meta=meta, status=status,
-                           site_blocks=extracted.site_blocks if extracted is not None else ())
+                           site_blocks=built.site_blocks)
 
 
 def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:

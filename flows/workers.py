@@ -41,6 +41,7 @@ class Built:
     record: ArticleRecord | None = None
     canonical: str = ""
     error: str = ""
+    site_blocks: tuple = ()  # ExtractedArticle.site_blocks, for the site's template memory
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def build(job: Job, gazetteer=None) -> Built:
         canonical = canonical_of(extracted, job.meta)
         record = record_from_page(extracted, job.meta, article_id=layout.url_key(canonical), canonical_url=canonical,
                                   first_seen=job.first_seen, gazetteer=gazetteer if gazetteer is not None else _gazetteer)
-        return Built(record=record, canonical=canonical)
+        return Built(record=record, canonical=canonical, site_blocks=extracted.site_blocks)
     except ExtractionError as exc:  # stored all the same, flagged irrelevant: a better extractor may find it
         problem = str(exc) or "no article text"
         canonical = unextracted_canonical(job.meta)
