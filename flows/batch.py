@@ -131,7 +131,9 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
             result.stored += 1
         if key in written:
             result.new_articles.append({"id": item.record.id, "title": item.record.title, "url": item.record.url,
-                                        "language": item.record.language, "status": item.status})
+                                        "language": item.record.language, "status": item.status,
+                                        "score": (item.record.caucasus or {}).get("score"),
+                                        "cluster": item.record.cluster})
     _flush_state(ctx, batch_id)
     by_host: dict[str, list] = {}
     for item, _key in keyed:

@@ -211,7 +211,7 @@ def cmd_demo(args) -> int:
 def cmd_serve(args) -> int:
     from flows.deployments import serve_all
 
-    serve_all()
+    serve_all(take_over=args.take_over)
     return 0
 
 
@@ -279,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("serve", help="serve all deployments with their schedules")
+    p.add_argument("--take-over", action="store_true",
+                   help="serve even deployments that `prefect deploy` bound to a work pool (the last route registered wins)")
     p.set_defaults(handler=cmd_serve)
 
     for module in ("flows.cli_digest", "flows.cli_store", "flows.cli_corpus", "flows.cli_feeds"):

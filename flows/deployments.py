@@ -60,10 +60,38 @@ def build_deployments(settings: Settings | None = None) -> list:
     ]
 
 
-def serve_all(settings: Settings | None = None) -> None:
+def pool_bound(deployments: list) -> list[str]:
+    """The deployments that ``prefect deploy`` registered for a work pool under the same names.
+
+    Both routes name their deployments alike (``poll-feeds/poll-feeds`` ...), and a deployment is
+    one object on the server: whichever route registers last wins — serve re-registers at each
+    start and drops the pool, so the pool's worker stops getting runs. Serving over a pool-bound
+    deployment is therefore refused unless asked for (``newswatch serve --take-over``).
+    """
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    taken = []
+    with get_client(sync_client=True) as client:
+        for deployment in deployments:
+            try:
+                existing = client.read_deployment_by_name(f"{deployment.flow_name}/{deployment.name}")
+            except ObjectNotFound:
+                continue
+            if existing.work_pool_name:
+                taken.append(f"{deployment.flow_name}/{deployment.name} (work pool {existing.work_pool_name})")
+    return taken
+
+
+def serve_all(settings: Settings | None = None, take_over: bool = False) -> None:
     """Serve every deployment with its schedule until interrupted.
 
     ``pause_on_shutdown=False``: stopping the process (a restart, an upgrade) must not
     leave the schedules paused on the server (Prefect's default would pause them).
     """
-    serve(*build_deployments(settings), pause_on_shutdown=False)
+    deployments = build_deployments(settings)
+    taken = [] if take_over else pool_bound(deployments)
+    if taken:
+        raise ConfigError(f"{', '.join(taken)} already run on a work pool (prefect deploy); serving them here "
+                          "would take them over: stop that route first, or pass --take-over")
+    serve(*deployments, pause_on_shutdown=False)

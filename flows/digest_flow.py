@@ -28,6 +28,7 @@ from config.settings import settings_with
 from extractors.errors import ConfigError, StoreError
 from flows.digest import ArchiveError, DigestResult, run_digest, summary_markdown
 from flows.mailer import MailError
+from flows.run_logs import send_newswatch_logs_to_runs
 
 
 def worth_retrying(error: BaseException) -> bool:
@@ -68,7 +69,15 @@ def send_digest_task(store_uri: str, day: str | None, to: list[str] | None, rese
 @flow(name="daily-digest")
 def daily_digest(date: str | None = None, to: list[str] | None = None, resend: bool = False,
                  store: str | None = None) -> DigestResult:
-    """Send the digest of ``date`` (default: yesterday in NEWSWATCH_TIMEZONE) once."""
+    """Send the digest of one day once (a rerun reports "already sent" unless resend).
+
+    Args:
+        date: the local day to send, YYYY-MM-DD in NEWSWATCH_TIMEZONE; empty means yesterday.
+        to: recipients' addresses, e.g. ["desk@example.org"]; empty means NEWSWATCH_DIGEST_TO.
+        resend: send again even though the day was already sent.
+        store: where the records are: a path, file://… or s3://bucket[/prefix]; empty means NEWSWATCH_STORE.
+    """
+    send_newswatch_logs_to_runs()
     logger = get_run_logger()
     settings = settings_with(store=store)
     parse_day(date)  # a bad date fails the run before any task starts

@@ -11,11 +11,18 @@ from prefect.artifacts import create_markdown_artifact
 from config.settings import settings_with
 from flows.reprocess import reprocess
 from flows.seeds import import_seeds
+from flows.run_logs import send_newswatch_logs_to_runs
 
 
 @flow(name="import-seeds")
 def import_seeds_flow(directory: str | None = None, store: str | None = None) -> dict:
-    """Import the bundled seed corpus (or ``directory``) into the store, cleaned."""
+    """Import the bundled seed corpus (or ``directory``) into the store, cleaned.
+
+    Args:
+        directory: a folder of seed pages or text files; empty means the bundled seed corpus.
+        store: where records are: a path, file://… or s3://bucket[/prefix]; empty means NEWSWATCH_STORE.
+    """
+    send_newswatch_logs_to_runs()
     settings = settings_with(store=store)
     summary = import_seeds(settings.store, directory, settings)
     get_run_logger().info("%s", summary.to_text())
@@ -25,7 +32,13 @@ def import_seeds_flow(directory: str | None = None, store: str | None = None) ->
 
 @flow(name="reprocess")
 def reprocess_flow(date: str | None = None, store: str | None = None) -> dict:
-    """Re-extract stored raw pages (one day, or everything) with the current extractor."""
+    """Re-extract stored raw pages (one day, or everything) with the current extractor.
+
+    Args:
+        date: only records first seen on this UTC day, YYYY-MM-DD; empty means every record.
+        store: where records are: a path, file://… or s3://bucket[/prefix]; empty means NEWSWATCH_STORE.
+    """
+    send_newswatch_logs_to_runs()
     settings = settings_with(store=store)
     day = _parse_day(date)
     summary = reprocess(settings.store, settings, day=day)
@@ -36,7 +49,11 @@ def reprocess_flow(date: str | None = None, store: str | None = None) -> dict:
 
 @flow(name="maintenance")
 def maintenance_flow(store: str | None = None) -> dict:
-    """Fold each month's state segments into one base object (safe beside a running poll)."""
+    """Fold each month's state segments into one base object (safe beside a running poll).
+
+    Args:
+        store: where records are: a path, file://… or s3://bucket[/prefix]; empty means NEWSWATCH_STORE.
+    """
     from storage import open_store
     from storage.compact import compact_store
 

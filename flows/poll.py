@@ -84,18 +84,33 @@ class PollSummary:
             lines += [f"    {f.feed_id}: {f.error}" for f in failed]
         return "\n".join(lines)
 
-    def to_markdown(self) -> str:
-        t = self.totals
+    def to_markdown(self, names: dict[str, str] | None = None) -> str:
+        """The run's artifact: the per-feed table first (what a desk looks for), then the counters that are not zero."""
+        from flows.digest_health import reason_in_words
+        from storage.state import FeedState
+
+        names = names or {}
+
+        def cell(text) -> str:
+            return str(text).replace("|", "/").replace("\n", " ")
+
+        def problem(f: FeedResult) -> str:
+            if f.outcome in ("failed", "blocked"):
+                return reason_in_words(FeedState(f.feed_id, last_error=f.error))
+            return f.error or ("malformed, entries used" if f.malformed else "")
+
+        order = {"failed": 0, "blocked": 0, "backing-off": 1}
+        feeds = sorted(self.feeds, key=lambda f: (order.get(f.outcome, 2), f.feed_id))
         rows = "\n".join(
-            f"| {f.feed_id} | {f.outcome} | {f.entries} | {f.pages_fetched} | {f.stored} | {f.duplicates} | "
-            f"{f.irrelevant} | {f.error.replace('|', '/')} |"
-            for f in self.feeds
+            f"| {cell(names.get(f.feed_id, f.feed_id))} | {f.outcome} | {f.entries} | {f.pages_fetched} | {f.stored} | "
+            f"{f.duplicates} | {f.irrelevant} | {cell(problem(f))} |"
+            for f in feeds
         )
+        counters = [f"- **{k.replace('_', ' ')}**: {v}" for k, v in self.totals.items() if v]
         return (
-            f"# Poll {self.run_id}\n\nStore: `{self.store}`\n\n"
-            + "\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in t.items())
-            + "\n\n| feed | outcome | entries | pages | stored | duplicates | irrelevant | error |\n"
-            "|---|---|---:|---:|---:|---:|---:|---|\n" + rows + "\n"
+            f"# Poll {self.run_id}\n\n| feed | outcome | entries | pages | stored | duplicates | irrelevant | problem |\n"
+            "|---|---|---:|---:|---:|---:|---:|---|\n" + rows + "\n\n"
+            + ("\n".join(counters) or "- nothing to count") + f"\n\nStore: `{self.store}`\n"
         )
 
 
