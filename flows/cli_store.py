@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
 
     compact = commands.add_parser("compact", help="merge the state segments of each month into one base object")
     compact.add_argument("--store", default=None, help="path, file://… or s3://bucket[/prefix] (default: NEWSWATCH_STORE or ./data)")
-    compact.add_argument("--format", choices=("text", "json"), default="text")
+    compact.add_argument("--format", choices=("text", "json"), default="text", help="report as text or one JSON object")
     compact.set_defaults(func=run_compact)
 
 
