@@ -39,6 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--lang", action="append", default=None, help="only this language code (repeatable; NEWSWATCH_LANG=hy,ka)")
     p.add_argument("--country", default=None, help="am, az, ge, nc or intl (outlet country or story country)")
     p.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    p.add_argument("--irrelevant", action="store_true",
+                   help="search the records judged not about the region too (stored, flagged)")
     p.add_argument("--index", default=None, help="the index file (default: per store under ~/.cache/newswatch/search)")
     format_option(p)
     p.set_defaults(handler=cmd_search)
@@ -120,6 +122,7 @@ def cmd_stories(args) -> int:
 
         outlet_map = outlets(articles.store, settings.feeds_file)
         wanted = filter_from(args, day=parse_day(args.date, "--date"))
+        wanted.relevant = True  # stories are what the digest would show: records about the region
         if not wanted.day and not wanted.since:
             wanted.day = datetime.now(timezone.utc).date()
         found = stories(select(articles, wanted, outlet_map), outlet_map)
@@ -188,7 +191,8 @@ def cmd_search(args) -> int:
                                   progress=lambda keys: progress.track(keys, total=len(keys), desc="index",
                                                                        unit="manifest"))
             hits = index.search(args.query, since=parse_day(args.since, "--since"), languages=args.lang or [],
-                                country=normalise_country(args.country), limit=args.limit)
+                                country=normalise_country(args.country), limit=args.limit,
+                                relevant_only=not args.irrelevant)
             size = index.count()
         finally:
             index.close()

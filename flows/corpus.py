@@ -82,6 +82,7 @@ class Filter:
     min_score: float | None = None
     story: str | None = None  # a cluster id
     include_seeds: bool = True
+    relevant: bool | None = None  # True: only records about the region; False: only the others; None: both
 
     def days(self, today: date | None = None) -> list[date] | None:
         """The UTC days whose manifests to read, or None for every manifest."""
@@ -94,6 +95,8 @@ class Filter:
 
     def accepts(self, record: ArticleRecord, outlet: Outlet | None) -> bool:
         if not self.include_seeds and record.source == "seed":
+            return False
+        if self.relevant is not None and bool((record.caucasus or {}).get("relevant")) != self.relevant:
             return False
         if self.sources:
             wanted = {s.casefold() for s in self.sources}

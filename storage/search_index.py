@@ -159,23 +159,24 @@ class SearchIndex:
     # Searching ----------------------------------------------------------------------------
 
     def search(self, query: str, *, since: date | None = None, languages: Iterable[str] = (),
-               country: str | None = None, limit: int = 20) -> list[Hit]:
+               country: str | None = None, limit: int = 20, relevant_only: bool = False) -> list[Hit]:
         """Records matching ``query`` (FTS5 syntax; plain words otherwise), best first."""
         if not query.strip():
             raise ConfigError("an empty query finds nothing: give a word")
+        filters = (since, list(languages), country, limit, relevant_only)
         try:
-            return self._search(query, since, list(languages), country, limit)
+            return self._search(query, *filters)
         except sqlite3.OperationalError:
             pass
         # Not an FTS5 expression ("Nagorno-Karabakh" reads as a column filter, a stray quote...):
         # search its words as phrases, which every input is.
         words = ['"' + word.replace('"', '""') + '"' for word in query.split()]
         try:
-            return self._search(" ".join(words), since, list(languages), country, limit)
+            return self._search(" ".join(words), *filters)
         except sqlite3.OperationalError as exc:
             raise ConfigError(f"search {query!r} failed: {exc}") from exc
 
-    def _search(self, match: str, since, languages, country, limit) -> list[Hit]:
+    def _search(self, match: str, since, languages, country, limit, relevant_only) -> list[Hit]:
         sql = ["SELECT d.id, d.title, d.source, d.language, d.first_seen, d.url, d.cluster,",
                f"bm25(fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS rank,",
                "snippet(fts, 1, '[', ']', '…', 12)",
@@ -187,6 +188,8 @@ class SearchIndex:
         if languages:
             sql.append(f"AND d.language IN ({', '.join('?' for _ in languages)})")
             params += languages
+        if relevant_only:
+            sql.append("AND d.relevant = 1")
         if country:
             sql.append("AND d.countries LIKE ?")
             params.append(f"% {country} %")

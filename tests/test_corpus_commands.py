@@ -233,3 +233,23 @@ def test_corpus_commands_do_not_import_prefect(corpus):
         result = subprocess.run([sys.executable, "-c", code, *args, "--store", corpus], capture_output=True, cwd=REPO,
                                 timeout=120)
         assert result.returncode == 0, result.stderr.decode()[-800:]
+
+
+def test_records_judged_irrelevant_stay_out_of_stories_and_search_unless_asked(corpus, index_path, capsys):
+    store = open_store(corpus)
+    articles = ArticleStore(store)
+    record = ArticleRecord(id="atlanta", url="https://e.org/atlanta", canonical_url="", source="oc-media-en",
+                           title="Atlanta approves transit expansion as Georgia lawmakers weigh funding", author="",
+                           published=None, first_seen=DAY.isoformat(), language="en",
+                           text="The Atlanta city council approved the transit expansion.",
+                           caucasus={"relevant": False, "score": 0.5}, content_hash="atlanta")
+    key, _ = articles.put_article(record)
+    articles.write_manifest("run-irrelevant", DAY, [ManifestLine.from_record(record, key, "irrelevant")])
+    store.close()
+    _, out, _ = cli(capsys, "stories", "--store", corpus, "--since", "2026-11-19", "--format", "json")
+    assert "atlanta" not in {s["story"] for s in json.loads(out)}
+    assert search(capsys, corpus, index_path, "Atlanta")[0] == []
+    assert search(capsys, corpus, index_path, "Atlanta", "--irrelevant")[0] == ["atlanta"]
+    status, out, err = cli(capsys, "export", "--store", corpus, "--format", "jsonl", "--out", "-")
+    flags = {json.loads(line)["id"]: json.loads(line)["relevant"] for line in out.splitlines()}
+    assert flags["atlanta"] is False and len(flags) == 7  # export keeps every record, flagged
