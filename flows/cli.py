@@ -51,6 +51,25 @@ def format_option(parser: argparse.ArgumentParser, choices=("text", "json"), def
                         help=f"output: {' or '.join(choices)} (default {default}; NEWSWATCH_FORMAT)")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def parse_date_option(value: str | None, flag: str) -> date | None:
+    """A YYYY-MM-DD option, or a one-line ConfigError naming the flag."""
+    from extractors.errors import ConfigError
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag} must be a date YYYY-MM-DD, not {value!r}") from None
+
+
 def get_settings_for(args):
     from config.settings import settings_with
 
@@ -97,6 +116,15 @@ def cmd_extract(args) -> int:
 
 
 def cmd_import_seeds(args) -> int:
+    from pathlib import Path
+
+    from flows.poll import preflight_store
+    from flows.seeds import seed_files
+
+    # Refuse bad settings, a missing directory or an unwritable store before Prefect's start-up is paid.
+    if args.directory:
+        seed_files(Path(args.directory))
+    preflight_store(get_settings_for(args))
     from flows.maintenance_flows import import_seeds_flow
 
     result = import_seeds_flow(directory=args.directory, store=args.store)
@@ -142,7 +170,7 @@ def cmd_articles(args) -> int:
         items = list(read_records(articles, manifest_lines(articles, _Filter(since=parse_day(args.since, "--since")).days())))
     else:
         # Store days are UTC days (articles/<yyyy>/<mm>/<dd>/ by first_seen).
-        day = date.fromisoformat(args.date) if args.date else datetime.now(timezone.utc).date()
+        day = parse_date_option(args.date, "--date") or datetime.now(timezone.utc).date()
         items = list(articles.articles_for_day(day))
     from flows.cli_corpus import filter_records  # --source, --language, --country, --min-score, --story; stable order
 
@@ -176,6 +204,12 @@ def _headline(record: dict, width: int = 90) -> str:
 
 
 def cmd_reprocess(args) -> int:
+    from storage import open_store
+
+    # Refuse bad settings, --date or a missing store before Prefect's start-up is paid.
+    parse_date_option(args.date, "--date")
+    settings = get_settings_for(args)
+    open_store(settings.store, settings, must_exist=True).close()
     from flows.maintenance_flows import reprocess_flow
     from flows.reprocess import ReprocessSummary
 
@@ -190,7 +224,10 @@ def cmd_compare(args) -> int:
 
     docs = []
     for path in (args.a, args.b):
-        data = open(path, "rb").read()
+        try:
+            data = open(path, "rb").read()
+        except OSError as exc:
+            raise NewswatchError(f"compare: cannot read {path}: {exc.strerror or exc}") from None
         try:
             extracted = extract_document(data)
             docs.append((extracted.text, extracted.title))
@@ -219,7 +256,7 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newswatch", description="Caucasus news monitor: feeds → clean articles → store → digest",
+    parser = OneLineParser(prog="newswatch", description="Caucasus news monitor: feeds → clean articles → store → digest",
                                      epilog="Every option has a NEWSWATCH_<OPTION> environment twin (NEWSWATCH_FORMAT=json, NEWSWATCH_FEED=a,b).")
     add_top_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -347,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newswatch {args.command}: unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)",
               file=sys.stderr)
         return 2
-    if long_command and not args.quiet:
+    if long_command and not args.quiet and status != 2:  # exit 2 is an error: its one line stands alone
         # The closing line: how long it took and how it ended, after whatever the command printed.
         outcome = "ok" if status == 0 else f"exit {status}"
         print(f"newswatch {args.command}: {outcome} in {time.monotonic() - started:.1f} s", file=sys.stderr)

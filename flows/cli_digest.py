@@ -44,6 +44,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
         raise ConfigError("--out only goes with --dry-run")
     if args.dry_run:
         return _preview(args)
+    # Refuse bad settings, --date or a missing store before Prefect's start-up is paid.
+    from config.settings import settings_with
+    from storage import open_store
+
+    _parse_day(args.date)
+    open_store(settings_with(store=args.store).store, must_exist=True).close()
     from flows.digest_flow import daily_digest  # Prefect is imported only for real sends
 
     result = daily_digest(date=args.date, to=args.to, resend=args.resend, store=args.store)

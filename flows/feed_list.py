@@ -147,6 +147,8 @@ def check_file(path: str | Path) -> tuple[list[Feed], list[FeedProblem]]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         return [], [FeedProblem(str(path), f"cannot read: {exc.strerror or exc}")]
+    except UnicodeDecodeError:
+        return [], [FeedProblem(str(path), "not UTF-8 text")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""

@@ -129,11 +129,18 @@ def preflight(*, store: str | None, feeds_file: str | None, feed_ids: list[str] 
     the settings, the feed list and ``--feed`` ids, ``--since``, and that the store takes a write."""
     from config.settings import settings_with
     from flows.pipeline import load_feeds
-    from storage import open_store
 
     settings = settings_with(store=store, feeds_file=feeds_file)
     load_feeds(settings.feeds_file, feed_ids)
     parse_since(since)
+    preflight_store(settings)
+    return settings
+
+
+def preflight_store(settings: Settings) -> None:
+    """The store opens and takes a write (a read-only or full disk, a missing bucket fail here)."""
+    from storage import open_store
+
     target = open_store(settings.store, settings)
     probe = f"state/runs/probe-{layout.new_run_id()}.json"
     try:
@@ -143,7 +150,6 @@ def preflight(*, store: str | None, feeds_file: str | None, feed_ids: list[str] 
         raise StoreError(f"cannot write to the store {target.describe()}: {exc}") from None
     finally:
         target.close()
-    return settings
 
 
 def start_run(store_uri, settings: Settings, run_id: str | None = None, now: datetime | None = None):

@@ -17,6 +17,7 @@ Each path is a trick an attacker or a broken site plays on a fetcher:
     /to-file             redirects to file:///etc/passwd
     /page-N.html         a normal article page about the Caucasus (N varies the text)
     /feed.xml            an RSS feed listing ``server.feed_paths``
+    /feeds/<name>.xml    an RSS feed listing ``server.feeds[name]``
     /robots.txt          allow all (or drips, when ``server.drip_robots``)
 
 Every request is counted in ``server.hits`` so tests can tell what was fetched.
@@ -98,6 +99,8 @@ class HostileServer:
         self.drip_robots = False
         self.slow_pages: set[str] = set()  # paths answered after ``slow_seconds`` (healthy but slow)
         self.slow_seconds = 0.0
+        self.page_delay = 0.0  # seconds before every article page (latency)
+        self.feeds: dict[str, list[str]] = {}  # /feeds/<name>.xml → the paths it lists
         self.failing: dict[str, str] = {}  # path → "503" or "drip": a page that fails until removed
         self._tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler, bind_and_activate=False)
         self._tcp.allow_reuse_address = True
@@ -133,6 +136,9 @@ class HostileServer:
                 sock.sendall(b"HTTP/1.1 200 OK\r\n")
                 return self._drip(sock, b"X-Slow: " + b"a" * 100000)
             return self._send(sock, "200 OK", b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
+        if path.startswith("/feeds/") and path.endswith(".xml") and path[7:-4] in self.feeds:
+            return self._send(sock, "200 OK", rss(self.base, list(self.feeds[path[7:-4]])),
+                              {"Content-Type": "application/rss+xml"})
         if path == "/feed.xml":
             return self._send(sock, "200 OK", rss(self.base, self.feed_paths), {"Content-Type": "application/rss+xml"})
         if path in self.failing:
@@ -143,6 +149,8 @@ class HostileServer:
         if path.startswith("/page-") and path.endswith(".html"):
             if path in self.slow_pages:
                 time.sleep(self.slow_seconds)
+            if self.page_delay:
+                time.sleep(self.page_delay)
             return self._send(sock, "200 OK", article_html(int(path[6:-5])))
         if path == "/drip-headers":
             sock.sendall(b"HTTP/1.1 200 OK\r\n")
