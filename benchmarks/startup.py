@@ -2,8 +2,10 @@
 
 Each command runs once to warm the caches (the compiled gazetteer and langdetect profiles under
 ~/.cache/newswatch, Python's bytecode), then ``--runs`` times; the median and the worst run are
-printed. The goal (issue 15) is ≤ 0.5 s for ``extract`` and ``compare``.
-Last line: one JSON object {command: {"median_s", "max_s", "runs"}}.
+printed, with the median CPU time (user + system) of the process: on a shared, loaded machine the
+wall time grows with the load while the CPU time barely moves (the load average is printed too).
+The goal (issue 15) is ≤ 0.5 s for ``extract`` and ``compare``.
+Last line: one JSON object {command: {"median_s", "max_s", "cpu_s", "runs"}, "load_average": x}.
 
     python benchmarks/startup.py [--runs 7]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,14 +35,17 @@ COMMANDS = {
 }
 
 
-def time_command(args: list[str], env: dict[str, str]) -> float:
+def time_command(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one ``newswatch`` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, cwd=ROOT,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):
         raise SystemExit(f"newswatch {' '.join(args)} failed: {done.stderr.decode()[-500:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -52,11 +58,14 @@ def main() -> None:
         env.setdefault("NEWSWATCH_STORE", tmp)
         for name, command in COMMANDS.items():
             time_command(command, env)  # warm-up: fills the caches as the first use after install does
-            times = [time_command(command, env) for _ in range(args.runs)]
+            runs = [time_command(command, env) for _ in range(args.runs)]
+            times, cpu = [wall for wall, _ in runs], [c for _, c in runs]
             results[name] = {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
-                             "runs": args.runs}
-            print(f"{name:<13} median {results[name]['median_s']:.3f} s   max {results[name]['max_s']:.3f} s",
-                  flush=True)
+                             "cpu_s": round(statistics.median(cpu), 3), "runs": args.runs}
+            print(f"{name:<13} median {results[name]['median_s']:.3f} s   max {results[name]['max_s']:.3f} s   "
+                  f"cpu {results[name]['cpu_s']:.3f} s", flush=True)
+    results["load_average"] = round(os.getloadavg()[0], 2)
+    print(f"load average {results['load_average']} on {os.cpu_count()} cores")
     print(json.dumps(results))
 
 

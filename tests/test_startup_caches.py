@@ -111,3 +111,18 @@ def test_langdetect_profiles_from_the_cache_detect_the_same(cache):
     assert list(cache.glob("langdetect-*.pickle"))
     assert (fresh.code, fresh.confidence, fresh.method) == (cached.code, cached.confidence, cached.method) == \
         ("es", cached.confidence, "langdetect")
+
+
+def test_the_fingerprint_tables_from_the_cache_equal_freshly_built_ones(cache):
+    import numpy as np
+
+    fingerprint._table.cache_clear()
+    fingerprint._powers.cache_clear()
+    first = fingerprint._table(), fingerprint._powers()  # built, then written
+    fingerprint._table.cache_clear()
+    fingerprint._powers.cache_clear()
+    second = fingerprint._table(), fingerprint._powers()  # unpickled
+    assert {p.name.split("-")[0] + "-" + p.name.split("-")[1] for p in cache.glob("*.pickle")} >= {"fold-table", "hash-powers"}
+    assert np.array_equal(second[0], fingerprint._build_table())
+    assert all(np.array_equal(a, b) for a, b in zip(second[1], fingerprint._build_powers(1 << 16)))
+    assert first[0] is not second[0]
