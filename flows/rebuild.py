@@ -111,11 +111,12 @@ def unextracted_record(meta: PageMeta, problem: str, *, article_id: str, canonic
     author, date) and no text, so no rule can judge it relevant and no story is built on it.
     """
     entry = meta.entry()
+    reason = problem if problem.startswith(NO_TEXT) else f"{NO_TEXT}: {problem}"
     return ArticleRecord(
         id=article_id, url=meta.link, canonical_url=canonical_url, source=meta.feed_id, title=entry.title,
         author=entry.author, published=meta.published, published_source="feed" if meta.published else None,
         first_seen=layout.as_utc(first_seen or meta.first_seen or meta.polled_at).isoformat(), language=None, text="",
-        caucasus={"relevant": False, "score": 0.0, "terms": [], "reason": f"{NO_TEXT}: {problem}", "countries": []},
+        caucasus={"relevant": False, "score": 0.0, "terms": [], "reason": reason, "countries": []},
         content_hash="", raw_key=raw_key, extractor="")
 
 
