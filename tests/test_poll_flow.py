@@ -31,11 +31,11 @@ def test_poll_flow_stores_once_then_gets_304s(prefect_harness, no_retry_wait, si
     assert "stored" in by_key["poll-summary"].data and by_key["poll-summary"].type == "markdown"
     assert by_key["poll-new-articles"].type == "table" and "a1.html" in str(by_key["poll-new-articles"].data)
     second = poll_feeds(store=str(tmp_path), feeds_file=str(site_feeds))
-    assert first["totals"]["stored"] == 4 and first["totals"]["page_failures"] == 1
+    assert first["totals"]["stored"] == 4 and first["totals"]["irrelevant"] == 1 and first["totals"]["page_failures"] == 1
     assert first["totals"]["feeds_malformed"] == 1
     assert second["totals"]["stored"] == 0
     assert second["totals"]["feeds_not_modified"] == 3
-    assert len(list(ArticleStore(LocalStore(tmp_path)).all_articles())) == 4
+    assert len(list(ArticleStore(LocalStore(tmp_path)).all_articles())) == 5  # the irrelevant one stored, flagged
 
 
 class FlakyFeed(BaseHTTPRequestHandler):
