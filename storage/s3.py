@@ -12,7 +12,9 @@ prefix; where the probe fails the store falls back to check-then-write, which is
 between concurrent runs, and says so in one warning. The probe is lazy so that read-only uses
 (listing articles, the source of ``store copy``) need no write permission.
 
-boto3 retries throttling and 5xx itself (standard mode, 8 attempts). A PUT retried after a lost
+boto3 retries throttling and 5xx itself (standard mode, 8 attempts), and each object operation
+has its own bounded back-off on top (storage/s3_retry.py: botocore's retry quota drains under a
+sustained error rate). A PUT retried after a lost
 response may find its own object: a create-only put then answers False (the object is there,
 which is what the caller wanted) and a CAS put answers ``Conflict``, after which
 ``update_json`` re-reads and re-applies its (idempotent) change.
@@ -34,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from extractors.errors import Conflict, NotFound, StoreError
 from storage.base import ObjectStore, check_key
+from storage.s3_retry import RetryingClient
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,9 @@ class S3Store(ObjectStore):
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.endpoint = endpoint or getattr(getattr(client, "meta", None), "endpoint_url", None) or ""
-        self.client = client
+        # botocore's retries draw on a shared quota that a sustained error rate drains: each object
+        # operation gets its own bounded back-off on top (storage/s3_retry.py).
+        self.client = client if isinstance(client, RetryingClient) else RetryingClient(client)
         self._warned = False
         if check:
             self._check_bucket()

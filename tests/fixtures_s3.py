@@ -176,6 +176,8 @@ class FaultPlan:
     after_forwarding: bool = False
     strip_conditions: bool = False
     refuse_conditions: bool = False
+    rate: float = 0.0  # besides ``every``: answer this share of requests with ``status``, at random (seeded)
+    seed: int = 0
 
 
 class FaultProxy:
@@ -189,6 +191,7 @@ class FaultProxy:
         self.upstream = urlparse(upstream)
         self.requests = 0
         self.faults = 0
+        self._random = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -211,6 +214,14 @@ class FaultProxy:
             if plan.every and self.requests % plan.every == 0 and self.faults < plan.limit:
                 self.faults += 1
                 return plan.status
+            if plan.rate and self.faults < plan.limit:
+                if self._random is None or self._random[0] is not plan:
+                    import random
+
+                    self._random = (plan, random.Random(plan.seed))
+                if self._random[1].random() < plan.rate:
+                    self.faults += 1
+                    return plan.status
         return None
 
     def close(self) -> None:
