@@ -20,6 +20,7 @@ Pure: no storage. Paths are stored as short hashes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -44,13 +45,22 @@ def _comparable(text: str) -> str:
 
 
 def _step(element: HtmlElement) -> str:
-    classes = []
-    for token in (element.get("class") or "").split():
+    tag = element.tag if isinstance(element.tag, str) else "?"
+    return _step_of(tag, element.get("class") or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _step_of(tag: str, class_attr: str) -> str:
+    classes = set()
+    for token in class_attr.split():
         token = _DIGITS.sub("", token.casefold())
         if not _NUMBERING.match(token):
-            classes.append(token.strip("-_"))
-    tag = element.tag if isinstance(element.tag, str) else "?"
-    return tag + "".join(f".{c}" for c in sorted(set(classes)))
+            classes.add(token.strip("-_"))
+    return tag + "".join(f".{c}" for c in sorted(classes))
+
+
+def _hash(steps: list[str]) -> str:
+    return hashlib.blake2b(">".join(steps).encode("utf-8"), digest_size=8).hexdigest()
 
 
 def block_path(element: HtmlElement) -> str:
@@ -60,23 +70,39 @@ def block_path(element: HtmlElement) -> str:
         if ancestor.tag in ("body", "html") or len(steps) >= PATH_DEPTH:
             break
         steps.append(_step(ancestor))
-    chain = ">".join(reversed(steps))
-    return hashlib.blake2b(chain.encode("utf-8"), digest_size=8).hexdigest()
+    return _hash(list(reversed(steps)))
+
+
+_LEAF_BLOCKS = TEXT_BLOCKS - {"div", "span"}
+_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head"})
 
 
 def index_blocks(tree: HtmlElement) -> dict[str, tuple[str, HtmlElement]]:
-    """Comparable text → (path, element) for the innermost block holding exactly that text."""
+    """Comparable text → (path, element) for the innermost block holding exactly that text.
+
+    One walk down the tree: each element's class step is computed once and handed to its
+    children (a path per element from its ancestors would cost depth × elements). Paragraph-like
+    tags always count; a div or span only when it holds text of its own (text directly in it).
+    """
     root = tree.find("body")
     root = root if root is not None else tree
     index: dict[str, tuple[str, HtmlElement]] = {}
-    for element in root.iter(*TEXT_BLOCKS):
-        text = element.text_content()
-        if not text or len(text) > MAX_BLOCK_CHARS:
+    stack: list[tuple[HtmlElement, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        element, above = stack.pop()
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIP:
             continue
-        key = _comparable(text)
-        if key:
-            # document order visits an ancestor before its descendants: the innermost block wins
-            index[key] = (block_path(element), element)
+        chain = (*above, _step(element))[-PATH_DEPTH:] if element is not root else ()
+        if tag in _LEAF_BLOCKS or (tag in TEXT_BLOCKS and element.text and element.text.strip()):
+            text = element.text_content()
+            if text and len(text) <= MAX_BLOCK_CHARS:
+                key = _comparable(text)
+                if key:
+                    index[key] = (_hash(list(chain)), element)
+        # children pushed in reverse so that they are visited in document order: a descendant
+        # with the same text as its block overwrites it (the innermost block wins)
+        stack.extend((child, chain) for child in reversed(element))
     return index
 
 
