@@ -9,6 +9,9 @@ finds a body where trafilatura's container choice fails outright. ``combine`` us
 
 1. **Failure fallback.** When trafilatura's body is short (fewer than ``SHORT_BODY_WORDS``) and
    readability's is longer, readability's wins: trafilatura picked the wrong block or nothing.
+   So it does when trafilatura's body is a list dump (mostly short lines without sentence
+   punctuation: a menu, a tour list, a rates table): then what readability found beyond the
+   dump is the body, if it is not a dump itself.
 2. **Edge vote.** Paragraphs at the start or end of trafilatura's body that readability does not
    support (fewer than half of their 4-token shingles occur in its text) and that are short
    (at most ``EDGE_MAX_WORDS``) are dropped, run by run from each edge inwards: chrome sits at
@@ -144,6 +147,31 @@ def _words(paragraphs: list[str]) -> int:
     return sum(len(_TOKEN.findall(p)) for p in paragraphs)
 
 
+_SENTENCE_END = re.compile(r"[.!?…։。:;][\"'”»’)\]]*$")
+DUMP_MIN_LINES = 5
+DUMP_LINE_WORDS = 10
+DUMP_SHARE = 0.7
+
+
+def looks_like_list_dump(paragraphs: list[str]) -> bool:
+    """A menu, tour list, photo grid or rates table rather than an article: mostly short lines
+    without sentence punctuation ("Туры в Батуми на море", "USD 387.5 +0.4")."""
+    lines = [p.lstrip("-•* ").strip() for p in paragraphs if p.strip()]
+    if len(lines) < DUMP_MIN_LINES:
+        return False
+    listy = sum(1 for line in lines if len(_TOKEN.findall(line)) <= DUMP_LINE_WORDS and not _SENTENCE_END.search(line))
+    return listy >= DUMP_SHARE * len(lines)
+
+
+def needs_second_opinion(primary: list[str]) -> bool:
+    """Could readability's opinion change this body? Only when ``combine`` has a rule that fires:
+    a short body, a list dump, or a short paragraph at an edge. Otherwise it is not computed
+    (it costs about as much as trafilatura itself)."""
+    if _words(primary) < SHORT_BODY_WORDS or looks_like_list_dump(primary):
+        return True
+    return len(primary) >= 2 and any(len(_TOKEN.findall(p)) <= EDGE_MAX_WORDS for p in (primary[0], primary[-1]))
+
+
 def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
     """The body from trafilatura's paragraphs and readability's, and which rule decided it.
 
@@ -152,6 +180,12 @@ def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
     primary_words = _words(primary)
     if primary_words < SHORT_BODY_WORDS and _words(second) > primary_words:
         return list(second), "second"
+    if looks_like_list_dump(primary) and second:
+        # what readability found beyond the dump (it often keeps the dump and the body together)
+        dump = _shingle_set("\n".join(primary))
+        beyond = [p for p in second if not supported(p, dump)]
+        if not looks_like_list_dump(beyond) and _words(beyond) >= SHORT_BODY_WORDS // 2:
+            return beyond, "second"
     if not second or len(primary) < 2:
         return list(primary), "primary"
     # the joined text's shingles, plus each paragraph's own (a line under four tokens is one

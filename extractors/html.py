@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 
 from extractors.dates import choose_date
-from extractors.ensemble import SHORT_BODY_WORDS, combine, readability_paragraphs
+from extractors.ensemble import combine, needs_second_opinion, readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs, prune_tree
 from extractors.metadata import first_h1, read_metadata
@@ -276,11 +276,15 @@ def extract_html(
     titles = (meta.title, headline)
     known_fingerprints, template_paths = split_known(known_boilerplate)
     fingerprint = _fingerprinter() if known_fingerprints else None
-    # readability reads the intact tree (before our pruning) so that its opinion stays independent
-    second = clean_paragraphs("\n".join(readability_paragraphs(tree)), known_fingerprints, fingerprint, titles=titles)
     blocks = index_blocks(tree)  # block paths of the intact page, for the site's template memory
     prune_tree(tree)
     primary = clean_paragraphs(_body_text(tree, url), known_fingerprints, fingerprint, titles=titles)
+    second: list[str] = []
+    if needs_second_opinion(primary):
+        # readability reads the intact page (a fresh parse, not our pruned tree) so that its
+        # opinion stays independent of our pruning
+        second = clean_paragraphs("\n".join(readability_paragraphs(_parse(strip_leading_junk(text)))),
+                                  known_fingerprints, fingerprint, titles=titles)
     paragraphs, _how = combine(primary, second)
     paths = paragraph_paths(paragraphs, blocks)
     main = main_path(paragraphs, paths)

@@ -287,13 +287,33 @@ _SHARE_WORDS = re.compile(
     r"|paylaş|baxış|baxılıb|դիտում|ნახვა|\W+)\W?$", re.I)
 
 
+# Notices outlets print under every article, in the words every outlet uses: the typo-report
+# prompt, the statutory "foreign agent" label (its wording is fixed by law, so it is the same on
+# every labelled outlet), and the "opinion of the author" disclaimer.
+_READER_NOTICE = re.compile(
+    r"ctrl\s*\+\s*enter"
+    r"|(?:сообщение|материал).{0,60}(?:создан|распространен).{0,120}иностранн\w+\s+(?:средств|агент|лиц)"
+    r"|иностранн\w+ агент\w*.{0,80}(?:созда|распростран)"
+    r"|(?:мнение|точка зрения) (?:автора|авторов)?.{0,40}(?:может )?не (?:совпада|отража)\w*.{0,60}редакци"
+    r"|(?:views|opinions) expressed .{0,80}(?:do not|don't|may not) (?:necessarily )?reflect"
+    r"|redaksiyanın mövqeyi ilə üst-üstə düşməy|müəllifin mövqeyi"
+    r"|խմբագրության տեսակետ\w* (?:կարող է )?չհամընկնել|ავტორის პოზიცია .{0,60}რედაქცი",
+    re.I | re.S)
+READER_NOTICE_MAX_WORDS = 60
+
+
+def is_reader_notice(text: str) -> bool:
+    """A typo prompt, a foreign-agent label or an opinion disclaimer (not the story)."""
+    return _words(text) <= READER_NOTICE_MAX_WORDS and bool(_READER_NOTICE.search(text))
+
+
 def is_boilerplate_paragraph(line: str) -> bool:
     """A paragraph that is chrome on any site: labels, source/credit lines, share counters."""
     text = line.strip().lstrip("-• ").strip()
     if not text:
         return True
     words = _words(text)
-    if _SOURCE_LINE.match(text):
+    if _SOURCE_LINE.match(text) or is_reader_notice(text):
         return True
     if words <= 25 and starts_with_label(text):
         return True

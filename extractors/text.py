@@ -24,9 +24,12 @@ metadata labels in ``extractors.text_lang``; what chrome says in each language
 from __future__ import annotations
 
 from extractors.boilerplate import AD_WORDS, COMMENT_HEADER, COMMENT_LINE
+from extractors.html_cleanup import drop_stamped_runs
 from extractors.records import ExtractedArticle
+import re
+
 from extractors.text_units import (
-    _CLOCK, _COST, _TERMINAL, _WORD, CAPTION, JUNK, META, PROSE, SEEALSO, SHORT, Unit, _classify, _leading_date, _lines,
+    _SENTENCE_END, _CLOCK, _COST, _TERMINAL, _WORD, CAPTION, JUNK, META, PROSE, SEEALSO, SHORT, Unit, _classify, _leading_date, _lines,
     _starts_lower, _units,
 )
 from extractors.text_lang import find_date, guess_language  # noqa: F401 - find_date is part of this module's API
@@ -49,7 +52,7 @@ def clean_text(text: str, *, language: str | None = None,
     start, end = _article_start(units, *_before_comments(units, *_best_block(units)))
     title_at, title = _title(units, start)
     body = _body(units, start, end, title_at)
-    body = [p for p in body if p.casefold() != title.casefold()]
+    body = drop_stamped_runs([p for p in body if p.casefold() != title.casefold()])
     published = _pick(units, start, end, "published") or lead_date
     return ExtractedArticle(
         text="\n".join(body),
@@ -128,6 +131,13 @@ def _article_start(units: list[Unit], start: int, end: int) -> tuple[int, int]:
     return first, last
 
 
+# Page furniture that looks like a headline: weather widgets ("Stepanakert +6 °C"), player and
+# browser notices ("Your browser doesn't support HTML5"), feed toggles ("Show news feed").
+_FURNITURE = re.compile(
+    r"[+\-−–]?\d+\s*°|\bhtml ?5\b|\bjavascript\b|\bbrowser\b|браузер|brauzer|tarayıcı|բրաուզեր|ბრაუზერ"
+    r"|^\W*(?:show|hide|показать|скрыть|göstər|gizlə|ցույց տալ|ჩვენება)\b", re.I)
+
+
 def _headline_like(unit: Unit, min_words: int = 2) -> bool:
     text = unit.text
     first = text.lstrip("\"'“«„(")[:1]
@@ -142,8 +152,10 @@ def _title(units: list[Unit], start: int) -> tuple[int, str]:
     of four words or more is preferred to a shorter label (a section name, a breadcrumb).
     """
     header = range(min(start, len(units)) - 1, -1, -1)
-    candidates = [i for i in header if units[i].kind == SHORT and _headline_like(units[i])
-                  and len(units[i].text) >= 12 and not _CLOCK.search(units[i].text)]
+    # A headline printed twice (breadcrumb or teaser, then the h1) was marked as a repeat: still a headline.
+    candidates = [i for i in header if (units[i].kind == SHORT or units[i].kind == JUNK and units[i].repeated)
+                  and _headline_like(Unit(units[i].text, SHORT, units[i].words))
+                  and len(units[i].text) >= 12 and not _CLOCK.search(units[i].text) and not _FURNITURE.search(units[i].text)]
     for i in candidates:
         if units[i].words >= 4:
             return i, units[i].text
@@ -179,10 +191,20 @@ def _body(units: list[Unit], start: int, end: int, title_at: int) -> list[str]:
         if unit.kind in (JUNK, META, CAPTION):
             continue
         nxt = block[k + 1] if k + 1 < len(block) else None
+        if unit.kind == SHORT and _sentence_between(chosen, unit, nxt):
+            chosen.append(unit)
+            continue
         if unit.kind == SHORT and not _joins(chosen, unit, nxt) and not _subheading(unit, nxt, vocabulary):
             continue
         chosen.append(unit)
     return _rejoin([u.text for u in chosen])
+
+
+def _sentence_between(chosen: list[Unit], unit: Unit, nxt: Unit | None) -> bool:
+    """A full sentence between two body paragraphs is body, even with too few stop-words to be
+    recognised as prose on its own (short sentences in languages with rich morphology)."""
+    return (unit.words >= 6 and bool(_SENTENCE_END.search(unit.text)) and bool(chosen) and chosen[-1].kind == PROSE
+            and nxt is not None and nxt.kind == PROSE)
 
 
 def _units_index(units: list[Unit], unit: Unit) -> int:

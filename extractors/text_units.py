@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from extractors.html_cleanup import is_reader_notice
 from extractors.boilerplate import (
     CAPTION_PREFIX, COMMENT_HEADER, COMMENT_LINE, COOKIES, COPYRIGHT, CTA, SEE_ALSO, SHARE_WORDS, TAGS_LABEL,
     paragraph_fingerprint,
@@ -44,6 +45,7 @@ class Unit:
     words: int = 0
     published: str | None = None
     author: str = ""
+    repeated: bool = False  # printed more than once on the page (a headline above its own h1, a teaser)
 
 
 # ---------------------------------------------------------------- lines and units
@@ -128,12 +130,16 @@ def _classify(units: list[Unit], lang: str | None, known: frozenset[str]) -> Non
     for unit in units:
         key = _key(unit.text)
         counts[key] = counts.get(key, 0) + 1
-    seen: set[str] = set()
     for unit in units:
         unit.kind = _kind(unit, lang, known, counts)
+        unit.repeated = counts.get(_key(unit.text), 0) > 1
+    seen: set[str] = set()
+    # A paragraph printed twice is a teaser or a lead shown above the headline: keep one copy at
+    # most, the *last* one, which sits in the body (the copy above the body goes with the header).
+    for unit in reversed(units):
         key = _key(unit.text)
         if key in seen and unit.kind == PROSE:
-            unit.kind = JUNK  # a paragraph printed twice: a teaser or banner; keep one copy at most
+            unit.kind = JUNK
         seen.add(key)
     _mark_menu_runs(units)
 
@@ -154,7 +160,7 @@ def _kind(unit: Unit, lang: str | None, known: frozenset[str], counts: dict[str,
         return SEEALSO
     if _is_caption(text, words):
         return CAPTION
-    if _is_chrome(text, words):
+    if _is_chrome(text, words) or is_reader_notice(text):
         return JUNK
     if len(text) < 120 and counts.get(_key(text), 0) > 1:
         return JUNK  # a line repeated within the page: menu, teaser, label
