@@ -8,6 +8,8 @@ serves ``newswatch extract``, import-seeds, poll and reprocess.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace
 from datetime import datetime
 
@@ -29,6 +31,23 @@ def decode_text(data: bytes | str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+# C0 control bytes (but tab, newline, form feed, carriage return) and DEL: never text in an
+# ASCII-compatible encoding (UTF-8 continuation bytes and legacy double-byte trail bytes are all
+# >= 0x40), and a single NUL made the page look binary and lxml give up on its markup.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def without_control_bytes(data: bytes | str) -> bytes | str:
+    """``data`` without control characters; UTF-16/32 bodies (NUL in every other byte) are left alone."""
+    if isinstance(data, str):
+        return _CONTROL_CHARS.sub("", data)
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf\x00")) or head.count(0) > len(head) // 5:
+        return data
+    return data.translate(None, _CONTROL_BYTES)  # one C-level pass
+
+
 def extract_document(
     data: bytes | str,
     *,
@@ -45,6 +64,7 @@ def extract_document(
     from extractors.html import decode_html, extract_html, looks_like_html
     from extractors.text import clean_text
 
+    data = without_control_bytes(data)
     if looks_like_html(data):
         if isinstance(data, bytes):
             data = decode_html(data, content_type)

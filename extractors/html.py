@@ -91,7 +91,19 @@ def meta_charset(data: bytes) -> str | None:
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Decode a page body to text: BOM, HTTP charset, <meta charset>, UTF-8, then cp1252."""
+    """Decode a page body to text: BOM, HTTP charset, <meta charset>, UTF-8, then a sniffed charset.
+
+    NUL and other C0 control characters are dropped from the result: they are never text, and a
+    NUL makes lxml give up on the markup (a page with one in its title came out as raw HTML).
+    """
+    return _CONTROLS.sub("", _decode_html(data, content_type))
+
+
+# C0 controls but tab, newline, form feed and carriage return; DEL.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _decode_html(data: bytes, content_type: str | None = None) -> str:
     if isinstance(data, str):
         return data
     for bom, encoding in _BOMS:
@@ -110,7 +122,10 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
             except UnicodeDecodeError:
                 # Mislabelled legacy page: more often cp1252 than broken UTF-8 with a few bad bytes.
                 return _utf8_or_cp1252(data)
-        return data.decode(declared, errors="replace")
+        try:
+            return data.decode(declared)
+        except (UnicodeDecodeError, LookupError):
+            return _sniffed(data)  # the label lies (or is unknown): let the bytes say
     return _utf8_or_cp1252(data)
 
 
@@ -124,7 +139,23 @@ def _utf8_or_cp1252(data: bytes) -> str:
         non_ascii = sum(1 for b in data if b >= 0x80)
         if non_ascii and bad / non_ascii < 0.02:
             return data.decode("utf-8", errors="replace")
+        return _sniffed(data)
+
+
+SNIFF_MIN_NON_ASCII = 32  # fewer non-ASCII bytes are too little evidence: cp1252, the usual mislabel
+
+
+def _sniffed(data: bytes) -> str:
+    """Not UTF-8 and no label to trust: charset-normalizer's best reading, else cp1252."""
+    from charset_normalizer import from_bytes
+
+    sample = data[:200_000]
+    if sum(1 for b in sample if b >= 0x80) < SNIFF_MIN_NON_ASCII:
         return data.decode("cp1252", errors="replace")
+    best = from_bytes(sample).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("cp1252", errors="replace")
 
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00")

@@ -113,3 +113,15 @@ def test_binary_served_as_html_is_never_stored(hostile, tmp_path):
     summary = run_poll(store, [Feed(id="png", name="p", url=hostile.base + "/feed.xml")], PollOptions(), settings())
     assert summary.totals["stored"] == 0 and summary.totals["page_failures"] == 1
     assert "not-html" in summary.feeds[0].problems[0]
+
+
+def test_control_characters_never_reach_a_record_and_a_lying_charset_is_sniffed(hostile, tmp_path):
+    hostile.feed_paths = ["/nul-title.html", "/lying-charset.html"]
+    store = LocalStore(tmp_path)
+    run_poll(store, [Feed(id="odd", name="o", url=hostile.base + "/feed.xml")], PollOptions(), settings())
+    records = {r.url.rsplit("/", 1)[1]: r for _k, r in ArticleStore(store).all_articles()}
+    nul = records["nul-title.html"]
+    assert nul.title == "Border talks in Tbilisi"
+    assert not any(ord(c) < 32 and c not in "\t\n\r\f" for c in nul.title + nul.text)
+    lying = records["lying-charset.html"]
+    assert lying.title == "Переговоры в Тбилиси" and "Азербайджана" in lying.text
