@@ -36,7 +36,7 @@ from flows.digest_content import (
     records_in_window,
     sections_of,
 )
-from flows.digest_health import FeedReport, feed_report, hold_back_backlog
+from flows.digest_health import FeedReport, feed_report, held_back_list, hold_back_backlog, subject_for
 from flows.mailer import MailError, SmtpConfig, send_message
 from storage import layout, open_store
 from storage.articles import ArticleStore
@@ -92,22 +92,6 @@ class Digest:
 
 
 # Rendering ------------------------------------------------------------------------------------
-
-
-SUBJECT_HEADLINE = 80  # characters of the top story's headline in the subject
-
-
-def subject_for(day: date, count: int, top: str | None = None, all_failed: bool = False) -> str:
-    """"newswatch digest D: 5 stories — <top headline>"; says so when no feed could be reached."""
-    subject = f"newswatch digest {day.isoformat()}: {count} {'story' if count == 1 else 'stories'}"
-    if not count and all_failed:
-        return f"newswatch digest {day.isoformat()}: no feed could be reached"
-    headline = " ".join((top or "").split())
-    if headline:
-        if len(headline) > SUBJECT_HEADLINE:
-            headline = headline[:SUBJECT_HEADLINE].rsplit(" ", 1)[0].rstrip(",;:-—") + "…"
-        subject += f" — {headline}"
-    return subject
 
 
 def _environment():
@@ -178,8 +162,7 @@ def prepare_digest(
     report = feed_report(states, {fid: feed.name for fid, feed in feeds.items() if feed.name}, now=now,
                          silent_days=settings.digest_silent_days)
     health = [FeedHealth(p.feed_id, p.name, p.problem, p.detail) for p in report.problems]
-    names = {s.feed_id: s.name or (feeds[s.feed_id].name if s.feed_id in feeds else "") or s.feed_id for s in states}
-    held_back = [{"feed_id": fid, "name": names.get(fid, fid), "count": n} for fid, n in sorted(held.items())]
+    held_back = held_back_list(held, states, {fid: feed.name for fid, feed in feeds.items() if feed.name})
     subject = subject_for(day, len(stories), stories[0].title if stories else None, report.all_failed)
     html, text = render(day, stories, health, settings, now, report, held_back)
     message = build_message(

@@ -15,6 +15,8 @@ Backlog: the first successful poll of a newly added feed stores everything its f
 often weeks of items. Those that were published more than ``BACKLOG_AGE`` before they were found
 (or carry no date) are held back from that day's stories and counted in one line with the command
 that lists them; later polls of the feed are not affected.
+
+The subject line is here too: it carries the top story's headline, or says no feed could be reached.
 """
 
 from __future__ import annotations
@@ -169,3 +171,26 @@ def hold_back_backlog(records: list[ArticleRecord], states: list[FeedState]) -> 
                 continue
         kept.append(record)
     return kept, dict(held)
+
+
+def held_back_list(held: dict[str, int], states: list[FeedState], names: dict[str, str]) -> list[dict]:
+    """The template's "held back" entries: feed id, outlet name, count."""
+    by_state = {s.feed_id: s.name for s in states if s.name}
+    return [{"feed_id": fid, "name": by_state.get(fid) or names.get(fid) or fid, "count": n}
+            for fid, n in sorted(held.items())]
+
+
+SUBJECT_HEADLINE = 80  # characters of the top story's headline in the subject
+
+
+def subject_for(day, count: int, top: str | None = None, all_failed: bool = False) -> str:
+    """"newswatch digest D: 5 stories — <top headline>"; says so when no feed could be reached."""
+    subject = f"newswatch digest {day.isoformat()}: {count} {'story' if count == 1 else 'stories'}"
+    if not count and all_failed:
+        return f"newswatch digest {day.isoformat()}: no feed could be reached"
+    headline = " ".join((top or "").split())
+    if headline:
+        if len(headline) > SUBJECT_HEADLINE:
+            headline = headline[:SUBJECT_HEADLINE].rsplit(" ", 1)[0].rstrip(",;:-—") + "…"
+        subject += f" — {headline}"
+    return subject
