@@ -253,3 +253,36 @@ def test_records_judged_irrelevant_stay_out_of_stories_and_search_unless_asked(c
     status, out, err = cli(capsys, "export", "--store", corpus, "--format", "jsonl", "--out", "-")
     flags = {json.loads(line)["id"]: json.loads(line)["relevant"] for line in out.splitlines()}
     assert flags["atlanta"] is False and len(flags) == 7  # export keeps every record, flagged
+
+
+def test_a_progress_bar_only_when_stderr_is_a_terminal(corpus, tmp_path):
+    import os
+    import pty
+
+    def run(stderr_is_tty: bool, *extra):
+        command = [sys.executable, "-m", "flows.cli", "export", "--store", corpus, "--format", "jsonl",
+                   "--out", str(tmp_path / "x.jsonl"), *extra]
+        if not stderr_is_tty:
+            return subprocess.run(command, capture_output=True, cwd=REPO, timeout=120).stderr.decode()
+        main_fd, child_fd = pty.openpty()
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=child_fd, cwd=REPO, timeout=120)
+        os.close(child_fd)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(main_fd)
+        assert done.returncode == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    at_terminal = run(True)
+    assert "export:" in at_terminal and "record" in at_terminal and "\r" in at_terminal  # the tqdm bar
+    assert "newswatch export: ok in" in at_terminal
+    piped = run(False)
+    assert "\r" not in piped and "exported 6 record(s)" in piped
+    assert "\r" not in run(True, "-q") and run(True, "-q").strip() == ""
