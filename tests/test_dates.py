@@ -126,3 +126,13 @@ def test_no_date_is_read_without_a_full_valid_day_month_and_year(text):
 def test_month_words_are_not_taken_from_ordinary_words():
     assert month_number("marketing") is None and month_number("maintenance") is None
     assert month_number("сентября") == 9 and month_number("Jun.") == 6 and month_number("ივლისს") == 7
+
+
+def test_a_date_the_page_labels_as_its_date_is_read_away_from_the_headline():
+    # "Datum" in a <dt>, the date in the <dd> of a side box, far from the headline.
+    assert _published("labelled_date_in_sidebar") == ("2017-01-12", "dateline")
+
+
+def test_url_day_is_the_last_plain_evidence_when_the_page_shows_none():
+    url = "https://news.example/20200428/meet-the-swede-who-tattooed-a-face/"
+    assert _published("day_without_year", url=url) == ("2020-04-28", "url")
