@@ -119,9 +119,13 @@ def _without_prose(tree: HtmlElement) -> HtmlElement:
 
 
 def _localised(value: datetime | date, offset: timedelta | None) -> datetime | date:
-    """A UTC instant in the page's own zone (the day a reader of the page saw)."""
-    if isinstance(value, datetime) and value.tzinfo is not None and offset is not None \
-            and value.utcoffset() == timedelta(0):
+    """A UTC instant in the page's own zone (the day a reader of the page saw); a naive time,
+    which a page writes in its own zone, gets the page's offset."""
+    if not isinstance(value, datetime) or offset is None:
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone(offset))
+    if value.utcoffset() == timedelta(0):
         return value.astimezone(timezone(offset))
     return value
 

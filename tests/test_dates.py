@@ -136,3 +136,7 @@ def test_a_date_the_page_labels_as_its_date_is_read_away_from_the_headline():
 def test_url_day_is_the_last_plain_evidence_when_the_page_shows_none():
     url = "https://news.example/20200428/meet-the-swede-who-tattooed-a-face/"
     assert _published("day_without_year", url=url) == ("2020-04-28", "url")
+
+
+def test_a_naive_markup_time_gets_the_offset_the_page_writes_elsewhere():
+    assert _published("naive_markup_time_offset_elsewhere") == ("2023-11-08T22:35:29+04:00", "meta")
