@@ -26,7 +26,7 @@ setup-test: $(TEST_STAMP)
 
 run: $(STAMP)
 	$(BIN)/newswatch import-seeds
-	$(BIN)/newswatch poll
+	$(BIN)/newswatch poll || echo "newswatch poll: exit $$? (2: no feed could be reached, e.g. offline; see README, Exit codes)"
 	$(BIN)/newswatch articles --all
 
 test: $(TEST_STAMP)

@@ -125,3 +125,27 @@ def test_control_characters_never_reach_a_record_and_a_lying_charset_is_sniffed(
     assert not any(ord(c) < 32 and c not in "\t\n\r\f" for c in nul.title + nul.text)
     lying = records["lying-charset.html"]
     assert lying.title == "Переговоры в Тбилиси" and "Азербайджана" in lying.text
+
+
+def test_store_check_repair_rebuilds_a_lost_record_and_an_orphan_raw_page_by_re_extracting(hostile, tmp_path):
+    from flows.cli_store import _rebuild_record
+
+    hostile.feed_paths = [f"/page-{n}.html" for n in range(300, 305)]
+    store = LocalStore(tmp_path)
+    run_poll(store, [Feed(id="rep", name="r", url=hostile.base + "/feed.xml")], PollOptions(), settings())
+    keys = sorted(store.list("articles/"))
+    before = {k: store.get_json(k) for k in keys}
+    store.delete(keys[0])  # a record lost, its raw page kept
+    orphan = store.get_json(keys[1])
+    store.delete(keys[1])  # a raw page no record nor manifest line names any more
+    for manifest in list(store.list("manifests/")):
+        lines = [line for line in store.get(manifest).decode().splitlines() if orphan["id"] not in line]
+        store.put(manifest, ("\n".join(lines) + "\n").encode())
+    found = check_store(store)
+    assert {p.kind for p in found.problems} == {"missing-record", "orphan-raw"}
+    repaired = check_store(store, repair=True, rebuild_record=_rebuild_record(store))
+    assert repaired.ok and all(p.repaired for p in repaired.problems)
+    assert check_store(store).ok and sorted(store.list("articles/")) == keys
+    for key in keys[:2]:
+        rebuilt = store.get_json(key)
+        assert (rebuilt["url"], rebuilt["title"], rebuilt["text"]) == (before[key]["url"], before[key]["title"], before[key]["text"])
