@@ -32,18 +32,18 @@ _MONTH_STEMS = (
 )
 # Abbreviations match exactly (with or without a dot): "Jun.", "févr", "Sept", "окт".
 _MONTH_ABBREVIATIONS = (
-    "jan janv jän ene gen янв oca yan",
-    "feb févr fevr fév fev фев şub sub fevr",
-    "mar mär mrz мар",
-    "apr avr abr апр nis",
+    "jan janv jän ene gen янв oca yan იან",
+    "feb févr fevr fév fev фев февр şub sub თებ",
+    "mar mär mrz мар მარ",
+    "apr avr abr апр nis აპრ",
     "may",
-    "jun juin июн haz",
-    "jul juil июл tem",
-    "aug aoû ago авг ağu agu avq",
-    "sep sept set сен eyl",
-    "oct okt ott out окт eki",
-    "nov ноя kas noy",
-    "dec déc dez dic дек ara",
+    "jun juin июн haz ივნ",
+    "jul juil июл tem ივლ",
+    "aug aoû ago авг ağu agu avq აგვ",
+    "sep sept set сен сент eyl სექ",
+    "oct okt ott out окт eki ოქტ",
+    "nov ноя нояб kas noy ნოე",
+    "dec déc dez dic дек ara დეკ",
 )
 _STEMS = sorted(((stem, n) for n, stems in enumerate(_MONTH_STEMS, 1) for stem in stems.split()),
                 key=lambda item: -len(item[0]))

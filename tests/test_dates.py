@@ -99,6 +99,9 @@ def test_the_extract_path_keeps_a_date_line_inside_the_fourteen_hour_tolerance()
     ("1er juillet 2023", date(2023, 7, 1)),
     ("14. Juli 2023", date(2023, 7, 14)),
     ("14:10 • 09.11.21", date(2021, 11, 9)),
+    ("14 сент. 2023", date(2023, 9, 14)),
+    ("14 ივლ. 2023", date(2023, 7, 14)),
+    ("14 avq 2023", date(2023, 8, 14)),
 ])
 def test_written_dates_are_read(text, expected):
     assert find_dates(text)[0].day == expected
