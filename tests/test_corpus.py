@@ -72,7 +72,7 @@ def test_manifest_lines_say_which_records_are_irrelevant(corpus_store):
            {page for page, relevant in expected_flags().items() if not relevant}
 
 
-def test_reprocess_recovers_an_article_an_older_rule_judged_irrelevant(corpus_store):
+def test_reprocess_recovers_an_article_an_older_rule_judged_irrelevant(corpus_store, capsys):
     """As if metro.html had been judged by a gazetteer without Yerevan: stored flagged, outside the index."""
     from storage.dedup_index import DedupIndex
 
@@ -93,6 +93,11 @@ def test_reprocess_recovers_an_article_an_older_rule_judged_irrelevant(corpus_st
                         when=datetime.now(timezone.utc)).duplicate_of == recovered.id
     assert reprocess(str(store), SETTINGS).changed == 0
     assert check_store(LocalStore(store)).ok
+    # and `articles` lists it again
+    from flows.cli import main
+
+    assert main(["articles", "--store", str(store), "--date", recovered.first_seen[:10], "--format", "json"]) == 0
+    assert recovered.id in {r["id"] for r in json.loads(capsys.readouterr().out)}
 
 
 def test_articles_lists_relevant_ones_and_irrelevant_lists_the_rest_with_reasons(corpus_store, capsys, monkeypatch):
