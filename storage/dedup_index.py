@@ -130,8 +130,7 @@ class DedupIndex:
             starts = np.concatenate(([0], np.cumsum(counts[recent])))
             terms = cols.terms[np.repeat(recent, counts)].astype(np.uint32)
             new_rows = np.flatnonzero(recent) + first
-            self._window.run(cols.day[recent].astype(np.int64), starts, terms, new_rows,
-                             np.full(len(new_rows), -1), want_best=False)
+            self._window.bulk_add(cols.day[recent].astype(np.int64), starts, terms, new_rows)
 
     # Queries ---------------------------------------------------------------------------
 

@@ -104,6 +104,29 @@ class _StoryWindow:
                 return best
             self._merge()  # the buffer is full or a day left the window: the kernel resumes at ``at``
 
+    BULK_DOCS = (1 << 16) - 1  # a load's recent buffer: ``_rec_owner`` is uint16
+
+    def bulk_add(self, days: np.ndarray, starts: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> None:
+        """``run`` of many documents without look-ups (a load), through a recent buffer of up to
+        ``BULK_DOCS`` documents: each merge costs the whole window, so a merge every
+        ``MERGE_EVERY`` documents made a load of the last days of a busy month quadratic."""
+        if self.state[_RECENT_DOCS]:
+            self._merge()
+        normal = (self._rec_row, self._rec_day, self._rec_start, self._rec_ids, self._rec_owner, self._rec_next,
+                  self._rec_heads)
+        docs = max(self.MERGE_EVERY, min(len(days), self.BULK_DOCS))
+        terms = max(self.RECENT_TERMS, docs * 18)
+        self._rec_row, self._rec_day = np.zeros(docs, np.int32), np.zeros(docs, np.uint16)
+        self._rec_start = np.zeros(docs + 1, np.int32)
+        self._rec_ids, self._rec_owner = np.zeros(terms, np.uint32), np.zeros(terms, np.uint16)
+        self._rec_next, self._rec_heads = np.zeros(terms, np.int32), np.full(1 << 17, -1, np.int32)
+        try:
+            self.run(days, starts, ids, rows, np.full(len(days), -1), want_best=False)
+            self._merge()
+        finally:
+            (self._rec_row, self._rec_day, self._rec_start, self._rec_ids, self._rec_owner, self._rec_next,
+             self._rec_heads) = normal
+
     def _row_range(self, rows: np.ndarray) -> tuple[int, int]:
         """Bounds of the rows the window may hold during a call (for the kernel's scratch counts)."""
         m = int(self.state[_RECENT_DOCS])

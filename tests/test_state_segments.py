@@ -188,20 +188,24 @@ def test_the_earlier_whole_month_objects_are_read_and_folded_in(tmp_path):
     assert SeenIndex.load(store, NOW).get(url_key(1)) == "s20261102"
 
 
-def test_a_dedup_index_loaded_from_segments_decides_as_the_one_that_wrote_them(tmp_path):
+@pytest.mark.parametrize("bulk_docs", [100, 65535])  # a load through several story-window merges, or one
+def test_a_dedup_index_loaded_from_segments_decides_as_the_one_that_wrote_them(tmp_path, monkeypatch, bulk_docs):
+    from storage.dedup_window import _StoryWindow
+
+    monkeypatch.setattr(_StoryWindow, "BULK_DOCS", bulk_docs)
     store = LocalStore(tmp_path)
-    stream = list(synthetic_stream(600))
+    stream = list(synthetic_stream(1500))  # over 5 days: older documents leave the story window
     writer = DedupIndex(store)
-    for start in range(0, 400, 20):
-        writer.decide_and_add_many(stream[start:start + 20])
+    for start in range(0, 1200, 40):
+        writer.decide_and_add_many(stream[start:start + 40])
         writer.flush(f"batch-{start}")
-    assert len(keys_under(store, "state/dedup/")) >= 20
+    assert len(keys_under(store, "state/dedup/")) >= 30
     reader = DedupIndex(store)
-    reader.load_recent(stream[399][3])
+    reader.load_recent(stream[1199][3])
     compact_store(store)
     compacted = DedupIndex(store)
-    compacted.load_recent(stream[399][3])
-    rest = stream[400:]
+    compacted.load_recent(stream[1199][3])
+    rest = stream[1200:]
     expected = [writer.decide_and_add_many(rest[i:i + 20]) for i in range(0, len(rest), 20)]
     assert [reader.decide_and_add_many(rest[i:i + 20]) for i in range(0, len(rest), 20)] == expected
     assert [compacted.decide_and_add_many(rest[i:i + 20]) for i in range(0, len(rest), 20)] == expected

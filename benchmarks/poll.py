@@ -1,0 +1,127 @@
+"""A poll end to end on loopback, against bare single-process trafilatura on the same pages.
+
+    python benchmarks/poll.py [--pages 2000] [--hosts 8] [--workers N]
+
+Serves ``--pages`` benchmark pages (../shared/benchmarks/extraction*/html, cycled under new URLs
+when more are asked for than there are) from ``--hosts`` loopback sites (127.0.0.2, .3, …:
+the fetcher allows 2 requests at a time per host, as it would on the web), one RSS feed each,
+and polls them with the real fetcher, pipeline and a local store (raw pages, records,
+manifests, state), ``NEWSWATCH_WORKERS`` (or ``--workers``) extraction processes.
+
+The poll's marginal time excludes what a run pays once whatever its size (context, worker
+start-up, gazetteer): a poll of a tenth of the pages is timed too, on a fresh store, and
+marginal = (T(all) − T(tenth)) scaled to all pages. Bare trafilatura is ``trafilatura.extract``
+with its defaults, one page after another in this process, on the same pages, in the same run.
+``worker_cpu_seconds`` is the CPU time the extraction processes spent (0 with one worker: in-process).
+The LAST line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import html
+import json
+import logging
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from config.settings import Settings  # noqa: E402
+from extractors.records import Feed  # noqa: E402
+from flows.pipeline import PollOptions  # noqa: E402
+from flows.poll import run_poll  # noqa: E402
+from flows.sample_site import SampleSite  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "benchmarks"
+
+
+def benchmark_pages() -> list[bytes]:
+    files = sorted(p for folder in sorted(SHARED.glob("extraction*")) for p in (folder / "html").glob("*.html.gz"))
+    if not files:
+        raise SystemExit(f"no benchmark pages under {SHARED}/extraction*/html")
+    return [gzip.decompress(p.read_bytes()) for p in files]
+
+
+def write_site(root: Path, pages: list[bytes], count: int, hosts: int) -> list[list[int]]:
+    """Each host's folder: feed.xml and its share of the pages. Returns page numbers per host."""
+    shares = [list(range(h, count, hosts)) for h in range(hosts)]
+    for h, share in enumerate(shares):
+        folder = root / f"h{h}"
+        (folder / "p").mkdir(parents=True)
+        items = []
+        for n in share:
+            (folder / "p" / f"{n}.html").write_bytes(pages[n % len(pages)])
+            items.append(f"<item><title>Page {n}</title><link>{{base}}/p/{n}.html</link>"
+                         f"<guid>{{base}}/p/{n}.html</guid></item>")
+        (folder / "feed.xml").write_text(
+            f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{html.escape(f'bench {h}')}"
+            f"</title><link>{{base}}/</link>{''.join(items)}</channel></rss>", encoding="utf-8")
+    return shares
+
+
+def timed_poll(pages: list[bytes], count: int, hosts: int, workers: int) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory(prefix="nw-poll-bench-") as tmp:
+        root = Path(tmp)
+        write_site(root / "site", pages, count, hosts)
+        sites = [SampleSite(root / "site" / f"h{h}", host=f"127.0.0.{h + 2}").start() for h in range(hosts)]
+        try:
+            feeds = [Feed(id=f"bench-{h}", name=f"bench {h}", url=site.url("/feed.xml")) for h, site in enumerate(sites)]
+            settings = Settings(allow_private_hosts=True, workers=workers, store=str(root / "store"))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            summary = run_poll(str(root / "store"), feeds, PollOptions(), settings, feed_workers=4)
+            elapsed = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run's workers have exited: counted
+        finally:
+            for site in sites:
+                site.stop()
+    totals = summary.totals
+    counts = {k: totals.get(k, 0) for k in ("pages_fetched", "stored", "duplicates", "irrelevant", "page_failures")}
+    counts["worker_cpu_seconds"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
+    return elapsed, counts
+
+
+def bare_trafilatura(pages: list[bytes], count: int) -> float:
+    import trafilatura
+
+    trafilatura.extract(pages[0].decode("utf-8", "replace"))  # imports and first-use caches outside the clock
+    started = time.perf_counter()
+    for n in range(count):
+        trafilatura.extract(pages[n % len(pages)].decode("utf-8", "replace"))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=None, help="extraction processes (default NEWSWATCH_WORKERS or one per CPU)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    workers = Settings(workers=args.workers or 0).workers
+    pages = benchmark_pages()
+    small = max(args.hosts, args.pages // 10)
+    t_small, _ = timed_poll(pages, small, args.hosts, workers)
+    t_full, counts = timed_poll(pages, args.pages, args.hosts, workers)
+    marginal = (t_full - t_small) * args.pages / (args.pages - small)
+    bare = bare_trafilatura(pages, args.pages)
+    result = {
+        "pages": args.pages, "distinct_pages": min(args.pages, len(pages)), "hosts": args.hosts, "workers": workers,
+        "poll_seconds": round(t_full, 2), "small_poll_pages": small, "small_poll_seconds": round(t_small, 2),
+        "poll_marginal_seconds": round(marginal, 2), "pages_per_second": round(args.pages / t_full, 1),
+        "marginal_pages_per_second": round(args.pages / marginal, 1),
+        "bare_trafilatura_seconds": round(bare, 2), "marginal_vs_bare": round(marginal / bare, 3), **counts,
+    }
+    for key, value in result.items():
+        print(f"{key:>26}: {value}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
