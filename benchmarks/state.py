@@ -41,7 +41,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -148,6 +147,16 @@ def build(store: ObjectStore, docs: int, keys_per_doc: int, segment_count: int, 
 # Measurements ---------------------------------------------------------------------------------
 
 
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux /proc; elsewhere the peak, from getrusage)."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def warm_up() -> None:
     """Import and compile every kernel a load and a batch use, on a throwaway store."""
     from storage.local import LocalStore
@@ -163,14 +172,14 @@ def warm_up() -> None:
 
 def load(store: ObjectStore) -> tuple[float, SeenIndex, DedupIndex, int]:
     gc.collect()
-    before = psutil.Process().memory_info().rss
+    before = resident_bytes()
     started = time.perf_counter()
     seen = SeenIndex.load(store, NOW)
     dedup = DedupIndex(store)
     dedup.load_recent(NOW)
     elapsed = time.perf_counter() - started
     gc.collect()
-    return elapsed, seen, dedup, psutil.Process().memory_info().rss - before
+    return elapsed, seen, dedup, resident_bytes() - before
 
 
 def batch_items(batch: int, size: int = 20):

@@ -13,7 +13,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from extractors.errors import StoreError
+from extractors.errors import NotFound, StoreError
 from storage.base import ObjectStore
 from storage.check import Problem
 from storage.pool import WritePool
@@ -108,11 +108,16 @@ def copy_store(src: ObjectStore, dst: ObjectStore, *, progress: bool = True, thr
     def copy_one(key: str) -> tuple[str, int]:
         s, d = source[key], target.get(key)
         data = None
-        if d is not None:
-            same, data = _compare(src, dst, key, s, d)
-            if same:
+        try:
+            if d is not None:
+                same, data = _compare(src, dst, key, s, d)
+                if same:
+                    return "skipped", 0
+            data = src.get(key) if data is None else data
+        except NotFound:
+            if _compactable(key):  # merged into a newer base meanwhile: that base is copied below
                 return "skipped", 0
-        data = src.get(key) if data is None else data
+            raise
         dst.put(key, data)  # the target's backend picks the content type from the key
         return ("updated" if d is not None else "copied"), len(data)
 
@@ -129,7 +134,28 @@ def copy_store(src: ObjectStore, dst: ObjectStore, *, progress: bool = True, thr
                 report.bytes += size
             if report.problems:
                 break  # never copy manifests or state over objects that did not make it
+        # A compaction in the source during the copy writes a base the first listing did not
+        # see and deletes segments it did: copy what is new until a listing brings nothing.
+        for _ in range(3 if not report.problems else 0):
+            fresh = {k: v for k, v in _stats(src).items() if _compactable(k) and k not in source}
+            if not fresh:
+                break
+            source.update(fresh)
+            report.objects += len(fresh)
+            keys = sorted(fresh)
+            for key, outcome in zip(keys, _run_phase(dst, keys, copy_one, bar, threads)):
+                if isinstance(outcome, StoreError):
+                    report.problems.append(Problem("copy-failed", key, str(outcome)))
+                else:
+                    setattr(report, outcome[0], getattr(report, outcome[0]) + 1)
+                    report.bytes += outcome[1]
     return report
+
+
+def _compactable(key: str) -> bool:
+    """A write-once state segment or base, which compaction may merge and delete (storage.segments)."""
+    name = key.rsplit("/", 1)[-1]
+    return key.startswith("state/retry/") or key.startswith("state/") and name.startswith(("seg-", "base-"))
 
 
 def _run_phase(dst: ObjectStore, keys: list[str], copy_one, bar, threads: int) -> list[Any]:

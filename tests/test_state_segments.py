@@ -177,6 +177,16 @@ def test_a_reader_that_meets_a_compacted_segment_lists_the_month_again(tmp_path)
     assert all(url_key(n) in index for n in range(15))
 
 
+def test_a_store_copied_while_it_is_compacted_keeps_every_mark(tmp_path):
+    from storage.copy import copy_store
+
+    source, target = LocalStore(tmp_path / "a"), LocalStore(tmp_path / "b")
+    mark_batches(source, 3)
+    report = copy_store(VanishingReads(source), target, progress=False, threads=2)
+    assert report.ok
+    assert all(url_key(n) in SeenIndex.load(target, NOW) for n in range(15))
+
+
 def test_the_earlier_whole_month_objects_are_read_and_folded_in(tmp_path):
     store = LocalStore(tmp_path)
     store.put_json(f"state/seen/{MONTH}.json", {url_key(1): "s20261102", url_key(2): "i20261103"})
