@@ -12,7 +12,8 @@ The poll's marginal time excludes what a run pays once whatever its size (contex
 start-up, gazetteer): a poll of a tenth of the pages is timed too, on a fresh store, and
 marginal = (T(all) − T(tenth)) scaled to all pages. Bare trafilatura is ``trafilatura.extract``
 with its defaults, one page after another in this process, on the same pages, in the same run.
-``worker_cpu_seconds`` is the CPU time the extraction processes spent (0 with one worker: in-process).
+``worker_cpu_seconds`` is the CPU time of the extraction processes (0 with one worker: in-process),
+``poll_process_cpu_seconds`` that of the poll's own process (which also serves the loopback sites).
 The LAST line is one JSON object.
 """
 
@@ -23,8 +24,8 @@ import gzip
 import html
 import json
 import logging
-import resource
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -73,18 +74,54 @@ def timed_poll(pages: list[bytes], count: int, hosts: int, workers: int) -> tupl
         try:
             feeds = [Feed(id=f"bench-{h}", name=f"bench {h}", url=site.url("/feed.xml")) for h, site in enumerate(sites)]
             settings = Settings(allow_private_hosts=True, workers=workers, store=str(root / "store"))
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            watch = DescendantCpu().start()
+            own = time.process_time()
             started = time.perf_counter()
             summary = run_poll(str(root / "store"), feeds, PollOptions(), settings, feed_workers=4)
             elapsed = time.perf_counter() - started
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run's workers have exited: counted
+            own = time.process_time() - own  # the poll's process: fetching, serving the site, dedup, store
+            worker_cpu = watch.stop()
         finally:
             for site in sites:
                 site.stop()
     totals = summary.totals
     counts = {k: totals.get(k, 0) for k in ("pages_fetched", "stored", "duplicates", "irrelevant", "page_failures")}
-    counts["worker_cpu_seconds"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
+    counts["worker_cpu_seconds"] = round(worker_cpu, 2)
+    counts["poll_process_cpu_seconds"] = round(own, 2)
     return elapsed, counts
+
+
+class DescendantCpu:
+    """CPU seconds of this process's descendants while it runs (the extraction workers are
+    children of multiprocessing's fork server, so ``RUSAGE_CHILDREN`` never sees them)."""
+
+    def __init__(self):
+        import psutil
+
+        self.me, self.seen, self.done = psutil.Process(), {}, threading.Event()
+
+    def _sample(self) -> None:
+        for child in self.me.children(recursive=True):
+            try:
+                times = child.cpu_times()
+                self.seen[child.pid] = times.user + times.system
+            except Exception:  # exited between the listing and the read
+                continue
+
+    def start(self) -> "DescendantCpu":
+        def loop():
+            while not self.done.wait(0.5):
+                self._sample()
+
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> float:
+        self._sample()
+        self.done.set()
+        self.thread.join()
+        return sum(self.seen.values())
 
 
 def bare_trafilatura(pages: list[bytes], count: int) -> float:
