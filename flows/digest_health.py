@@ -162,6 +162,9 @@ def hold_back_backlog(records: list[ArticleRecord], states: list[FeedState]) -> 
     kept: list[ArticleRecord] = []
     held: Counter[str] = Counter()
     for record in records:
+        if record.duplicate_of or not (record.caucasus or {}).get("relevant"):
+            kept.append(record)  # never a story's headline: counting it would overstate what is held back
+            continue
         started = first_poll.get(record.source)
         seen = _time(record.first_seen)
         if started and seen and seen <= started + FIRST_POLL_SLACK:

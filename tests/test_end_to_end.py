@@ -6,6 +6,7 @@ WordPress page full of navigation, and two stories that are not about the Caucas
 """
 
 import email
+from dataclasses import replace
 from datetime import datetime, timezone
 from email import policy
 from pathlib import Path
@@ -21,6 +22,7 @@ from flows.seeds import import_seeds
 from flows.sample_site import SampleSite
 from storage.articles import ArticleStore
 from storage.local import LocalStore
+from storage.state import load_all_feed_states, save_feed_state
 
 DEMO = CONFIG_DIR / "demo_site"
 
@@ -69,8 +71,18 @@ def test_digest_groups_the_syndicated_story_and_lists_the_other_source(demo_stor
     store, _summary, records = demo_store
     import_seeds(str(store), None, Settings())  # reference material: never in the digest
     today = datetime.now(timezone.utc).date()
-    result = run_digest(str(store), today, dry_run=True, out_dir=tmp_path, to=["desk@example.org"],
-                        settings=Settings(timezone="UTC", feeds_file=Path(DEMO / "feeds.yaml")))
+    settings = Settings(timezone="UTC", feeds_file=Path(DEMO / "feeds.yaml"))
+    # The demo's feeds are polled for the first time, and their pages are days old: a backlog, held back.
+    first = run_digest(str(store), today, dry_run=True, out_dir=tmp_path / "first", to=["desk@example.org"],
+                       settings=settings)
+    assert first.stories == 0
+    assert "Held back: 11 older items from the first poll of newly added feeds" in \
+        next((tmp_path / "first").glob("*.txt")).read_text(encoding="utf-8")
+    # As feeds polled before (no first poll on record), the same records are the day's stories.
+    local = LocalStore(store)
+    for state in load_all_feed_states(local):
+        save_feed_state(local, replace(state, first_ok=None))
+    result = run_digest(str(store), today, dry_run=True, out_dir=tmp_path, to=["desk@example.org"], settings=settings)
     assert result.status == "dry-run" and result.stories == 11  # 12 records, the copy joins its original's story
     message = email.message_from_bytes(next(tmp_path.glob("*.eml")).read_bytes(), policy=policy.default)
     text = message.get_body(preferencelist=("plain",)).get_content()
