@@ -35,7 +35,7 @@ from storage import layout
 from storage.articles import ArticleStore, ManifestLine
 from storage.base import ObjectStore, dumps
 from storage.pool import WritePool
-from storage.state import stale_journals
+from storage.state import is_stale, journals as all_journals
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def check_store(
             report.add("missing-raw", key, f"raw page {record.raw_key} is absent (reprocess will skip it)", "warning")
     journals = list(store.list("state/journal/"))
     report.journals = len(journals)
-    for key, data in stale_journals(store, now):
+    for key, data in _dead_journals(store, now):
         items = len(data.get("items") or ())
         report.add("stale-journal", key, f"batch of {items} left by a dead run; the next poll finishes it", "warning")
 
@@ -135,6 +135,16 @@ def check_store(
 
 
 # Scanning ----------------------------------------------------------------------------------------
+
+
+def _dead_journals(store: ObjectStore, now: datetime):
+    """Journals whose run is gone: by its lease (storage/run_lease.py), or by age for journals without one."""
+    from storage.run_lease import run_is_alive
+
+    for key, data in all_journals(store):
+        dead = not run_is_alive(store, data["run"], now) if data.get("run") else is_stale(data, now)
+        if dead:
+            yield key, data
 
 
 def _read_all(keys: list[str], read: Callable[[str], Any], threads: int) -> Iterator[tuple[str, Any]]:
