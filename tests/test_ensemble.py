@@ -72,3 +72,13 @@ def test_readability_reads_a_tree_without_changing_it():
 
 def test_readability_failure_is_an_empty_opinion_not_an_error():
     assert readability_paragraphs("") == []
+
+
+def test_readability_is_asked_only_when_a_combining_rule_could_fire():
+    from extractors.ensemble import needs_second_opinion
+
+    long_paragraph = " ".join(["A long paragraph of reporting with many words in it."] * 6)
+    assert not needs_second_opinion([long_paragraph, long_paragraph])  # nothing to vote on
+    assert needs_second_opinion(["Share this story", long_paragraph, long_paragraph])  # a short edge line
+    assert needs_second_opinion(["Only a few words here."])  # too short: maybe the wrong block
+    assert needs_second_opinion([f"Туры в город номер {i} недорого" for i in range(30)])  # a list dump
