@@ -4,8 +4,10 @@
 
 For each trick of tests/hostile_server.py, one feed lists four healthy pages and the trick; the
 budget of the poll is the feed's fetch plus the pages' (in parallel): 2 × NEWSWATCH_TIMEOUT_SECONDS.
-Prints each case's time and ratio to the budget, whether the healthy pages were stored, and as its
-last line one JSON object (cases, hangs = polls over 2 × budget, worst ratio, cases with pages lost).
+Each case is timed against the same poll without the trick, run just before (what the machine
+itself costs at that moment): the trick's cost is the difference, in units of the time-out. Prints
+each case and, as its last line, one JSON object (cases, polls over twice the budget beyond their
+control, the worst trick cost, cases where a healthy page was lost).
 """
 
 from __future__ import annotations
@@ -45,21 +47,30 @@ def main() -> None:
             run_poll(LocalStore(Path(tmp) / "warm"), [Feed(id="warm", name="w", url=server.base + "/feed.xml")],
                      PollOptions(), settings)
             for n, trick in enumerate(TRICKS):
+                feed = [Feed(id="h", name="h", url=server.base + "/feed.xml")]
+                # The same poll without the trick, just before: what the machine itself costs now.
+                server.feed_paths = GOOD
+                started = time.monotonic()
+                run_poll(LocalStore(Path(tmp) / f"control-{n}"), feed, PollOptions(), settings)
+                control = time.monotonic() - started
                 server.feed_paths = GOOD + [trick]
                 started = time.monotonic()
-                summary = run_poll(LocalStore(Path(tmp) / f"case-{n}"), [Feed(id="h", name="h", url=server.base + "/feed.xml")],
-                                   PollOptions(), settings)
+                summary = run_poll(LocalStore(Path(tmp) / f"case-{n}"), feed, PollOptions(), settings)
                 elapsed = time.monotonic() - started
+                extra = max(0.0, elapsed - control)
                 kept = summary.totals["stored"] + summary.totals["duplicates"]  # a trick page adds at most one
-                results.append({"trick": trick, "seconds": round(elapsed, 2), "ratio": round(elapsed / budget, 2),
+                results.append({"trick": trick, "seconds": round(elapsed, 2), "control_seconds": round(control, 2),
+                                "extra_over_timeout": round(extra / args.timeout, 2),
                                 "healthy_stored": kept >= len(GOOD), "page_failures": summary.totals["page_failures"],
                                 "problem": (summary.feeds[0].problems or [""])[0].split(": ", 1)[-1][:60]})
-                print(f"{trick:22s} {elapsed:5.2f} s = {elapsed / budget:4.2f} × budget, healthy stored: "
-                      f"{results[-1]['healthy_stored']}, {results[-1]['problem']}")
+                print(f"{trick:20s} poll {elapsed:5.2f} s (same poll without it {control:5.2f} s): the trick cost "
+                      f"{extra / args.timeout:4.2f} × the time-out; healthy pages stored: {results[-1]['healthy_stored']}; "
+                      f"{results[-1]['problem']}")
     finally:
         server.close()
     print(json.dumps({"cases": len(results), "timeout_s": args.timeout, "budget_s": budget,
-                      "hangs": sum(r["ratio"] > 2 for r in results), "worst_ratio": max(r["ratio"] for r in results),
+                      "over_twice_the_budget": sum(r["seconds"] > 2 * budget + r["control_seconds"] for r in results),
+                      "worst_trick_cost_over_timeout": max(r["extra_over_timeout"] for r in results),
                       "cases_losing_healthy_pages": sum(not r["healthy_stored"] for r in results)}))
 
 
