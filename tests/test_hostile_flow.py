@@ -37,3 +37,88 @@ def test_a_refused_connection_is_one_failure_and_the_feed_waits_for_the_next_pol
     assert state.consecutive_failures == 3 and state.next_poll
     fourth = poll_feeds(store=str(tmp_path / "store"), feeds_file=str(feeds))
     assert fourth["feeds"][0]["outcome"] == "backing-off"
+
+
+def test_poll_exit_codes_say_whether_the_run_worked():
+    from flows.pipeline import FeedResult
+    from flows.poll import PollSummary
+
+    def summary(*outcomes, error=""):
+        return PollSummary(run_id="r", store="s", feeds=[FeedResult(feed_id=str(n), outcome=o, error=error)
+                                                          for n, o in enumerate(outcomes)])
+
+    assert summary("ok", "not-modified", "unchanged", "backing-off").exit_code == 0
+    assert summary("ok", "failed").exit_code == 1
+    assert summary("ok", "blocked").exit_code == 1
+    assert summary("failed", "blocked").exit_code == 2  # every feed it tried failed
+    assert summary("failed", "backing-off").exit_code == 2
+    assert summary("backing-off").exit_code == 0  # nothing was tried
+    assert summary("ok", "failed", error="store: cannot write raw/x: No space left on device").exit_code == 2
+
+
+def test_a_store_that_fails_mid_run_makes_the_poll_exit_2(tmp_path, site, site_feeds):
+    from config.settings import Settings
+    from extractors.errors import StoreError
+    from flows.pipeline import PollOptions, load_feeds
+    from flows.poll import run_poll
+    from tests.faults import FaultyStore
+
+    class FullDisk(FaultyStore):
+        def put(self, key, data, *, content_type=None, create_only=False):
+            if key.startswith("raw/"):
+                raise StoreError(f"cannot write {key}: [Errno 28] No space left on device")
+            return super().put(key, data, content_type=content_type, create_only=create_only)
+
+    summary = run_poll(FullDisk(LocalStore(tmp_path)), load_feeds(site_feeds), PollOptions(),
+                       Settings(allow_private_hosts=True, upload_threads=1))
+    assert summary.exit_code == 2
+    assert any(f.error.startswith("store: ") for f in summary.feeds)
+
+
+def _children_running(marker: str) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_a_stopped_poll_leaves_no_prefect_server_running(tmp_path, signal_name):
+    """Prefect's temporary server is a child process; it must not outlive a killed or terminated poll."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    if not Path("/proc").is_dir():
+        pytest.skip("needs /proc to find the server process")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - {{id: dead, name: Dead, url: '{refused_url()}'}}\n")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parent.parent), NEWSWATCH_ALLOW_PRIVATE_HOSTS="true",
+               PREFECT_HOME=str(tmp_path / "prefect-home"))
+    poll = subprocess.Popen([sys.executable, "-m", "flows.cli", "poll", "--feeds", str(feeds), "--store", str(tmp_path / "s")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    marker = f"flows.orphan_guard {poll.pid} "
+    deadline = time.monotonic() + 240
+    while not _children_running(marker) and time.monotonic() < deadline and poll.poll() is None:
+        time.sleep(0.2)
+    servers = _children_running(marker)
+    assert servers, "the poll never started its temporary server"
+    os.kill(poll.pid, getattr(signal, signal_name))
+    code = poll.wait(timeout=60)
+    gone_by = time.monotonic() + 20
+    while _children_running(marker) and time.monotonic() < gone_by:
+        time.sleep(0.2)
+    assert not _children_running(marker), f"server left running after {signal_name}"
+    if signal_name == "SIGTERM":
+        assert code == 143, poll.stderr.read().decode()[-1000:]
