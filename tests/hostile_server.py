@@ -7,7 +7,7 @@ Each path is a trick an attacker or a broken site plays on a fetcher:
     /stall-headers       the status line, then nothing (the connection stays open)
     /long-length         Content-Length 50000, 100 bytes sent, then silence
     /short-length        Content-Length 40 for a longer page (the rest must be ignored)
-    /gzip-bomb           2 KB of gzip that inflates to 50 MB of zeros
+    /gzip-bomb           ~50 KB of gzip that inflates to 50 MB of zeros
     /chunk-bomb          an endless chunked body of small chunks
     /png-as-html         a PNG image served as text/html
     /nul-title.html      a page with NUL and control bytes in its title and text
@@ -25,6 +25,7 @@ Every request is counted in ``server.hits`` so tests can tell what was fetched.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import socket
 import socketserver
@@ -45,6 +46,12 @@ TOPICS = [
     ("Georgian wine exports grow", "Winemakers in Kakheti, Georgia, sold more wine abroad, the ministry in Tbilisi said."),
     ("Nagorno-Karabakh refugees settle in Armenia", "Families from Nagorno-Karabakh are building new homes near Yerevan in Armenia."),
 ]
+
+
+@functools.lru_cache(maxsize=1)
+def gzip_bomb() -> bytes:
+    """50 MB of zeros in about 50 KB of gzip; made once (compressing takes a second on a busy host)."""
+    return gzip.compress(b"\0" * 50_000_000, compresslevel=9)
 
 
 def article_html(n: int, title: str | None = None) -> bytes:
@@ -109,6 +116,7 @@ class HostileServer:
         self._tcp.server_activate()
         self._tcp.owner = self  # type: ignore[attr-defined]
         self.port = self._tcp.server_address[1]
+        gzip_bomb()  # made before any request, so the bomb's own making never counts against a deadline
         self.base = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._tcp.serve_forever, daemon=True)
         self._thread.start()
@@ -169,8 +177,7 @@ class HostileServer:
         if path == "/short-length":
             return self._send(sock, "200 OK", article_html(2), {"Content-Length": "40"})
         if path == "/gzip-bomb":
-            bomb = gzip.compress(b"\0" * 50_000_000, compresslevel=9)
-            return self._send(sock, "200 OK", bomb, {"Content-Encoding": "gzip"})
+            return self._send(sock, "200 OK", gzip_bomb(), {"Content-Encoding": "gzip"})
         if path == "/chunk-bomb":
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n")
             chunk = b"<p>" + b"z" * 1000 + b"</p>"
