@@ -198,6 +198,10 @@ def compact(store: ObjectStore, now: datetime | None = None) -> dict[str, int]:
     segments = [k for k in _segment_keys(store) if k not in folded]
     for change in _replay(store, set(), segments):
         _apply(items, change)
+    # An item older than MAX_AGE is one no poll tried for a week (its feed left the list): dropped.
+    expired = [k for k, v in items.items() if v.first_queued and now - layout.as_utc(v.first_queued) > MAX_AGE]
+    for key in expired:
+        del items[key]
     new_base = f"{BASE_PREFIX}{now.strftime('%Y%m%dT%H%M%S%fZ')}.json"
     listed = set(_segment_keys(store))
     # Names of folded segments are kept only while a segment might still exist (its delete may fail).
@@ -205,4 +209,4 @@ def compact(store: ObjectStore, now: datetime | None = None) -> dict[str, int]:
                               "folded": sorted(set(segments) | (folded & listed))}, create_only=True)
     for key in segments + [k for k in old_bases if k != new_base]:
         store.delete(key)
-    return {"items": len(items), "segments_folded": len(segments), "bases_removed": len(old_bases)}
+    return {"items": len(items), "segments_folded": len(segments), "bases_removed": len(old_bases), "expired": len(expired)}

@@ -72,3 +72,16 @@ def test_a_compaction_cut_short_before_deleting_changes_nothing(tmp_path):
     queue.done("f", "k1", NOW + timedelta(minutes=6))
     queue.flush("run-b", "f", NOW + timedelta(minutes=6))
     assert "k1" not in RetryQueue.load(store).items
+
+
+def test_compaction_drops_items_no_poll_tried_for_longer_than_max_age(tmp_path):
+    from storage.retry_queue import MAX_AGE
+
+    store = LocalStore(tmp_path)
+    queue = RetryQueue.load(store)
+    queue.failed("gone-feed", item(1, "gone-feed"), "timeout", NOW)
+    queue.failed("f", item(2), "timeout", NOW + MAX_AGE)
+    queue.flush("run-a", "f", NOW)
+    queue.flush("run-a", "gone-feed", NOW)
+    stats = compact(store, NOW + MAX_AGE + timedelta(hours=1))
+    assert stats["expired"] == 1 and set(RetryQueue.load(store).items) == {"k2"}
