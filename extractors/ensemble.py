@@ -31,8 +31,6 @@ import re
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from extractors.errors import ExtractionError
-
 LOGGER = logging.getLogger(__name__)
 
 # Elements that start a new paragraph when a subtree is flattened to text.

@@ -14,10 +14,10 @@ import logging
 import os
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from extractors.errors import NewswatchError
-from flows.cli_options import add_common_options, add_top_options, apply_env_twins
+from flows.cli_options import add_common_options, add_top_options, apply_env_twins, parse_day
 
 
 def env(name: str, default=None):
@@ -56,18 +56,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def parse_date_option(value: str | None, flag: str) -> date | None:
-    """A YYYY-MM-DD option, or a one-line ConfigError naming the flag."""
-    from extractors.errors import ConfigError
-
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{flag} must be a date YYYY-MM-DD, not {value!r}") from None
 
 
 def get_settings_for(args):
@@ -164,13 +152,13 @@ def cmd_articles(args) -> int:
     if args.all:
         items = list(articles.all_articles())
     elif args.since:
-        from flows.corpus import manifest_lines, parse_day, read_records
+        from flows.corpus import manifest_lines, read_records
         from flows.corpus import Filter as _Filter
 
         items = list(read_records(articles, manifest_lines(articles, _Filter(since=parse_day(args.since, "--since")).days())))
     else:
         # Store days are UTC days (articles/<yyyy>/<mm>/<dd>/ by first_seen).
-        day = parse_date_option(args.date, "--date") or datetime.now(timezone.utc).date()
+        day = parse_day(args.date, "--date") or datetime.now(timezone.utc).date()
         items = list(articles.articles_for_day(day))
     from flows.cli_corpus import filter_records  # --source, --language, --country, --min-score, --story; stable order
 
@@ -207,7 +195,7 @@ def cmd_reprocess(args) -> int:
     from storage import open_store
 
     # Refuse bad settings, --date or a missing store before Prefect's start-up is paid.
-    parse_date_option(args.date, "--date")
+    parse_day(args.date, "--date")
     settings = get_settings_for(args)
     open_store(settings.store, settings, must_exist=True).close()
     from flows.maintenance_flows import reprocess_flow

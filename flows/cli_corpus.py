@@ -70,7 +70,8 @@ def add_filter_options(p: argparse.ArgumentParser, since: bool = True) -> None:
 
 
 def filter_from(args: argparse.Namespace, day=None):
-    from flows.corpus import Filter, normalise_country, parse_day
+    from flows.corpus import Filter, normalise_country
+    from flows.cli_options import parse_day
 
     return Filter(day=day, since=parse_day(getattr(args, "since", None), "--since"),
                   sources=list(getattr(args, "source", None) or []), languages=list(getattr(args, "language", None) or []),
@@ -114,7 +115,8 @@ def _emit(value, fmt: str, lines: list[str]) -> None:
 def cmd_stories(args) -> int:
     from datetime import datetime, timezone
 
-    from flows.corpus import parse_day, select, stories
+    from flows.corpus import select, stories
+    from flows.cli_options import parse_day
 
     settings, articles = _open(args)
     try:
@@ -179,7 +181,8 @@ def cmd_show(args) -> int:
 
 def cmd_search(args) -> int:
     from flows import progress
-    from flows.corpus import normalise_country, outlets, parse_day
+    from flows.corpus import normalise_country, outlets
+    from flows.cli_options import parse_day
     from storage.search_index import SearchIndex, default_index_path
 
     settings, articles = _open(args)

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from extractors.errors import ConfigError
+from flows.cli_options import parse_day
 
 
 def register(subparsers) -> None:
@@ -48,7 +49,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from config.settings import settings_with
     from storage import open_store
 
-    _parse_day(args.date)
+    parse_day(args.date, "--date")
     open_store(settings_with(store=args.store).store, must_exist=True).close()
     from flows.digest_flow import daily_digest  # Prefect is imported only for real sends
 
@@ -62,7 +63,7 @@ def _preview(args: argparse.Namespace) -> int:
     from flows.digest import run_digest
 
     settings = settings_with(store=args.store)
-    day = _parse_day(args.date)
+    day = parse_day(args.date, "--date")
     if args.out:
         result = run_digest(settings.store, day, to=args.to, dry_run=True, out_dir=Path(args.out), settings=settings)
         _report(result, args.format)
@@ -76,17 +77,6 @@ def _preview(args: argparse.Namespace) -> int:
     else:
         print(f"Subject: {result.subject}\n\n{text}", end="")
     return 0
-
-
-def _parse_day(value: str | None):
-    from datetime import date
-
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--date must be YYYY-MM-DD, not {value!r}") from None
 
 
 def _report(result, fmt: str) -> None:

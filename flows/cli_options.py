@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterator
+from datetime import date
 
 from extractors.errors import ConfigError
 
@@ -127,3 +128,13 @@ def _env_value(action: argparse.Action, raw: str, name: str, accepted: set[str] 
         return action.type(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}={raw!r}: not a valid {getattr(action.type, '__name__', 'value')}") from None
+
+
+def parse_day(value: str | None, option: str = "--date") -> date | None:
+    """A YYYY-MM-DD option or flow parameter (None when not given), or a one-line ConfigError naming it."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} must be a date YYYY-MM-DD, not {value!r}") from None

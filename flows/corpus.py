@@ -54,15 +54,6 @@ def outlets(store, feeds_file=None) -> dict[str, Outlet]:
     return found
 
 
-def parse_day(value: str | None, option: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} must be YYYY-MM-DD, not {value!r}") from None
-
-
 def normalise_country(value: str | None) -> str | None:
     if not value:
         return None

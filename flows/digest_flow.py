@@ -18,14 +18,14 @@ failure sent the mail again in our measurements (shared/PREFECT.md).
 
 from __future__ import annotations
 
-import datetime as dt
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import settings_with
-from extractors.errors import ConfigError, StoreError
+from extractors.errors import StoreError
+from flows.cli_options import parse_day
 from flows.digest import ArchiveError, DigestResult, run_digest, summary_markdown
 from flows.mailer import MailError
 from flows.run_logs import send_newswatch_logs_to_runs
@@ -48,15 +48,6 @@ def _retry_condition(task, task_run, state) -> bool:
         except BaseException as exc:  # the failure the state carries
             error = exc
     return error is not None and worth_retrying(error)
-
-
-def parse_day(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--date must be YYYY-MM-DD, not {value!r}") from None
 
 
 @task(name="send-digest", retries=3, retry_delay_seconds=[10, 30, 90], retry_jitter_factor=0.5,

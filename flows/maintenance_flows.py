@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import settings_with
+from flows.cli_options import parse_day
 from flows.reprocess import reprocess
 from flows.seeds import import_seeds
 from flows.run_logs import send_newswatch_logs_to_runs
@@ -40,7 +39,7 @@ def reprocess_flow(date: str | None = None, store: str | None = None) -> dict:
     """
     send_newswatch_logs_to_runs()
     settings = settings_with(store=store)
-    day = _parse_day(date)
+    day = parse_day(date)
     summary = reprocess(settings.store, settings, day=day)
     get_run_logger().info("%s", summary.to_text())
     create_markdown_artifact(key="reprocess-summary", markdown=f"```\n{summary.to_text()}\n```")
@@ -63,6 +62,3 @@ def maintenance_flow(store: str | None = None) -> dict:
     create_markdown_artifact(key="maintenance-summary", markdown=f"```\n{report.to_text()}\n```")
     return report.to_dict()
 
-
-def _parse_day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
