@@ -161,7 +161,7 @@ def prepare_digest(
     # The footer reads the feeds' state in the store; the feed list only lends names to old states.
     report = feed_report(states, {fid: feed.name for fid, feed in feeds.items() if feed.name}, now=now,
                          silent_days=settings.digest_silent_days)
-    health = [FeedHealth(p.feed_id, p.name, p.problem, p.detail) for p in report.problems]
+    health = list(report.problems)
     held_back = held_back_list(held, states, {fid: feed.name for fid, feed in feeds.items() if feed.name})
     subject = subject_for(day, len(stories), stories[0].title if stories else None, report.all_failed)
     html, text = render(day, stories, health, settings, now, report, held_back)

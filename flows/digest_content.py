@@ -26,6 +26,8 @@ from urllib.parse import urlparse
 
 from extractors.errors import ConfigError, NotFound
 from extractors.records import ArticleRecord, Feed
+from flows.digest_health import Problem as FeedHealth  # one feed's line in the digest footer
+from flows.digest_health import feed_report
 from storage.articles import ArticleStore
 from storage.layout import as_utc
 from storage.state import FeedState
@@ -350,22 +352,12 @@ def lead_of(text: str | None, title: str | None = None, sentences: int = 3) -> s
 # Feed health ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FeedHealth:
-    feed_id: str
-    name: str
-    problem: str  # blocked | failed | silent
-    detail: str
-
-
 def feed_health(states: list[FeedState], feeds: dict[str, Feed], *, now: datetime, silent_days: int) -> list[FeedHealth]:
     """Feeds polled lately that were blocked, failed, or brought nothing new for ``silent_days``.
 
     One line per feed, the most serious problem only, reasons in words; the rules live in
     flows/digest_health.py (the feed list only lends names to states that carry none).
     """
-    from flows.digest_health import feed_report
-
     names = {fid: _source_name(fid, feeds) for fid in feeds}
     report = feed_report(states, names, now=now, silent_days=silent_days)
-    return [FeedHealth(p.feed_id, p.name, p.problem, p.detail) for p in report.problems]
+    return list(report.problems)
