@@ -9,30 +9,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
-from http import HTTPStatus
 
 from extractors.records import Feed
+from flows.digest_health import reason_in_words
 from storage.articles import ArticleStore
 from storage.layout import as_utc
 from storage.state import FeedState, load_feed_state
 
 RATE_DAYS = 7  # new articles per day are averaged over this many UTC days (today included)
-
-# FetchError reasons (flows/http.py) and the poll's own ("bad-feed") in words.
-REASONS = {
-    "timeout": "timed out",
-    "connect": "could not connect",
-    "blocked": "blocked by the site",
-    "robots": "disallowed by robots.txt",
-    "too-big": "answer too big",
-    "not-html": "answered something that is not a page",
-    "bad-feed": "answered something that is not a feed",
-    "url": "bad URL",
-    "redirects": "too many redirects",
-    "private-address": "resolves to a private address",
-    "error": "unexpected error",
-}
-
 
 @dataclass
 class FeedStatus:
@@ -54,22 +38,9 @@ class FeedStatus:
 
 
 def error_in_words(state: FeedState) -> str:
-    """"HTTP 404 Not Found", "timed out", "answered something that is not a feed: …"."""
-    if not state.last_error:
-        return ""
-    reason, _, detail = state.last_error.partition(": ")
-    if reason == "http" or (state.last_status and state.last_status >= 400):
-        status = state.last_status
-        try:
-            phrase = HTTPStatus(status).phrase if status else ""
-        except ValueError:
-            phrase = ""
-        return f"HTTP {status} {phrase}".strip() if status else detail or reason
-    words = REASONS.get(reason)
-    if words is None:
-        return " ".join(state.last_error.split())[:200]
-    detail = " ".join(detail.split())[:160]
-    return f"{words}: {detail}" if detail else words
+    """The last error as the digest says it ("feed gone (404)", "site unreachable (name not found)"),
+    "" when the last poll succeeded: one vocabulary for the digest's footer and ``newswatch feeds``."""
+    return reason_in_words(state) if state.last_error else ""
 
 
 def _health(state: FeedState, now: datetime, days_silent: int | None, silent_after: int) -> str:

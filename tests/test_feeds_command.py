@@ -108,12 +108,12 @@ def test_health_lists_last_ok_errors_in_words_failures_and_new_articles(site, tm
     news, dead = rows["news"], rows["dead"]
     assert news["health"] == "ok" and news["last_ok"] and news["last_error"] == "" and news["failures_in_a_row"] == 0
     assert news["new_per_day"] > 0 and news["days_silent"] == 0
-    assert dead["health"] == "failing" and dead["last_ok"] is None and dead["last_error"] == "HTTP 404 Not Found"
+    assert dead["health"] == "failing" and dead["last_ok"] is None and dead["last_error"] == "feed gone (404)"
     assert dead["failures_in_a_row"] == 2 and dead["days_silent"] is None and dead["status"] == "unverified"
 
     assert main(["feeds", "--feeds", str(feeds_file)]) == 0
     table = capsys.readouterr().out
-    assert "HTTP 404 Not Found" in table and "dead?" in table
+    assert "feed gone (404)" in table and "dead?" in table
 
 
 # OPML ---------------------------------------------------------------------------------------------
