@@ -309,10 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_serve)
 
     for module in ("flows.cli_digest", "flows.cli_store", "flows.cli_corpus", "flows.cli_feeds"):
-        try:
-            __import__(module, fromlist=["register"]).register(sub)
-        except ImportError:  # pragma: no cover - while a part is being built
-            pass
+        __import__(module, fromlist=["register"]).register(sub)
     add_common_options(parser)
     apply_env_twins(parser)
     return parser
@@ -349,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newswatch: {exc}", file=sys.stderr)
         return 2
     level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    if args.quiet:  # Prefect configures its loggers from the environment when a flow command imports it
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     long_command = args.command in LONG_COMMANDS
     from flows import progress
