@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from extractors.date_text import month_number  # one month table for every date reader
+
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
@@ -64,23 +66,6 @@ def guess_language(text: str) -> str | None:
     return best if scores[best] >= 0.05 * len(words) else None
 
 
-# Month stems; a token is a month when it starts with one (genitives and suffixes vary).
-_MONTH_STEMS = [
-    "jan janv januar jänner январ ocak yanvar հունվար იანვარ",
-    "feb fév fev февр şubat subat fevral փետրվար თებერვ",
-    "mar märz maerz март mart մարտ მარტ",
-    "apr avr апрел nisan aprel ապրիլ აპრილ",
-    "may mai мая май mayıs mayis մայիս მაის",
-    "jun juin июн haziran iyun հունիս ივნის",
-    "jul juil июл temmuz iyul հուլիս ივლის",
-    "aug août aout август ağustos agustos avqust օգոստոս აგვისტ",
-    "sep sept сентябр eylül eylul sentyabr սեպտեմբեր სექტემბ",
-    "oct okt октябр ekim oktyabr հոկտեմբեր ოქტომბ",
-    "nov ноябр kasım kasim noyabr նոյեմբեր ნოემბ",
-    "dec déc dez декабр aralık aralik dekabr դեկտեմբեր დეკემბ",
-]
-_MONTHS = sorted(((stem, n) for n, stems in enumerate(_MONTH_STEMS, 1) for stem in stems.split()),
-                 key=lambda item: -len(item[0]))
 _M = r"([^\W\d_]{3,})\.?"
 _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "ymd"),
@@ -98,14 +83,6 @@ AUTHOR_LABEL = re.compile(r"(?i)^\W*(?:author|authors|written by|by|автор|�
 READING_TIME = re.compile(r"(?i)\d+\s*(?:min|mins|minutes?|мин\w*|dk|dakika|dəq\w*|րոպե|წთ|წუთ\w*)\b")
 VIEWS = re.compile(r"(?i)(?:views?|просмотр\w*|vues|aufrufe|görüntülenme|okunma|baxış\w*|դիտում\w*|ნახვ\w*)"
                    r"(?:\s+\w+)?\s*[:：]?\s*\d|\d\s*(?:views?|просмотр\w*|vues)\b")
-
-
-def _month(token: str) -> int | None:
-    token = token.casefold()
-    for stem, number in _MONTHS:
-        if token.startswith(stem) and len(token) - len(stem) <= 6:
-            return number
-    return None
 
 
 def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
@@ -133,7 +110,7 @@ def _date_from(groups: tuple[str, ...], order: str) -> str | None:
                 d, m = m, d
         else:
             values = dict(zip(order, groups))
-            month = _month(values["M"])
+            month = month_number(values["M"])
             if month is None:
                 return None
             y, m, d = int(values["y"]), month, int(values["d"])
