@@ -8,12 +8,12 @@ passes and a real regression does not.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.benchmark_module import load_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "benchmarks" / "dates"
@@ -29,11 +29,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("newswatch_dates_benchmark", REPO / "benchmarks" / "dates.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("dates")
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import random
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +14,7 @@ from storage import dedup_shards
 from storage.dedup_index import DedupIndex
 from storage import segments
 from storage.local import LocalStore
+from tests.benchmark_module import load_benchmark
 from tests.test_near_duplicates import DEDUP, PAIRS, first_line_title
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
@@ -243,8 +242,4 @@ def test_decisions_on_the_benchmark_corpus_equal_those_recorded_before_the_kerne
 
 
 def _benchmark_module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "dedup.py"
-    spec = importlib.util.spec_from_file_location("newswatch_dedup_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("dedup")

@@ -10,12 +10,12 @@ ScrapingHub 0.9751 / 0.9141 / 0.9564, no empty output; Dragnet 0.9305 / 0.8816 /
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.benchmark_module import load_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "benchmarks"
@@ -26,11 +26,7 @@ GATES = {  # set: (subset step, minimum pages, F1 floor, most empty outputs allo
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("newswatch_extraction_benchmark", REPO / "benchmarks" / "extraction.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("extraction")
 
 
 @pytest.mark.parametrize("name", sorted(GATES))
