@@ -22,6 +22,18 @@ from storage.state import SeenIndex
 log = logging.getLogger("newswatch")
 
 
+def known_boilerplate(store: ObjectStore, host: str) -> frozenset[str]:
+    """What the site memory knows of a host: its boilerplate paragraphs and template paths (empty if none)."""
+    from extractors.boilerplate import SiteMemory
+
+    if not host:
+        return frozenset()
+    try:
+        return SiteMemory.from_dict(store.get_json(layout.site_memory_key(host))).boilerplate()
+    except (NotFound, ValueError, KeyError, TypeError):
+        return frozenset()
+
+
 @dataclass
 class RunContext:
     run_id: str
@@ -102,12 +114,7 @@ class RunContext:
             return True
 
     def site_boilerplate(self, host: str) -> frozenset[str]:
-        from extractors.boilerplate import SiteMemory
-
-        try:
-            return SiteMemory.from_dict(self.store.get_json(layout.site_memory_key(host))).boilerplate()
-        except (NotFound, ValueError, KeyError, TypeError):
-            return frozenset()
+        return known_boilerplate(self.store, host)
 
     def learn_site(self, host: str, documents: list[tuple]) -> None:
         """Remember which paragraphs and template blocks this site repeats (CAS merge; idempotent per document).

@@ -54,12 +54,9 @@ class ReprocessSummary:
 def site_boilerplate(store, host: str, cache: dict) -> frozenset[str]:
     """The site memory's known boilerplate and template paths for a host (cached per run)."""
     if host not in cache:
-        from extractors.boilerplate import SiteMemory
+        from flows.context import known_boilerplate
 
-        try:
-            cache[host] = SiteMemory.from_dict(store.get_json(layout.site_memory_key(host))).boilerplate() if host else frozenset()
-        except (NotFound, ValueError, KeyError, TypeError):
-            cache[host] = frozenset()
+        cache[host] = known_boilerplate(store, host)
     return cache[host]
 
 
