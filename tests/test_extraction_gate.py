@@ -67,3 +67,15 @@ def test_metric_matches_the_benchmark_definition():
     # precision over non-empty outputs only, recall over all, F1 of the averages
     score = bench.score(["a b c d", ""], ["a b c d", "e f g h"])
     assert (score.precision, score.recall, score.f1, score.empty) == (1.0, 0.5, 0.6667, 1)
+
+
+def test_pages_fall_into_fixed_halves_by_the_hash_of_their_id():
+    bench = _benchmark()
+    ids = [f"{n:064x}" for n in range(200)]
+    halves = [bench.half_of(i) for i in ids]
+    assert set(halves) == {"diagnosis", "heldout"}
+    assert 60 <= halves.count("diagnosis") <= 140
+    assert halves == [bench.half_of(i) for i in ids]  # the same page, the same half, every run
+    # the rule is the first byte of sha256(id): even is diagnosis
+    import hashlib
+    assert all((h == "diagnosis") == (hashlib.sha256(i.encode()).digest()[0] % 2 == 0) for i, h in zip(ids, halves))
