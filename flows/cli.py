@@ -70,6 +70,7 @@ def get_settings_for(args):
 def cmd_extract(args) -> int:
     from extractors.article import extract_document, make_record
     from extractors.errors import ExtractionError
+    from flows.process_guard import resume_collection
     from storage import layout
 
     status = 0
@@ -88,6 +89,7 @@ def cmd_extract(args) -> int:
             print(f"newswatch extract: {path}: {exc}", file=sys.stderr)
             results.append({"path": path, "error": str(exc)})
             status = 1
+        resume_collection()  # the first document loaded the tables; collect what later ones leave
     if args.format == "json":
         emit(results, "json", "")  # always a list: the same shape for one path or many
     else:
@@ -315,27 +317,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def quiet_offline_prefect() -> None:
-    """Prefect defaults that keep a command offline and its output readable; the user's own win."""
-    for name, value in {
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
-    }.items():
-        os.environ.setdefault(name, value)
-    if not os.environ.get("PREFECT_API_URL"):
-        # The temporary per-process server logs tracebacks while it shuts down (events still
-        # in flight); they are noise for a command-line run, never about our data.
-        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-
-
 # Commands that take long enough to deserve a progress bar and a closing line on stderr.
 LONG_COMMANDS = {"poll", "import-seeds", "reprocess", "demo", "store", "export", "search"}
+# Commands whose first document loads what the process keeps: the collector resumes after it.
+ONE_SHOT_COMMANDS = {"extract", "compare"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from flows.process_guard import EXIT_TERMINATED, Terminated, guard_prefect_server, install_signal_handlers
+    """``newswatch`` with ``argv`` (the process's own arguments when None: run as the program)."""
+    from flows import process_guard
+
+    if argv is None:  # the process ends when this returns: its start-up and exit skip the collector
+        process_guard.defer_collection()
+        try:
+            return run(argv)
+        finally:
+            process_guard.freeze_for_exit()
+    return run(argv)
+
+
+def run(argv: list[str] | None) -> int:
+    from flows.process_guard import (EXIT_TERMINATED, Terminated, guard_prefect_server, install_signal_handlers,
+                                     quiet_offline_prefect, resume_collection)
 
     install_signal_handlers()  # SIGTERM unwinds like Ctrl-C: leases released, Prefect's server stopped
     quiet_offline_prefect()
@@ -350,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     long_command = args.command in LONG_COMMANDS
+    if args.command not in ONE_SHOT_COMMANDS:
+        resume_collection()  # start-up is over for a command that may run long
     from flows import progress
 
     progress.enable(long_command and progress.wanted(args.quiet))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from config import SEEDS_DIR
 from extractors import compiled_cache
 from extractors import content_hash as plain
 from extractors import fingerprint
@@ -126,3 +127,19 @@ def test_the_fingerprint_tables_from_the_cache_equal_freshly_built_ones(cache):
     assert np.array_equal(second[0], fingerprint._build_table())
     assert all(np.array_equal(a, b) for a, b in zip(second[1], fingerprint._build_powers(1 << 16)))
     assert first[0] is not second[0]
+
+
+def _gc_after(code_args: str, *paths: str) -> list[str]:
+    code = ("import gc, sys; from flows import cli; " + code_args +
+            "; print(gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()[-1000:]
+    return result.stderr.decode().split()[-2:]
+
+
+def test_extract_run_as_the_program_collects_again_after_its_first_page_and_a_library_call_keeps_its_gc(data_dir):
+    pages = [str(data_dir / "pages" / "admin_author.html"), str(SEEDS_DIR / "004_6d5d41b893ce7abd.txt")]
+    # As the program (argv from the process): held off while loading, then resumed with start-up frozen.
+    assert _gc_after("sys.argv = ['newswatch', 'extract', *sys.argv[1:]]; cli.main()", *pages) == ["True", "True"]
+    # Called with arguments (a test, a library user): the caller's collector is left as it was.
+    assert _gc_after("cli.main(['extract', *sys.argv[1:]])", *pages) == ["True", "False"]
