@@ -86,7 +86,8 @@ def newswatch_date(raw: bytes, url: str | None) -> str | None:
     meta = read_metadata(tree, url)  # the same steps, in the same order, as extract_html
     prune_tree(tree)
     return choose_date(markup_value=meta.published, markup_source=meta.published_source, tree=tree,
-                       url=meta.canonical_url or url, feed_published=None, now=NOW).value
+                       url=meta.canonical_url or url, feed_published=None, now=NOW,
+                       intact_tree=lambda: _parse(decode_html(raw))).value
 
 
 def _htmldate(extensive: bool) -> Callable[[bytes, str | None], str | None]:
@@ -179,7 +180,25 @@ def report(pages: list[Page], limit_note: str = "") -> dict:
     result["dateless"] = {name: {"pages": len(pages), "invented": sum(1 for p in found if p),
                                  "per_100": round(100 * sum(1 for p in found if p) / len(pages), 2)}
                           for name, found in outputs.items()}
+    result["goals"] = goals(result)
     return result
+
+
+GOAL_MARGIN = 0.02  # accuracy over htmldate extensive, with and without the URL
+GOAL_INVENTED_PER_100 = 1.0
+
+
+def goals(result: dict) -> dict:
+    """The issue's date goals, checked on this run's figures (whole set, with and without URL)."""
+    out = {}
+    for key, runs in result["runs"].items():
+        ours, theirs = runs["newswatch"]["all"]["accuracy"], runs["htmldate_extensive"]["all"]["accuracy"]
+        out[f"accuracy_{key}"] = {"newswatch": ours, "needed": round(theirs + GOAL_MARGIN, 4),
+                                  "met": ours >= theirs + GOAL_MARGIN - 1e-9}
+    invented = result["dateless"]["newswatch"]["per_100"]
+    out["invented_per_100"] = {"newswatch": invented, "max": GOAL_INVENTED_PER_100,
+                               "met": invented <= GOAL_INVENTED_PER_100}
+    return out
 
 
 def print_table(result: dict) -> None:
@@ -197,6 +216,10 @@ def print_table(result: dict) -> None:
     print("\ndateless copies (years and short numeric dates removed): invented dates")
     for name, d in result["dateless"].items():
         print(f"{name:<19} {d['invented']:>4} of {d['pages']}  ({d['per_100']} per 100 pages)")
+    print("\ngoals")
+    for name, g in result["goals"].items():
+        limit = f"needed >= {g['needed']}" if "needed" in g else f"max {g['max']}"
+        print(f"  {name:<22} newswatch {g['newswatch']}  ({limit}): {'met' if g['met'] else 'NOT met'}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,6 +59,12 @@ def _is_furniture(element: HtmlElement) -> bool:
 
 
 def _headline(root: HtmlElement) -> HtmlElement | None:
+    """The article's headline: the page's only ``<h1>`` wherever it sits (a page names its title
+    once; class words around it such as ``intro__breadcrumbNavigation`` describe neighbours), else
+    the first ``<h1>``/``<h2>`` of two words or more outside furniture."""
+    titles = [h for h in root.iter("h1") if len(h.text_content().split()) >= 2]
+    if len(titles) == 1 and not any(a.tag in _SKIPPED_TAGS for a in titles[0].iterancestors()):
+        return titles[0]
     for tag in ("h1", "h2"):
         for heading in root.iter(tag):
             if len(heading.text_content().split()) >= 2 and not any(_is_furniture(a) for a in heading.iterancestors()):
@@ -89,7 +95,7 @@ def _short_blocks(root: HtmlElement, headline: HtmlElement):
     stack = [root]
     while stack:
         element = stack.pop()
-        if not isinstance(element.tag, str) or _is_furniture(element):
+        if not isinstance(element.tag, str) or (_is_furniture(element) and element not in around_headline):
             continue
         order += 1
         if element is headline:
@@ -131,12 +137,13 @@ def _first_published(found: list[FoundDate], text: str) -> FoundDate | None:
     return None
 
 
-def _as_line(entry: tuple[int, HtmlElement, str], headline_order: int, month_first: bool) -> DateLine | None:
+def _as_line(entry: tuple[int, HtmlElement, str], headline_order: int, month_first: bool,
+             around_headline: frozenset = frozenset()) -> DateLine | None:
     order, element, text = entry
     found = find_dates(text, month_first=month_first, limit=3)
     if not found or _is_prose(text, found) or _is_link_list_item(element):
         return None
-    if any(_is_furniture(a) for a in element.iterancestors()):
+    if any(_is_furniture(a) and a not in around_headline for a in element.iterancestors()):
         return None
     chosen = _first_published(found, text)
     if chosen is None:
@@ -153,6 +160,7 @@ def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
         return None
     before: deque[tuple[int, HtmlElement, str]] = deque(maxlen=_BEFORE_HEADLINE)
     headline_order = None
+    around_headline = frozenset(headline.iterancestors())
     for order, element, text in _short_blocks(root, headline):
         if element is None:
             headline_order = order
@@ -160,13 +168,13 @@ def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
             before.append((order, element, text))
         elif order - headline_order > _AFTER_HEADLINE:
             break
-        elif (line := _as_line((order, element, text), headline_order, month_first)) is not None:
+        elif (line := _as_line((order, element, text), headline_order, month_first, around_headline)) is not None:
             return line
     if headline_order is None:
         return None
     for entry in reversed(before):
         if headline_order - entry[0] <= _BEFORE_HEADLINE:
-            line = _as_line(entry, headline_order, month_first)
+            line = _as_line(entry, headline_order, month_first, around_headline)
             if line is not None:
                 return line
     return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from copy import deepcopy
 from dataclasses import dataclass
+from typing import Callable
 from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement, tostring
@@ -136,10 +137,20 @@ def _local_day(value: datetime | date) -> date:
 
 
 def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date | None,
-                   clock: datetime) -> tuple[datetime | date | None, str | None]:
-    """The markup date in the page's zone, weighed against the page's visible date line."""
+                   clock: datetime, intact: Callable[[], HtmlElement | None] | None = None,
+                   ) -> tuple[datetime | date | None, str | None]:
+    """The markup date in the page's zone, weighed against the page's visible date line.
+
+    The line is looked for on the pruned page first (its headline lists and chrome are gone, so
+    a dated teaser cannot pose as the line); when none is left there and the page has no markup
+    date, on the intact page (``intact``): a date line is short meta text, which pruning may
+    take with the caption or meta bar it sits in."""
     month_first = page_month_first(tree)
     line = date_line(tree, month_first)
+    if line is None and markup is None and intact is not None:
+        whole = intact()
+        if whole is not None:
+            line = date_line(whole, month_first)
     if line is not None and not is_plausible(line.found.day, clock):
         return None, _IN_FUTURE
     offset = page_offset(tree, line)
@@ -208,8 +219,10 @@ def choose_date(
     url: str | None,
     feed_published: str | datetime | None,
     now: datetime | None,
+    intact_tree: Callable[[], HtmlElement | None] | None = None,
 ) -> DateChoice:
-    """Pick the publication date (see module docstring)."""
+    """Pick the publication date (see module docstring). ``tree`` is the pruned page;
+    ``intact_tree`` gives the page before pruning, asked only when the pruned page shows no date."""
     clock = _utc_now(now)
     feed = feed_published if isinstance(feed_published, datetime) else parse_iso(feed_published)
     if isinstance(feed, datetime) and feed.tzinfo is None:
@@ -223,7 +236,7 @@ def choose_date(
     if in_future:
         page = None
     if tree is not None:
-        value, source = _page_evidence(tree, url, page, clock)
+        value, source = _page_evidence(tree, url, page, clock, intact_tree)
         in_future = in_future or source == _IN_FUTURE
         if value is not None and is_plausible(value, clock):
             if source is None:

@@ -333,7 +333,8 @@ def extract_html(
     if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
     date = choose_date(markup_value=meta.published, markup_source=meta.published_source, tree=tree,
-                       url=meta.canonical_url or url, feed_published=feed_published, now=now)
+                       url=meta.canonical_url or url, feed_published=feed_published, now=now,
+                       intact_tree=lambda: _parse(strip_leading_junk(text)))
     return ExtractedArticle(
         text=body,
         title=meta.title,

@@ -143,3 +143,15 @@ def test_url_day_is_the_last_plain_evidence_when_the_page_shows_none():
 
 def test_a_naive_markup_time_gets_the_offset_the_page_writes_elsewhere():
     assert _published("naive_markup_time_offset_elsewhere") == ("2023-11-08T22:35:29+04:00", "meta")
+
+
+def test_a_date_line_pruned_with_its_caption_bar_is_read_on_the_intact_page():
+    # Pruning drops caption-classed paragraphs as chrome; the date line sat in one and the page
+    # has no markup date, so the intact page is asked.
+    assert _published("dateline_in_pruned_caption") == ("2023-07-14", "dateline")
+
+
+def test_the_pages_only_h1_is_its_headline_whatever_class_its_container_has():
+    # The container's class says a breadcrumb trail sits in it; the sidebar's dated list must
+    # not be taken instead of the line under the headline.
+    assert _published("headline_in_breadcrumb_classed_intro") == ("2023-07-14", "dateline")
