@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import html as lxml_html
 
-from extractors.ensemble import EDGE_MAX_WORDS, block_texts, combine, readability_paragraphs, supported, _shingle_set
+from extractors.ensemble import EDGE_MAX_WORDS, SHORT_BODY_WORDS, block_texts, combine, readability_paragraphs, supported, _shingle_set
 
 BODY = [
     "The regional parliament approved the budget for next year after a debate that lasted until late at night.",
@@ -82,3 +82,70 @@ def test_readability_is_asked_only_when_a_combining_rule_could_fire():
     assert needs_second_opinion(["Share this story", long_paragraph, long_paragraph])  # a short edge line
     assert needs_second_opinion(["Only a few words here."])  # too short: maybe the wrong block
     assert needs_second_opinion([f"Туры в город номер {i} недорого" for i in range(30)])  # a list dump
+
+
+# Failure classes found on the diagnosis half of Dragnet (see docs/choices.md), in the region's words.
+SHORT_POST = [  # a body of short paragraphs (a digest post, a list of links with a remark each)
+    "В Ереване завершился форум региональных СМИ, на который приехали журналисты из трёх стран.",
+    "- Тбилиси: мэрия обещает новые автобусные маршруты к весне — посмотрим.",
+    "- Баку: открылся музей ковра после ремонта, вход бесплатный до конца месяца.",
+    "- Степанакерт: школам не хватает учителей физики и химии.",
+    "- Гюмри: фестиваль кино перенесён на осень из-за ремонта театра.",
+]
+AUTHOR_BOX = [
+    "Об авторе",
+    "Анна Петросян пишет о культуре и образовании на Южном Кавказе с 2015 года, ведёт подкаст о книгах, "
+    "преподаёт журналистику в Ереванском университете и переводит современную армянскую прозу на русский язык.",
+]
+
+
+def test_when_readability_read_another_block_its_silence_about_the_edges_drops_nothing():
+    # readability kept the first paragraph and the author box: most of its text is not in
+    # trafilatura's body, so it did not read the same block and cannot vote on its edges
+    kept, how = combine(list(SHORT_POST), [SHORT_POST[0], *AUTHOR_BOX])
+    assert kept == SHORT_POST and how == "primary"
+
+
+def test_the_edge_vote_still_runs_when_both_read_the_same_block():
+    primary = [*SHORT_POST, "Поделиться в соцсетях: 12 комментариев"]
+    kept, how = combine(primary, list(SHORT_POST))
+    assert kept == SHORT_POST and how == "edge-vote"
+
+
+RELATED_TEASERS = [  # "related" list items with a teaser each: too long for the short-line test
+    "- Парламент Грузии принял закон о выборах во втором чтении Депутаты обсуждали поправки до поздней ночи, "
+    "оппозиция покинула зал заседаний, а спикер пообещал вернуться к спорным статьям осенью - 8 ноября 2021",
+    "- Курс драма укрепился к доллару третью неделю подряд Аналитики связывают рост с притоком переводов и "
+    "туристов, но предупреждают, что зимой давление на валюту может вернуться - 7 ноября 2021",
+]
+
+
+def test_related_list_items_at_the_end_go_whatever_their_length_when_readability_lacks_them():
+    assert all(len(item.split()) > EDGE_MAX_WORDS - 15 for item in RELATED_TEASERS)
+    long_items = [item + " " + " ".join(["подробности"] * 20) for item in RELATED_TEASERS]
+    assert all(len(item.split()) > EDGE_MAX_WORDS for item in long_items)
+    kept, how = combine([*BODY, *long_items], list(BODY))
+    assert kept == BODY and how == "edge-vote"
+
+
+def test_a_long_plain_paragraph_at_the_edge_is_still_kept():
+    closing = " ".join(["The closing paragraph of the report carries its own facts and figures."] * 5)
+    kept, _ = combine([*BODY, closing], list(BODY))
+    assert kept[-1] == closing
+
+
+def test_readability_wins_when_trafilatura_found_only_a_fragment_of_its_body():
+    more = [f"Paragraph {n} of the report continues the story with new facts, quotes and figures from the ministry."
+            for n in range(1, 9)]
+    body = [*BODY, *(p.replace("budget", "law") for p in BODY)]  # long enough not to be a short body
+    assert len(" ".join(body).split()) >= SHORT_BODY_WORDS
+    kept, how = combine(body, [*body, *more])
+    assert kept == [*body, *more] and how == "second"
+
+
+def test_a_longer_readability_body_that_does_not_hold_trafilaturas_is_no_fragment_case():
+    other = [f"Sidebar item {n}: a different story about sports results and the weather this weekend in town."
+             for n in range(1, 9)]
+    body = [*BODY, *(p.replace("budget", "law") for p in BODY)]  # long enough not to be a short body
+    kept, _ = combine(body, [body[0], *other])
+    assert kept == body
