@@ -11,8 +11,12 @@ The store stays the truth; the index is a disposable local copy for ``newswatch 
 * FTS5 with the ``unicode61`` tokenizer and ``remove_diacritics 2``: words in every script of the
   region (Armenian, Georgian, Cyrillic, Latin with accents, Arabic script) are indexed as
   written, case-folded and without accents. Inflected languages match with a prefix query
-  (``Грузи*`` finds Грузия, Грузии); Azerbaijani ə and ı are letters, not accents, so
-  "Azərbaycan" is searched as written;
+  (``Грузи*`` finds Грузия, Грузии);
+* letters that people often type as their plain neighbour are folded on both sides (``FOLDED``:
+  Azerbaijani ə → e and ı → i, Russian ё → е): the tokenizer's accent removal does not cover
+  them, as they are letters of their own, not accented ones. Folded copies of the title and text
+  are indexed only for records that contain such a letter, and the query is folded, so
+  "Azerbaycan", "Azərbaycan", "елка" and "ёлка" each find both spellings;
 * ranking is FTS5's BM25, the title weighing three times the text.
 """
 
@@ -31,8 +35,15 @@ from extractors.records import ArticleRecord
 
 log = logging.getLogger("newswatch.search")
 
-SCHEMA = 1
+SCHEMA = 2  # 2: folded columns (an index of schema 1 is rebuilt on first use)
 TITLE_WEIGHT, TEXT_WEIGHT = 3.0, 1.0
+# Letters typed as their plain neighbour on keyboards without them (see module docstring).
+FOLDED = str.maketrans({"ə": "e", "Ə": "E", "ı": "i", "ё": "е", "Ё": "Е"})
+
+
+def fold(text: str) -> str:
+    """``text`` with the letters of ``FOLDED`` replaced by their plain neighbours."""
+    return text.translate(FOLDED)
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
@@ -43,7 +54,8 @@ CREATE TABLE IF NOT EXISTS docs (
     duplicate_of TEXT, cluster TEXT, countries TEXT
 );
 CREATE INDEX IF NOT EXISTS docs_first_seen ON docs (first_seen);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, text, folded_title, folded_text,
+                                                   tokenize = 'unicode61 remove_diacritics 2');
 """
 
 
@@ -153,8 +165,11 @@ class SearchIndex:
              record.url, float(caucasus.get("score") or 0), int(bool(caucasus.get("relevant"))), record.duplicate_of,
              record.cluster, " " + " ".join(countries) + " "),
         )
-        self.db.execute("INSERT INTO fts (rowid, title, text) VALUES (?, ?, ?)",
-                        (cursor.lastrowid, record.title or "", record.text or ""))
+        title, text = record.title or "", record.text or ""
+        folded_title, folded_text = fold(title), fold(text)
+        self.db.execute("INSERT INTO fts (rowid, title, text, folded_title, folded_text) VALUES (?, ?, ?, ?, ?)",
+                        (cursor.lastrowid, title, text, folded_title if folded_title != title else "",
+                         folded_text if folded_text != text else ""))
 
     # Searching ----------------------------------------------------------------------------
 
@@ -164,6 +179,7 @@ class SearchIndex:
         if not query.strip():
             raise ConfigError("an empty query finds nothing: give a word")
         filters = (since, list(languages), country, limit, relevant_only)
+        query = fold(query)
         try:
             return self._search(query, *filters)
         except sqlite3.OperationalError:
@@ -178,8 +194,8 @@ class SearchIndex:
 
     def _search(self, match: str, since, languages, country, limit, relevant_only) -> list[Hit]:
         sql = ["SELECT d.id, d.title, d.source, d.language, d.first_seen, d.url, d.cluster,",
-               f"bm25(fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS rank,",
-               "snippet(fts, 1, '[', ']', '…', 12)",
+               f"bm25(fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS rank,",
+               "snippet(fts, 1, '[', ']', '…', 12), snippet(fts, 3, '[', ']', '…', 12), fts.text",
                "FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?"]
         params: list = [match]
         if since:
@@ -195,8 +211,23 @@ class SearchIndex:
             params.append(f"% {country} %")
         sql.append("ORDER BY rank, d.first_seen, d.id LIMIT ?")
         params.append(limit)
-        return [Hit(*row[:7], rank=round(row[7], 4), snippet=" ".join((row[8] or "").split()))
+        return [Hit(*row[:7], rank=round(row[7], 4), snippet=" ".join(_snippet(*row[8:]).split()))
                 for row in self.db.execute(" ".join(sql), params)]
+
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
+
+
+def _snippet(plain: str | None, folded: str | None, text: str) -> str:
+    """The text's snippet; when only the folded copy matched, its snippet in the original letters
+    (folding maps one character to one, so positions agree)."""
+    if "[" in (plain or "") or not folded or "[" not in folded:
+        return plain or ""
+    bare = folded.replace("[", "").replace("]", "").strip("…")
+    start = fold(text).find(bare)
+    if start < 0:
+        return plain or ""
+    original = iter(text[start:start + len(bare)])
+    return "".join(ch if ch in "[]" or (ch == "…" and i in (0, len(folded) - 1)) else next(original, ch)
+                   for i, ch in enumerate(folded))

@@ -147,6 +147,16 @@ def test_search_finds_words_in_every_script_ranked_and_filtered(corpus, index_pa
     assert hits == [] or all(isinstance(h, str) for h in hits)
 
 
+def test_search_finds_letters_typed_as_their_plain_neighbour_and_shows_the_original(corpus, index_path, capsys):
+    # Azerbaijani ə and ı typed as e and i on a keyboard without them (and the other way round)
+    assert search(capsys, corpus, index_path, "Azerbaycan")[0] == ["a-az-border"]
+    assert search(capsys, corpus, index_path, "AZƏRBAYCAN")[0] == ["a-az-border"]
+    status, out, err = cli(capsys, "search", "Azerbaycan", "--store", corpus, "--index", index_path,
+                           "--format", "json")
+    [hit] = json.loads(out)
+    assert "[Azərbaycan" in hit["snippet"]  # the snippet in the record's own letters
+
+
 def test_search_ranks_a_title_match_above_a_text_match(tmp_path, index_path, capsys, data_dir):
     uri = build_corpus(str(tmp_path / "s"), data_dir)
     store = open_store(uri)
