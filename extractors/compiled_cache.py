@@ -24,7 +24,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Any, BinaryIO, Callable, NamedTuple, TypeVar
 
 log = logging.getLogger("newswatch.cache")
 
@@ -51,44 +51,56 @@ def _stamp(path: Path) -> str:
 
 def cache_key(name: str, depends_on: Iterable[Path]) -> str:
     """A digest of ``name`` and the state of every file the compiled object depends on."""
-    parts = [name, sys.version, str(pickle.HIGHEST_PROTOCOL)] + [_stamp(Path(p)) for p in depends_on]
+    parts = [name, sys.version, sys.byteorder, str(pickle.HIGHEST_PROTOCOL)] + [_stamp(Path(p)) for p in depends_on]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def cached(kind: str, name: str, depends_on: Iterable[Path], build: Callable[[], T]) -> T:
-    """``build()``, or its pickled result from an earlier process when none of ``depends_on`` changed."""
-    entry = cache_dir() / f"{kind}-{cache_key(name, depends_on)}.pickle"
+class Codec(NamedTuple):
+    """How one kind of compiled object is written to a cache file and read back from it."""
+
+    suffix: str  # the entries' file extension
+    dump: Callable[[Any, BinaryIO], None]
+    load: Callable[[BinaryIO], Any]  # raises on a truncated or foreign file (the entry is then rebuilt)
+    source: str = __file__  # the module that defines the format: editing it invalidates the entries
+
+
+PICKLE = Codec("pickle", lambda value, fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL), pickle.load)
+
+
+def cached(kind: str, name: str, depends_on: Iterable[Path], build: Callable[[], T], codec: Codec = PICKLE) -> T:
+    """``build()``, or its stored result from an earlier process when none of ``depends_on`` changed."""
+    entry = cache_dir() / f"{kind}-{cache_key(name, [*depends_on, Path(codec.source)])}.{codec.suffix}"
     try:
         with open(entry, "rb") as fh:
-            return pickle.load(fh)
+            return codec.load(fh)
     except FileNotFoundError:
         pass
     except Exception as exc:  # a truncated or foreign file: rebuild, and overwrite it below
         log.info("cache entry %s unreadable (%s); rebuilding", entry, exc)
     value = build()
-    _write(entry, value, kind)
+    _write(entry, value, kind, codec)
     return value
 
 
-def _write(entry: Path, value, kind: str) -> None:
+def _write(entry: Path, value, kind: str, codec: Codec) -> None:
     tmp = None
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=f".{kind}-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)  # readers see the whole file or none
+            codec.dump(value, fh)
+        os.replace(tmp, entry)  # readers see the whole file or none (a reader's memory map keeps the old one)
         tmp = None
-        _prune(entry, kind)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+        _prune(entry, kind, codec.suffix)
+    except (OSError, ValueError, pickle.PicklingError, TypeError, AttributeError) as exc:
         log.info("cache entry not written to %s: %s", entry.parent, exc)
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
 
 
-def _prune(keep: Path, kind: str) -> None:
-    entries = sorted(keep.parent.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+def _prune(keep: Path, kind: str, suffix: str) -> None:
+    entries = sorted(keep.parent.glob(f"{kind}-*.{suffix}"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP_ENTRIES:]:
         if old != keep:
             old.unlink(missing_ok=True)

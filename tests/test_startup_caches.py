@@ -12,6 +12,7 @@ import pytest
 from config import SEEDS_DIR
 from extractors import compiled_cache
 from extractors import content_hash as plain
+from extractors.profile_table import ProfileRows, dump_factory, load_factory
 from extractors import fingerprint
 from tests.test_cli import REPO
 
@@ -108,10 +109,30 @@ def test_langdetect_profiles_from_the_cache_detect_the_same(cache):
     language._factory.cache_clear()
     fresh = language.detect_language(text)
     language._factory.cache_clear()
-    cached = language.detect_language(text)  # now unpickled
-    assert list(cache.glob("langdetect-*.pickle"))
+    cached = language.detect_language(text)  # now read from the memory-mapped table
+    [table] = cache.glob("langdetect-*.ldtable")
+    assert isinstance(language._factory("latin").word_lang_prob_map, ProfileRows)
     assert (fresh.code, fresh.confidence, fresh.method) == (cached.code, cached.confidence, cached.method) == \
         ("es", cached.confidence, "langdetect")
+    table.write_bytes(table.read_bytes()[:-12])  # cut mid-row: the table is rebuilt, not misread
+    language._factory.cache_clear()
+    again = language.detect_language(text)
+    assert (again.code, again.confidence) == (fresh.code, fresh.confidence)
+    assert table.stat().st_size % 8 == 0 and isinstance(language._factory("latin").word_lang_prob_map, dict)
+
+
+def test_the_profile_table_holds_every_row_of_the_json_profiles_bit_for_bit(tmp_path):
+    from extractors import language
+
+    built = language._build_factory("cyrillic", Path(language.PROFILES_DIRECTORY))
+    path = tmp_path / "table"
+    with open(path, "wb") as fh:
+        dump_factory(built, fh)
+    with open(path, "rb") as fh:
+        loaded = load_factory(fh)
+    assert loaded.langlist == built.langlist and len(loaded.word_lang_prob_map) == len(built.word_lang_prob_map)
+    assert all(list(loaded.word_lang_prob_map[k]) == v for k, v in built.word_lang_prob_map.items())
+    assert "zzzz" not in loaded.word_lang_prob_map and list(loaded.word_lang_prob_map) == list(built.word_lang_prob_map)
 
 
 def test_the_fingerprint_tables_from_the_cache_equal_freshly_built_ones(cache):
