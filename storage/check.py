@@ -2,8 +2,9 @@
 
 What a consistent store looks like (DESIGN.md write order: objects, manifest, state):
 every manifest line has its record; every record (``seeds/``, ``articles/``) is named by some
-manifest; every raw page belongs to a record; records parse and sit at the key their id and
-first_seen give; no journal is left by a dead run.
+manifest; every raw page belongs to a record, and every page-metadata sidecar (``raw-meta/``)
+to a raw page; records parse and sit at the key their id and first_seen give; no journal is
+left by a dead run.
 
 Repair never edits history. Manifests are write-once, so a repair adds objects:
 
@@ -17,6 +18,8 @@ Repair never edits history. Manifests are write-once, so a repair adds objects:
 * every action is written down in ``state/repairs/<repair-id>.json``.
 
 Stale journals are reported as warnings: the next poll finishes their batch, not the checker.
+So are sidecars whose raw page is gone (a batch rolled back between the two writes): nothing
+reads them, and a repair adds objects, it does not delete any.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ RebuildRecord = Callable[[str], ArticleRecord | None]
 @dataclass
 class Problem:
     kind: str  # missing-record, unlisted-record, orphan-raw, bad-record, key-mismatch, bad-manifest,
-    #            missing-raw (warning), stale-journal (warning), lost-record (warning: acknowledged)
+    #            missing-raw (warning), stale-journal (warning), lost-record (warning: acknowledged),
+    #            orphan-raw-meta (warning)
     key: str
     detail: str = ""
     severity: str = "error"
@@ -66,6 +70,7 @@ class CheckReport:
     manifest_lines: int = 0
     records: int = 0
     raw_pages: int = 0
+    raw_meta: int = 0
     journals: int = 0
     repaired: int = 0
     written: list[str] = field(default_factory=list)
@@ -114,6 +119,10 @@ def check_store(
     _scan_manifests(articles, scan, report, threads)
     scan.raw_keys = set(store.list("raw/"))
     report.raw_pages = len(scan.raw_keys)
+    meta_keys = set(store.list("raw-meta/"))
+    report.raw_meta = len(meta_keys)
+    for key in sorted(meta_keys - {layout.raw_meta_key(raw) for raw in scan.raw_keys}):
+        report.add("orphan-raw-meta", key, "page metadata whose raw page is absent (nothing reads it)", "warning")
 
     missing = _missing_records(scan, report)
     unlisted = [key for key in sorted(scan.record_keys) if key not in scan.listed]
@@ -334,7 +343,8 @@ def report_text(report: CheckReport) -> str:
     """The human summary ``store check`` prints."""
     out = [
         f"{report.store}: {report.records} records, {report.manifests} manifests "
-        f"({report.manifest_lines} lines), {report.raw_pages} raw pages, {report.journals} journals",
+        f"({report.manifest_lines} lines), {report.raw_pages} raw pages ({report.raw_meta} with feed metadata), "
+        f"{report.journals} journals",
     ]
     for p in report.problems:
         mark = "repaired" if p.repaired else p.severity

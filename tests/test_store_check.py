@@ -80,6 +80,19 @@ def test_every_broken_invariant_is_reported(any_store):
     ]
 
 
+def test_page_metadata_whose_raw_page_is_gone_is_a_warning_and_kept(tmp_path):
+    store = LocalStore(tmp_path)
+    records = _populate(store)
+    articles = ArticleStore(store)
+    kept = articles.put_raw_meta(records[1].raw_key, {"feed_id": "example-am"})
+    gone = layout.raw_meta_key("raw/2026/11/22/ffffffffffffffffffff.html.gz")
+    store.put(gone, b'{"feed_id": "example-am"}')  # a batch rolled back between the two writes
+    report = check_store(store, repair=True)
+    assert report.ok and report.raw_meta == 2
+    assert [(p.kind, p.key, p.severity) for p in report.problems] == [("orphan-raw-meta", gone, "warning")]
+    assert store.exists(gone) and store.exists(kept)  # a repair adds objects, never deletes
+
+
 def test_repair_lists_unlisted_records_in_a_repair_manifest_and_keeps_history(tmp_path):
     store = LocalStore(tmp_path)
     _populate(store)
