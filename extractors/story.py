@@ -77,7 +77,7 @@ def _fold_cached(stem: str) -> str:
     return _fold(stem)[:6]
 
 
-_GENERIC_KINDS = ("country", "demonym", "context")
+_GENERIC_KINDS = ("country", "demonym", "context", "outlet")
 
 
 def _fold(text: str) -> str:

@@ -244,3 +244,13 @@ def test_an_ascii_batch_and_the_same_batch_with_one_other_script_agree():
     mixed = story_term_ids_many(titles + ["Пашинян встретился с Алиевым"], texts + ["В пятницу Пашинян встретился с Алиевым."])
     assert ascii_only == mixed[:2] == [term_ids(story_terms(t, x)) for t, x in zip(titles, texts)]
     assert all(ascii_only)
+
+
+def test_an_outlets_name_in_the_lead_is_not_a_story_term():
+    # Every story of a wire service opens with its name: shared by two unrelated stories, it
+    # must not count towards "one story" (names of people and places still do).
+    lead = "YEREVAN, December 3. /ARMENPRESS/. Speaker Alen Simonyan met the delegation of Mediamax today."
+    terms = story_terms("Speaker meets delegation", lead)
+    assert "name:armenp" not in terms and "name:mediam" not in terms
+    assert "name:simony" in terms
+    assert_same(["Speaker meets delegation"], [lead])
