@@ -327,8 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     """``newswatch`` with ``argv`` (the process's own arguments when None: run as the program)."""
     from flows import process_guard
 
-    if argv is None:  # the process ends when this returns: its start-up and exit skip the collector
+    if argv is None:  # the process ends when this returns: its start-up and exit skip the collector,
         process_guard.defer_collection()
+        from flows import regex_cache
+
+        regex_cache.install()  # and its regular expressions come compiled from earlier runs
         try:
             return run(argv)
         finally:

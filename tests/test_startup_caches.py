@@ -164,3 +164,39 @@ def test_extract_run_as_the_program_collects_again_after_its_first_page_and_a_li
     assert _gc_after("sys.argv = ['newswatch', 'extract', *sys.argv[1:]]; cli.main()", *pages) == ["True", "True"]
     # Called with arguments (a test, a library user): the caller's collector is left as it was.
     assert _gc_after("cli.main(['extract', *sys.argv[1:]])", *pages) == ["True", "False"]
+
+
+REGEX_PROBE = """
+import re, sys
+from flows import regex_cache
+assert regex_cache.install()
+patterns = [(r"(?P<word>[^\\W\\d_]+)(?:-(?P=word))?", re.I), (rb"\\x00+|\\d{2,}", 0), (r"^\\s*(?:[A-Z]\\.)+$", re.M),
+            (r"[\\u0531-\\u0556\\u0560-\\u0588]+", 0)]
+compiled = [re.compile(p, f) for p, f in patterns]
+print(sum(key in regex_cache._state["table"] for key in patterns), len(regex_cache._state["used"]))
+assert compiled[0].fullmatch("Tbilisi-tbilisi").group("word") == "Tbilisi"
+assert compiled[1].findall(b"a\\x00\\x00b123") == [b"\\x00\\x00", b"123"]
+assert compiled[3].search("in Երևան today").group() == "Երևան"
+"""
+
+
+def test_regular_expressions_compiled_once_are_replayed_equal_in_the_next_process_and_a_damaged_table_is_rebuilt(cache):
+    def probe() -> list[str]:
+        result = subprocess.run([sys.executable, "-c", REGEX_PROBE], capture_output=True, cwd=REPO, timeout=60,
+                                env={**os.environ, "NEWSWATCH_CACHE_DIR": str(cache)})
+        assert result.returncode == 0, result.stderr.decode()[-1000:]
+        return result.stdout.decode().split()
+
+    assert probe() == ["0", "0"]  # compiled by re, checked equal to their replay, written at exit
+    [table] = cache.glob("regex-*.marshal")
+    assert probe() == ["4", "4"]  # replayed: the asserts in the probe ran on the replayed patterns
+    table.write_bytes(table.read_bytes()[:100])  # a truncated file: compiled again, written again
+    assert probe() == ["0", "0"] and probe() == ["4", "4"]
+
+
+def test_a_library_call_of_main_leaves_re_alone(data_dir):
+    code = ("import re; from re import _compiler; original = _compiler.compile; from flows import cli; "
+            "cli.main(['extract', '--format', 'text', __import__('sys').argv[1]]); assert _compiler.compile is original")
+    result = subprocess.run([sys.executable, "-c", code, str(data_dir / "dedup" / "event_ru_a.txt")],
+                            capture_output=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()[-1000:]
