@@ -77,7 +77,7 @@ _D = r"([0-3]?\d)"
 _N = r"([01]?\d)"
 _WORD = r"([^\W\d_]{3,}\.?)"
 _NUMERIC_YMD = re.compile(rf"(?<![\d.])(?<!\d[/-]){_Y}([-/.]){_N}\2{_D}(?![\d/-]|\.\d)")
-_NUMERIC_DMY = re.compile(rf"(?<![\d.])(?<!\d[/-]){_D}([-/.]){_N}\2{_Y}(?![\d/-]|\.\d)")
+_NUMERIC_DMY = re.compile(rf"(?<![\d.])(?<!\d[/-]){_D}([-/.]){_D}\2{_Y}(?![\d/-]|\.\d)")  # 12/25/2020 too
 # A two-digit year only with dots ("09.11.21"): slashes and dashes are too often something else.
 _NUMERIC_DMY_SHORT = re.compile(r"(?<![\d.])([0-3]?\d)\.([01]?\d)\.(\d\d)(?![\d.])")
 _YEAR_TAIL = r"(?:\s*(?:г|гг|года|год|թ|թվական\w*|წ|წლის|yılı|il|ildə)\.?)?"

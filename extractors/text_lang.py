@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from extractors.date_text import month_number  # one month table for every date reader
+from extractors.date_text import find_dates  # one date parser for pages and plain text
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
@@ -66,14 +66,6 @@ def guess_language(text: str) -> str | None:
     return best if scores[best] >= 0.05 * len(words) else None
 
 
-_M = r"([^\W\d_]{3,})\.?"
-_DATE_PATTERNS = [
-    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "ymd"),
-    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), "dmy"),
-    (re.compile(r"\b(\d{1,2})\.?\s+" + _M + r",?\s+(\d{4})\b"), "dMy"),
-    (re.compile(r"\b" + _M + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b"), "Mdy"),
-    (re.compile(r"\b(\d{4})\s*(?:թ|წ|г|yıl)?\.?,?\s+" + _M + r"\s+(\d{1,2})\b"), "yMd"),
-]
 DATE_LABEL = re.compile(r"(?i)\b(?:date|dated|published|posted(?: on)?|updated|last updated|on|"
                         r"дата|опубликовано|обновлено|publié(?: le)?|mis à jour(?: le)?|le|"
                         r"veröffentlicht(?: am)?|aktualisiert(?: am)?|stand|yayınlanma|güncelleme|"
@@ -86,36 +78,9 @@ VIEWS = re.compile(r"(?i)(?:views?|просмотр\w*|vues|aufrufe|görüntüle
 
 
 def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
-    """The first plausible calendar date in ``text`` as (ISO date, span), or None."""
-    found: list[tuple[int, int, str]] = []
-    for pattern, order in _DATE_PATTERNS:
-        for m in pattern.finditer(text):
-            iso = _date_from(m.groups(), order)
-            if iso:
-                found.append((m.start(), m.end(), iso))
-                break
-    if not found:
-        return None
-    start, end, iso = min(found)
-    return iso, (start, end)
-
-
-def _date_from(groups: tuple[str, ...], order: str) -> str | None:
-    try:
-        if order == "ymd":
-            y, m, d = int(groups[0]), int(groups[1]), int(groups[2])
-        elif order == "dmy":
-            d, m, y = int(groups[0]), int(groups[1]), int(groups[2])
-            if m > 12 >= d:  # month/day/year
-                d, m = m, d
-        else:
-            values = dict(zip(order, groups))
-            month = month_number(values["M"])
-            if month is None:
-                return None
-            y, m, d = int(values["y"]), month, int(values["d"])
-        day = date(y, m, d)
-    except ValueError:
-        return None
-    # Never in the future, never before the web-news era.
-    return day.isoformat() if date(1990, 1, 1) <= day <= date.today() else None
+    """The first plausible calendar date in ``text`` as (ISO date, span), or None: the page
+    reader's parser (``date_text.find_dates``), never in the future nor before the web-news era."""
+    for found in find_dates(text, limit=4):
+        if date(1990, 1, 1) <= found.day <= date.today():
+            return found.day.isoformat(), (found.start, found.end)
+    return None

@@ -89,6 +89,7 @@ def test_the_extract_path_keeps_a_date_line_inside_the_fourteen_hour_tolerance()
     ("14.07.2023", date(2023, 7, 14)),
     ("2023-07-14", date(2023, 7, 14)),
     ("07/14/2023", date(2023, 7, 14)),  # 14 cannot be a month
+    ("12/25/2020", date(2020, 12, 25)),  # nor 25 (a day past 19 in second place was not read)
     ("27 Jun.'12", date(2012, 6, 27)),
     ("Wed Nov 08 2023", date(2023, 11, 8)),
     ("14 июля 2023 г.", date(2023, 7, 14)),
