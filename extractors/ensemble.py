@@ -211,6 +211,18 @@ def same_block(primary: list[str], second: list[str]) -> bool:
     return inside >= SAME_BLOCK_SHARE * _words(second)
 
 
+def confirmed_by_second(paragraphs: list[str], second: list[str]) -> bool:
+    """Does readability's text hold this body (every paragraph supported)?
+
+    readability reads the intact page, so a short body it confirms is the page's real size,
+    not the result of our pruning taking the body away with the chrome.
+    """
+    if not paragraphs or not second:
+        return False
+    other = _paragraph_shingles(second)
+    return all(supported(p, other) for p in paragraphs)
+
+
 def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
     """The body from trafilatura's paragraphs and readability's, and which rule decided it.
 

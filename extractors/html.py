@@ -13,8 +13,9 @@ import logging
 import re
 from datetime import datetime
 
+from extractors.article import MIN_TEXT_CHARS
 from extractors.dates import choose_date
-from extractors.ensemble import combine, needs_second_opinion, readability_paragraphs
+from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion, readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs, prune_tree
 from extractors.metadata import first_h1, read_metadata
@@ -320,11 +321,14 @@ def extract_html(
     paths = paragraph_paths(paragraphs, blocks)
     main = main_path(paragraphs, paths)
     paragraphs = drop_template_paragraphs(paragraphs, paths, template_paths, main)
-    if _word_count(paragraphs) < NEARLY_EMPTY_WORDS:
+    confirmed = confirmed_by_second(paragraphs, second) and len("\n".join(paragraphs)) >= MIN_TEXT_CHARS
+    if _word_count(paragraphs) < NEARLY_EMPTY_WORDS and not confirmed:
         # Both opinions (nearly) empty: our pruning may have taken the body with the chrome
         # (table-layout pages, bodies inside link-dense cells). trafilatura's full cascade on the
         # intact page is the last opinion, used when it says more. Only for nearly empty results:
-        # on short but real bodies it adds the chrome back (measured: -0.008 F1 on Dragnet).
+        # on short but real bodies it adds the chrome back (measured: -0.008 F1 on Dragnet), and so
+        # it did on short bodies that readability, reading the intact page, confirms (unless they
+        # are too short to be stored at all: then some text beats none).
         unpruned = clean_paragraphs(_trafilatura(_parse(strip_leading_junk(text)), url, fast=False),
                                     known_fingerprints, fingerprint, titles=titles)
         if _word_count(unpruned) > _word_count(paragraphs):

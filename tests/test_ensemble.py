@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lxml import html as lxml_html
 
-from extractors.ensemble import EDGE_MAX_WORDS, SHORT_BODY_WORDS, block_texts, combine, readability_paragraphs, supported, _shingle_set
+from extractors.ensemble import EDGE_MAX_WORDS, SHORT_BODY_WORDS, confirmed_by_second, block_texts, combine, readability_paragraphs, supported, _shingle_set
 
 BODY = [
     "The regional parliament approved the budget for next year after a debate that lasted until late at night.",
@@ -149,3 +151,20 @@ def test_a_longer_readability_body_that_does_not_hold_trafilaturas_is_no_fragmen
     body = [*BODY, *(p.replace("budget", "law") for p in BODY)]  # long enough not to be a short body
     kept, _ = combine(body, [body[0], *other])
     assert kept == body
+
+
+DATA = Path(__file__).parent / "data" / "ensemble"
+
+
+def test_a_short_note_both_extractors_agree_on_gets_no_sidebar_from_the_unpruned_last_try():
+    from extractors.html import extract_html
+
+    text = extract_html((DATA / "short_note_ru.html").read_bytes()).text
+    assert text.startswith("Мы наконец выпустили первый номер")
+    assert "Подписка" not in text and "печатный журнал" not in text
+
+
+def test_confirmation_needs_every_paragraph_in_readabilitys_text():
+    assert confirmed_by_second(BODY[:2], list(BODY))
+    assert not confirmed_by_second([*BODY[:2], "Подписка от 2900 драмов в год"], list(BODY))
+    assert not confirmed_by_second(BODY[:2], [])
