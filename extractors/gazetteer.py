@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
-import yaml
-
 from extractors.errors import ConfigError
 from extractors.gazetteer_layers import curated_entities, place_entities
 
@@ -272,15 +270,15 @@ def compile_gazetteer(doc: dict[str, Any], source: str = "<memory>") -> Gazettee
     return _Builder(doc, source).build()
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster to parse
-
-
 def _read(path: Path) -> Any:
+    import yaml  # only to compile: a process served from the cache never imports it (~10 ms)
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster to parse
     try:
         with open(path, encoding="utf-8") as fh:
             if path.suffix == ".json":
                 return json.load(fh)
-            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - a safe loader
+            return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise ConfigError(f"cannot read gazetteer {path}: {exc}") from exc
     except (yaml.YAMLError, ValueError) as exc:
@@ -331,33 +329,61 @@ def _compile_file(path: str) -> Gazetteer:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtimes: tuple[float, ...]) -> Gazetteer:
-    from extractors.compiled_cache import cached, gazetteer_inputs  # compiled once per change, across processes
+def _load_cached(path: str, stamps: tuple) -> Gazetteer:
+    from extractors.compiled_cache import cached  # compiled once per change, across processes
 
-    layers = _layer_paths(_read_layers_only(Path(path)), Path(path)) if not path.endswith(".json") else []
-    inputs = list(dict.fromkeys([*gazetteer_inputs(path), *layers]))
-    return cached("gazetteer", path, inputs, lambda: _compile_file(path))
+    return cached("gazetteer", path, gazetteer_files(Path(path)), lambda: _compile_file(path))
 
 
 def load_gazetteer(path: Path | None = None) -> Gazetteer:
     """The compiled gazetteer from ``path`` (default config.TOPICS_FILE) and the layers it names,
     cached until one of the files changes."""
+    path = _topics_path(path)
+    return _load_cached(str(path), tuple(_stamp(p) for p in [path, *_layers_named(str(path), _stamp(path))]))
+
+
+def gazetteer_files(path: Path | None = None) -> list[Path]:
+    """Every file a compiled gazetteer depends on (its data, its layers, its code): a cache key."""
+    from extractors.compiled_cache import gazetteer_inputs
+
+    path = _topics_path(path)
+    return list(dict.fromkeys([*gazetteer_inputs(path), *_layers_named(str(path), _stamp(path))]))
+
+
+def _topics_path(path: Path | None) -> Path:
     if path is None:
         from config import TOPICS_FILE  # config is data, not code we depend on at import time
 
         path = TOPICS_FILE
-    path = Path(path).resolve()
+    return Path(path).resolve()
+
+
+def _stamp(path: Path) -> tuple[int, int]:
     try:
-        mtimes = [path.stat().st_mtime]
-        if path.suffix != ".json":
-            mtimes += [p.stat().st_mtime for p in _layer_paths(_read_layers_only(path), path)]
+        st = path.stat()
     except OSError as exc:
         raise ConfigError(f"cannot read gazetteer {path}: {exc}") from exc
-    return _load_cached(str(path), tuple(mtimes))
+    return st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=8)
+def _layers_named(path: str, stamp: tuple[int, int]) -> list[Path]:
+    """The layer files topics.yaml names, parsed once per change of it (across processes: no YAML
+    is parsed, nor imported, by a process whose gazetteer comes from the cache)."""
+    if path.endswith(".json"):
+        return []
+    from extractors.compiled_cache import cached
+
+    topics = Path(path)
+    names = cached("topics-layers", path, [topics, Path(__file__)],
+                   lambda: [str(p) for p in _layer_paths(_read_layers_only(topics), topics)])
+    return [Path(name) for name in names]
 
 
 def _read_layers_only(path: Path) -> dict[str, Any]:
-    """The ``layers:`` line of topics.yaml without parsing the whole file (a cache hit stays cheap)."""
+    """The ``layers:`` line of topics.yaml without parsing the whole file."""
+    import yaml
+
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.startswith("layers:"):
