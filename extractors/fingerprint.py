@@ -304,8 +304,14 @@ def estimate_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``, which since numpy 2.3 imports numpy.ma (~15 ms of a `newswatch compare`)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    sa, sb = np.unique(a), np.unique(b)
+    sa, sb = _distinct(a), _distinct(b)
     if len(sa) == 0 and len(sb) == 0:
         return 1.0
     common = len(np.intersect1d(sa, sb, assume_unique=True))
@@ -314,7 +320,7 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 def containment(a: np.ndarray, b: np.ndarray, min_size: int = 15) -> float:
     """Share of the smaller text's shingles found in the larger (0 when it is too short to say)."""
-    sa, sb = np.unique(a), np.unique(b)
+    sa, sb = _distinct(a), _distinct(b)
     smaller = min(len(sa), len(sb))
     if smaller < min_size:
         return 0.0

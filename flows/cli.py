@@ -358,6 +358,8 @@ def run(argv: list[str] | None) -> int:
     long_command = args.command in LONG_COMMANDS
     if args.command not in ONE_SHOT_COMMANDS:
         resume_collection()  # start-up is over for a command that may run long
+    else:  # numpy's OpenBLAS starts a thread per core at import, for algebra these commands never do
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from flows import progress
 
     progress.enable(long_command and progress.wanted(args.quiet))
