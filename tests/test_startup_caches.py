@@ -219,3 +219,18 @@ def test_a_library_call_of_main_leaves_re_alone(data_dir):
     result = subprocess.run([sys.executable, "-c", code, str(data_dir / "dedup" / "event_ru_a.txt")],
                             capture_output=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr.decode()[-1000:]
+
+
+def test_compare_sets_of_shingles_without_np_unique_give_np_unique_results():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for size in (0, 1, 2, 9, 1000):
+        for high in (3, 2**63):
+            values = rng.integers(0, high, size, dtype=np.uint64)
+            assert np.array_equal(fingerprint._distinct(values), np.unique(values))
+            other = rng.integers(0, high, size, dtype=np.uint64)
+            sa, sb = np.unique(values), np.unique(other)
+            common = len(np.intersect1d(sa, sb))
+            expected = 1.0 if not len(sa) and not len(sb) else common / (len(sa) + len(sb) - common)
+            assert fingerprint.jaccard(values, other) == expected
