@@ -327,19 +327,16 @@ def main(argv: list[str] | None = None) -> int:
     """``newswatch`` with ``argv`` (the process's own arguments when None: run as the program)."""
     from flows import process_guard
 
-    if argv is None:  # the process ends when this returns: its start-up and exit skip the collector,
-        process_guard.defer_collection()
-        from flows import regex_cache
-
-        regex_cache.install()  # and its regular expressions come compiled from earlier runs
-        try:
-            return run(argv)
-        finally:
-            process_guard.freeze_for_exit()
-    return run(argv)
+    if argv is not None:
+        return run(argv)
+    process_guard.defer_collection()  # the process ends when this returns: start-up and exit skip the collector
+    try:
+        return run(argv, program=True)
+    finally:
+        process_guard.freeze_for_exit()
 
 
-def run(argv: list[str] | None) -> int:
+def run(argv: list[str] | None, program: bool = False) -> int:
     from flows.process_guard import (EXIT_TERMINATED, Terminated, guard_prefect_server, install_signal_handlers,
                                      quiet_offline_prefect, resume_collection)
 
@@ -356,6 +353,10 @@ def run(argv: list[str] | None) -> int:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     long_command = args.command in LONG_COMMANDS
+    if program:  # its regular expressions come compiled from the command's earlier runs
+        from flows import regex_cache
+
+        regex_cache.install(args.command)
     if args.command not in ONE_SHOT_COMMANDS:
         resume_collection()  # start-up is over for a command that may run long
     else:  # numpy's OpenBLAS starts a thread per core at import, for algebra these commands never do

@@ -25,24 +25,26 @@ from data (a search query, a site's boilerplate) cannot make it grow without bou
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import marshal
 import os
 import sys
-import tempfile
 import threading
+import zlib
 from pathlib import Path
 
 log = logging.getLogger("newswatch.cache")
 
-MAX_ENTRIES = 4000  # ~420 at start-up; above this only the last run's patterns are kept
+MAX_ENTRIES = 4000  # per command (~420 for extract); above it only the last run's patterns are kept
 _lock = threading.Lock()
 _state: dict = {}  # "original", "path", "table", "used", "new" once installed
 
 
-def install() -> bool:
-    """Serve ``re``'s compilations from the table from now on; written back at exit if it grew."""
+def install(command: str = "") -> bool:
+    """Serve ``re``'s compilations from ``command``'s table from now on; written back at exit if it grew.
+
+    One table per command: a poll compiles Prefect's thousands of patterns, which an extract would
+    otherwise read at every start."""
     with _lock:
         if _state:
             return True
@@ -55,8 +57,9 @@ def install() -> bool:
             return False
         from extractors.compiled_cache import cache_dir
 
-        key = hashlib.sha256(f"{sys.version}|{_sre.MAGIC}|{sys.byteorder}".encode()).hexdigest()[:16]
-        path = cache_dir() / f"regex-{key}.marshal"
+        key = zlib.crc32(f"{sys.version}|{_sre.MAGIC}|{sys.byteorder}".encode())
+        name = "".join(c for c in command if c.isalnum() or c == "-")[:40] or "any"
+        path = cache_dir() / f"regex-{name}-{key:08x}.marshal"
         _state.update(original=_compiler.compile, path=path, table=_read(path), used=set(), new={}, sre=_sre)
         _compiler.compile = _compile
         atexit.register(save)
@@ -119,6 +122,8 @@ def save() -> None:
     path: Path = _state["path"]
     tmp = None
     try:
+        import tempfile
+
         data = marshal.dumps(merged)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".regex-", suffix=".tmp")
