@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from courlan.clean import TRACKERS_RE, normalize_url
-
 # Parameters courlan's list misses that news sites and social shares add.
 _EXTRA_TRACKERS = re.compile(
     r"^(?:fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|_hs\w*|hsctatrk|ocid|"
@@ -28,6 +26,8 @@ def is_tracking_param(name: str) -> bool:
     lowered = name.lower()
     if lowered in _SAFE_PARAMS:
         return False
+    from courlan.clean import TRACKERS_RE  # imported on first use: a text-only command never needs courlan (~40 ms)
+
     return bool(_EXTRA_TRACKERS.match(lowered) or TRACKERS_RE.search(lowered))
 
 
@@ -47,6 +47,8 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
         sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)),
         doseq=True,
     )
+    from courlan.clean import normalize_url
+
     try:
         # strict=True would also drop legitimate ids; we filtered trackers ourselves.
         cleaned = normalize_url(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", "")))
