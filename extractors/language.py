@@ -32,6 +32,7 @@ from pathlib import Path
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
+from extractors.langdetect_fast import FastDetector
 from extractors.records import LanguageGuess
 
 SAMPLE_CHARS = 3000  # analysed at most; langdetect's accuracy stops growing well before this
@@ -314,7 +315,7 @@ def _build_factory(script: str, profiles: Path) -> DetectorFactory:
 def _langdetect(sample: str, script: str, hint: str | None, lf: float) -> LanguageGuess:
     with _factory_lock:  # profile loading is not thread-safe; detection below is per instance
         factory = _factory(script)
-    detector = factory.create()
+    detector = FastDetector(factory)  # langdetect's Detector, same answers, fewer Python steps
     detector.append(sample)
     try:
         ranked = [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
