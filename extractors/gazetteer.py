@@ -96,13 +96,27 @@ class Gazetteer:
     # first word id → [(word ids, entity index)], longest phrase first
     _phrases: dict[int, list[tuple[tuple[int, ...], int]]] = field(default_factory=dict, repr=False)
     _memo: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
+    # the same, keyed by the token as written: most tokens recur, and folding one costs more than
+    # the lookup it feeds
+    _raw_memo: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
 
     def find(self, text: str) -> Iterator[Match]:
         """Every term occurrence in ``text``, left to right, longest phrase wins, no overlaps."""
         tokens = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(text)]
-        cands = [self._word_ids(tok) for _, _, tok in tokens]
+        raw_memo = self._raw_memo
+        if len(raw_memo) > _MEMO_LIMIT:
+            raw_memo.clear()
+        cands = []
+        for _, _, tok in tokens:
+            hit = raw_memo.get(tok)
+            if hit is None:
+                hit = raw_memo[tok] = self._word_ids(tok)
+            cands.append(hit)
         i = 0
         while i < len(tokens):
+            if not cands[i]:  # no term starts with a word that is no term's word
+                i += 1
+                continue
             best: tuple[int, int] | None = None  # (length, entity)
             for wid in cands[i]:
                 for seq, ent in self._phrases.get(wid, ()):
