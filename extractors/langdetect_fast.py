@@ -16,7 +16,8 @@ pages with every profile set: 0 differ):
   alone (and on whether a space follows it): they are computed once per distinct word, by
   langdetect's own ``NGram.add_char``, and reused;
 - the trial loop is langdetect's, with its two helper calls inlined (same float operations in
-  the same order).
+  the same order), each drawn n-gram's row read from the profile map once (the map may be the
+  memory-mapped table of ``profile_table``) and kept as a tuple.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _LATIN = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z' (the six signs bet
 # "Latin Extended Additional" compares a block number with a name and never excludes anything.
 _NON_LATIN = re.compile("[\u0300-\U0010ffff]")
 _WORD_CACHE_LIMIT = 100_000
+_ROW_CACHE_LIMIT = 20_000
 
 
 class _NormaliseTable(dict):
@@ -69,7 +71,16 @@ class FastDetector(Detector):
     """Drop-in for ``factory.create()``: ``FastDetector(factory)``, then ``append`` and
     ``get_probabilities`` as with langdetect's Detector."""
 
-    _word_caches: dict[int, dict[tuple[str, bool], tuple[str, ...]]] = {}
+    # per profile map: (the map, word → n-grams, n-gram → row); the map is held so that its id
+    # cannot be reused by another map while its entry exists
+    _caches: dict[int, tuple[object, dict, dict]] = {}
+
+    def _cache(self) -> tuple[dict, dict]:
+        known = self.word_lang_prob_map
+        entry = self._caches.get(id(known))
+        if entry is None or entry[0] is not known:
+            entry = self._caches[id(known)] = (known, {}, {})
+        return entry[1], entry[2]
 
     def append(self, text: str) -> None:
         text = self.URL_RE.sub(" ", text)
@@ -83,7 +94,7 @@ class FastDetector(Detector):
 
     def _extract_ngrams(self) -> list[str]:
         known = self.word_lang_prob_map
-        cache = self._word_caches.setdefault(id(known), {})
+        cache = self._cache()[0]
         if len(cache) > _WORD_CACHE_LIMIT:
             cache.clear()
         words = self.text.translate(_NORMALISE).split(" ")
@@ -106,7 +117,11 @@ class FastDetector(Detector):
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
         n_langs = len(self.langlist)
         self.langprob = [0.0] * n_langs
-        probabilities = self.word_lang_prob_map
+        # rows as tuples, read from the map (perhaps a memory-mapped table) once per n-gram drawn
+        rows = self._cache()[1]
+        if len(rows) > _ROW_CACHE_LIMIT:
+            rows.clear()
+        table = self.word_lang_prob_map
         choice = self.random.choice
         self.random.seed(self.seed)
         for _ in range(self.n_trial):
@@ -116,7 +131,11 @@ class FastDetector(Detector):
             i = 0
             while True:
                 # _update_lang_prob (every n-gram in the list is in the map)
-                prob = [p * (weight + q) for p, q in zip(prob, probabilities[choice(ngrams)])]
+                ngram = choice(ngrams)
+                row = rows.get(ngram)
+                if row is None:
+                    row = rows[ngram] = tuple(table[ngram])
+                prob = [p * (weight + q) for p, q in zip(prob, row)]
                 if i % 5 == 0:
                     # _normalize_prob
                     total = sum(prob)
