@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import pickle
+import re
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -100,10 +101,24 @@ def _write(entry: Path, value, kind: str, codec: Codec) -> None:
 
 
 def _prune(keep: Path, kind: str, suffix: str) -> None:
-    entries = sorted(keep.parent.glob(f"{kind}-*.{suffix}"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[KEEP_ENTRIES:]:
-        if old != keep:
-            old.unlink(missing_ok=True)
+    """Keep the newest KEEP_ENTRIES entries of ``kind``; drop its entries in an older format (a
+    7 MB langdetect pickle that a table replaced would otherwise stay on disk for good)."""
+    entry_name = re.compile(rf"{re.escape(kind)}-[0-9a-f]{{32}}\.(\w+)")
+    current, outdated = [], []
+    for path in keep.parent.iterdir():
+        match = entry_name.fullmatch(path.name)
+        if match and path != keep:
+            (current if match.group(1) == suffix else outdated).append(path)
+    current.sort(key=_mtime, reverse=True)
+    for old in outdated + current[KEEP_ENTRIES - 1:]:
+        old.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # pruned meanwhile by another process
+        return 0.0
 
 
 def gazetteer_inputs(path: str | Path) -> list[Path]:

@@ -234,3 +234,19 @@ def test_compare_sets_of_shingles_without_np_unique_give_np_unique_results():
             common = len(np.intersect1d(sa, sb))
             expected = 1.0 if not len(sa) and not len(sb) else common / (len(sa) + len(sb) - common)
             assert fingerprint.jaccard(values, other) == expected
+
+
+def test_the_cache_keeps_the_newest_entries_of_a_kind_and_none_in_an_older_format(tmp_path, cache):
+    inputs = [tmp_path / "data.txt"]
+    cache.mkdir()
+    stale = cache / f"thing-{'0' * 32}.pickle"
+    stale.write_bytes(b"an entry in the format of an older release")
+    other_kind = cache / f"thing-table-{'1' * 32}.pickle"  # a kind whose name starts like this one
+    other_kind.write_bytes(b"x")
+    table = compiled_cache.Codec("tbl", lambda value, fh: fh.write(value), lambda fh: fh.read())
+    for i in range(compiled_cache.KEEP_ENTRIES + 3):
+        inputs[0].write_text(str(i))
+        assert compiled_cache.cached("thing", "x", inputs, lambda: str(i).encode(), codec=table) == str(i).encode()
+    assert len(list(cache.glob("thing-*.tbl"))) == compiled_cache.KEEP_ENTRIES
+    assert not stale.exists() and other_kind.exists()
+    assert compiled_cache.cached("thing", "x", inputs, lambda: b"rebuilt", codec=table) == str(i).encode()  # newest kept
