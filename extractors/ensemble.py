@@ -23,7 +23,9 @@ finds a body where trafilatura's container choice fails outright. ``combine`` us
    counts only when readability read the *same* block: when most of readability's text is not
    in trafilatura's body, readability chose another block (an author box, a sidebar), and its
    silence about trafilatura's edges says nothing — voting then ate real bodies made of short
-   paragraphs down to the one paragraph both shared.
+   paragraphs down to the one paragraph both shared. A lead that opens with a wire dateline
+   ("MOSCOW—", "(CNN)", "ЕРЕВАН, 3 мая —") is never voted out: readability often starts one
+   paragraph later.
 
 The fallback and edge thresholds were chosen on the ScrapingHub set (the tuning set); the
 fragment rule, the same-block condition and list items at the edges were found on the diagnosis
@@ -190,6 +192,20 @@ def _edge_candidate(paragraph: str) -> bool:
     return paragraph.startswith(LIST_ITEM) or len(_TOKEN.findall(paragraph)) <= EDGE_MAX_WORDS
 
 
+# A wire-style dateline opening a paragraph: "MOSCOW—", "BELGRADE, Serbia —", "WASHINGTON (AP) —",
+# "(CNN)", "Hong Kong (CNN Business)", "ЕРЕВАН, 3 мая — Sputnik.": the story's first paragraph.
+_DATELINE_LEAD = re.compile(
+    r"^(?:[A-ZÀ-ÝА-ЯЁ][\w.'’-]*(?:[ ,]+[A-ZÀ-ÝА-ЯЁ][\w.'’-]*){0,3}\s*)?\([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}\)"
+    r"|^[A-ZÀ-ÝА-ЯЁ]{3,}[A-ZÀ-ÝА-ЯЁ .'’-]*(?:,[^—–\n]{1,40}?)?\s*[—–]")
+DATELINE_LEAD_WORDS = 15  # a lead is a sentence, not a "Name, Place (Org)" line
+
+
+def is_dateline_lead(paragraph: str) -> bool:
+    """A news lead opening with its dateline: body text whatever readability says (it often
+    starts one paragraph later, leaving the lead at trafilatura's edge)."""
+    return len(_TOKEN.findall(paragraph)) >= DATELINE_LEAD_WORDS and bool(_DATELINE_LEAD.match(paragraph))
+
+
 def _paragraph_shingles(paragraphs: list[str]) -> set[tuple[str, ...]]:
     """The joined text's shingles, plus each paragraph's own (a line under four tokens is one
     shorter shingle, which only its own paragraph carries)."""
@@ -247,7 +263,7 @@ def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
     kept = list(primary)
 
     def unsupported_chrome(paragraph: str) -> bool:
-        return _edge_candidate(paragraph) and not supported(paragraph, other)
+        return _edge_candidate(paragraph) and not is_dateline_lead(paragraph) and not supported(paragraph, other)
 
     while len(kept) > 1 and unsupported_chrome(kept[-1]):
         kept.pop()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
-from extractors.ensemble import EDGE_MAX_WORDS, SHORT_BODY_WORDS, confirmed_by_second, block_texts, combine, readability_paragraphs, supported, _shingle_set
+from extractors.ensemble import EDGE_MAX_WORDS, SHORT_BODY_WORDS, confirmed_by_second, is_dateline_lead, block_texts, combine, readability_paragraphs, supported, _shingle_set
 
 BODY = [
     "The regional parliament approved the budget for next year after a debate that lasted until late at night.",
@@ -168,3 +168,18 @@ def test_confirmation_needs_every_paragraph_in_readabilitys_text():
     assert confirmed_by_second(BODY[:2], list(BODY))
     assert not confirmed_by_second([*BODY[:2], "Подписка от 2900 драмов в год"], list(BODY))
     assert not confirmed_by_second(BODY[:2], [])
+
+
+def test_a_lead_opening_with_a_wire_dateline_survives_the_edge_vote():
+    lead = ("ЕРЕВАН, 3 мая — Sputnik. Правительство Армении одобрило проект бюджета на следующий год, "
+            "сообщили в пресс-службе кабинета министров после заседания.")
+    kept, _ = combine(["Поделиться", lead, *BODY], list(BODY))
+    assert kept == [lead, *BODY]
+    kept, _ = combine(["WASHINGTON (AP) — The Senate passed the spending bill late on Tuesday after a week of talks "
+                       "between the two parties.", *BODY], list(BODY))
+    assert kept[0].startswith("WASHINGTON (AP)")
+
+
+def test_a_short_name_and_place_line_is_no_dateline_lead():
+    assert not is_dateline_lead("Francois Brassard, Quebec (Ottawa)")
+    assert not is_dateline_lead("Post Comments (Atom)")
