@@ -5,7 +5,9 @@ Subsets: every 7th page of ScrapingHub (26 pages, the tuning set) and every 20th
 extract path (benchmarks/extraction.py newswatch_text). Floors sit a little under what was
 measured when they were set, so noise from a dependency update passes and a real regression
 does not. Measured (newswatch / bare trafilatura / readability-lxml on the same pages):
-ScrapingHub 0.9751 / 0.9141 / 0.9564, no empty output; Dragnet 0.9305 / 0.8816 / 0.9318, none empty.
+ScrapingHub 0.9756 / 0.9141 / 0.9564, no empty output; Dragnet 0.9358 / 0.8816 / 0.9318, none
+empty (0.9751 and 0.9305 before the ensemble rules of docs/choices.md "Ensemble, second round";
+floors raised from 0.965 / 0.920 by the same margin, about 0.01 under the measured figures).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from tests.benchmark_module import load_benchmark
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "benchmarks"
 GATES = {  # set: (subset step, minimum pages, F1 floor, most empty outputs allowed)
-    "extraction": (7, 25, 0.965, 0),
-    "extraction-dragnet": (20, 30, 0.920, 0),
+    "extraction": (7, 25, 0.966, 0),
+    "extraction-dragnet": (20, 30, 0.925, 0),
 }
 
 
