@@ -35,6 +35,12 @@ class ObjectStore(ABC):
     def get(self, key: str) -> bytes:
         """The object's bytes; ``NotFound`` if absent."""
 
+    def get_view(self, key: str):
+        """The object's bytes as a read-only buffer: a backend that can map a file instead of
+        copying it (the local store) does, so a reader that takes a few columns of a large
+        object touches only those. Default: ``get``."""
+        return self.get(key)
+
     @abstractmethod
     def get_versioned(self, key: str) -> tuple[bytes, str]:
         """The object's bytes and an opaque version token for ``put_if_version``."""

@@ -173,15 +173,17 @@ def _query_kernel(slots, bins, sketches, hashed, first, found, bounds, pairs):
 
 
 @numba.njit(cache=True, nogil=True)
-def _rehash_kernel(slots, bins, n, first, overflowed):
-    """Every band of rows ``0 .. n-1`` into ``slots`` (empty) through ``_place_kernel``, in row
-    order; ``first[k]`` is entry k's first bucket (for the overflow), k = row * BANDS + band."""
+def _rehash_kernel(slots, bins, rows, first, overflowed):
+    """Every band of ``rows`` (ascending; the rows no static table holds) into ``slots`` (empty)
+    through ``_place_kernel``, in order; ``first[k]`` is entry k's first bucket (for the overflow),
+    k = i * BANDS + band for the row ``rows[i]``."""
     size = np.uint64(len(slots) // _WIDTH)
     second = np.empty(len(first), np.int64)
     entries = np.empty(len(first), np.int32)
-    for row in range(n):
+    for i in range(len(rows)):
+        row = rows[i]
         for band in range(fp.BANDS):
-            k = row * fp.BANDS + band
+            k = i * fp.BANDS + band
             h = _band_hash(bins[row * fp.BINS + 2 * band], bins[row * fp.BINS + 2 * band + 1], band)
             first[k], second[k] = np.int64(h % size), np.int64((h >> np.uint64(32)) % size)
             entries[k] = np.int32((row << 3) | band)

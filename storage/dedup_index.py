@@ -30,6 +30,7 @@ from storage import layout
 from storage import dedup_shards as shards
 from storage.base import ObjectStore
 from storage.dedup_tables import _EPOCH, _WINDOW_DAYS, _BandTable, _Rows
+from storage.dedup_load import load_parts, release_freed_memory
 from storage.dedup_window import _StoryWindow
 
 SEEDS_SHARD = shards.SEEDS
@@ -92,45 +93,11 @@ class DedupIndex:
             parts += found
             if found:
                 self.loaded.append(name)
-        parts = [p for p in parts if len(p)]
         if parts:
             with self._lock:
-                self._load_columns(shards.concat(parts))
-
-    def _load_columns(self, cols: shards.Columns) -> None:
-        """Add loaded documents in one step: first copy of each id, cluster roots by row,
-        LSH slots in one insertion, story terms only for the days the window keeps."""
-        rows, first = self._rows, self._rows.n
-        keep, cluster_at = shards.first_ids(shards.id_keys(rows.packed[:first], rows.other_ids), cols)
-        cols, cluster_at = shards.take_rows(cols, keep), cluster_at[keep]
-        if not len(cols):
-            return
-        # Indices into (rows already indexed + the loaded documents) → rows: kept ones take the next rows.
-        to_row = np.concatenate((np.arange(first), first + np.cumsum(keep) - 1))
-        roots = np.where(cluster_at >= 0, to_row[np.maximum(cluster_at, 0)], -1).astype(np.int64)
-        unresolved = np.flatnonzero(roots < 0)
-        if len(unresolved):  # cluster roots older than the months loaded: kept by id
-            names = [cols.other_clusters.get(int(i)) or cols.clusters[i].tobytes().hex() for i in unresolved]
-            distinct = sorted(set(names))
-            at = {name: len(rows.external) + k for k, name in enumerate(distinct)}
-            rows.external += distinct
-            roots[unresolved] = [-1 - at[name] for name in names]
-        rows.extend(cols.ids, cols.other, cols.sketches, cols.chash, cols.day, roots.astype(np.int32))
-        from storage.dedup_tables import _band_hashes
-
-        bands = self._bands
-        if bands.used + len(cols) * fp.BANDS > bands.MAX_LOAD * len(bands.slots):
-            bands._resize(rows)  # one compiled rehash of every row (it hashes the bands itself)
-        else:
-            bands.insert_many(first, _band_hashes(cols.sketches), rows)
-        newest = max(int(cols.day.max()), self._window.newest or 0)
-        recent = cols.day.astype(np.int64) >= newest - _WINDOW_DAYS
-        if recent.any():
-            counts = cols.counts.astype(np.int64)
-            starts = np.concatenate(([0], np.cumsum(counts[recent])))
-            terms = cols.terms[np.repeat(recent, counts)].astype(np.uint32)
-            new_rows = np.flatnonzero(recent) + first
-            self._window.bulk_add(cols.day[recent].astype(np.int64), starts, terms, new_rows)
+                load_parts(self._rows, self._bands, self._window, parts)
+        del parts
+        release_freed_memory()
 
     # Queries ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
     state/dedup/seeds/…                         the seed corpus (ids ``seed-…``), always loaded
     state/dedup/<yyyy-mm>.bin                   the earlier whole-month shard (read, folded in)
 
-Format (v2): a JSON header line ``{"v":2,"n":…,"bins":…,"other":{row: id},
+Format (v2, segments): a JSON header line ``{"v":2,"n":…,"bins":…,"other":{row: id},
 "other_clusters":{row: id}}`` then, little-endian: ids u1[n×10] (20-hex ids packed; ids of
 another form are in ``other``), cluster ids u1[n×10], sketches u2[n×bins], content-hash
 prefix u4[n], day u2[n], term counts u1[n], terms u4[sum]. Decoding is ``np.frombuffer``
@@ -13,6 +13,10 @@ per column: no Python object per document, and a month of a million documents lo
 the index's arrays in one step. A document stored twice (two overlapping runs) is loaded
 once: ``_first_ids`` keeps the first copy of each id and finds each cluster's row, in one
 compiled pass over a hash table of the ids.
+
+A base (v3) is the same columns followed by what compaction computed from them once, so that
+a load rebuilds nothing: cluster roots by row, the ids sorted, the base's LSH band table and
+the story-term postings of its last days (``storage.dedup_base``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 
 from extractors import fingerprint as fp
 from extractors.errors import NotFound
-from storage import segments
+from storage import dedup_base, segments
 from storage.base import ObjectStore
 
 KIND = "dedup"
@@ -85,8 +89,26 @@ def encode(cols: Columns) -> tuple[dict, bytes]:
     return header, body
 
 
+def encode_base(cols: Columns) -> tuple[dict, bytes]:
+    """A base (v3): the documents (first copy of each id only) and their extras (``dedup_base``)."""
+    high, low = id_keys(cols.ids, cols.other)
+    cluster_high, cluster_low = id_keys(cols.clusters, cols.other_clusters)
+    keep, cluster_at = np.zeros(len(cols), np.bool_), np.empty(len(cols), np.int64)
+    _first_ids(high, low, cluster_high, cluster_low, keep, cluster_at)
+    if not keep.all():
+        raise ValueError("dedup base: an id occurs twice")
+    extras = dedup_base.build(cols, high, low, cluster_at)
+    header, body = encode(cols)
+    return {**header, "v": 3, "extras": dedup_base.header_fields(extras)}, body + dedup_base.encode(extras)
+
+
 def decode(header: dict, body: bytes) -> Columns:
-    if header.get("v") != 2 or header.get("bins") != fp.BINS:
+    return decode_part(header, body)[0]
+
+
+def decode_part(header: dict, body: bytes) -> tuple[Columns, dedup_base.Extras | None]:
+    """The documents of a segment or base, and a v3 base's extras (None otherwise)."""
+    if header.get("v") not in (2, 3) or header.get("bins") != fp.BINS:
         raise ValueError(f"dedup object: unknown version {header.get('v')} or bins {header.get('bins')}")
     n, offset = int(header["n"]), 0
 
@@ -100,11 +122,14 @@ def decode(header: dict, body: bytes) -> Columns:
     sketches = take("<u2", n * fp.BINS).reshape(n, fp.BINS)
     chash, day, counts = take("<u4", n), take("<u2", n), take("u1", n)
     terms = take("<u4", int(counts.sum(dtype=np.int64)))
+    extras = None
+    if header["v"] == 3:
+        extras, offset = dedup_base.decode(header["extras"], n, body, offset)
     if offset != len(body):
         raise ValueError(f"dedup object: {len(body) - offset} bytes left over")
     other = {int(k): v for k, v in header.get("other", {}).items()}
     other_clusters = {int(k): v for k, v in header.get("other_clusters", {}).items()}
-    return Columns(ids, other, clusters, other_clusters, sketches, chash, day, counts, terms)
+    return Columns(ids, other, clusters, other_clusters, sketches, chash, day, counts, terms), extras
 
 
 def decode_legacy(data: bytes) -> Columns:
@@ -211,17 +236,17 @@ def first_ids(known: tuple[np.ndarray, np.ndarray], cols: Columns) -> tuple[np.n
     return keep[len(none):], cluster_at[len(none):]
 
 
-def month_parts(state: segments.MonthState) -> list[Columns]:
-    parts = [decode_legacy(state.legacy[1])] if state.legacy is not None else []
+def month_parts(state: segments.MonthState) -> list[tuple[Columns, dedup_base.Extras | None]]:
+    parts = [(decode_legacy(state.legacy[1]), None)] if state.legacy is not None else []
     if state.base is not None:
-        parts.append(decode(state.base[1], state.base[2]))
-    return parts + [decode(header, body) for _key, header, body in state.segments]
+        parts.append(decode_part(state.base[1], state.base[2]))
+    return parts + [(decode(header, body), None) for _key, header, body in state.segments]
 
 
-def read(store: ObjectStore, name: str, quarantine) -> list[Columns]:
-    """A month's (or the seeds') documents: legacy shard, base, then segments in order."""
+def read(store: ObjectStore, name: str, quarantine) -> list[tuple[Columns, dedup_base.Extras | None]]:
+    """A month's (or the seeds') documents: legacy shard, base (with its extras), then segments in order."""
     for _attempt in range(3):
-        state = segments.read_month(store, KIND, name, lambda key, exc: quarantine(store, key, exc))
+        state = segments.read_month(store, KIND, name, lambda key, exc: quarantine(store, key, exc), base_view=True)
         try:
             return month_parts(state)
         except (ValueError, KeyError, IndexError, TypeError) as exc:  # damaged: aside, not in every poll's way
@@ -247,8 +272,8 @@ def compact(store: ObjectStore, name: str, quarantine) -> segments.Compaction:
     """Merge a month's dedup segments into a new base (first copy of each id kept)."""
 
     def merge(state: segments.MonthState) -> tuple[dict, bytes]:
-        cols = concat(month_parts(state))
+        cols = concat([part for part, _extras in month_parts(state)])
         keep, _clusters = first_ids((np.zeros(0, np.uint64), np.zeros(0, np.uint64)), cols)
-        return encode(take_rows(cols, keep))
+        return encode_base(take_rows(cols, keep))
 
-    return segments.compact_month(store, KIND, name, merge, lambda key, exc: quarantine(store, key, exc))
+    return segments.compact_month(store, KIND, name, merge, lambda key, exc: quarantine(store, key, exc), base_view=True)

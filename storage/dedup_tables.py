@@ -104,6 +104,18 @@ class _Rows:
         self.n = end
         return first
 
+    def reserve(self, total: int) -> None:
+        """Room for ``total`` rows in one allocation (a load knows its size: no copy per part)."""
+        if total > len(self.chash):
+            for name in ("sketch", "chash", "day", "cluster", "packed"):
+                old = getattr(self, name)
+                # Not zeros: every row is written by ``extend``, and calloc'd pages fault in 4 KB at a
+                # time (~16 µs each here), where numpy's own buffers get huge pages: 0.1 s, not 1.4 s.
+                new = np.empty((total,) + old.shape[1:], old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+            self._views()
+
     def extend(self, packed: np.ndarray, other: dict[int, str], sketches: np.ndarray, chash: np.ndarray,
                day: np.ndarray, cluster: np.ndarray) -> int:
         """Append many documents given as columns (a loaded shard); ``other``: ids by position
@@ -150,6 +162,11 @@ class _BandTable:
     ``_place_kernel``): placement is sequential, and per-entry Python was the index's
     largest cost. The single look-up (``query``) stays Python over a memoryview; a rehash
     is one kernel call too (``_rehash_kernel``).
+
+    Rows of a compacted base come with a table of their own, built by compaction and loaded as
+    it is (``storage.dedup_static.StaticTable``, in ``statics``): this table holds every other
+    row (segments, bases stored without a table, this run's additions), and every look-up asks
+    both. A rehash takes only this table's rows.
     """
 
     WIDTH = _WIDTH
@@ -159,6 +176,7 @@ class _BandTable:
 
     def __init__(self) -> None:
         self._set(np.full(1024 * self.WIDTH, -1, np.int32), 0, {})
+        self.statics: list = []  # StaticTable of each base loaded with its table, by ascending offset
 
     def _set(self, slots: np.ndarray, used: int, overflow: dict[int, list[int]]) -> None:
         self.slots, self.used = slots, used  # flat: bucket b holds slots[b * WIDTH : (b + 1) * WIDTH]
@@ -192,6 +210,8 @@ class _BandTable:
             for entry in entries:
                 if entry >= 0 and entry & 7 == band and stored[(entry >> 3) * fp.BANDS + band] == key:
                     found.add(entry >> 3)
+        for static in self.statics:
+            static.query(sketch, stored, found)
         return sorted(found)
 
     def query_many(self, sketches: np.ndarray, rows: _Rows) -> tuple[list[list[int]], dict[int, list[int]], np.ndarray]:
@@ -214,6 +234,11 @@ class _BandTable:
         shared: dict[int, list[int]] = {}
         for i, j in pairs[:pair_count].tolist():
             shared.setdefault(i, []).append(j)
+        bins = rows.sketch[: rows.n].reshape(-1)
+        for static in self.statics:  # rows of other ranges: the union stays sorted after a sort
+            more = static.query_many(sketches, hashed, bins)
+            if more is not None:
+                found = [sorted(a + b) if b else a for a, b in zip(found, more)]
         if self.overflow:  # a few hundred entries: find the documents whose buckets hold some, at once
             stored = rows.sketch.view(np.uint32)
             keys = sketches.view(np.uint32)
@@ -269,15 +294,37 @@ class _BandTable:
         in row order, into the emptier of its two buckets, else through a cuckoo step, else the
         overflow (``_rehash_kernel``). The numpy version (chunked, vectorised placement) cost more
         than every look-up and insertion together at 200,000 documents."""
-        count = rows.n * fp.BANDS
+        mine = self.own_rows(rows.n)
+        count = len(mine) * fp.BANDS
         size = max(1024, int(count / (self.REHASH_LOAD * self.WIDTH)))
         slots = np.full(size * self.WIDTH, -1, np.int32)
         overflowed = np.zeros(count, np.bool_)
         first = np.empty(count, np.intp)
-        _rehash_kernel(slots, rows.sketch.reshape(-1), rows.n, first, overflowed)
+        _rehash_kernel(slots, rows.sketch.reshape(-1), mine, first, overflowed)
         self._set(slots, count, {})
-        entries = np.flatnonzero(overflowed)  # entry k is row k // BANDS, band k % BANDS
-        self._overflow(first[entries], (entries // fp.BANDS << 3 | entries % fp.BANDS).astype(np.int32))
+        entries = np.flatnonzero(overflowed)  # entry k is row mine[k // BANDS], band k % BANDS
+        self._overflow(first[entries], (mine[entries // fp.BANDS] << 3 | entries % fp.BANDS).astype(np.int32))
+
+    def own_rows(self, n: int) -> np.ndarray:
+        """Rows ``0 .. n-1`` that no static table holds, ascending."""
+        if not self.statics:
+            return np.arange(n, dtype=np.int64)
+        keep = np.ones(n, np.bool_)
+        for static in self.statics:
+            keep[static.offset : static.offset + static.count] = False
+        return np.flatnonzero(keep).astype(np.int64)
+
+    def add_ranges(self, ranges: list[tuple[int, int]], rows: _Rows) -> None:
+        """Index the rows ``[start, end)`` of each range (already in ``rows``, held by no static table)."""
+        count = sum(end - start for start, end in ranges)
+        if not count:
+            return
+        if self.used + count * fp.BANDS > self.MAX_LOAD * len(self.slots):
+            self._resize(rows)  # every row of this table, these included
+            return
+        for start, end in ranges:
+            self.insert_many(start, _band_hashes(rows.sketch[start:end]), rows)
 
     def nbytes(self) -> int:
-        return self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
+        own = self.slots.nbytes + 100 * sum(len(v) for v in self.overflow.values())
+        return own + sum(static.nbytes() for static in self.statics)

@@ -127,6 +127,53 @@ class _StoryWindow:
             (self._rec_row, self._rec_day, self._rec_start, self._rec_ids, self._rec_owner, self._rec_next,
              self._rec_heads) = normal
 
+    def advance(self, newest: int) -> None:
+        """Make ``newest`` the newest day (a load knows it before adding anything): what the kernel
+        does when a later day arrives — days before the window leave the day counts now, and the
+        merged arrays at the next merge."""
+        if self.newest is not None and newest <= self.newest:
+            return
+        self.state[_NEWEST] = newest
+        for k in range(_RING):
+            if 0 <= self.state[_DAY_TAG + k] < newest - _WINDOW_DAYS:
+                self.state[_DAY_TAG + k], self.state[_DAY_COUNT + k] = -1, 0
+
+    def add_postings(self, days: np.ndarray, starts: np.ndarray, ids: np.ndarray, rows: np.ndarray, postings) -> None:
+        """``bulk_add`` of documents (rows above every row held, days within the window of the
+        newest day) whose postings a base stored already grouped by word (``postings``: word,
+        row and day of each): one linear merge, no sort."""
+        if self.state[_RECENT_DOCS]:
+            self._merge()
+        if not len(self._term_row):  # the usual load: nothing held yet, the postings are the window
+            self._term_row, self._term_ids = rows.astype(np.int32), ids.astype(np.uint32)
+            self._term_day, self._term_start = days.astype(np.uint16), starts.astype(np.int32)
+            words, post_row, post_day = postings
+            if len(words):
+                first = np.flatnonzero(np.concatenate(([True], words[1:] != words[:-1])))
+                self._words, self._word_start = words[first], np.append(first, len(words)).astype(np.int32)
+            self._post_row, self._post_day = post_row, post_day
+            self._count_days(days)
+            return
+        oldest = (self.newest or 0) - _WINDOW_DAYS
+        keep = self._term_day >= oldest
+        lengths = np.concatenate((np.diff(self._term_start)[keep], np.diff(starts)))
+        self._term_row = np.concatenate((self._term_row[keep], rows)).astype(np.int32)
+        self._term_ids = np.concatenate((self._term_ids[np.repeat(keep, np.diff(self._term_start))], ids)).astype(np.uint32)
+        self._term_day = np.concatenate((self._term_day[keep], days)).astype(np.uint16)
+        self._term_start = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+        self._words, self._word_start, self._post_row, self._post_day = _merge_postings(
+            self._words, self._word_start, self._post_row, self._post_day, oldest, *postings)
+        self._count_days(days)
+
+    def _count_days(self, days: np.ndarray) -> None:
+        """Documents of ``days`` added: the day counts as the kernel keeps them, and the span held."""
+        for day, count in zip(*np.unique(days, return_counts=True)):
+            slot = int(day) % _RING
+            self.state[_DAY_TAG + slot] = day
+            self.state[_DAY_COUNT + slot] += count
+        days_held = self._term_day
+        self.state[_SPAN : _SPAN + 2] = (int(days_held.min()), int(days_held.max())) if len(days_held) else (_FAR, -1)
+
     def _row_range(self, rows: np.ndarray) -> tuple[int, int]:
         """Bounds of the rows the window may hold during a call (for the kernel's scratch counts)."""
         m = int(self.state[_RECENT_DOCS])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import mmap
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,19 @@ def unpack(data: bytes) -> tuple[dict, memoryview]:
     return header, memoryview(data)[end + 1:]
 
 
+def is_mapped(array) -> bool:
+    """Whether ``array`` (a numpy view, a memoryview) lies in a mapped file (``ObjectStore.get_view``):
+    then keeping a view costs no copy, and pages not used are never read."""
+    obj = array
+    while True:
+        if isinstance(obj, mmap.mmap):
+            return True
+        nxt = obj.obj if isinstance(obj, memoryview) else getattr(obj, "base", None)
+        if nxt is None or nxt is obj:
+            return False
+        obj = nxt
+
+
 def write_segment(store: ObjectStore, kind: str, month: str, label: str, header: dict, body: bytes) -> str:
     """Write one batch's entries as a new immutable object; returns its key."""
     prefix = month_prefix(kind, month)
@@ -96,21 +110,23 @@ def _name(key: str) -> str:
 
 
 def read_month(store: ObjectStore, kind: str, month: str,
-               on_unreadable: Callable[[str, Exception], None] | None = None) -> MonthState:
+               on_unreadable: Callable[[str, Exception], None] | None = None, base_view: bool = False) -> MonthState:
     """Base + uncovered segments (+ the legacy object) of one month, consistently.
 
     An object that vanishes between the listing and the read was compacted meanwhile: the
     month is listed again. An unreadable object is handed to ``on_unreadable`` and skipped.
+    ``base_view``: the base's body may be a mapped view (``ObjectStore.get_view``) for a
+    reader that copies what it keeps.
     """
     for _ in range(_ATTEMPTS):
         try:
-            return _read_once(store, kind, month, on_unreadable)
+            return _read_once(store, kind, month, on_unreadable, base_view)
         except NotFound:
             continue
-    return _read_once(store, kind, month, on_unreadable)
+    return _read_once(store, kind, month, on_unreadable, base_view)
 
 
-def _read_once(store, kind, month, on_unreadable) -> MonthState:
+def _read_once(store, kind, month, on_unreadable, base_view=False) -> MonthState:
     keys = list(store.list(month_prefix(kind, month)))
     bases = sorted((k for k in keys if _name(k).startswith(BASE)), key=_generation)
     segments = sorted(k for k in keys if _name(k).startswith(SEGMENT))
@@ -119,7 +135,7 @@ def _read_once(store, kind, month, on_unreadable) -> MonthState:
     legacy_folded = False
     for key in reversed(bases):  # the newest readable base
         try:
-            header, body = unpack(store.get(key))
+            header, body = unpack(store.get_view(key) if base_view else store.get(key))
         except (ValueError, UnicodeDecodeError) as exc:
             _unreadable(on_unreadable, key, exc)
             continue
@@ -167,13 +183,13 @@ class Compaction:
 
 def compact_month(store: ObjectStore, kind: str, month: str,
                   merge: Callable[[MonthState], tuple[dict, bytes]],
-                  on_unreadable: Callable[[str, Exception], None] | None = None) -> Compaction:
+                  on_unreadable: Callable[[str, Exception], None] | None = None, base_view: bool = False) -> Compaction:
     """Fold a month's segments (and legacy object) into a new base, then delete what it covers.
 
     ``merge`` turns what ``read_month`` found into the new base's (header, body); the header's
     ``covers`` and ``legacy`` are set here. Safe beside running polls and other compactors.
     """
-    state = read_month(store, kind, month, on_unreadable)
+    state = read_month(store, kind, month, on_unreadable, base_view)
     result = Compaction(month)
     if state.segments or state.legacy is not None:
         header, body = merge(state)
