@@ -245,3 +245,27 @@ def test_store_compact_command_reports_what_it_merged(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["segments"] == 3 and report["months"][0]["base"].endswith("base-00000001.bin")
+
+
+def test_seen_marks_keep_their_day_and_status_in_a_month_held_packed(tmp_path):
+    from storage.seen_index import _PackedMonth
+
+    store = LocalStore(tmp_path)
+    index = SeenIndex.load(store, NOW)
+    days = {"s": NOW, "d": datetime(2009, 1, 2, tzinfo=timezone.utc), "i": NOW - timedelta(days=40), "f": NOW}
+    for n, (status, day) in enumerate(days.items()):
+        index.mark([url_key(n)], status, day)
+    index.flush(NOW, "packed")
+    compact_store(store)
+    loaded = SeenIndex.load(store, NOW)
+    assert isinstance(loaded._months[0], _PackedMonth)  # 10 bytes a key
+    for n, (status, day) in enumerate(days.items()):
+        assert loaded.get(url_key(n)) == status + day.strftime("%Y%m%d")
+    # A day the packing cannot hold (more than 22 years off the month) keeps the month unpacked, exact.
+    index = SeenIndex.load(store, NOW)
+    index.mark([url_key(9)], SEEN_STORED, datetime(2000, 1, 3, tzinfo=timezone.utc))
+    index.flush(NOW, "far")
+    compact_store(store)
+    loaded = SeenIndex.load(store, NOW)
+    assert not isinstance(loaded._months[0], _PackedMonth)
+    assert loaded.get(url_key(9)) == "s20000103" and loaded.get(url_key(1)) == "d20090102"
