@@ -15,10 +15,14 @@ compiled kernel warm:
   the documents loaded (3 × docs), and the indexes' own ``nbytes`` for comparison;
 * ``batch_commit_ms``: median over 20 batches of 20 new articles of writing all the state a
   committed batch writes, in ``flows.batch.commit_batch``'s order (journal, the dedup and seen
-  segments through the pipeline's own ``_flush_state``, feed state, journal delete); ``batch_bytes_written`` and ``batch_requests`` (store
-  calls) of the median batch. Deciding duplicates is computed before the clock starts. The
-  site memory (``state/sites/<host>.json``, bounded by ``SiteMemory``'s limits whatever the
-  corpus) is written too and reported apart: ``site_memory_ms``, ``site_memory_bytes``;
+  segments through the pipeline's own ``_flush_state``, the site memory's segment through
+  ``storage.site_memory`` as ``ctx.learn_site`` writes it, feed state, journal delete);
+  ``batch_bytes_written`` and ``batch_requests`` (store calls) of the median batch. Deciding
+  duplicates and encoding the site memory's segment are done before the clock starts, as in
+  ``commit_batch``. The site memory's part is also given apart
+  (``site_memory_bytes``; pages of ``PAGE_PARAGRAPHS`` paragraphs and
+  ``PAGE_BLOCKS`` block paths), and ``site_memory_read_ms`` is what a feed batch then pays to
+  read one host's memory (its base and the 5 segments written since);
 * ``compact_seconds``: ``newswatch store compact`` of the whole store afterwards.
 
 ``--store s3`` runs the same against a moto server on loopback (its own process). The LAST line
@@ -195,11 +199,32 @@ def batch_items(batch: int, size: int = 20):
     return items
 
 
+PAGE_PARAGRAPHS, PAGE_BLOCKS = 30, 50  # a long news page: what the site memory observes of it
+
+
+def site_documents(items, batch: int) -> list[tuple]:
+    """(doc id, paragraphs, site_blocks) of the batch's pages, as ``flows.batch`` hands them over:
+    each page has its own paragraphs and 10 block paths of its own, and shares 5 lines and 40 block
+    paths with every page of its site (the template)."""
+    site, page = np.random.default_rng(4000 + batch % 4), np.random.default_rng(5000 + batch)
+    template = [" ".join(site.choice(WORDS, 8)) for _ in range(5)]
+    shared = [f"{int(p):016x}" for p in site.integers(0, 1 << 62, PAGE_BLOCKS - 10)]
+    documents = []
+    for doc_id, text, _title, _when in items:
+        body = text.split("\n")
+        lines = body + [" ".join(page.choice(WORDS, 30)) for _ in range(PAGE_PARAGRAPHS - len(body) - 5)] + template
+        paths = shared + [f"{int(p):016x}" for p in page.integers(0, 1 << 62, 10)]
+        documents.append((doc_id, lines, tuple(sorted((path, int(k == 0), int(k > 3)) for k, path in enumerate(paths)))))
+    return documents
+
+
 def commit(store: CountingStore, seen: SeenIndex, dedup: DedupIndex, batch: int) -> dict:
     """One batch's state writes, in commit_batch's order (the decisions are made first)."""
-    from extractors.boilerplate import SiteMemory
+    from storage import site_memory
 
     items = batch_items(batch)
+    documents = site_documents(items, batch)
+    encoded = site_memory.encode_observations(documents)  # before the writes, as commit_batch does
     decisions = dedup.decide_and_add_many(items)
     for (doc_id, *_rest), decision in zip(items, decisions):
         seen.mark([doc_id, layout.url_key(f"https://bench.example/link/{doc_id}")], SEEN_STORED, NOW)
@@ -213,25 +238,23 @@ def commit(store: CountingStore, seen: SeenIndex, dedup: DedupIndex, batch: int)
     steps = [time.perf_counter()]
     journal = write_journal(store, batch_id, journal_items, run_id=batch_id)
     steps.append(time.perf_counter())
-    _flush_state(SimpleNamespace(lock=threading.RLock(), _dedup=dedup, dedup=dedup, seen=seen, now=NOW), batch_id)
+    site_bytes = []
+
+    def learn_site(host, docs, encoded):  # what ctx.learn_site writes
+        before = store.written
+        site_memory.write_observations(store, host, batch_id, docs, encoded)
+        site_bytes.append(store.written - before)
+
+    ctx = SimpleNamespace(lock=threading.RLock(), _dedup=dedup, dedup=dedup, seen=seen, now=NOW, learn_site=learn_site)
+    _flush_state(ctx, batch_id, {f"host{batch % 4}.example": (documents, encoded)})
     steps.append(time.perf_counter())
     save_feed_state(store, FeedState(feed_id=f"feed-{batch}", url="https://bench.example/feed", last_polled=NOW.isoformat()))
     steps.append(time.perf_counter())
     store.delete(journal)
     steps.append(time.perf_counter())
-    result = {"ms": (steps[-1] - steps[0]) * 1000, "bytes": store.written - written, "requests": store.calls - calls,
-              "steps": [(b - a) * 1000 for a, b in zip(steps, steps[1:])]}
-    calls, written, started = store.calls, store.written, time.perf_counter()
-
-    def learn(current):
-        memory = SiteMemory.from_dict(current) if current else SiteMemory()
-        for doc_id, text, _title, _when in items:
-            memory.observe(doc_id, text.split("\n"))
-        return memory.to_dict()
-
-    store.update_json(layout.site_memory_key(f"host{batch % 4}.example"), learn)
-    result.update(site_ms=(time.perf_counter() - started) * 1000, site_bytes=store.written - written)
-    return result
+    steps_ms = [(b - a) * 1000 for a, b in zip(steps, steps[1:])]
+    return {"ms": (steps[-1] - steps[0]) * 1000, "bytes": store.written - written, "requests": store.calls - calls,
+            "steps": steps_ms, "site_bytes": sum(site_bytes)}
 
 
 def measure(store: ObjectStore, args) -> dict:
@@ -242,6 +265,11 @@ def measure(store: ObjectStore, args) -> dict:
     index_bytes = sum(dedup.nbytes().values()) + seen.nbytes()
     batches = [commit(counting, seen, dedup, b) for b in range(args.batches)]
     median = sorted(batches, key=lambda b: b["ms"])[len(batches) // 2]
+    started = time.perf_counter()
+    from flows.context import known_boilerplate
+
+    known_boilerplate(store, "host0.example")  # what a feed batch reads: the host's base and segments
+    site_read_ms = (time.perf_counter() - started) * 1000
     del seen, dedup
     gc.collect()
     started = time.perf_counter()
@@ -253,10 +281,10 @@ def measure(store: ObjectStore, args) -> dict:
         "batch_commit_ms": round(statistics.median(b["ms"] for b in batches), 2),
         "batch_commit_ms_max": round(max(b["ms"] for b in batches), 2),
         "batch_steps_ms": {name: round(statistics.median(b["steps"][i] for b in batches), 2) for i, name in
-                           enumerate(("journal", "dedup_and_seen_segments", "feed_state", "journal_delete"))},
+                           enumerate(("journal", "dedup_seen_and_site_segments", "feed_state", "journal_delete"))},
         "batch_bytes_written": median["bytes"], "batch_requests": median["requests"],
-        "site_memory_ms": round(statistics.median(b["site_ms"] for b in batches), 2),
         "site_memory_bytes": int(statistics.median(b["site_bytes"] for b in batches)),
+        "site_memory_read_ms": round(site_read_ms, 2),
         "compact_seconds": round(compact_seconds, 3), "compacted_segments": report.segments,
         "resident_bytes_per_doc": round(grown / loaded_docs, 1) if loaded_docs else None,
         "index_bytes_per_doc": round(index_bytes / loaded_docs, 1) if loaded_docs else None,

@@ -80,6 +80,11 @@ class SiteMemory:
 
         ``blocks`` are the page's (path, is main, chrome-like) triples (``ExtractedArticle.site_blocks``).
         """
+        self.observe_fingerprints(doc_id, {paragraph_fingerprint(p) for p in paragraphs} - {""}, blocks)
+
+    def observe_fingerprints(self, doc_id: str, fingerprints, blocks=()) -> None:
+        """``observe`` given the document's distinct paragraph fingerprints (what the store keeps
+        of a batch: storage.site_memory replays them)."""
         if doc_id in self.docs:
             return
         self._observe_blocks(blocks)
@@ -87,7 +92,7 @@ class SiteMemory:
         self.docs.append(doc_id)
         if len(self.docs) > self.max_docs:
             del self.docs[: len(self.docs) - self.max_docs]
-        for fp in {paragraph_fingerprint(p) for p in paragraphs} - {""}:
+        for fp in fingerprints:
             self.counts[fp] = self.counts.get(fp, 0) + 1
             self.last_seen[fp] = self.seq
         self._prune()

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from extractors.errors import NotFound
 from extractors.records import ArticleRecord
-from storage import layout
+from storage import layout, site_memory
 from storage.articles import ManifestLine
 from storage.state import SEEN_DUPLICATE, SEEN_IRRELEVANT, SEEN_STORED, is_stale, journals, write_journal
 
@@ -110,6 +110,11 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
     _decide_duplicates(ctx, items, result)
     keyed = [(item, layout.article_key(item.record.id, item.existing_day or item.record.first_seen)
               if item.record.source != "seed" else layout.seed_key(item.record.id)) for item in items]
+    # What the site memory learns of the pages, prepared before the writes start (pure CPU).
+    by_host: dict[str, list] = {}
+    for item, _key in keyed:
+        by_host.setdefault(item.host, []).append((item.record.id, item.record.text.split("\n"), item.site_blocks))
+    sites = {host: (documents, site_memory.encode_observations(documents)) for host, documents in by_host.items() if host}
     journal = write_journal(ctx.store, batch_id, [_journal_item(item, key) for item, key in keyed], run_id=ctx.run_id)
 
     written = _write_objects(ctx, keyed)
@@ -134,12 +139,7 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
                                         "language": item.record.language, "status": item.status,
                                         "score": (item.record.caucasus or {}).get("score"),
                                         "cluster": item.record.cluster})
-    _flush_state(ctx, batch_id)
-    by_host: dict[str, list] = {}
-    for item, _key in keyed:
-        by_host.setdefault(item.host, []).append((item.record.id, item.record.text.split("\n"), item.site_blocks))
-    for host, documents in by_host.items():
-        ctx.learn_site(host, documents)
+    _flush_state(ctx, batch_id, sites)
     ctx.store.delete(journal)
 
 
@@ -147,17 +147,21 @@ def _relevant(record: ArticleRecord) -> bool:
     return bool((record.caucasus or {}).get("relevant"))
 
 
-def _flush_state(ctx, label: str = "") -> None:
-    """The batch's dedup and seen segments, written at once: each is one independent write-once
-    object, so their round trips (an fsync, an S3 PUT) overlap."""
+def _flush_state(ctx, label: str = "", sites: dict[str, tuple] | None = None) -> None:
+    """The batch's dedup and seen segments and what the site memory learnt of its pages
+    (``sites``: host → (documents, their encoded segment), ``ctx.learn_site``), written at once:
+    each is an independent write-once object, so their round trips (an fsync, an S3 PUT) overlap."""
     from concurrent.futures import ThreadPoolExecutor
 
+    sites = {host: site for host, site in (sites or {}).items() if host and site[0]}
     with ctx.lock:
-        if ctx._dedup is None:
+        if ctx._dedup is None and not sites:
             ctx.seen.flush(ctx.now, label)
             return
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="state-flush") as pool:
-            writes = [pool.submit(ctx.dedup.flush, label), pool.submit(ctx.seen.flush, ctx.now, label)]
+        with ThreadPoolExecutor(max_workers=2 + len(sites), thread_name_prefix="state-flush") as pool:
+            writes = [pool.submit(ctx.seen.flush, ctx.now, label)]
+            writes += [pool.submit(ctx.dedup.flush, label)] if ctx._dedup is not None else []
+            writes += [pool.submit(ctx.learn_site, host, documents, encoded) for host, (documents, encoded) in sites.items()]
             for write in writes:
                 write.result()
 

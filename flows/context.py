@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from config.settings import Settings
-from extractors.errors import NotFound
-from storage import layout, open_store
+from storage import open_store
 from storage.articles import ArticleStore
 from storage.base import ObjectStore
 from storage.state import SeenIndex
@@ -24,14 +23,11 @@ log = logging.getLogger("newswatch")
 
 def known_boilerplate(store: ObjectStore, host: str) -> frozenset[str]:
     """What the site memory knows of a host: its boilerplate paragraphs and template paths (empty if none)."""
-    from extractors.boilerplate import SiteMemory
+    from storage import site_memory
 
     if not host:
         return frozenset()
-    try:
-        return SiteMemory.from_dict(store.get_json(layout.site_memory_key(host))).boilerplate()
-    except (NotFound, ValueError, KeyError, TypeError):
-        return frozenset()
+    return site_memory.load(store, host).boilerplate()
 
 
 @dataclass
@@ -48,6 +44,9 @@ class RunContext:
     lease: object | None = None  # storage.run_lease.RunLease while the run lives (flows.poll.start_run)
     lock: threading.RLock = field(default_factory=threading.RLock)
     claimed: set[str] = field(default_factory=set)
+    _sites: dict = field(default_factory=dict)  # host → SiteMemory, read once per run
+    # Its own lock: learn_site runs in the state-flush threads while the batch holds ``lock``.
+    _sites_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def articles(self) -> ArticleStore:
@@ -114,24 +113,38 @@ class RunContext:
             return True
 
     def site_boilerplate(self, host: str) -> frozenset[str]:
-        return known_boilerplate(self.store, host)
+        """The host's learnt boilerplate: its memory is read once per run (base + segments) and
+        kept up to date with what this run learns; other runs' pages count from the next run."""
+        from storage import site_memory
 
-    def learn_site(self, host: str, documents: list[tuple]) -> None:
-        """Remember which paragraphs and template blocks this site repeats (CAS merge; idempotent per document).
+        if not host:
+            return frozenset()
+        with self._sites_lock:
+            memory = self._sites.get(host)
+        if memory is None:
+            memory = site_memory.load(self.store, host)
+            with self._sites_lock:
+                memory = self._sites.setdefault(host, memory)
+        with self._sites_lock:
+            return memory.boilerplate()
 
-        ``documents``: (doc id, paragraphs) or (doc id, paragraphs, ExtractedArticle.site_blocks).
+    def learn_site(self, host: str, documents: list[tuple], encoded: tuple | None = None) -> None:
+        """Remember which paragraphs and template blocks this site repeats: one write-once segment of
+        the batch's observations (storage.site_memory; idempotent per document when replayed).
+
+        ``documents``: (doc id, paragraphs) or (doc id, paragraphs, ExtractedArticle.site_blocks);
+        ``encoded``: ``site_memory.encode_observations(documents)`` when the caller made it already.
         """
         if not documents or not host:
             return
-        from extractors.boilerplate import SiteMemory
+        from storage import site_memory
 
-        def change(current):
-            memory = SiteMemory.from_dict(current) if current else SiteMemory()
-            for doc_id, paragraphs, *blocks in documents:
-                memory.observe(doc_id, paragraphs, blocks[0] if blocks else ())
-            return memory.to_dict()
-
-        self.store.update_json(layout.site_memory_key(host), change)
+        site_memory.write_observations(self.store, host, self.run_id, documents, encoded)
+        with self._sites_lock:
+            memory = self._sites.get(host)
+            if memory is not None:
+                for doc_id, paragraphs, *blocks in documents:
+                    memory.observe(doc_id, paragraphs, blocks[0] if blocks else ())
 
     def close(self) -> None:
         if self._extraction is not None:

@@ -11,13 +11,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from storage import dedup_shards, seen_index, segments
+from storage import dedup_shards, seen_index, segments, site_memory
 from storage.base import ObjectStore
 from storage.state import quarantine
 
 log = logging.getLogger("newswatch.state")
 
-KINDS = {"seen": seen_index.compact, "dedup": lambda store, month: dedup_shards.compact(store, month, quarantine)}
+KINDS = {"seen": seen_index.compact, "dedup": lambda store, month: dedup_shards.compact(store, month, quarantine),
+         "sites": site_memory.compact}  # for sites, a "month" is a host
 
 
 @dataclass
@@ -41,7 +42,7 @@ class CompactReport:
 
 
 def compact_store(store: ObjectStore, kinds: list[str] | None = None) -> CompactReport:
-    """Compact every month of every kind of segmented state (seen URLs, dedup index, retry queue)."""
+    """Compact every month of every kind of segmented state (seen URLs, dedup index, site memory, retry queue)."""
     started = time.perf_counter()
     report = CompactReport()
     for kind in kinds or list(KINDS):

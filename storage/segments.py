@@ -44,7 +44,7 @@ def month_prefix(kind: str, month: str) -> str:
 
 def legacy_key(kind: str, month: str) -> str:
     """The whole-month object the earlier layout rewrote on every batch."""
-    return f"state/{kind}/{month}.json" if kind == "seen" else f"state/{kind}/{month}.bin"
+    return f"state/{kind}/{month}.json" if kind in ("seen", "sites") else f"state/{kind}/{month}.bin"
 
 
 def pack(header: dict, body: bytes) -> bytes:
