@@ -108,7 +108,8 @@ def _record(key: tuple, compiled) -> None:
             indexgroup[i] = name
         entry = (flags | parsed.state.flags, code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
         if _state["sre"].compile(p, *entry) == compiled:  # the replay is what re itself made
-            _state["new"][key] = entry
+            with _lock:  # a poll compiles from several threads; save() copies under the same lock
+                _state["new"][key] = entry
     except Exception as exc:  # an internal re changed shape: this pattern is simply not kept
         log.debug("regex %r not kept: %s", p, exc)
 
@@ -117,7 +118,8 @@ def save() -> None:
     """Write the table back if this process compiled patterns it did not hold (atomic replace)."""
     if not _state or not _state["new"]:
         return
-    table, used, new = _state["table"], _state["used"], _state["new"]
+    with _lock:
+        table, used, new = _state["table"], set(_state["used"]), dict(_state["new"])
     merged = {**table, **new} if len(table) + len(new) <= MAX_ENTRIES else {**{k: table[k] for k in used if k in table}, **new}
     path: Path = _state["path"]
     tmp = None
@@ -132,6 +134,10 @@ def save() -> None:
         os.replace(tmp, path)
         tmp = None
         _state["table"], _state["new"] = merged, {}
+        prefix = path.name.rsplit("-", 1)[0]
+        for older in path.parent.glob(prefix + "-*.marshal"):  # this command's table for another Python
+            if older != path and len(older.name) == len(path.name):
+                older.unlink(missing_ok=True)
     except (OSError, ValueError) as exc:  # a read-only cache only costs the speed-up
         log.info("regex table not written to %s: %s", path.parent, exc)
     finally:

@@ -1,6 +1,7 @@
 """What keeps `extract` and `compare` fast: a numpy-free content hash equal to the numpy one, and an
 on-disk cache of the compiled gazetteer and langdetect profiles that never serves a stale object."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -250,3 +251,21 @@ def test_the_cache_keeps_the_newest_entries_of_a_kind_and_none_in_an_older_forma
     assert len(list(cache.glob("thing-*.tbl"))) == compiled_cache.KEEP_ENTRIES
     assert not stale.exists() and other_kind.exists()
     assert compiled_cache.cached("thing", "x", inputs, lambda: b"rebuilt", codec=table) == str(i).encode()  # newest kept
+
+
+def test_extract_with_a_cache_directory_it_cannot_write_gives_the_same_record_and_no_noise(data_dir, tmp_path):
+    page = str(data_dir / "pages" / "admin_author.html")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+
+    def extract(cache_dir: Path) -> subprocess.CompletedProcess:
+        env = {**os.environ, "NEWSWATCH_CACHE_DIR": str(cache_dir)}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        return subprocess.run([sys.executable, "-m", "flows.cli", "extract", "--format", "json", page],
+                              capture_output=True, cwd=REPO, timeout=120, env=env)
+
+    usable, unusable = extract(tmp_path / "cache"), extract(blocked / "cache")
+    assert usable.returncode == unusable.returncode == 0 and unusable.stderr == b"", unusable.stderr.decode()[-800:]
+    strip = lambda out: [{k: v for k, v in r.items() if k != "first_seen"} for r in json.loads(out)]
+    assert strip(usable.stdout) == strip(unusable.stdout)
+    assert {p.suffix for p in (tmp_path / "cache").iterdir()} >= {".pickle", ".ldtable", ".marshal"}
