@@ -35,6 +35,7 @@ from pathlib import Path
 
 log = logging.getLogger("newswatch.cache")
 
+_DEBUG = 128  # re.DEBUG
 MAX_ENTRIES = 4000  # per command (~420 for extract); above it only the last run's patterns are kept
 _lock = threading.Lock()
 _state: dict = {}  # "original", "path", "table", "used", "new" once installed
@@ -80,7 +81,8 @@ def _read(path: Path) -> dict:
 def _compile(p, flags=0):
     """``re._compiler.compile``: replayed from the table, or compiled and recorded."""
     key = (p, flags)
-    storable = type(p) in (str, bytes) and type(flags) is int  # what marshal writes back as it was
+    # What marshal writes back as it was; DEBUG compilations print, so they are never replayed.
+    storable = type(p) in (str, bytes) and type(flags) is int and not flags & _DEBUG
     entry = _state["table"].get(key) if storable else None
     if entry is not None:
         try:
@@ -90,7 +92,7 @@ def _compile(p, flags=0):
         except Exception:  # invalid code from a damaged table: forget it and compile as re would
             _state["table"].pop(key, None)
     compiled = _state["original"](p, flags)
-    if storable and len(_state["new"]) + len(_state["table"]) < 2 * MAX_ENTRIES:
+    if storable and len(_state["new"]) < MAX_ENTRIES:
         _record(key, compiled)
     return compiled
 
@@ -120,7 +122,10 @@ def save() -> None:
         return
     with _lock:
         table, used, new = _state["table"], set(_state["used"]), dict(_state["new"])
-    merged = {**table, **new} if len(table) + len(new) <= MAX_ENTRIES else {**{k: table[k] for k in used if k in table}, **new}
+    if len(table) + len(new) <= MAX_ENTRIES:
+        merged = {**table, **new}
+    else:  # what this run used or compiled, up to the bound: patterns of past data age out
+        merged = dict(list({**{k: table[k] for k in used if k in table}, **new}.items())[:MAX_ENTRIES])
     path: Path = _state["path"]
     tmp = None
     try:

@@ -269,3 +269,21 @@ def test_extract_with_a_cache_directory_it_cannot_write_gives_the_same_record_an
     strip = lambda out: [{k: v for k, v in r.items() if k != "first_seen"} for r in json.loads(out)]
     assert strip(usable.stdout) == strip(unusable.stdout)
     assert {p.suffix for p in (tmp_path / "cache").iterdir()} >= {".pickle", ".ldtable", ".marshal"}
+
+
+def test_the_regex_table_stays_bounded_when_a_run_compiles_patterns_from_data(cache, monkeypatch):
+    import re
+
+    from flows import regex_cache
+
+    monkeypatch.setattr(regex_cache, "MAX_ENTRIES", 50)
+    try:
+        assert regex_cache.install("bounded-test")
+        for run in range(3):
+            for i in range(80):  # patterns built from data: a new one per "document"
+                re.compile(rf"run{run} word{i}\b")
+            regex_cache.save()
+        table = regex_cache._read(regex_cache._state["path"])
+        assert len(table) == 50 and all(key[0].startswith("run2 ") for key in table)  # the last run's
+    finally:
+        regex_cache.uninstall()
