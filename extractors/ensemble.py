@@ -36,7 +36,7 @@ paragraphs, or three voters with jusText) was measured and lost F1 on both sets,
 
 from __future__ import annotations
 
-import copy
+import functools
 import logging
 import re
 
@@ -82,36 +82,11 @@ def block_texts(root: HtmlElement) -> list[str]:
 
 
 def _fast_document():
-    """readability's Document with a cheaper clean-up of its input.
+    """readability's Document with a cheaper clean-up of its input and the same scoring, in fewer
+    steps (``extractors.readability_fast``)."""
+    from extractors.readability_fast import fast_document_class
 
-    readability runs lxml's general HTML Cleaner on every (re)parse, which costs more than its
-    own scoring; for scoring text only scripts, styles, comments and the like must go, which
-    ``strip_elements`` on a copy does in C. Everything else is readability's own algorithm.
-    """
-    global _FastDocument
-    if _FastDocument is None:
-        from lxml import etree
-        from readability import Document
-
-        class FastDocument(Document):
-            def _parse(self, input):  # noqa: A002 - readability's own signature
-                if isinstance(input, HtmlElement):
-                    doc = copy.deepcopy(input)
-                else:
-                    doc = lxml_html.document_fromstring(input)
-                etree.strip_elements(doc, "script", "style", "link", "noscript", "template", "iframe",
-                                     etree.Comment, etree.ProcessingInstruction, with_tail=False)
-                for element in doc.xpath("//*[@hidden] | //*[contains(translate(@style, 'DISPLAYNOE ', 'displaynoe'), 'display:none')]"):
-                    if element.getparent() is not None:
-                        element.drop_tree()
-                self.encoding = "utf-8"
-                return doc
-
-        _FastDocument = FastDocument
-    return _FastDocument
-
-
-_FastDocument = None
+    return fast_document_class()
 
 
 def readability_paragraphs(html: "str | HtmlElement") -> list[str]:
@@ -145,11 +120,13 @@ LIST_ITEM = "- "  # how trafilatura's text marks a list item
 _TOKEN = re.compile(r"\w+")
 
 
-def _shingle_set(text: str, size: int = 4) -> set[tuple[str, ...]]:
+@functools.lru_cache(maxsize=4096)
+def _shingle_set(text: str, size: int = 4) -> frozenset[tuple[str, ...]]:
+    # memoised: the rules below ask for the same paragraphs' and texts' shingles several times
     tokens = _TOKEN.findall(text.casefold())
     if len(tokens) < size:
-        return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
+        return frozenset({tuple(tokens)} if tokens else ())
+    return frozenset(zip(*(tokens[i:] for i in range(size))))
 
 
 def supported(paragraph: str, other: set[tuple[str, ...]]) -> bool:
