@@ -35,7 +35,7 @@ from langdetect.lang_detect_exception import LangDetectException
 from extractors.langdetect_fast import FastDetector
 from extractors.records import LanguageGuess
 
-SAMPLE_CHARS = 3000  # analysed at most; langdetect's accuracy stops growing well before this
+SAMPLE_CHARS = 1500  # analysed at most: 3000 gave the same language on 732 articles of 1,500+ characters, at 1.6x the time
 SAMPLE_WINDOWS = 3  # start, middle, end: bylines and boilerplate cluster at the ends
 MIN_LETTERS = 20  # below this, letter statistics and langdetect are coin tosses
 MIN_LETTERS_OWN_SCRIPT = 6  # a script used by one language needs only a word to be sure
