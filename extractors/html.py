@@ -260,7 +260,7 @@ def _fingerprinter():
 
 
 def _parse(text: str):
-    from trafilatura.utils import load_html
+    from extractors.html_tree import load_html  # trafilatura's, with element classes looked up in C
 
     try:
         tree = load_html(text)

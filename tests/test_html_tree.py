@@ -1,0 +1,42 @@
+"""The page parser of the extract path builds trafilatura's tree, with C-looked-up element classes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html as trafilatura_load_html
+
+from extractors.html_tree import load_html
+
+DATA = Path(__file__).resolve().parent / "data"
+PAGES = sorted(p for p in DATA.rglob("*") if p.suffix in (".html", ".htm"))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(DATA)))
+def test_tree_is_trafilaturas_tree(path: Path):
+    text = path.read_bytes().decode("utf-8", "replace")
+    ours, theirs = load_html(text), trafilatura_load_html(text)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode")
+
+
+@pytest.mark.parametrize("text", ["", "plain words, no markup", "<p>one block</p>", "\x00<html><body><p>x</p>",
+                                  "<?xml version='1.0' encoding='utf-8'?><html><body><p>declared</p></body></html>"])
+def test_odd_inputs_are_handled_as_trafilatura_handles_them(text: str):
+    ours, theirs = load_html(text), trafilatura_load_html(text)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+def test_every_element_and_its_copies_are_html_elements():
+    tree = load_html("<html><body><form><label>Name</label><input name='q'><select><option>a</option></select>"
+                     "<textarea>t</textarea></form><p>text <b>bold</b></p></body></html>")
+    for root in (tree, copy.deepcopy(tree)):
+        assert {type(element) for element in root.iter()} == {HtmlElement}
+        assert root.find(".//form").text_content() == "Nameat"
