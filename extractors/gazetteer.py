@@ -102,18 +102,17 @@ class Gazetteer:
 
     def find(self, text: str) -> Iterator[Match]:
         """Every term occurrence in ``text``, left to right, longest phrase wins, no overlaps."""
-        tokens = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(text)]
+        words = TOKEN_RE.findall(text)
         raw_memo = self._raw_memo
         if len(raw_memo) > _MEMO_LIMIT:
             raw_memo.clear()
-        cands = []
-        for _, _, tok in tokens:
-            hit = raw_memo.get(tok)
+        cands = [raw_memo.get(word) for word in words]
+        for k, hit in enumerate(cands):
             if hit is None:
-                hit = raw_memo[tok] = self._word_ids(tok)
-            cands.append(hit)
+                cands[k] = raw_memo[words[k]] = self._word_ids(words[k])
+        spans = None  # the tokens' character offsets, found only when a term is
         i = 0
-        while i < len(tokens):
+        while i < len(words):
             if not cands[i]:  # no term starts with a word that is no term's word
                 i += 1
                 continue
@@ -122,22 +121,24 @@ class Gazetteer:
                 for seq, ent in self._phrases.get(wid, ()):
                     if best is not None and len(seq) <= best[0]:
                         break
-                    if self._phrase_at(seq, i, tokens, cands):
+                    if self._phrase_at(seq, i, words, cands):
                         best = (len(seq), ent)
                         break
             if best is None:
                 i += 1
                 continue
             length, ent = best
-            start, end = tokens[i][0], tokens[i + length - 1][1]
+            if spans is None:
+                spans = [m.span() for m in TOKEN_RE.finditer(text)]
+            start, end = spans[i][0], spans[i + length - 1][1]
             yield Match(ent, start, end, text[start:end])
             i += length
 
-    def _phrase_at(self, seq: tuple[int, ...], i: int, tokens: list, cands: list) -> bool:
-        if i + len(seq) > len(tokens):
+    def _phrase_at(self, seq: tuple[int, ...], i: int, words: list[str], cands: list) -> bool:
+        if i + len(seq) > len(words):
             return False
         for k, wid in enumerate(seq):
-            if wid not in cands[i + k] or not _case_ok(self._words[wid].case, tokens[i + k][2]):
+            if wid not in cands[i + k] or not _case_ok(self._words[wid].case, words[i + k]):
                 return False
         return True
 
