@@ -183,3 +183,12 @@ def test_a_lead_opening_with_a_wire_dateline_survives_the_edge_vote():
 def test_a_short_name_and_place_line_is_no_dateline_lead():
     assert not is_dateline_lead("Francois Brassard, Quebec (Ottawa)")
     assert not is_dateline_lead("Post Comments (Atom)")
+
+
+def test_a_related_list_with_long_teasers_after_an_armenian_news_story_is_not_in_the_text():
+    from extractors.html import extract_html
+
+    text = extract_html((DATA / "related_teasers_ru.html").read_bytes()).text
+    assert text.startswith("После трёх лет реконструкции в Гюмри")
+    assert text.rstrip().endswith("Ванадзор и Тбилиси.")
+    assert "Курс армянского драма" not in text and "фестиваль кино" not in text
