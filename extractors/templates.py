@@ -88,22 +88,30 @@ def index_blocks(tree: HtmlElement) -> dict[str, tuple[str, HtmlElement]]:
     root = root if root is not None else tree
     index: dict[str, tuple[str, HtmlElement]] = {}
     stack: list[tuple[HtmlElement, tuple[str, ...]]] = [(root, ())]
+    pop, push = stack.pop, stack.append
     while stack:
-        element, above = stack.pop()
+        element, above = pop()
         tag = element.tag
         if not isinstance(tag, str) or tag in _SKIP:
             continue
-        chain = (*above, _step(element))[-PATH_DEPTH:] if element is not root else ()
+        chain = (*above, _step_of(tag, element.get("class") or ""))[-PATH_DEPTH:] if element is not root else ()
         if tag in _LEAF_BLOCKS or (tag in TEXT_BLOCKS and element.text and element.text.strip()):
             text = element.text_content()
             if text and len(text) <= MAX_BLOCK_CHARS:
                 key = _comparable(text)
                 if key:
-                    index[key] = (_hash(list(chain)), element)
+                    index[key] = (_chain_hash(chain), element)
         # children pushed in reverse so that they are visited in document order: a descendant
         # with the same text as its block overwrites it (the innermost block wins)
-        stack.extend((child, chain) for child in reversed(element))
+        for child in reversed(element):
+            push((child, chain))
     return index
+
+
+@functools.lru_cache(maxsize=4096)
+def _chain_hash(chain: tuple[str, ...]) -> str:
+    """``_hash`` of a path, memoised: the blocks of a list or a body share their path."""
+    return _hash(list(chain))
 
 
 def _words(text: str) -> int:
