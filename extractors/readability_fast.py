@@ -10,12 +10,13 @@ this module does instead — each step computes what readability's own code comp
   readability, kept from before; the rest is output-identical to readability 0.9.)
 - **Unlikely candidates.** readability formats "class id" for *every* element and runs two regular
   expressions on it; an element with neither attribute gives a one-character string that it skips.
-  Only elements with a class or an id are visited here (an XPath in C), in the same order.
+  Only elements with a class or an id are visited here (an XPath in C), in the same order, and the
+  answer for a "class id" string is remembered (pages repeat their class names).
 - **Misused divs.** readability serialises the children of *every* div to look for a block tag in
   the markup — each nested div re-serialises its whole subtree. A div that has a descendant
   element whose tag starts like one of the tags the pattern looks for certainly matches (its start
-  tag is in the markup): one pass marks the ancestors of such elements; only the other divs are
-  serialised and searched.
+  tag is in the markup): one pass marks the ancestors of such elements; only the other divs (and,
+  in the second step, the other inline children of divs) are serialised and searched.
 - **Debug descriptions.** readability builds a description of a node for each debug message
   (``"%s" % describe(node)``) even when debug logging is off; ``describe`` answers "" then.
 - **clean().** readability's whitespace clean-up compiles its three patterns through ``re``'s
@@ -30,6 +31,7 @@ own methods on every HTML page under tests/data.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 
@@ -81,6 +83,11 @@ def _build():
     def describe_when_logged(node, depth=1):
         return describe(node, depth) if module.log.isEnabledFor(logging.DEBUG) else ""
 
+    @functools.lru_cache(maxsize=4096)
+    def unlikely(names: str) -> bool:
+        """readability's two tests of a "class id" string (pages repeat their class names)."""
+        return bool(regexes["unlikelyCandidatesRe"].search(names)) and not regexes["okMaybeItsACandidateRe"].search(names)
+
     module.describe = describe_when_logged
     module.clean = _clean
 
@@ -104,8 +111,7 @@ def _build():
                 if len(s) < 2:
                     continue
                 if (
-                    regexes["unlikelyCandidatesRe"].search(s)
-                    and (not regexes["okMaybeItsACandidateRe"].search(s))
+                    unlikely(s)
                     and elem.tag not in ["html", "body"]
                     and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
                     and not elem.xpath("descendant-or-self::main | descendant-or-self::article | "
@@ -141,7 +147,9 @@ def _build():
                     if child.tag == "br":
                         paragraph = None
                         continue
-                    if child.tag not in _INLINE_TAGS or regexes["divToPElementsRe"].search(
+                    # an inline child above a block tag matches for certain (no element of its
+                    # subtree changed name or place since the marking)
+                    if child.tag not in _INLINE_TAGS or child in above_block or regexes["divToPElementsRe"].search(
                             etree.tounicode(child, method="html")):
                         paragraph = None
                         continue
