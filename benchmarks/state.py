@@ -55,6 +55,7 @@ from storage import dedup_shards, layout, seen_index, segments  # noqa: E402
 from storage.base import ObjectStore  # noqa: E402
 from storage.compact import compact_store  # noqa: E402
 from storage.dedup_index import DedupIndex  # noqa: E402
+from storage.dedup_load import release_freed_memory  # noqa: E402
 from storage.state import SEEN_STORED, FeedState, SeenIndex, save_feed_state, write_journal  # noqa: E402
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
@@ -180,6 +181,7 @@ def warm_up() -> None:
 
 def load(store: ObjectStore) -> tuple[float, SeenIndex, DedupIndex, int]:
     gc.collect()
+    release_freed_memory()  # as the load does at its end: the build's freed buffers must not count
     before = resident_bytes()
     started = time.perf_counter()
     seen = SeenIndex.load(store, NOW)

@@ -142,6 +142,7 @@ def load_parts(rows: _Rows, bands: _BandTable, window: _StoryWindow, parts: list
                                   p.extras.spill_entry.copy()) for p in planned if p.extras is not None]
     bands.add_ranges([(p.offset, p.offset + len(p.cols)) for p in planned if p.extras is None], rows)
     _load_window(window, planned)
+    segments.unmap_pages([p.extras.slots for p in planned if p.extras is not None])
 
 
 def _resolve_roots(rows: _Rows, planned: list[_Planned], known: list[_Keys]) -> None:

@@ -85,13 +85,15 @@ class LocalStore(ObjectStore):
             raise StoreError(f"cannot read {key}: {exc}") from exc
 
     def get_view(self, key: str):
-        # A month's dedup base is ~150 MB at a million documents, and a load copies only some
-        # columns out of it: mapped, the rest is never read (nor copied twice).
+        # A month's dedup base is ~180 MB at a million documents, and a load copies some columns
+        # out of it and uses others in place: mapped, nothing is copied twice. Populated at once
+        # (the file is in the page cache after compaction wrote it): one call instead of a page
+        # fault per 64 KB; the loader drops the mapping's pages afterwards (segments.unmap_pages).
         try:
             with open(self._path(key), "rb") as handle:
                 if os.fstat(handle.fileno()).st_size == 0:
                     return b""
-                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                return mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), prot=mmap.PROT_READ)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFound(key) from None
         except OSError as exc:

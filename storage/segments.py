@@ -73,6 +73,27 @@ def is_mapped(array) -> bool:
         obj = nxt
 
 
+def mapping_of(array):
+    """The ``mmap`` that ``array`` lies in, or None."""
+    obj = array
+    while obj is not None and not isinstance(obj, mmap.mmap):
+        nxt = obj.obj if isinstance(obj, memoryview) else getattr(obj, "base", None)
+        obj = None if nxt is obj else nxt
+    return obj
+
+
+def unmap_pages(arrays) -> None:
+    """Drop the pages of the mapped bases behind ``arrays`` from this process's page tables once a
+    load has copied what it copies (``MADV_DONTNEED``; the file's pages stay in the page cache):
+    the arrays still used in place (a band table, sorted keys) are faulted back in as look-ups
+    touch them, instead of the whole file staying mapped in."""
+    for mapping in {id(m): m for m in (mapping_of(a) for a in arrays) if m is not None}.values():
+        try:
+            mapping.madvise(mmap.MADV_DONTNEED)
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
 def write_segment(store: ObjectStore, kind: str, month: str, label: str, header: dict, body: bytes) -> str:
     """Write one batch's entries as a new immutable object; returns its key."""
     prefix = month_prefix(kind, month)
