@@ -128,7 +128,7 @@ class SeenIndex:
                 index._months.insert(0, _packed(merge_latest(base_parts), month))
             overlay += parts[len(base_parts):]
         index._overlay = merge_latest(overlay) if overlay else _EMPTY
-        segments.unmap_pages([month.keys for month in index._months])
+        segments.unmap_pages([month[0] for month in index._months])
         return index
 
     def get(self, key: str) -> str | None:
