@@ -40,12 +40,14 @@ class _Keys(NamedTuple):
 
 
 @numba.njit(cache=True, nogil=True)
-def _find_sorted(a_high, a_low, q_high, q_low, out):
-    """For queries sorted by (high, low): the index in ``a`` (sorted the same way) of an equal key,
-    else -1. Galloping from the last position: linear for two parts of a size, logarithmic per
-    query for a few."""
+def _find_sorted(a_high, a_low, q_high, q_low, q_at, a_at):
+    """For queries sorted by (high, low): the pairs (query index, index in ``a``) of equal keys, in
+    ``q_at``/``a_at``; returns how many. ``a`` is sorted the same way. Galloping from the last
+    position: linear for two parts of a size, logarithmic per query for a few. Matches are rare,
+    so the outputs (``np.empty``) are barely touched: no page of them is faulted in for nothing."""
     n = len(a_high)
     pos = 0
+    count = 0
     for i in range(len(q_high)):
         h, lo = q_high[i], q_low[i]
         if pos < n and (a_high[pos] < h or (a_high[pos] == h and a_low[pos] < lo)):
@@ -63,21 +65,34 @@ def _find_sorted(a_high, a_low, q_high, q_low, out):
                 else:
                     right = mid
             pos = left
-        out[i] = pos if pos < n and a_high[pos] == h and a_low[pos] == lo else -1
+        if pos < n and a_high[pos] == h and a_low[pos] == lo:
+            q_at[count], a_at[count] = i, pos
+            count += 1
+    return count
 
 
-def _lookup(known: list[_Keys], high: np.ndarray, low: np.ndarray, presorted: bool = False) -> np.ndarray:
-    """The row of each (high, low) id among the ``known`` parts, -1 where none has it."""
-    order = np.arange(len(high)) if presorted else np.lexsort((low, high))
-    q_high, q_low = np.ascontiguousarray(high[order]), np.ascontiguousarray(low[order])
-    found = np.full(len(high), -1, np.int64)
-    at = np.empty(len(high), np.int64)
+def _matches(known: list[_Keys], high: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ids sorted by (high, low): the indices of those some ``known`` part has, and their rows."""
+    found_at, found_rows = [], []
     for keys in known:
-        if not len(keys.high):
+        if not len(keys.high) or not len(high):
             continue
-        _find_sorted(keys.high, keys.low, q_high, q_low, at)
-        hit = at >= 0
-        found[order[hit]] = keys.order[at[hit]].astype(np.int64) + keys.offset
+        # At most one match per query (a part's ids are distinct; queries may repeat: cluster ids).
+        q_at, a_at = np.empty(len(high), np.int64), np.empty(len(high), np.int64)
+        count = _find_sorted(keys.high, keys.low, high, low, q_at, a_at)
+        found_at.append(q_at[:count].copy())
+        found_rows.append(keys.order[a_at[:count]].astype(np.int64) + keys.offset)
+    if not found_at:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(found_at), np.concatenate(found_rows)
+
+
+def _lookup(known: list[_Keys], high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """The row of each (high, low) id among the ``known`` parts, -1 where none has it."""
+    order = np.lexsort((low, high))
+    at, rows = _matches(known, np.ascontiguousarray(high[order]), np.ascontiguousarray(low[order]))
+    found = np.full(len(high), -1, np.int64)
+    found[order[at]] = rows
     return found
 
 
@@ -93,7 +108,7 @@ class _Planned(NamedTuple):
     cols: shards.Columns
     extras: object  # dedup_base.Extras of a base used as stored, else None
     offset: int
-    roots: np.ndarray  # int64: the root row of each document, -1: to be found by id
+    roots: np.ndarray  # int32: the root row of each document, -1: to be found by id
 
 
 def load_parts(rows: _Rows, bands: _BandTable, window: _StoryWindow, parts: list) -> None:
@@ -114,17 +129,17 @@ def load_parts(rows: _Rows, bands: _BandTable, window: _StoryWindow, parts: list
         same = (high[1:] == high[:-1]) & (low[1:] == low[:-1])  # sorted: a repeat follows its first copy
         repeated[order[1:][same]] = True
         if known:
-            repeated[order[_lookup(known, high, low, presorted=True) >= 0]] = True
+            repeated[order[_matches(known, high, low)[0]]] = True
         if repeated.any():  # rare (overlapping runs): this part is indexed the rebuilding way
             cols, extras = shards.take_rows(cols, ~repeated), None
             if not len(cols):
                 continue
             high, low, order = _part_keys(cols, None)
         if extras is not None:
-            roots = extras.roots.astype(np.int64)
-            roots[roots >= 0] += offset
+            roots = extras.roots.astype(np.int32)
+            roots[roots >= 0] += np.int32(offset)
         else:
-            roots = np.full(len(cols), -1, np.int64)
+            roots = np.full(len(cols), -1, np.int32)
         known.append(_Keys(high, low, order, offset))
         planned.append(_Planned(cols, extras, offset, roots))
         offset += len(cols)
@@ -134,7 +149,7 @@ def load_parts(rows: _Rows, bands: _BandTable, window: _StoryWindow, parts: list
     rows.reserve(offset)
     for part in planned:
         c = part.cols
-        rows.extend(c.ids, c.other, c.sketches, c.chash, c.day, part.roots.astype(np.int32))
+        rows.extend(c.ids, c.other, c.sketches, c.chash, c.day, part.roots)
     # Band tables: a stored one per base, every other row in the growable table.
     # A mapped base's table is used where it lies (its pages are read as look-ups touch them);
     # one read into memory (S3) is copied out, so that the rest of the object can go.

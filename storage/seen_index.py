@@ -206,7 +206,7 @@ def _packed(part: tuple[np.ndarray, np.ndarray, np.ndarray], month: str):
     keys, days, status = part
     year, mon = map(int, month.split("-"))
     origin = date(year, mon, 1).toordinal() - _EPOCH - (1 << 13)
-    offsets = days.astype(np.int64) - origin
+    offsets = days.astype(np.int32) - np.int32(origin)
     codes = _CODES[status]
     if len(keys) and (offsets.min() < 0 or offsets.max() >= 1 << 14 or codes.max() == 255):
         return part
