@@ -136,7 +136,13 @@ def supported(paragraph: str, other: set[tuple[str, ...]]) -> bool:
 
 
 def _words(paragraphs: list[str]) -> int:
-    return sum(len(_TOKEN.findall(p)) for p in paragraphs)
+    return sum(map(_word_count, paragraphs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_count(text: str) -> int:
+    # memoised: the rules count the same paragraphs' words several times
+    return len(_TOKEN.findall(text))
 
 
 _SENTENCE_END = re.compile(r"[.!?…։。:;][\"'”»’)\]]*$")
@@ -151,7 +157,7 @@ def looks_like_list_dump(paragraphs: list[str]) -> bool:
     lines = [p.lstrip("-•* ").strip() for p in paragraphs if p.strip()]
     if len(lines) < DUMP_MIN_LINES:
         return False
-    listy = sum(1 for line in lines if len(_TOKEN.findall(line)) <= DUMP_LINE_WORDS and not _SENTENCE_END.search(line))
+    listy = sum(1 for line in lines if _word_count(line) <= DUMP_LINE_WORDS and not _SENTENCE_END.search(line))
     return listy >= DUMP_SHARE * len(lines)
 
 
@@ -169,7 +175,7 @@ def needs_second_opinion(primary: list[str]) -> bool:
 
 def _edge_candidate(paragraph: str) -> bool:
     """Short enough, or a list item, to be chrome at the body's edge if readability lacks it."""
-    return paragraph.startswith(LIST_ITEM) or len(_TOKEN.findall(paragraph)) <= EDGE_MAX_WORDS
+    return paragraph.startswith(LIST_ITEM) or _word_count(paragraph) <= EDGE_MAX_WORDS
 
 
 # A wire-style dateline opening a paragraph: "MOSCOW—", "BELGRADE, Serbia —", "WASHINGTON (AP) —",
@@ -183,7 +189,7 @@ DATELINE_LEAD_WORDS = 15  # a lead is a sentence, not a "Name, Place (Org)" line
 def is_dateline_lead(paragraph: str) -> bool:
     """A news lead opening with its dateline: body text whatever readability says (it often
     starts one paragraph later, leaving the lead at trafilatura's edge)."""
-    return len(_TOKEN.findall(paragraph)) >= DATELINE_LEAD_WORDS and bool(_DATELINE_LEAD.match(paragraph))
+    return _word_count(paragraph) >= DATELINE_LEAD_WORDS and bool(_DATELINE_LEAD.match(paragraph))
 
 
 def _paragraph_shingles(paragraphs: list[str]) -> set[tuple[str, ...]]:
@@ -203,7 +209,7 @@ def is_fragment_of(primary: list[str], second: list[str]) -> bool:
 def same_block(primary: list[str], second: list[str]) -> bool:
     """Did readability read the block trafilatura read (most of its words are in trafilatura's body)?"""
     own = _paragraph_shingles(primary)
-    inside = sum(len(_TOKEN.findall(p)) for p in second if supported(p, own))
+    inside = sum(_word_count(p) for p in second if supported(p, own))
     return inside >= SAME_BLOCK_SHARE * _words(second)
 
 
