@@ -15,6 +15,7 @@ kept in memory only for the last few days, the window in which a follow-up joins
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -88,11 +89,12 @@ class DedupIndex:
 
         names = [SEEDS_SHARD] + list(reversed(recent_months(layout.as_utc(now), self.months)))
         parts = []
-        for name in names:
-            found = shards.read(self.store, name, quarantine)
-            parts += found
-            if found:
-                self.loaded.append(name)
+        # The months are read at once (on S3 a base is one large GET each), then loaded in order.
+        with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="dedup-load") as pool:
+            for name, found in zip(names, pool.map(lambda name: shards.read(self.store, name, quarantine), names)):
+                parts += found
+                if found:
+                    self.loaded.append(name)
         if parts:
             with self._lock:
                 load_parts(self._rows, self._bands, self._window, parts)

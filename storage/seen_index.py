@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import NamedTuple
@@ -111,9 +112,16 @@ class SeenIndex:
         index = cls(store)
         now = now or datetime.now(timezone.utc)
         overlay = []
-        for month in reversed(recent_months(now, months or SEEN_MONTHS)):  # oldest first: newer win
-            for _attempt in range(3):
-                state = segments.read_month(store, KIND, month, lambda key, exc: quarantine(store, key, exc), base_view=True)
+        wanted = list(reversed(recent_months(now, months or SEEN_MONTHS)))  # oldest first: newer win
+
+        def read(month: str) -> segments.MonthState:
+            return segments.read_month(store, KIND, month, lambda key, exc: quarantine(store, key, exc), base_view=True)
+
+        with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="seen-load") as pool:
+            first_reads = dict(zip(wanted, pool.map(read, wanted)))  # on S3, one round trip for all months
+        for month in wanted:
+            for attempt in range(3):
+                state = first_reads[month] if attempt == 0 else read(month)
                 try:
                     parts = month_parts(state)
                     break
