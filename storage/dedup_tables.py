@@ -146,8 +146,10 @@ class _Rows:
         return sum(a == b for a, b in zip(self.bins[start : start + fp.BINS].tolist(), sketch))
 
     def nbytes(self) -> int:
+        """Bytes of the rows held (capacity beyond them is never written, so never resident)."""
         arrays = (self.sketch, self.chash, self.day, self.cluster, self.packed)
-        return sum(a.nbytes for a in arrays) + 120 * (len(self.other_ids) + len(self.external))
+        per_row = sum(a.itemsize * (a[0].size if a.ndim > 1 else 1) for a in arrays)
+        return per_row * self.n + 120 * (len(self.other_ids) + len(self.external))
 
 
 class _BandTable:
