@@ -57,6 +57,18 @@ _TAB_OR_SPACES = re.compile(r"\t|[ \t]{2,}")
 _document_class = None
 
 
+def scoring_input(source) -> HtmlElement:
+    """The page readability scores: a copy (or a parse) without scripts, styles, comments and
+    hidden elements, which its general Cleaner would otherwise remove at a higher cost."""
+    doc = copy.deepcopy(source) if isinstance(source, HtmlElement) else lxml_html.document_fromstring(source)
+    etree.strip_elements(doc, "script", "style", "link", "noscript", "template", "iframe",
+                         etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    for element in doc.xpath("//*[@hidden] | //*[contains(translate(@style, 'DISPLAYNOE ', 'displaynoe'), 'display:none')]"):
+        if element.getparent() is not None:
+            element.drop_tree()
+    return doc
+
+
 def fast_document_class():
     """The Document subclass (built on first use: readability is imported only when needed)."""
     global _document_class
@@ -93,17 +105,8 @@ def _build():
 
     class FastDocument(Document):
         def _parse(self, input):  # noqa: A002 - readability's own signature
-            if isinstance(input, HtmlElement):
-                doc = copy.deepcopy(input)
-            else:
-                doc = lxml_html.document_fromstring(input)
-            etree.strip_elements(doc, "script", "style", "link", "noscript", "template", "iframe",
-                                 etree.Comment, etree.ProcessingInstruction, with_tail=False)
-            for element in doc.xpath("//*[@hidden] | //*[contains(translate(@style, 'DISPLAYNOE ', 'displaynoe'), 'display:none')]"):
-                if element.getparent() is not None:
-                    element.drop_tree()
             self.encoding = "utf-8"
-            return doc
+            return scoring_input(input)
 
         def remove_unlikely_candidates(self):
             for elem in _WITH_CLASS_OR_ID(self.html):

@@ -90,6 +90,20 @@ def _place_kernel(slots, bins, entries, first, second, overflowed):
 
 
 @numba.njit(cache=True, nogil=True)
+def _insert_distinct(found, start, at, row):
+    """Insert ``row`` into the sorted, distinct rows ``found[start:at]`` (a handful); the new end."""
+    i = at
+    while i > start and found[i - 1] > row:
+        i -= 1
+    if i > start and found[i - 1] == row:
+        return at
+    for j in range(at, i, -1):
+        found[j] = found[j - 1]
+    found[i] = row
+    return at + 1
+
+
+@numba.njit(cache=True, nogil=True)
 def _insert_kernel(slots, bins, hashed, first_row, first, second, entries, overflowed):
     """``insert_many``'s placement: every entry into the bucket that was the emptier before
     the batch (the first on a tie), then the entries that found it full into their other
@@ -150,16 +164,7 @@ def _query_kernel(slots, bins, sketches, hashed, first, found, bounds, pairs):
                     row = entry >> 3
                     if bins[row * width + 2 * band] != lo or bins[row * width + 2 * band + 1] != hi:
                         continue
-                    # Insertion into the sorted, distinct rows found so far (a handful).
-                    i = at
-                    while i > bounds[d] and found[i - 1] > row:
-                        i -= 1
-                    if i > bounds[d] and found[i - 1] == row:
-                        continue
-                    for j in range(at, i, -1):
-                        found[j] = found[j - 1]
-                    found[i] = row
-                    at += 1
+                    at = _insert_distinct(found, bounds[d], at, row)
     bounds[n] = at
     count = 0
     for i in range(n):

@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from extractors import fingerprint as fp
-from storage.dedup_band_kernels import _WIDTH, _band_hash
+from storage.dedup_band_kernels import _WIDTH, _band_hash, _insert_distinct
 
 LOAD = 0.95  # the (2 choices, 4 slots) cuckoo threshold is ~0.977: random walks stay short below 0.95
 _MAX_STEPS = 500  # evictions tried for one entry before it goes to the overflow
@@ -113,15 +113,7 @@ def _static_query_kernel(slots, offset, bins, sketches, hashed, found, bounds):
                     row = offset + (entry >> 3)
                     if bins[row * width + 2 * band] != lo or bins[row * width + 2 * band + 1] != hi:
                         continue
-                    i = at
-                    while i > bounds[d] and found[i - 1] > row:
-                        i -= 1
-                    if i > bounds[d] and found[i - 1] == row:
-                        continue
-                    for j in range(at, i, -1):
-                        found[j] = found[j - 1]
-                    found[i] = row
-                    at += 1
+                    at = _insert_distinct(found, bounds[d], at, row)
     bounds[n] = at
     return at
 

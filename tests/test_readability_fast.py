@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
-from lxml.html import HtmlElement
 
 from extractors.html import _parse, strip_leading_junk
-from extractors.readability_fast import _clean, fast_document_class
+from extractors.readability_fast import _clean, fast_document_class, scoring_input
 
 DATA = Path(__file__).resolve().parent / "data"
 PAGES = sorted(p for p in DATA.rglob("*") if p.suffix in (".html", ".htm"))
@@ -23,14 +21,8 @@ def _reference_class():
 
     class Reference(Document):
         def _parse(self, input):  # noqa: A002
-            doc = copy.deepcopy(input) if isinstance(input, HtmlElement) else lxml_html.document_fromstring(input)
-            etree.strip_elements(doc, "script", "style", "link", "noscript", "template", "iframe",
-                                 etree.Comment, etree.ProcessingInstruction, with_tail=False)
-            for element in doc.xpath("//*[@hidden] | //*[contains(translate(@style, 'DISPLAYNOE ', 'displaynoe'), 'display:none')]"):
-                if element.getparent() is not None:
-                    element.drop_tree()
             self.encoding = "utf-8"
-            return doc
+            return scoring_input(input)
 
     return Reference
 
