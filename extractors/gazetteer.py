@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 from extractors.errors import ConfigError
-from extractors.gazetteer_layers import curated_entities, place_entities
+from extractors.gazetteer_layers import curated_entities, layer_paths, layers_line, place_entities
 
 # A token: letters/digits plus the zero-width (non-)joiners Persian writes inside words.
 TOKEN_RE = re.compile(r"[^\W_]+(?:[\u200c\u200d][^\W_]+)*")
@@ -300,11 +300,6 @@ def _read(path: Path) -> Any:
         raise ConfigError(f"gazetteer {path} is not valid {path.suffix[1:].upper()}: {exc}") from exc
 
 
-def _layer_paths(doc: Any, topics: Path) -> list[Path]:
-    layers = doc.get("layers") if isinstance(doc, dict) else None
-    return [topics.parent / str(name) for name in layers or []]
-
-
 def _known_terms(entries: list[dict[str, Any]]) -> set[str]:
     known = set()
     for entry in entries:
@@ -320,7 +315,7 @@ def _merge_layers(doc: dict[str, Any], topics: Path) -> dict[str, Any]:
     """topics.yaml with the entities of its layers appended (curated first, generated places last)."""
     entities = list(doc.get("entities") or [])
     places = []
-    for path in _layer_paths(doc, topics):
+    for path in layer_paths(doc, topics):
         layer = _read(path)
         if path.suffix == ".json":
             places.append(layer)
@@ -390,17 +385,6 @@ def _layers_named(path: str, stamp: tuple[int, int]) -> list[Path]:
     from extractors.compiled_cache import cached
 
     topics = Path(path)
-    names = cached("topics-layers", path, [topics, Path(__file__)],
-                   lambda: [str(p) for p in _layer_paths(_read_layers_only(topics), topics)])
+    names = cached("topics-layers", path, [topics, Path(__file__), Path(__file__).with_name("gazetteer_layers.py")],
+                   lambda: [str(p) for p in layer_paths(layers_line(topics), topics)])
     return [Path(name) for name in names]
-
-
-def _read_layers_only(path: Path) -> dict[str, Any]:
-    """The ``layers:`` line of topics.yaml without parsing the whole file."""
-    import yaml
-
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("layers:"):
-                return yaml.safe_load(line) or {}
-    return {}

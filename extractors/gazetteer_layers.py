@@ -11,6 +11,7 @@ This module is pure: it receives parsed documents and returns entity dicts.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from extractors.errors import ConfigError
@@ -88,3 +89,20 @@ def curated_entities(doc: dict[str, Any], source: str) -> list[dict[str, Any]]:
         if not isinstance(entry, dict) or not entry.get("as_of"):
             raise ConfigError(f"{source}: entry {entry!r} has no as_of date")
     return entries
+
+
+def layer_paths(doc: Any, topics: Path) -> list[Path]:
+    """The layer files a topics document names, beside it."""
+    layers = doc.get("layers") if isinstance(doc, dict) else None
+    return [topics.parent / str(name) for name in layers or []]
+
+
+def layers_line(path: Path) -> dict[str, Any]:
+    """The ``layers:`` line of topics.yaml without parsing the whole file."""
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("layers:"):
+                return yaml.safe_load(line) or {}
+    return {}
