@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     s3_region: str | None = None
     aws_credentials_block: str | None = None
     upload_threads: int = Field(16, ge=1, le=256)
+    # Local copies of an S3 store's state bases, so a run downloads a base once per compaction
+    # (storage/base_cache.py, under NEWSWATCH_CACHE_DIR); 0: no copies, every run downloads them.
+    state_cache_mb: int = Field(4096, ge=0)
 
     # Digest
     timezone: str = "UTC"

@@ -41,6 +41,12 @@ class ObjectStore(ABC):
         object touches only those. Default: ``get``."""
         return self.get(key)
 
+    def drop_view(self, key: str) -> bool:
+        """Forget a local copy that ``get_view`` answered from (a reader could not decode it):
+        True when there was one, and the next ``get_view`` reads the store's object. Default:
+        nothing is copied, so a view that does not decode is the store's object itself."""
+        return False
+
     @abstractmethod
     def get_versioned(self, key: str) -> tuple[bytes, str]:
         """The object's bytes and an opaque version token for ``put_if_version``."""

@@ -250,6 +250,8 @@ def read(store: ObjectStore, name: str, quarantine) -> list[tuple[Columns, dedup
         try:
             return month_parts(state)
         except (ValueError, KeyError, IndexError, TypeError) as exc:  # damaged: aside, not in every poll's way
+            if state.base is not None and store.drop_view(state.base[0]):
+                continue  # a damaged local copy of the base (storage/base_cache.py): read the store's
             legacy = [(state.legacy[0], True)] if state.legacy else []
             base = [(state.base[0], False)] if state.base else []
             for key, is_legacy in legacy + base + [(key, False) for key, _h, _b in state.segments]:

@@ -35,6 +35,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
 from extractors.errors import Conflict, NotFound, StoreError
+from storage import base_cache
 from storage.base import ObjectStore, check_key
 from storage.s3_retry import RetryingClient
 
@@ -95,7 +96,8 @@ def _describe_error(exc: BaseException) -> str:
 class S3Store(ObjectStore):
     """An ``ObjectStore`` on one bucket (and optional key prefix) through one thread-safe client."""
 
-    def __init__(self, bucket: str, prefix: str = "", *, client, endpoint: str | None = None, check: bool = True):
+    def __init__(self, bucket: str, prefix: str = "", *, client, endpoint: str | None = None, check: bool = True,
+                 cache_bytes: int | None = None):
         if not bucket:
             raise StoreError("an S3 store URI needs a bucket: s3://bucket[/prefix]")
         self.bucket = bucket
@@ -106,6 +108,9 @@ class S3Store(ObjectStore):
         # operation gets its own bounded back-off on top (storage/s3_retry.py).
         self.client = client if isinstance(client, RetryingClient) else RetryingClient(client)
         self._warned = False
+        # State bases are kept on local disk between runs (storage/base_cache.py). cache_bytes
+        # None: the settings' bound (NEWSWATCH_STATE_CACHE_MB); 0: no local copies.
+        self.bases = base_cache.StoreBases(f"{self.endpoint}|{self.bucket}|{self.prefix}", cache_bytes)
         if check:
             self._check_bucket()
 
@@ -250,6 +255,31 @@ class S3Store(ObjectStore):
     def get(self, key: str) -> bytes:
         return self.get_versioned(key)[0]
 
+    def get_view(self, key: str):
+        """A state base from its local copy when that matches the store's ETag and size (no GET),
+        else downloaded once into the cache (storage/base_cache.py) and mapped; else ``get``."""
+        return self.bases.view(key, head=self._head, download=self._download, fallback=self.get)
+
+    def drop_view(self, key: str) -> bool:
+        return self.bases.drop(key)
+
+    def _head(self, key: str) -> tuple[str, int]:
+        head = self._call("head_object", self._key(key))
+        return head.get("ETag", ""), int(head.get("ContentLength", 0))
+
+    def _download(self, key: str) -> tuple[str, int, Iterator[bytes]]:
+        """(ETag, size, chunks) of a GET of ``key``, streamed; read errors as ``StoreError``."""
+        full = self._key(key)
+        response = self._call("get_object", full)
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response["Body"].iter_chunks(1 << 20)
+            except (BotoCoreError, ValueError) as exc:
+                raise self._error(exc, "read", full) from None
+
+        return response.get("ETag", ""), int(response.get("ContentLength", 0)), chunks()
+
     def get_versioned(self, key: str) -> tuple[bytes, str]:
         full = self._key(key)
         response = self._call("get_object", full)
@@ -302,6 +332,7 @@ class S3Store(ObjectStore):
         """Keys under ``prefix`` with size and MD5 (lexical order, paginated)."""
         paginator = self.client.get_paginator("list_objects_v2")
         cut = len(self.prefix)
+        bases: dict[str, tuple[str, int]] = {}  # what get_view needs to find a base's local copy
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for item in page.get("Contents", ()):
@@ -310,9 +341,12 @@ class S3Store(ObjectStore):
                         continue
                     etag = item.get("ETag", "").strip('"')
                     md5 = etag if len(etag) == 32 and "-" not in etag else None
+                    if base_cache.cacheable(key):
+                        bases[key] = (item.get("ETag", ""), int(item.get("Size", 0)))
                     yield ObjectStat(key, int(item.get("Size", 0)), md5)
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, "list", self.prefix + prefix) from None
+        self.bases.listing_done(prefix, bases)  # a complete listing: the truth about the bases under it
 
     def delete(self, key: str) -> None:
         try:

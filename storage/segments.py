@@ -158,6 +158,8 @@ def _read_once(store, kind, month, on_unreadable, base_view=False) -> MonthState
         try:
             header, body = unpack(store.get_view(key) if base_view else store.get(key))
         except (ValueError, UnicodeDecodeError) as exc:
+            if base_view and store.drop_view(key):
+                raise NotFound(key) from None  # a damaged local copy, not the store's object: read again
             _unreadable(on_unreadable, key, exc)
             continue
         state.base = (key, header, body)

@@ -69,6 +69,8 @@ def quarantine(store: ObjectStore, key: str, problem: Exception) -> None:
     State can always be rebuilt: a fresh feed state re-fetches the feed, a fresh seen shard
     re-fetches recent links, and write-once records keep any article from being stored twice.
     """
+    if store.drop_view(key):  # a damaged local copy of the object (storage/base_cache.py): the next read fetches it
+        return
     try:
         data = store.get(key)
     except NotFound:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -81,9 +83,13 @@ def s3_server() -> Iterator[S3Server]:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request otherwise
 
-    saved = {name: os.environ.get(name) for name in [*DUMMY_ENV, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
+    saved = {name: os.environ.get(name) for name in [*DUMMY_ENV, "AWS_ENDPOINT_URL", "AWS_PROFILE", "NEWSWATCH_CACHE_DIR"]}
     os.environ.pop("AWS_PROFILE", None)
     os.environ.update(DUMMY_ENV)
+    # Local copies of the test buckets' state bases (storage/base_cache.py) stay out of the user's cache.
+    private_cache = None if os.environ.get("NEWSWATCH_CACHE_DIR") else tempfile.mkdtemp(prefix="newswatch-test-cache-")
+    if private_cache:
+        os.environ["NEWSWATCH_CACHE_DIR"] = private_cache
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -93,6 +99,8 @@ def s3_server() -> Iterator[S3Server]:
         yield info
     finally:
         server.stop()
+        if private_cache:
+            shutil.rmtree(private_cache, ignore_errors=True)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
