@@ -25,8 +25,12 @@ compiled kernel warm:
   read one host's memory (its base and the 5 segments written since);
 * ``compact_seconds``: ``newswatch store compact`` of the whole store afterwards.
 
-``--store s3`` runs the same against a moto server on loopback (its own process). The LAST line
-is one JSON object.
+``--store s3`` runs the same against a moto server on loopback (its own process). There a run
+start depends on the local copies of the bases (``storage/base_cache.py``, in a fresh
+``NEWSWATCH_CACHE_DIR`` of the benchmark): ``run_start_cold_seconds`` is the first run after a
+compaction (empty cache: every base downloaded, written and mapped), measured in a child process
+of its own; ``run_start_seconds`` is then this process's first load, the warm case that every
+later run until the next compaction sees. The LAST line is one JSON object.
 """
 
 from __future__ import annotations
@@ -259,9 +263,20 @@ def commit(store: CountingStore, seen: SeenIndex, dedup: DedupIndex, batch: int)
             "steps": steps_ms, "site_bytes": sum(site_bytes)}
 
 
+def cold_load(endpoint: str) -> float:
+    """A first run after a compaction: a new process, the bases not cached yet (--cold-load)."""
+    import subprocess
+
+    child = subprocess.run([sys.executable, __file__, "--cold-load", endpoint], capture_output=True, text=True, timeout=900)
+    if child.returncode:
+        raise SystemExit(f"cold load failed: {child.stderr.strip().splitlines()[-1:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])["run_start_cold_seconds"]
+
+
 def measure(store: ObjectStore, args) -> dict:
     counting = CountingStore(store)
     build_seconds = build(store, args.docs, args.keys_per_doc, args.segments)
+    cold = cold_load(store.endpoint) if args.store == "s3" else None
     run_start, seen, dedup, grown = load(counting)
     loaded_docs = dedup._rows.n
     index_bytes = sum(dedup.nbytes().values()) + seen.nbytes()
@@ -280,6 +295,8 @@ def measure(store: ObjectStore, args) -> dict:
     return {
         "store": args.store, "docs": args.docs, "docs_loaded": loaded_docs, "keys_per_doc": args.keys_per_doc,
         "run_start_seconds": round(run_start, 3),
+        **({"run_start_cold_seconds": round(cold, 3), "run_start_note": "warm: bases cached locally; cold: first run after a compaction"}
+           if cold is not None else {}),
         "batch_commit_ms": round(statistics.median(b["ms"] for b in batches), 2),
         "batch_commit_ms_max": round(max(b["ms"] for b in batches), 2),
         "batch_steps_ms": {name: round(statistics.median(b["steps"][i] for b in batches), 2) for i, name in
@@ -300,18 +317,26 @@ def open_bench_store(kind: str, tmp: str):
 
         return LocalStore(tmp), None
     from benchmarks.store import start_moto
+
+    proc, endpoint = start_moto()
+    s3_store_at(endpoint, create=True)
+    store = s3_store_at(endpoint)
+    store.conditional_writes  # the one-time probe, outside the timings
+    return store, proc
+
+
+def s3_store_at(endpoint: str, create: bool = False):
     from config.settings import settings_with
     from storage.s3 import S3Store, make_client
 
-    proc, endpoint = start_moto()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     client = make_client(settings_with(s3_endpoint=endpoint))
-    client.create_bucket(Bucket="state-bench")
-    store = S3Store("state-bench", "bench", client=client)
-    store.conditional_writes  # the one-time probe, outside the timings
-    return store, proc
+    if create:
+        client.create_bucket(Bucket="state-bench")
+        return None
+    return S3Store("state-bench", "bench", client=client)
 
 
 def main() -> None:
@@ -321,10 +346,15 @@ def main() -> None:
     parser.add_argument("--keys-per-doc", type=int, default=2, help="seen URL keys per document (link and canonical)")
     parser.add_argument("--segments", type=int, default=40, help="uncompacted batch segments in the current month")
     parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--cold-load", metavar="ENDPOINT", help=argparse.SUPPRESS)  # the child of cold_load
     args = parser.parse_args()
     warm_up()
+    if args.cold_load:
+        print(json.dumps({"run_start_cold_seconds": load(s3_store_at(args.cold_load))[0]}))
+        return
     with tempfile.TemporaryDirectory(prefix="nw-state-bench-") as tmp:
-        store, proc = open_bench_store(args.store, tmp)
+        os.environ["NEWSWATCH_CACHE_DIR"] = os.path.join(tmp, "cache")  # cold at first; the child inherits it
+        store, proc = open_bench_store(args.store, os.path.join(tmp, "store"))
         try:
             result = measure(store, args)
         finally:
