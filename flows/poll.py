@@ -81,29 +81,21 @@ class PollSummary:
         failed = [f for f in self.feeds if f.outcome in ("failed", "blocked", "backing-off")]
         if failed:
             lines.append("  feeds not reached:")
-            lines += [f"    {f.feed_id}: {f.error}" for f in failed]
+            lines += [f"    {f.feed_id}: {_problem(f)}" for f in failed]  # the raw error is in the log
         return "\n".join(lines)
 
     def to_markdown(self, names: dict[str, str] | None = None) -> str:
         """The run's artifact: the per-feed table first (what a desk looks for), then the counters that are not zero."""
-        from flows.digest_health import reason_in_words
-        from storage.state import FeedState
-
         names = names or {}
 
         def cell(text) -> str:
             return str(text).replace("|", "/").replace("\n", " ")
 
-        def problem(f: FeedResult) -> str:
-            if f.outcome in ("failed", "blocked"):
-                return reason_in_words(FeedState(f.feed_id, last_error=f.error))
-            return f.error or ("malformed, entries used" if f.malformed else "")
-
         order = {"failed": 0, "blocked": 0, "backing-off": 1}
         feeds = sorted(self.feeds, key=lambda f: (order.get(f.outcome, 2), f.feed_id))
         rows = "\n".join(
             f"| {cell(names.get(f.feed_id, f.feed_id))} | {f.outcome} | {f.entries} | {f.pages_fetched} | {f.stored} | "
-            f"{f.duplicates} | {f.irrelevant} | {cell(problem(f))} |"
+            f"{f.duplicates} | {f.irrelevant} | {cell(_problem(f))} |"
             for f in feeds
         )
         counters = [f"- **{k.replace('_', ' ')}**: {v}" for k, v in self.totals.items() if v]
@@ -189,3 +181,13 @@ def _safe_poll(ctx, feed: Feed, options: PollOptions) -> FeedResult:
     except Exception as exc:  # a bug on one feed must not end the run
         log.exception("feed %s failed unexpectedly", feed.id)
         return FeedResult(feed_id=feed.id, outcome="failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _problem(f: FeedResult) -> str:
+    """A feed's trouble in the digest's words ("site unreachable (name not found)", not errno)."""
+    if f.outcome in ("failed", "blocked"):
+        from flows.digest_health import reason_in_words
+        from storage.state import FeedState
+
+        return reason_in_words(FeedState(f.feed_id, last_error=f.error))
+    return f.error or ("malformed, entries used" if f.malformed else "")
