@@ -293,12 +293,6 @@ def _densify(values: np.ndarray, filled: np.ndarray) -> np.ndarray:
     return out
 
 
-def band_keys(sig: np.ndarray) -> np.ndarray:
-    """One 32-bit key per band: BAND_ROWS adjacent 16-bit bins side by side."""
-    pairs = sig.astype(np.uint32).reshape(BANDS, BAND_ROWS)
-    return (pairs[:, 0] << np.uint32(16)) | pairs[:, 1]
-
-
 def estimate_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Fraction of equal bins: an unbiased estimate of the Jaccard similarity."""
     return float(np.count_nonzero(a == b)) / len(a)

@@ -29,11 +29,6 @@ def env_flag(name: str) -> bool:
     return str(env(name, "")).lower() in ("1", "true", "yes", "on")
 
 
-def env_list(name: str) -> list[str] | None:
-    value = env(name)
-    return [part.strip() for part in value.split(",") if part.strip()] if value else None
-
-
 def emit(value, fmt: str, text: str) -> None:
     if fmt == "json":
         json.dump(value, sys.stdout, ensure_ascii=False, indent=1, default=str)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date
 
 from config.settings import Settings
 from extractors.article import extract_document, make_record
@@ -168,7 +168,3 @@ def _index_recovered(store, items: list) -> list:
         out.append((key, replace(record, duplicate_of=duplicate_of, cluster=decision.cluster,
                                  content_hash=decision.content_hash)))
     return out
-
-
-def today_utc() -> date:
-    return datetime.now(timezone.utc).date()
