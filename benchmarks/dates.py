@@ -28,6 +28,7 @@ import json
 import re
 import sys
 import time
+from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -84,10 +85,11 @@ def newswatch_date(raw: bytes, url: str | None) -> str | None:
     except ExtractionError:
         return None
     meta = read_metadata(tree, url)  # the same steps, in the same order, as extract_html
+    intact = deepcopy(tree)
     prune_tree(tree)
     return choose_date(markup_value=meta.published, markup_source=meta.published_source, tree=tree,
                        url=meta.canonical_url or url, feed_published=None, now=NOW,
-                       intact_tree=lambda: _parse(decode_html(raw))).value
+                       intact_tree=intact).value
 
 
 def _htmldate(extensive: bool) -> Callable[[bytes, str | None], str | None]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Callable
 from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement, tostring
@@ -137,7 +136,7 @@ def _local_day(value: datetime | date) -> date:
 
 
 def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date | None,
-                   clock: datetime, intact: Callable[[], HtmlElement | None] | None = None,
+                   clock: datetime, intact: HtmlElement | None = None,
                    ) -> tuple[datetime | date | None, str | None]:
     """The markup date in the page's zone, weighed against the page's visible date line.
 
@@ -148,9 +147,7 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
     month_first = page_month_first(tree)
     line = date_line(tree, month_first)
     if line is None and markup is None and intact is not None:
-        whole = intact()
-        if whole is not None:
-            line = date_line(whole, month_first)
+        line = date_line(intact, month_first)
     if line is not None and not is_plausible(line.found.day, clock):
         return None, _IN_FUTURE
     offset = page_offset(tree, line)
@@ -219,10 +216,10 @@ def choose_date(
     url: str | None,
     feed_published: str | datetime | None,
     now: datetime | None,
-    intact_tree: Callable[[], HtmlElement | None] | None = None,
+    intact_tree: HtmlElement | None = None,
 ) -> DateChoice:
     """Pick the publication date (see module docstring). ``tree`` is the pruned page;
-    ``intact_tree`` gives the page before pruning, asked only when the pruned page shows no date."""
+    ``intact_tree`` is the page before pruning, read only when the pruned page shows no date."""
     clock = _utc_now(now)
     feed = feed_published if isinstance(feed_published, datetime) else parse_iso(feed_published)
     if isinstance(feed, datetime) and feed.tzinfo is None:

@@ -343,7 +343,7 @@ def extract_html(
         raise ExtractionError("no article text found")
     date = choose_date(markup_value=meta.published, markup_source=meta.published_source, tree=tree,
                        url=meta.canonical_url or url, feed_published=feed_published, now=now,
-                       intact_tree=lambda: intact)
+                       intact_tree=intact)
     return ExtractedArticle(
         text=body,
         title=meta.title,
