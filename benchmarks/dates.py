@@ -77,7 +77,7 @@ def newswatch_date(raw: bytes, url: str | None) -> str | None:
     from extractors.dates import choose_date
     from extractors.errors import ExtractionError
     from extractors.html import _parse, decode_html
-    from extractors.html_cleanup import prune_tree
+    from extractors.html_prune import prune_tree
     from extractors.metadata import read_metadata
 
     try:

@@ -2,7 +2,7 @@
 
 Pipeline: decode the bytes (BOM, HTTP charset, <meta charset>, UTF-8, cp1252) → parse once →
 read metadata (JSON-LD, OpenGraph, canonical, lang) from the intact tree → prune boilerplate
-regions (html_cleanup.prune_tree) → trafilatura on the pruned tree → drop chrome paragraphs,
+regions (html_prune.prune_tree) → trafilatura on the pruned tree → drop chrome paragraphs,
 repeats and the site's known boilerplate → pick the date (dates.choose_date).
 """
 
@@ -18,7 +18,8 @@ from extractors.article import MIN_TEXT_CHARS
 from extractors.dates import choose_date
 from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion, readability_paragraphs
 from extractors.errors import ExtractionError
-from extractors.html_cleanup import clean_paragraphs, prune_tree
+from extractors.html_cleanup import clean_paragraphs
+from extractors.html_prune import prune_tree
 from extractors.metadata import first_h1, read_metadata
 from extractors.records import ExtractedArticle
 from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known

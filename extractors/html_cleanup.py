@@ -1,23 +1,16 @@
-"""General boilerplate rules applied around trafilatura: on the tree before, on paragraphs after.
+"""General boilerplate rules applied around trafilatura: labels, and the paragraphs it returns.
 
-trafilatura already drops most navigation, share bars and sidebars by class names. What it
-misses on news pages, and what is handled here, is found by *structure* and by *language-aware
-label patterns*, never by one site's markup:
-
-* "Read also" / "Lire aussi" / "Читайте также" boxes inside the body (a short block that starts
-  with such a label, or a heading with such a label over a list of links);
-* tables of contents (lists whose links all point inside the page);
-* link-dense cells of table-layout portals (navigation and side columns);
-* reader comments (so that neither the text nor the date comes from them);
-* captions and photo credits, "Source link" lines, share counters, repeated paragraphs.
+The tree before trafilatura is pruned by ``html_prune``; what is left to drop in its text is
+found by *language-aware patterns*, never by one site's markup: captions and photo credits,
+"Source link" lines, share counters, "Read also" lines, reader notices, bare date lines, news
+tickers' stamped headlines and repeated paragraphs. ``starts_with_label`` (the related-articles
+labels in the region's languages) serves both levels.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Iterator
-
-from lxml.html import HtmlElement
+from typing import Callable, Iterable
 
 # Labels that introduce links to other articles, in the region's languages and the big ones.
 # Phrases ("read also", "lire aussi", "читайте также") almost never open a sentence of prose;
@@ -49,224 +42,12 @@ def starts_with_label(text: str) -> bool:
     return bool(_PHRASE_LABEL.match(text) or _WORD_LABEL.match(text))
 
 
-# A whole block that is only a label like "Related Posts" (heading of a related box).
-_LABEL_ONLY_WORDS = 6
-
-_COMMENTS_TOKEN = re.compile(
-    r"^(?:comments?|comment-?(?:list|area|s?-?section|wrap(?:per)?|block|form|thread|s-area|s-wrap(?:per)?)|commentlist|respond"
-    r"|disqus_thread|dsq-comments|discussion|reader-?comments|fb-comments|comments-?(?:area|list|section|block|container))$",
-    re.I,
-)
-_BOX_TOKEN = re.compile(
-    r"(?:^|[-_])(?:related|read-?also|see-?also|also-?read|more-?(?:stories|news|articles|posts)|recommend(?:ed|ations)?"
-    r"|toc|table-?of-?contents|ez-toc|wp-caption-text|figcaption|caption|photo-?credit|image-?credit|credits?"
-    r"|post-?navigation|nav-?links|share-?(?:bar|buttons|count|total)|social-?(?:share|links|icons)|jp-relatedposts"
-    r"|modal|popup|dialog|breadcrumbs?|tag-?(?:list|cloud|links)|post-?tags|entry-?tags)(?:$|[-_])",
-    re.I,
-)
-# The same rules over the whole "class id" string (whitespace separates tokens): one regex
-# search per element instead of one per token; the walk visits every classed element.
-_COMMENTS_ANY = re.compile(r"(?:^|\s)(?:" + _COMMENTS_TOKEN.pattern[4:-2] + r")(?=\s|$)", re.I)
-_BOX_ANY = re.compile(r"(?:^|[-_\s])" + _BOX_TOKEN.pattern[len("(?:^|[-_])"):-len("(?:$|[-_])")] + r"(?=$|[-_\s])", re.I)
 _WORD = re.compile(r"\w+")
-_HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
-_LABEL_TAGS = {"p", "div", "aside", "section", "blockquote", "strong", "b", "li", *_HEADINGS}
-_COMMENT_TAGS = {"div", "section", "ol", "ul", "aside", "footer"}
-_BOX_TAGS = {"div", "section", "aside", "ul", "ol", "nav", "p", "span", "figcaption", "small"}
-_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "form", "article", "section"}
 
 
 def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
-
-def _link_words(element: HtmlElement) -> int:
-    return sum(_words(a.text_content()) for a in element.iter("a"))
-
-
-def _lead(element: HtmlElement, size: int = 120) -> str:
-    """The first characters of an element's text, without walking its whole subtree."""
-    parts, length = [], 0
-    for piece in element.itertext():
-        parts.append(piece)
-        length += len(piece)
-        if length >= size:
-            break
-    return "".join(parts).strip()
-
-
-_INLINE = {"strong", "b", "em", "i", "span", "a", "u", "font", "mark"}
-
-
-def _is_small_box(element: HtmlElement) -> bool:
-    """A box by its class name, unless it wraps the article itself.
-
-    Class tokens are only a hint: themes wrap whole pages in containers whose names
-    contain box words (Drupal's ``dialog-off-canvas-main-canvas``), so an element that
-    holds the page's headline or article element is never a box, whatever its name.
-    """
-    if _words(element.text_content()) >= 400:
-        return False
-    return not element.xpath(".//h1 | .//article | .//main | .//*[@itemprop='articleBody']")
-
-
-def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
-    """Every element that is boilerplate by a rule below (XPath and tag walks run in C)."""
-    yield from root.xpath(".//*[@hidden] | .//template | .//noscript")
-    for element in root.xpath(".//*[@class or @id]"):
-        tag = element.tag
-        if tag not in _BOX_TAGS and tag not in _COMMENT_TAGS:
-            continue
-        names = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
-        if comments and tag in _COMMENT_TAGS and _COMMENTS_ANY.search(names):
-            yield element
-        elif tag in _BOX_TAGS and _BOX_ANY.search(names) and _is_small_box(element):
-            yield element
-    for element in root.iter():
-        text = element.text
-        if text and len(text) > 2 and starts_with_label(text.lstrip()):
-            block = element
-            while block.tag in _INLINE and block.getparent() is not None:
-                block = block.getparent()
-            if block.tag in _LABEL_TAGS:
-                yield from _label_block(block)
-    for element in root.iter("ul", "ol", "td", "th"):
-        if element.tag in ("ul", "ol"):
-            yield from _link_list(element)
-        elif _is_link_dense_cell(element):
-            yield element
-
-
-def _label_block(element: HtmlElement) -> Iterator[HtmlElement]:
-    """A short block opening with a related-articles label, or such a heading and its list."""
-    if not starts_with_label(_lead(element)):
-        return
-    text = element.text_content().strip()
-    if len(text) > 600:
-        return
-    words = _words(text)
-    if element.tag in _HEADINGS or words <= _LABEL_ONLY_WORDS:
-        if words > _LABEL_ONLY_WORDS:
-            return
-        yield element
-        sibling = element.getnext()
-        if sibling is not None:
-            sibling_words = _words(sibling.text_content())
-            if sibling_words and _link_words(sibling) >= 0.5 * sibling_words:
-                yield sibling
-    elif words <= 40 or _link_words(element) >= 0.5 * words:
-        yield element
-
-
-def _link_list(element: HtmlElement) -> Iterator[HtmlElement]:
-    """Tables of contents (every link points inside the page) and lists of headline links."""
-    links = [a.get("href") or "" for a in element.iter("a")]
-    if len(links) < 3:
-        return
-    words = _words(element.text_content())
-    if all(h.startswith("#") for h in links) and _link_words(element) >= 0.8 * words:
-        parent = element.getparent()
-        # the list's own box (a "Contents" title and the list), when it holds nothing else
-        if parent is not None and parent.tag in ("div", "nav", "aside") and _words(parent.text_content()) <= words + 4:
-            yield parent
-        else:
-            yield element
-        return
-    items = [li for li in element if li.tag == "li"]
-    if len(items) >= 3 and all(_is_headline_link(li) for li in items):
-        yield element
-
-
-def _is_headline_link(item: HtmlElement) -> bool:
-    words = _words(item.text_content())
-    return words >= 3 and _link_words(item) >= 0.8 * words
-
-
-def _is_link_dense_cell(cell: HtmlElement) -> bool:
-    """Table-layout navigation and side columns: cells that are mostly links."""
-    links = sum(1 for _ in cell.iter("a"))
-    if links < 4:
-        return False
-    words = _words(cell.text_content())
-    return words >= 8 and _link_words(cell) >= 0.6 * words
-
-
-def unwrap_layout_tables(tree: HtmlElement) -> None:
-    """Turn tables used for page layout into divs, so trafilatura reads their paragraphs as
-    paragraphs instead of flattening a whole column into one table row. A table is layout when
-    one of its own cells holds a block of real text, or more prose than data tables carry."""
-    for table in list(tree.iter("table")):
-        cells = [c for c in table.iter("td", "th") if _owner_table(c) is table]
-        if not cells or not any(_is_layout_cell(c) for c in cells):
-            continue
-        own = [e for e in table.iter("tbody", "thead", "tfoot", "tr", "td", "th") if _owner_table(e) is table]
-        for element in [table, *own]:  # rename only after every owner was looked up
-            element.tag = "div"
-            for attr in ("colspan", "rowspan"):
-                element.attrib.pop(attr, None)
-
-
-def _owner_table(element: HtmlElement) -> HtmlElement | None:
-    for ancestor in element.iterancestors("table"):
-        return ancestor
-    return None
-
-
-def _is_layout_cell(cell: HtmlElement) -> bool:
-    if _words(cell.text_content()) > 120:
-        return True
-    return any(child.tag in _BLOCKS and _words(child.text_content()) > 25 for child in cell)
-
-
-def merge_split_bodies(tree: HtmlElement) -> None:
-    """Join an article body that the CMS cut into sibling chunks (ads or embeds between them).
-
-    Extractors choose one container; when the text sits in several same-class siblings that
-    each hold prose, all but the first would be lost. The later chunks' children are moved into
-    the first chunk, so one container holds the whole text."""
-    parents: dict[HtmlElement, None] = {}
-    for p in tree.iter("p"):
-        if _is_prose(p):
-            for level, ancestor in enumerate(p.iterancestors()):
-                if level >= 4:
-                    break
-                if level >= 1:
-                    parents[ancestor] = None
-    # outermost first: merging chunks can bring inner same-class siblings together
-    for chunk_parent in sorted(parents, key=lambda e: sum(1 for _ in e.iterancestors())):
-        groups: dict[tuple[str, str], list[HtmlElement]] = {}
-        for child in chunk_parent:
-            if child.tag in ("div", "section") and child.get("class"):
-                groups.setdefault((child.tag, child.get("class")), []).append(child)
-        for members in groups.values():
-            if len(members) < 2:
-                continue
-            prose = [m for m in members if any(_is_prose(p) for p in m.iter("p"))]
-            if len(prose) < 2:
-                continue
-            first = prose[0]
-            for other in prose[1:]:
-                for grandchild in list(other):
-                    first.append(grandchild)
-                other.getparent().remove(other)
-
-
-def _is_prose(p: HtmlElement) -> bool:
-    return _words(p.text_content()) >= 25
-
-
-def prune_tree(tree: HtmlElement, *, comments: bool = True) -> HtmlElement:
-    """Remove boilerplate regions in place (see module docstring); returns the tree."""
-    body = tree.find("body")
-    root = body if body is not None else tree
-    for element in list(_candidates(root, comments)):
-        if element.getparent() is not None:
-            element.drop_tree()  # keeps the tail text, which belongs to the parent's flow
-    unwrap_layout_tables(root)
-    merge_split_bodies(root)
-    return tree
-
-# --- paragraph level -------------------------------------------------------------------------
 
 _SOURCE_LINE = re.compile(
     r"^\W*(?:source link|original (?:article|source)|view original|link to (?:the )?source|источник|первоисточник|source)\W*$", re.I)
@@ -300,37 +81,55 @@ _READER_NOTICE = re.compile(
     r"|խմբագրության տեսակետ\w* (?:կարող է )?չհամընկնել|ავტორის პოზიცია .{0,60}რედაქცი",
     re.I | re.S)
 READER_NOTICE_MAX_WORDS = 60
+# One of these is in every text the notice pattern matches (a necessary condition, ~10x cheaper
+# than the pattern's case-insensitive search over every short paragraph): a piece of each branch,
+# lower-cased, without the letters re.I folds beyond str.lower() (i/ı, s/ſ, Cyrillic в д о с т ъ).
+_NOTICE_NEEDLES = ("+", "xpre", "ранн", "акци", "mövqey", "չհամընկնել", "რედაქცი")
 
 
 def is_reader_notice(text: str) -> bool:
     """A typo prompt, a foreign-agent label or an opinion disclaimer (not the story)."""
-    return _words(text) <= READER_NOTICE_MAX_WORDS and bool(_READER_NOTICE.search(text))
+    return _words(text) <= READER_NOTICE_MAX_WORDS and _is_notice(text)
+
+
+def _is_notice(text: str) -> bool:
+    lowered = text.lower()
+    return any(needle in lowered for needle in _NOTICE_NEEDLES) and bool(_READER_NOTICE.search(text))
+
+
+_PHOTO_LABEL = re.compile(r"^\W*(?:photo|фото|foto)\b", re.I)
+_SHARE_SEPARATORS = re.compile(r"[\s|·•]+")
+# At most 8 parts of at most two words each ("1.5k", "e-mail"): longer lines are no share bar.
+_SHARE_MAX_WORDS = 16
 
 
 def is_boilerplate_paragraph(line: str) -> bool:
     """A paragraph that is chrome on any site: labels, source/credit lines, share counters."""
     text = line.strip().lstrip("-• ").strip()
-    if not text:
-        return True
-    words = _words(text)
-    if _SOURCE_LINE.match(text) or is_reader_notice(text):
+    return not text or _is_chrome_line(text, _words(text))
+
+
+def _is_chrome_line(text: str, words: int) -> bool:
+    """``is_boilerplate_paragraph`` of a stripped, non-empty line whose word count is known."""
+    if _SOURCE_LINE.match(text) or words <= READER_NOTICE_MAX_WORDS and _is_notice(text):
         return True
     if words <= 25 and starts_with_label(text):
         return True
-    if words <= 12 and _CREDIT_LINE.search(text) and not text.rstrip().endswith((".", "!", "?")) or (
-            words <= 12 and re.match(r"^\W*(?:photo|фото|foto)\b", text, re.I)):
+    if words <= 12 and (_CREDIT_LINE.search(text) and not text.rstrip().endswith((".", "!", "?"))
+                        or _PHOTO_LABEL.match(text)):
         return True
     if words <= 15 and _CALL_TO_ACTION.match(text):
         return True
-    parts = re.split(r"[\s|·•]+", text)
-    if len(parts) <= 8 and all(_SHARE_WORDS.match(p) for p in parts if p):
-        return True
+    if words <= _SHARE_MAX_WORDS:
+        parts = _SHARE_SEPARATORS.split(text)
+        if len(parts) <= 8 and all(_SHARE_WORDS.match(p) for p in parts if p):
+            return True
     return False
 
 
-def is_dateline(text: str) -> bool:
+def is_dateline(text: str, words: int | None = None) -> bool:
     """A short line that is only a date (and time): "Mardi 3 mai 2022, 14:05", "20.11.2019 11:28"."""
-    if _words(text) > 10 or text.rstrip().endswith((".", "!", "?", "»", '"')) or not _YEAR.search(text):
+    if (_words(text) if words is None else words) > 10 or text.rstrip().endswith((".", "!", "?", "»", '"')) or not _YEAR.search(text):
         return False
     return len(_TIME_OR_DAY.findall(_YEAR.sub(" ", text))) >= 1
 
@@ -383,16 +182,20 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = [line for line in lines if line]
     for position, para in enumerate(lines):
-        if is_boilerplate_paragraph(para):
+        # each line's word count once, for every rule (stripping "-• " and spaces keeps its words)
+        stripped = para.lstrip("-• ").strip()
+        words = _words(para)
+        if not stripped or _is_chrome_line(stripped, words):
             continue
-        if (position < 3 or position >= len(lines) - 2) and is_dateline(para):
+        if (position < 3 or position >= len(lines) - 2) and is_dateline(para, words):
             continue
-        if _comparable(para) in seen and _words(para) >= 2:
+        key = _comparable(para) if words >= 2 or len(para) >= 30 else ""
+        if words >= 2 and key in seen:
             continue
         if known_boilerplate and fingerprint is not None and fingerprint(para) in known_boilerplate:
             continue
         if len(para) >= 30:
             # the same paragraph twice (a teaser repeated, body repeated in a data blob)
-            seen.add(_comparable(para))
+            seen.add(key)
         kept.append(para)
     return drop_stamped_runs(kept)

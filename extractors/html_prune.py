@@ -1,0 +1,241 @@
+"""Boilerplate regions removed from the parsed page before trafilatura reads it.
+
+trafilatura already drops most navigation, share bars and sidebars by class names. What it
+misses on news pages, and what is removed here, is found by *structure* and by *language-aware
+label patterns* (``html_cleanup.starts_with_label``), never by one site's markup:
+
+* "Read also" / "Lire aussi" / "Читайте также" boxes inside the body (a short block that starts
+  with such a label, or a heading with such a label over a list of links);
+* tables of contents (lists whose links all point inside the page);
+* link-dense cells of table-layout portals (navigation and side columns);
+* reader comments (so that neither the text nor the date comes from them);
+* captions, photo credits, share bars, pop-ups and tag lists by their class names.
+
+Layout tables are turned into divs and article bodies cut into sibling chunks are joined.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from lxml.html import HtmlElement
+
+from extractors.html_cleanup import starts_with_label
+
+# A whole block that is only a label like "Related Posts" (heading of a related box).
+_LABEL_ONLY_WORDS = 6
+
+_COMMENTS_TOKEN = re.compile(
+    r"^(?:comments?|comment-?(?:list|area|s?-?section|wrap(?:per)?|block|form|thread|s-area|s-wrap(?:per)?)|commentlist|respond"
+    r"|disqus_thread|dsq-comments|discussion|reader-?comments|fb-comments|comments-?(?:area|list|section|block|container))$",
+    re.I,
+)
+_BOX_TOKEN = re.compile(
+    r"(?:^|[-_])(?:related|read-?also|see-?also|also-?read|more-?(?:stories|news|articles|posts)|recommend(?:ed|ations)?"
+    r"|toc|table-?of-?contents|ez-toc|wp-caption-text|figcaption|caption|photo-?credit|image-?credit|credits?"
+    r"|post-?navigation|nav-?links|share-?(?:bar|buttons|count|total)|social-?(?:share|links|icons)|jp-relatedposts"
+    r"|modal|popup|dialog|breadcrumbs?|tag-?(?:list|cloud|links)|post-?tags|entry-?tags)(?:$|[-_])",
+    re.I,
+)
+# The same rules over the whole "class id" string (whitespace separates tokens): one regex
+# search per element instead of one per token; the walk visits every classed element.
+_COMMENTS_ANY = re.compile(r"(?:^|\s)(?:" + _COMMENTS_TOKEN.pattern[4:-2] + r")(?=\s|$)", re.I)
+_BOX_ANY = re.compile(r"(?:^|[-_\s])" + _BOX_TOKEN.pattern[len("(?:^|[-_])"):-len("(?:$|[-_])")] + r"(?=$|[-_\s])", re.I)
+_WORD = re.compile(r"\w+")
+_HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
+_LABEL_TAGS = {"p", "div", "aside", "section", "blockquote", "strong", "b", "li", *_HEADINGS}
+_COMMENT_TAGS = {"div", "section", "ol", "ul", "aside", "footer"}
+_BOX_TAGS = {"div", "section", "aside", "ul", "ol", "nav", "p", "span", "figcaption", "small"}
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "form", "article", "section"}
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _link_words(element: HtmlElement) -> int:
+    return sum(_words(a.text_content()) for a in element.iter("a"))
+
+
+def _lead(element: HtmlElement, size: int = 120) -> str:
+    """The first characters of an element's text, without walking its whole subtree."""
+    parts, length = [], 0
+    for piece in element.itertext():
+        parts.append(piece)
+        length += len(piece)
+        if length >= size:
+            break
+    return "".join(parts).strip()
+
+
+_INLINE = {"strong", "b", "em", "i", "span", "a", "u", "font", "mark"}
+
+
+def _is_small_box(element: HtmlElement) -> bool:
+    """A box by its class name, unless it wraps the article itself.
+
+    Class tokens are only a hint: themes wrap whole pages in containers whose names
+    contain box words (Drupal's ``dialog-off-canvas-main-canvas``), so an element that
+    holds the page's headline or article element is never a box, whatever its name.
+    """
+    if _words(element.text_content()) >= 400:
+        return False
+    return not element.xpath(".//h1 | .//article | .//main | .//*[@itemprop='articleBody']")
+
+
+def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
+    """Every element that is boilerplate by a rule below (XPath and tag walks run in C)."""
+    yield from root.xpath(".//*[@hidden] | .//template | .//noscript")
+    for element in root.xpath(".//*[@class or @id]"):
+        tag = element.tag
+        if tag not in _BOX_TAGS and tag not in _COMMENT_TAGS:
+            continue
+        names = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
+        if comments and tag in _COMMENT_TAGS and _COMMENTS_ANY.search(names):
+            yield element
+        elif tag in _BOX_TAGS and _BOX_ANY.search(names) and _is_small_box(element):
+            yield element
+    for element in root.iter():
+        text = element.text
+        if text and len(text) > 2 and starts_with_label(text.lstrip()):
+            block = element
+            while block.tag in _INLINE and block.getparent() is not None:
+                block = block.getparent()
+            if block.tag in _LABEL_TAGS:
+                yield from _label_block(block)
+    for element in root.iter("ul", "ol", "td", "th"):
+        if element.tag in ("ul", "ol"):
+            yield from _link_list(element)
+        elif _is_link_dense_cell(element):
+            yield element
+
+
+def _label_block(element: HtmlElement) -> Iterator[HtmlElement]:
+    """A short block opening with a related-articles label, or such a heading and its list."""
+    if not starts_with_label(_lead(element)):
+        return
+    text = element.text_content().strip()
+    if len(text) > 600:
+        return
+    words = _words(text)
+    if element.tag in _HEADINGS or words <= _LABEL_ONLY_WORDS:
+        if words > _LABEL_ONLY_WORDS:
+            return
+        yield element
+        sibling = element.getnext()
+        if sibling is not None:
+            sibling_words = _words(sibling.text_content())
+            if sibling_words and _link_words(sibling) >= 0.5 * sibling_words:
+                yield sibling
+    elif words <= 40 or _link_words(element) >= 0.5 * words:
+        yield element
+
+
+def _link_list(element: HtmlElement) -> Iterator[HtmlElement]:
+    """Tables of contents (every link points inside the page) and lists of headline links."""
+    links = [a.get("href") or "" for a in element.iter("a")]
+    if len(links) < 3:
+        return
+    words = _words(element.text_content())
+    if all(h.startswith("#") for h in links) and _link_words(element) >= 0.8 * words:
+        parent = element.getparent()
+        # the list's own box (a "Contents" title and the list), when it holds nothing else
+        if parent is not None and parent.tag in ("div", "nav", "aside") and _words(parent.text_content()) <= words + 4:
+            yield parent
+        else:
+            yield element
+        return
+    items = [li for li in element if li.tag == "li"]
+    if len(items) >= 3 and all(_is_headline_link(li) for li in items):
+        yield element
+
+
+def _is_headline_link(item: HtmlElement) -> bool:
+    words = _words(item.text_content())
+    return words >= 3 and _link_words(item) >= 0.8 * words
+
+
+def _is_link_dense_cell(cell: HtmlElement) -> bool:
+    """Table-layout navigation and side columns: cells that are mostly links."""
+    links = sum(1 for _ in cell.iter("a"))
+    if links < 4:
+        return False
+    words = _words(cell.text_content())
+    return words >= 8 and _link_words(cell) >= 0.6 * words
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn tables used for page layout into divs, so trafilatura reads their paragraphs as
+    paragraphs instead of flattening a whole column into one table row. A table is layout when
+    one of its own cells holds a block of real text, or more prose than data tables carry."""
+    for table in list(tree.iter("table")):
+        cells = [c for c in table.iter("td", "th") if _owner_table(c) is table]
+        if not cells or not any(_is_layout_cell(c) for c in cells):
+            continue
+        own = [e for e in table.iter("tbody", "thead", "tfoot", "tr", "td", "th") if _owner_table(e) is table]
+        for element in [table, *own]:  # rename only after every owner was looked up
+            element.tag = "div"
+            for attr in ("colspan", "rowspan"):
+                element.attrib.pop(attr, None)
+
+
+def _owner_table(element: HtmlElement) -> HtmlElement | None:
+    for ancestor in element.iterancestors("table"):
+        return ancestor
+    return None
+
+
+def _is_layout_cell(cell: HtmlElement) -> bool:
+    if _words(cell.text_content()) > 120:
+        return True
+    return any(child.tag in _BLOCKS and _words(child.text_content()) > 25 for child in cell)
+
+
+def merge_split_bodies(tree: HtmlElement) -> None:
+    """Join an article body that the CMS cut into sibling chunks (ads or embeds between them).
+
+    Extractors choose one container; when the text sits in several same-class siblings that
+    each hold prose, all but the first would be lost. The later chunks' children are moved into
+    the first chunk, so one container holds the whole text."""
+    parents: dict[HtmlElement, None] = {}
+    for p in tree.iter("p"):
+        if _is_prose(p):
+            for level, ancestor in enumerate(p.iterancestors()):
+                if level >= 4:
+                    break
+                if level >= 1:
+                    parents[ancestor] = None
+    # outermost first: merging chunks can bring inner same-class siblings together
+    for chunk_parent in sorted(parents, key=lambda e: sum(1 for _ in e.iterancestors())):
+        groups: dict[tuple[str, str], list[HtmlElement]] = {}
+        for child in chunk_parent:
+            if child.tag in ("div", "section") and child.get("class"):
+                groups.setdefault((child.tag, child.get("class")), []).append(child)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            prose = [m for m in members if any(_is_prose(p) for p in m.iter("p"))]
+            if len(prose) < 2:
+                continue
+            first = prose[0]
+            for other in prose[1:]:
+                for grandchild in list(other):
+                    first.append(grandchild)
+                other.getparent().remove(other)
+
+
+def _is_prose(p: HtmlElement) -> bool:
+    return _words(p.text_content()) >= 25
+
+
+def prune_tree(tree: HtmlElement, *, comments: bool = True) -> HtmlElement:
+    """Remove boilerplate regions in place (see module docstring); returns the tree."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    for element in list(_candidates(root, comments)):
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the tail text, which belongs to the parent's flow
+    unwrap_layout_tables(root)
+    merge_split_bodies(root)
+    return tree
