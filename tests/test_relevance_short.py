@@ -96,6 +96,45 @@ def test_attributed_source_in_each_language_counts_nothing(text: str, gaz):
     assert all(t.weight == 0 or t.kind == "context" for t in rel.terms)
 
 
+def _possible_first_literals(items) -> set[str] | None:
+    """The characters a match of a parsed regex can start with (None: any character could)."""
+    import re._constants as C
+
+    out: set[str] = set()
+    for op, av in items:
+        if op is C.LITERAL:
+            return out | {chr(av)}
+        if op is C.BRANCH:
+            subs = [_possible_first_literals(list(b)) for b in av[1]]
+            return None if any(s is None for s in subs) else out.union(*subs)
+        if op is C.SUBPATTERN:
+            sub = _possible_first_literals(list(av[3]))
+            if sub is None:
+                return None
+            return out | sub
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            sub = _possible_first_literals(list(av[2]))
+            if sub is None:
+                return None
+            out |= sub
+            if av[0] > 0:
+                return out
+            continue  # optional: what follows may come first
+        return None
+    return None
+
+
+def test_attribution_prefilter_lookahead_admits_every_phrase_start():
+    """The first-letter lookahead of the phrase prefilter is a speed-up only: every letter a phrase
+    can start with is in it (read from the parsed phrases, not from their source text)."""
+    import re._parser
+
+    from extractors import attribution
+
+    starts = _possible_first_literals(list(re._parser.parse(attribution._ANY_PHRASES)))
+    assert starts and starts <= set(attribution._first_letters(attribution._ANY_PHRASES))
+
+
 def test_a_person_after_according_to_is_evidence_not_a_source():
     spans = attribution_spans("according to Pashinyan, the talks went well", [])
     assert spans == []
