@@ -9,7 +9,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from extractors.html import _parse, strip_leading_junk
-from extractors.readability_fast import _clean, fast_document_class, scoring_input
+from extractors.readability_fast import _BLOCK_PREFIXES, _block_named, _clean, fast_document_class, scoring_input
 
 DATA = Path(__file__).resolve().parent / "data"
 PAGES = sorted(p for p in DATA.rglob("*") if p.suffix in (".html", ".htm"))
@@ -69,3 +69,44 @@ def test_clean_is_readabilitys_clean(text: str):
         return t.strip()
 
     assert _clean(text) == stock(text)
+
+
+def _stock_clean(t: str) -> str:
+    import re
+
+    t = re.sub(r"\s{255,}", " " * 255, t)
+    t = re.sub(r"\s*\n\s*", "\n", t)
+    t = re.sub(r"\t|[ \t]{2,}", " ", t)
+    return t.strip()
+
+
+def test_clean_is_readabilitys_clean_on_generated_whitespace():
+    import random
+
+    rng = random.Random(7)
+    spaces = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\u00a0", "\u2003"]
+    letters = ["a", ",", "b"]
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(0, 6)):
+            if rng.random() < 0.15:  # runs around readability's limit of 255
+                parts.append("".join(rng.choice(spaces) for _ in range(rng.randint(240, 270))))
+            else:
+                parts.append("".join(rng.choice(spaces + letters) for _ in range(rng.randint(0, 10))))
+        text = "".join(parts)
+        assert _clean(text) == _stock_clean(text), repr(text)
+
+
+def test_block_named_elements_are_the_xpaths():
+    xpath = etree.XPath(".//*[" + " or ".join(
+        f"starts-with(translate(name(), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '{p}')"
+        for p in _BLOCK_PREFIXES) + "]")
+    tree = lxml_html.document_fromstring("<html><body><div><picture></picture><Pre>x</Pre><span>s</span>"
+                                         "<o:p>o</o:p><DL><dt>t</dt></DL><em><img></em></div></body></html>")
+    tree.find(".//span").append(etree.Element("TABLE"))
+    tree.find(".//span").append(etree.Element("{urn:x}pane"))
+    tree.find(".//span").append(etree.Comment("<p>"))
+    assert _block_named(tree) == xpath(tree)
+    for path in PAGES[:40]:
+        page = lxml_html.document_fromstring(path.read_bytes().decode("utf-8", "replace") or "<p/>")
+        assert _block_named(page) == xpath(page)
