@@ -16,8 +16,7 @@ from typing import Callable, Iterable
 # Phrases ("read also", "lire aussi", "читайте также") almost never open a sentence of prose;
 # single words ("Related", "Tags", "Trending") count only as a label: followed by a separator
 # or alone. Blocks must also be short (see _label_block), so prose is rare to hit.
-_PHRASE_LABEL = re.compile(
-    r"^\W*(?:"
+_PHRASE_LABELS = (
     r"read (?:also|more|next)|also read|see also|related (?:articles?|posts?|stories|news|content|topics?|links?|reading)"
     r"|more (?:on this|stories|news|articles)|you (?:may|might) (?:also )?(?:like|be interested)|recommended for you"
     r"|filed under|most (?:read|popular|viewed)|latest (?:news|posts|articles)|new articles|top stories|don'?t miss"
@@ -27,19 +26,18 @@ _PHRASE_LABEL = re.compile(
     r"|также читайте|новости по теме|похожие новости|похожие материалы"
     r"|կարդացեք նաև|կարդա նաև|տես նաև|ასევე (?:წაიკითხეთ|იხილეთ|ნახეთ)|მსგავსი სიახლეები"
     r"|həmçinin (?:oxuyun|bax)|oxşar xəbərlər|digər xəbərlər|ayrıca (?:okuyun|bakınız)|ilgili haberler|bunlar da ilginizi"
-    r")\b",
-    re.I,
 )
-_WORD_LABEL = re.compile(
-    r"^\W*(?:related|recommended|trending|tags?|topics|categories|étiquettes|mots-clés|теги|метки|рубрики|по теме"
-    r"|популярное|рекомендуем|etiketlər|teqlər|etiketler|թեգեր|առնչվող|თეგები)\s*(?:[:|»>\-–—]|$)",
-    re.I,
+_WORD_LABELS = (
+    r"related|recommended|trending|tags?|topics|categories|étiquettes|mots-clés|теги|метки|рубрики|по теме"
+    r"|популярное|рекомендуем|etiketlər|teqlər|etiketler|թեգեր|առնչվող|თეგები"
 )
+# Both kinds in one pattern: one match per text (the tree walk tries every element's text).
+_LABEL = re.compile(rf"^\W*(?:(?:{_PHRASE_LABELS})\b|(?:{_WORD_LABELS})\s*(?:[:|»>\-–—]|$))", re.I)
 
 
 def starts_with_label(text: str) -> bool:
     """Does the text open with a related-articles / tags label?"""
-    return bool(_PHRASE_LABEL.match(text) or _WORD_LABEL.match(text))
+    return _LABEL.match(text) is not None
 
 
 _WORD = re.compile(r"\w+")

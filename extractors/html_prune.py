@@ -16,9 +16,11 @@ Layout tables are turned into divs and article bodies cut into sibling chunks ar
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from extractors.html_cleanup import starts_with_label
@@ -54,8 +56,21 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _link_words(element: HtmlElement) -> int:
-    return sum(_words(a.text_content()) for a in element.iter("a"))
+class _Counts:
+    """Word counts of elements' texts for one page, each counted once: lists nest (a menu's
+    links are counted for the menu, each item, each sub-list and the box around it)."""
+
+    def __init__(self) -> None:
+        self._words: dict[HtmlElement, int] = {}
+
+    def words(self, element: HtmlElement) -> int:
+        count = self._words.get(element)
+        if count is None:
+            count = self._words[element] = _words(element.text_content())
+        return count
+
+    def link_words(self, element: HtmlElement) -> int:
+        return sum(self.words(a) for a in element.iter("a"))
 
 
 def _lead(element: HtmlElement, size: int = 120) -> str:
@@ -70,48 +85,61 @@ def _lead(element: HtmlElement, size: int = 120) -> str:
 
 
 _INLINE = {"strong", "b", "em", "i", "span", "a", "u", "font", "mark"}
+_HIDDEN = etree.XPath(".//*[@hidden] | .//template | .//noscript")
+_HOLDS_ARTICLE = etree.XPath("boolean(.//h1 | .//article | .//main | .//*[@itemprop='articleBody'])")
+_NAMED_TAGS = tuple(_BOX_TAGS | _COMMENT_TAGS)
+_LINKS = etree.XPath("count(.//a)")
+_PAGE_LINKS = etree.XPath("count(.//a[starts-with(@href, '#')])")  # links inside the page
 
 
-def _is_small_box(element: HtmlElement) -> bool:
+def _is_small_box(element: HtmlElement, counts: _Counts) -> bool:
     """A box by its class name, unless it wraps the article itself.
 
     Class tokens are only a hint: themes wrap whole pages in containers whose names
     contain box words (Drupal's ``dialog-off-canvas-main-canvas``), so an element that
     holds the page's headline or article element is never a box, whatever its name.
     """
-    if _words(element.text_content()) >= 400:
-        return False
-    return not element.xpath(".//h1 | .//article | .//main | .//*[@itemprop='articleBody']")
+    return counts.words(element) < 400 and not _HOLDS_ARTICLE(element)
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_rules(names: str) -> tuple[bool, bool]:
+    """(comments, box) by an element's "class id" string: themes repeat a few names all over a
+    page and a site, so each is searched once."""
+    return bool(_COMMENTS_ANY.search(names)), bool(_BOX_ANY.search(names))
 
 
 def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
     """Every element that is boilerplate by a rule below (XPath and tag walks run in C)."""
-    yield from root.xpath(".//*[@hidden] | .//template | .//noscript")
-    for element in root.xpath(".//*[@class or @id]"):
-        tag = element.tag
-        if tag not in _BOX_TAGS and tag not in _COMMENT_TAGS:
+    counts = _Counts()
+    yield from _HIDDEN(root)
+    for element in root.iterdescendants(*_NAMED_TAGS):
+        class_attr, id_attr = element.get("class"), element.get("id")
+        if class_attr is None and id_attr is None:
             continue
-        names = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
-        if comments and tag in _COMMENT_TAGS and _COMMENTS_ANY.search(names):
+        is_comments, is_box = _name_rules(f"{class_attr or ''} {id_attr or ''}".strip())
+        tag = element.tag
+        if comments and is_comments and tag in _COMMENT_TAGS:
             yield element
-        elif tag in _BOX_TAGS and _BOX_ANY.search(names) and _is_small_box(element):
+        elif is_box and tag in _BOX_TAGS and _is_small_box(element, counts):
             yield element
     for element in root.iter():
         text = element.text
-        if text and len(text) > 2 and starts_with_label(text.lstrip()):
+        # most texts are the indentation between tags: no label there, and no regex call
+        if text and len(text) > 2 and (text := text.lstrip()) and starts_with_label(text):
             block = element
             while block.tag in _INLINE and block.getparent() is not None:
                 block = block.getparent()
             if block.tag in _LABEL_TAGS:
-                yield from _label_block(block)
+                yield from _label_block(block, counts)
     for element in root.iter("ul", "ol", "td", "th"):
         if element.tag in ("ul", "ol"):
-            yield from _link_list(element)
-        elif _is_link_dense_cell(element):
+            yield from _link_list(element, counts)
+        elif _is_link_dense_cell(element, counts):
             yield element
 
 
-def _label_block(element: HtmlElement) -> Iterator[HtmlElement]:
+def _label_block(element: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:
     """A short block opening with a related-articles label, or such a heading and its list."""
     if not starts_with_label(_lead(element)):
         return
@@ -125,44 +153,45 @@ def _label_block(element: HtmlElement) -> Iterator[HtmlElement]:
         yield element
         sibling = element.getnext()
         if sibling is not None:
-            sibling_words = _words(sibling.text_content())
-            if sibling_words and _link_words(sibling) >= 0.5 * sibling_words:
+            sibling_words = counts.words(sibling)
+            if sibling_words and counts.link_words(sibling) >= 0.5 * sibling_words:
                 yield sibling
-    elif words <= 40 or _link_words(element) >= 0.5 * words:
+    elif words <= 40 or counts.link_words(element) >= 0.5 * words:
         yield element
 
 
-def _link_list(element: HtmlElement) -> Iterator[HtmlElement]:
+def _link_list(element: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:
     """Tables of contents (every link points inside the page) and lists of headline links."""
-    links = [a.get("href") or "" for a in element.iter("a")]
-    if len(links) < 3:
+    links = _LINKS(element)
+    if links < 3:
         return
-    words = _words(element.text_content())
-    if all(h.startswith("#") for h in links) and _link_words(element) >= 0.8 * words:
-        parent = element.getparent()
-        # the list's own box (a "Contents" title and the list), when it holds nothing else
-        if parent is not None and parent.tag in ("div", "nav", "aside") and _words(parent.text_content()) <= words + 4:
-            yield parent
-        else:
-            yield element
-        return
+    if _PAGE_LINKS(element) == links:
+        words = counts.words(element)
+        if counts.link_words(element) >= 0.8 * words:
+            parent = element.getparent()
+            # the list's own box (a "Contents" title and the list), when it holds nothing else
+            if parent is not None and parent.tag in ("div", "nav", "aside") and counts.words(parent) <= words + 4:
+                yield parent
+            else:
+                yield element
+            return
     items = [li for li in element if li.tag == "li"]
-    if len(items) >= 3 and all(_is_headline_link(li) for li in items):
+    if len(items) >= 3 and all(_is_headline_link(li, counts) for li in items):
         yield element
 
 
-def _is_headline_link(item: HtmlElement) -> bool:
-    words = _words(item.text_content())
-    return words >= 3 and _link_words(item) >= 0.8 * words
+def _is_headline_link(item: HtmlElement, counts: _Counts) -> bool:
+    words = counts.words(item)
+    return words >= 3 and counts.link_words(item) >= 0.8 * words
 
 
-def _is_link_dense_cell(cell: HtmlElement) -> bool:
+def _is_link_dense_cell(cell: HtmlElement, counts: _Counts) -> bool:
     """Table-layout navigation and side columns: cells that are mostly links."""
     links = sum(1 for _ in cell.iter("a"))
     if links < 4:
         return False
-    words = _words(cell.text_content())
-    return words >= 8 and _link_words(cell) >= 0.6 * words
+    words = counts.words(cell)
+    return words >= 8 and counts.link_words(cell) >= 0.6 * words
 
 
 def unwrap_layout_tables(tree: HtmlElement) -> None:
