@@ -75,37 +75,61 @@ def block_path(element: HtmlElement) -> str:
 
 _LEAF_BLOCKS = TEXT_BLOCKS - {"div", "span"}
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head"})
+_BLOCK_TAGS, _SKIP_TAGS = tuple(TEXT_BLOCKS), tuple(_SKIP)
 
 
 def index_blocks(tree: HtmlElement) -> dict[str, tuple[str, HtmlElement]]:
     """Comparable text → (path, element) for the innermost block holding exactly that text.
 
-    One walk down the tree: each element's class step is computed once and handed to its
-    children (a path per element from its ancestors would cost depth × elements). Paragraph-like
-    tags always count; a div or span only when it holds text of its own (text directly in it).
+    Paragraph-like tags always count; a div or span only when it holds text of its own (text
+    directly in it); nothing inside script, style and the like. The blocks come from one tag
+    walk in C, in document order, so a descendant with the same text as its block overwrites
+    it (the innermost block wins). Paths are built only for blocks' ancestors, each once (the
+    blocks of a list or a body share their parent's chain): ~0.7x the time of a walk that
+    built every element's chain in Python.
     """
     root = tree.find("body")
     root = root if root is not None else tree
+    skipped = set()
+    for outer in root.iterdescendants(*_SKIP_TAGS):
+        skipped.update(outer.iter())
+    chains: dict[HtmlElement, tuple[str, ...]] = {root: ()}
+    keys: dict[str, str] = {}  # a third of the blocks repeat a text (an <li> and its <p>, a cell and its <div>)
     index: dict[str, tuple[str, HtmlElement]] = {}
-    stack: list[tuple[HtmlElement, tuple[str, ...]]] = [(root, ())]
-    pop, push = stack.pop, stack.append
-    while stack:
-        element, above = pop()
+    for element in root.iterdescendants(*_BLOCK_TAGS):
         tag = element.tag
-        if not isinstance(tag, str) or tag in _SKIP:
+        if tag not in _LEAF_BLOCKS and not (element.text and element.text.strip()):
             continue
-        chain = (*above, _step_of(tag, element.get("class") or ""))[-PATH_DEPTH:] if element is not root else ()
-        if tag in _LEAF_BLOCKS or (tag in TEXT_BLOCKS and element.text and element.text.strip()):
-            text = element.text_content()
-            if text and len(text) <= MAX_BLOCK_CHARS:
-                key = _comparable(text)
-                if key:
-                    index[key] = (_chain_hash(chain), element)
-        # children pushed in reverse so that they are visited in document order: a descendant
-        # with the same text as its block overwrites it (the innermost block wins)
-        for child in reversed(element):
-            push((child, chain))
+        if skipped and element in skipped:
+            continue
+        text = element.text_content()
+        if not text or len(text) > MAX_BLOCK_CHARS:
+            continue
+        key = keys.get(text)
+        if key is None:
+            key = keys[text] = _comparable(text)
+        if key:
+            above = _chain_above(element, chains)
+            index[key] = (_chain_hash((*above, _step_of(tag, element.get("class") or ""))[-PATH_DEPTH:]), element)
     return index
+
+
+def _chain_above(element: HtmlElement, chains: dict[HtmlElement, tuple[str, ...]]) -> tuple[str, ...]:
+    """The class steps of the element's ancestors below the root (the last ``PATH_DEPTH``),
+    from the nearest ancestor already in ``chains`` down; each ancestor's chain is kept."""
+    parent = element.getparent()
+    above = chains.get(parent)
+    if above is not None:
+        return above
+    missing = [parent]
+    for ancestor in parent.iterancestors():
+        above = chains.get(ancestor)
+        if above is not None:
+            break
+        missing.append(ancestor)
+    for ancestor in reversed(missing):
+        above = chains[ancestor] = (*above, _step_of(ancestor.tag, ancestor.get("class") or ""))[-PATH_DEPTH:]
+    return above
 
 
 @functools.lru_cache(maxsize=4096)
@@ -142,9 +166,15 @@ def main_path(paragraphs: list[str], paths: list[str]) -> str:
 def page_blocks(index: dict[str, tuple[str, HtmlElement]], main: str) -> tuple[tuple[str, int, int], ...]:
     """(path, is main, chrome-like) for every text-block path of the page: what the site memory learns."""
     words: dict[str, list[int]] = {}
+    link_words: dict[HtmlElement, int] = {}  # a link sits in several nested blocks: counted once
     for key, (path, element) in index.items():
-        total = _words(key)
-        links = sum(_words(a.text_content()) for a in element.iter("a"))
+        total = key.count(" ") + 1  # a key is its words joined by single spaces
+        links = 0
+        for a in element.iter("a"):
+            count = link_words.get(a)
+            if count is None:
+                count = link_words[a] = _words(a.text_content())
+            links += count
         counts = words.setdefault(path, [0, 0, 0])
         counts[0] += 1
         counts[1] += total
