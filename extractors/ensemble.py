@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
@@ -89,10 +90,12 @@ def _fast_document():
     return fast_document_class()
 
 
-def readability_paragraphs(html: "str | HtmlElement") -> list[str]:
+def readability_paragraphs(html: "str | HtmlElement | Callable[[], HtmlElement]") -> list[str]:
     """readability-lxml's article, as paragraphs ([] when it finds none or fails).
 
-    A parsed tree is copied, never changed.
+    A parsed tree is copied, never changed. A function instead gives a tree that readability may
+    change, one per (re)parse (``extractors.readability_fast.scoring_input``): that saves the
+    copy when the caller holds a copy of its own.
     """
     try:
         summary = _fast_document()(html).summary(html_partial=True)

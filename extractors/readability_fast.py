@@ -87,8 +87,16 @@ _document_class = None
 
 def scoring_input(source) -> HtmlElement:
     """The page readability scores: a copy (or a parse) without scripts, styles, comments and
-    hidden elements, which its general Cleaner would otherwise remove at a higher cost."""
-    doc = copy.deepcopy(source) if isinstance(source, HtmlElement) else lxml_html.document_fromstring(source)
+    hidden elements, which its general Cleaner would otherwise remove at a higher cost.
+
+    ``source`` may also be a function giving a tree of the caller's to change in place (one
+    call per parse: readability parses again for its lenient retry)."""
+    if callable(source):
+        doc = source()
+    elif isinstance(source, HtmlElement):
+        doc = copy.deepcopy(source)
+    else:
+        doc = lxml_html.document_fromstring(source)
     etree.strip_elements(doc, "script", "style", "link", "noscript", "template", "iframe",
                          etree.Comment, etree.ProcessingInstruction, with_tail=False)
     for element in _HIDDEN(doc):

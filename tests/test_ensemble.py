@@ -72,6 +72,24 @@ def test_readability_reads_a_tree_without_changing_it():
     assert lxml_html.tostring(tree) == before
 
 
+def test_readability_given_a_tree_function_reads_that_tree_and_asks_again_for_its_retry():
+    page = ("<html><body><nav><a href='/'>Home</a></nav><div class='story'>"
+            + "".join(f"<p>{p}</p>" for p in BODY) + "</div></body></html>")
+    handed: list = []
+
+    def fresh_tree():
+        handed.append(lxml_html.document_fromstring(page))
+        return handed[-1]
+
+    assert readability_paragraphs(fresh_tree) == readability_paragraphs(lxml_html.document_fromstring(page))
+    assert len(handed) == 1 and handed[0].find(".//body").get("id") == "readabilityBody"  # changed in place
+    # too short for readability's strict pass: it parses again, and gets a tree of its own
+    short = "<html><body><div><p>Only a line of text here, not much.</p></div></body></html>"
+    trees: list = []
+    readability_paragraphs(lambda: trees.append(lxml_html.document_fromstring(short)) or trees[-1])
+    assert len(trees) == 2 and trees[0] is not trees[1]
+
+
 def test_readability_failure_is_an_empty_opinion_not_an_error():
     assert readability_paragraphs("") == []
 

@@ -246,3 +246,18 @@ def test_page_wrapped_in_a_container_with_a_box_word_in_its_class_is_not_pruned(
             f'<header><nav><a href="/">Home</a></nav></header><article><h1>Water network</h1>'
             f'<p>{body}</p><p>{body}</p></article></div></body></html>')
     assert "regional mayors" in extract_html(page).text
+
+
+def test_the_intact_page_is_the_same_page_after_readability_took_it_over():
+    from lxml import etree
+
+    from extractors.html import _IntactPage, _parse
+
+    text = (PAGES / "amp_page.html").read_text(encoding="utf-8")
+    tree = _parse(text)
+    page = _IntactPage(tree, text)
+    assert page.read() is not tree and etree.tostring(page.read()) == etree.tostring(tree)
+    taken = page.take()
+    taken.find(".//body").clear()  # readability changes what it takes
+    again = page.read()  # parsed again
+    assert again is not taken and etree.tostring(again) == etree.tostring(tree)
