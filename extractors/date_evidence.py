@@ -14,6 +14,7 @@ The **page's zone** comes from the page: the offset its other timestamps carry
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -54,7 +55,13 @@ class DateLine:
 def _is_furniture(element: HtmlElement) -> bool:
     if element.tag in _SKIPPED_TAGS:
         return True
-    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    class_attr, id_attr = element.get("class"), element.get("id")
+    return (class_attr is not None or id_attr is not None) and _furniture_names(f"{class_attr or ''} {id_attr or ''}")
+
+
+@functools.lru_cache(maxsize=8192)
+def _furniture_names(names: str) -> bool:
+    """Whether a "class id" string names furniture; a page repeats a few names on many elements."""
     return bool(names.strip()) and bool(_FURNITURE.search(names))
 
 
@@ -101,11 +108,13 @@ def _short_blocks(root: HtmlElement, headline: HtmlElement):
         if element is headline:
             yield order, None, ""
             continue
-        text = element.text_content()
-        if len(text) <= _SHORT_BLOCK and element not in around_headline:
-            if _DIGIT.search(text):
-                yield order, element, " ".join(text.split())
-            continue
+        # the headline's ancestors hold the page's largest texts: never read (they are looked into)
+        if element not in around_headline:
+            text = element.text_content()
+            if len(text) <= _SHORT_BLOCK:
+                if _DIGIT.search(text):
+                    yield order, element, " ".join(text.split())
+                continue
         stack.extend(reversed(element))
 
 
