@@ -106,38 +106,46 @@ class Gazetteer:
         raw_memo = self._raw_memo
         if len(raw_memo) > _MEMO_LIMIT:
             raw_memo.clear()
-        cands = [raw_memo.get(word) for word in words]
-        for k, hit in enumerate(cands):
-            if hit is None:
-                cands[k] = raw_memo[words[k]] = self._word_ids(words[k])
+        cands = list(map(raw_memo.get, words))
+        if None in cands:
+            for k, hit in enumerate(cands):
+                if hit is None:
+                    cands[k] = raw_memo[words[k]] = self._word_ids(words[k])
         spans = None  # the tokens' character offsets, found only when a term is
+        phrases, known = self._phrases, self._words
         i = 0
         while i < len(words):
             if not cands[i]:  # no term starts with a word that is no term's word
                 i += 1
                 continue
-            best: tuple[int, int] | None = None  # (length, entity)
+            best = 0  # the length of the longest phrase found here, and its entity
             for wid in cands[i]:
-                for seq, ent in self._phrases.get(wid, ()):
-                    if best is not None and len(seq) <= best[0]:
+                seqs = phrases.get(wid)
+                # Every phrase in seqs starts with wid: when the word's case rules wid out, none is
+                # here ("t" of "don't" starts 40 phrases of capital T words: one test, not 40).
+                if not seqs or not _case_ok(known[wid].case, words[i]):
+                    continue
+                for seq, ent in seqs:
+                    if len(seq) <= best:
                         break
-                    if self._phrase_at(seq, i, words, cands):
-                        best = (len(seq), ent)
+                    if len(seq) == 1 or self._rest_at(seq, i, words, cands):
+                        best, best_entity = len(seq), ent
                         break
-            if best is None:
+            if not best:
                 i += 1
                 continue
-            length, ent = best
             if spans is None:
                 spans = [m.span() for m in TOKEN_RE.finditer(text)]
-            start, end = spans[i][0], spans[i + length - 1][1]
-            yield Match(ent, start, end, text[start:end])
-            i += length
+            start, end = spans[i][0], spans[i + best - 1][1]
+            yield Match(best_entity, start, end, text[start:end])
+            i += best
 
-    def _phrase_at(self, seq: tuple[int, ...], i: int, words: list[str], cands: list) -> bool:
+    def _rest_at(self, seq: tuple[int, ...], i: int, words: list[str], cands: list) -> bool:
+        """Whether the words after the i-th continue the phrase ``seq`` (whose first word is there)."""
         if i + len(seq) > len(words):
             return False
-        for k, wid in enumerate(seq):
+        for k in range(1, len(seq)):
+            wid = seq[k]
             if wid not in cands[i + k] or not _case_ok(self._words[wid].case, words[i + k]):
                 return False
         return True

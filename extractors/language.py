@@ -57,6 +57,31 @@ _SCRIPTS: dict[str, re.Pattern[str]] = {
     "thai": re.compile("[\u0e00-\u0e7f]"),
 }
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+# For counting: each script's letters and other characters, and the letters of no script, as one code
+# character each (the scripts' classes are disjoint).
+_CODES = {name: (chr(0x41 + 2 * i), chr(0x42 + 2 * i)) for i, name in enumerate(_SCRIPTS)}
+_OTHER_LETTER = "z"
+
+
+class _ScriptTable(dict):
+    """A ``str.translate`` table: character → its code (of ``_CODES``, ``_OTHER_LETTER`` or dropped),
+    found by the patterns themselves once per character. One translate and a few ``str.count``
+    then give the counts of a dozen findall over the sample, at a fifth of the time."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > _TABLE_LIMIT:
+            self.clear()
+        ch = chr(code)
+        letter = _LETTER.match(ch) is not None
+        script = next((name for name, rx in _SCRIPTS.items() if rx.match(ch)), None)
+        value = self[code] = _CODES[script][letter] if script else (_OTHER_LETTER if letter else "")
+        return value
+
+
+_TABLE_LIMIT = 65_536
+_SCRIPT_TABLE = _ScriptTable()
 # Azerbaijani sites short of a keyboard layout type the Cyrillic ә inside Latin words.
 _CYRILLIC_SCHWA_IN_LATIN = re.compile(r"(?<=[a-zçğıöşü])[әӘ]|[әӘ](?=[a-zçğıöşü])", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
@@ -110,9 +135,9 @@ def normalise_language_code(code: str | None) -> str | None:
 def detect_language(text: str, declared: str | None = None) -> LanguageGuess:
     """The language of ``text`` (ISO 639-1), how sure (0..1) and how it was decided."""
     hint = normalise_language_code(declared)
-    sample = _latin_schwa(_URL_OR_MAIL.sub(" ", _sample(text or "")))
-    counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPTS.items()}
-    letters = max(len(_LETTER.findall(sample)), sum(counts.values()))
+    sample = _latin_schwa(_without_links(_sample(text or "")))
+    counts, letters = _script_counts(sample)
+    letters = max(letters, sum(counts.values()))
     if letters == 0:
         return _too_short(hint, None, 0)
     script, top = max(counts.items(), key=lambda item: item[1])
@@ -148,7 +173,29 @@ def _sample(text: str) -> str:
 
 
 def _latin_schwa(sample: str) -> str:
+    if "ә" not in sample and "Ә" not in sample:  # the only two characters the pattern matches
+        return sample
     return _CYRILLIC_SCHWA_IN_LATIN.sub(lambda m: "ə" if m.group() == "ә" else "Ə", sample)
+
+
+def _without_links(sample: str) -> str:
+    if "http" not in sample and "www." not in sample and "@" not in sample:  # one is in every match
+        return sample
+    return _URL_OR_MAIL.sub(" ", sample)
+
+
+def _script_counts(sample: str) -> tuple[dict[str, int], int]:
+    """Characters of each script in ``sample``, and its letters (``_LETTER``)."""
+    coded = sample.translate(_SCRIPT_TABLE)
+    present = set(coded)
+    counts = {}
+    letters = coded.count(_OTHER_LETTER)
+    for name, (other, letter) in _CODES.items():
+        n_other = coded.count(other) if other in present else 0
+        n_letter = coded.count(letter) if letter in present else 0
+        counts[name] = n_other + n_letter
+        letters += n_letter
+    return counts, letters
 
 
 # --- decisions ----------------------------------------------------------------------------------

@@ -43,6 +43,11 @@ class ProfileRows(Mapping):
         self._rows = rows
         self._width = width
 
+    @property
+    def index(self) -> dict[str, int]:
+        """n-gram → its row number: the keys as a plain dict, for fast membership tests."""
+        return self._index
+
     def __getitem__(self, ngram: str) -> Sequence[float]:
         start = self._index[ngram] * self._width
         return self._rows[start:start + self._width]

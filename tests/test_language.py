@@ -167,3 +167,16 @@ def test_long_text_costs_no_more_than_its_sample():
 )
 def test_declared_codes_are_normalised(raw, expected):
     assert normalise_language_code(raw) == expected
+
+
+def test_script_counts_by_table_equal_the_patterns_on_every_bmp_character():
+    """The translate table that counts scripts and letters gives the patterns' own counts."""
+    from extractors.language import _LETTER, _SCRIPTS, _script_counts
+
+    every = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
+    texts = [every[i:i + 1500] for i in range(0, len(every), 1500)]
+    texts += [text for code in LANGUAGES for text in paragraphs(code)] + ["", "123 — !", "😀 𝐀 ə Ә"]
+    for text in texts:
+        counts, letters = _script_counts(text)
+        assert counts == {name: len(rx.findall(text)) for name, rx in _SCRIPTS.items()}, text[:40]
+        assert letters == len(_LETTER.findall(text)), text[:40]
