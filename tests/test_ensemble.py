@@ -210,3 +210,15 @@ def test_a_related_list_with_long_teasers_after_an_armenian_news_story_is_not_in
     assert text.startswith("После трёх лет реконструкции в Гюмри")
     assert text.rstrip().endswith("Ванадзор и Тбилиси.")
     assert "Курс армянского драма" not in text and "фестиваль кино" not in text
+
+
+def test_paragraph_shingles_are_the_joined_texts_and_each_short_lines():
+    from extractors.ensemble import _joined_shingles, _paragraph_shingles
+
+    paragraphs = ["Straße ΟΔΟΣ Σ end, words here", "", "two words", "ﬁne ligature İstanbul ǅ last line of four",
+                  "one", "- list item with many words in it", "Ⅻ ¹ ½ digits 1 2"]
+    for cut in range(len(paragraphs) + 1):
+        part = paragraphs[:cut]
+        joined = _shingle_set("\n".join(part))
+        assert _joined_shingles(tuple(part)) == joined
+        assert _paragraph_shingles(part) == joined.union(*(_shingle_set(p) for p in part))
