@@ -49,11 +49,14 @@ def _step(element: HtmlElement) -> str:
     return _step_of(tag, element.get("class") or "")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def _step_of(tag: str, class_attr: str) -> str:
+    if not class_attr:
+        return tag
+    numbered = _DIGITS.search(class_attr) is not None  # casefolding makes no digits
     classes = set()
     for token in class_attr.split():
-        token = _DIGITS.sub("", token.casefold())
+        token = _DIGITS.sub("", token.casefold()) if numbered else token.casefold()
         if not _NUMBERING.match(token):
             classes.add(token.strip("-_"))
     return tag + "".join(f".{c}" for c in sorted(classes))
@@ -109,7 +112,9 @@ def index_blocks(tree: HtmlElement) -> dict[str, tuple[str, HtmlElement]]:
         if key is None:
             key = keys[text] = _comparable(text)
         if key:
-            above = _chain_above(element, chains)
+            above = chains.get(element.getparent())
+            if above is None:
+                above = _chain_above(element, chains)
             index[key] = (_chain_hash((*above, _step_of(tag, element.get("class") or ""))[-PATH_DEPTH:]), element)
     return index
 
@@ -118,9 +123,6 @@ def _chain_above(element: HtmlElement, chains: dict[HtmlElement, tuple[str, ...]
     """The class steps of the element's ancestors below the root (the last ``PATH_DEPTH``),
     from the nearest ancestor already in ``chains`` down; each ancestor's chain is kept."""
     parent = element.getparent()
-    above = chains.get(parent)
-    if above is not None:
-        return above
     missing = [parent]
     for ancestor in parent.iterancestors():
         above = chains.get(ancestor)
