@@ -45,6 +45,18 @@ def test_reader_notices_are_recognised_in_the_regions_languages(notice):
     assert is_reader_notice(notice)
 
 
+@pytest.mark.parametrize("notice", [
+    "НАШЛИ ОШИБКУ? ВЫДЕЛИТЕ ТЕКСТ И НАЖМИТЕ CTRL + ENTER",
+    "МНЕНИЕ АВТОРА МОЖЕТ НЕ СОВПАДАТЬ С ПОЗИЦИЕЙ РЕДАКЦИИ",
+    "THE VIEWS EXPRESSED HERE DO NOT NECESSARILY REFLECT THOSE OF THE EDITORS",
+    "MÜƏLLİFİN MÖVQEYİ REDAKSİYANIN MÖVQEYİ İLƏ ÜST-ÜSTƏ DÜŞMƏYƏ BİLƏR",  # Azerbaijani capitals: İ, not I
+    "ᲐᲕᲢᲝᲠᲘᲡ ᲞᲝᲖᲘᲪᲘᲐ ᲨᲔᲘᲫᲚᲔᲑᲐ ᲐᲠ ᲔᲗᲐᲜᲮᲛᲔᲑᲝᲓᲔᲡ ᲠᲔᲓᲐᲥᲪᲘᲘᲡ ᲞᲝᲖᲘᲪᲘᲐᲡ",  # Georgian Mtavruli capitals
+])
+def test_reader_notices_are_recognised_in_capitals_too(notice):
+    # the cheap word check in front of the notice pattern must fold case as the pattern does
+    assert is_reader_notice(notice)
+
+
 def test_news_about_foreign_agents_is_not_a_notice():
     assert not is_reader_notice("Минюст внес издание в реестр иностранных агентов в пятницу, сообщили в ведомстве.")
     assert not is_reader_notice("The parliament debated the foreign agent bill for the third day on Tuesday.")
