@@ -20,7 +20,7 @@ from extractors.ensemble import combine, confirmed_by_second, needs_second_opini
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
 from extractors.html_prune import prune_tree
-from extractors.metadata import first_h1, read_metadata
+from extractors.metadata import read_metadata
 from extractors.records import ExtractedArticle
 from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known
 
@@ -331,8 +331,7 @@ def extract_html(
     source = strip_leading_junk(text)
     tree = _parse(source)
     meta = read_metadata(tree, url)
-    headline = first_h1(tree)
-    titles = (meta.title, headline)
+    titles = (meta.title, meta.headline)
     known_fingerprints, template_paths = split_known(known_boilerplate)
     fingerprint = _fingerprinter() if known_fingerprints else None
     blocks = index_blocks(tree)  # block paths of the intact page, for the site's template memory

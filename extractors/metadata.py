@@ -51,6 +51,7 @@ class PageMetadata:
     canonical_url: str | None = None
     declared_language: str | None = None
     site_name: str = ""
+    headline: str = ""  # the page's first multi-word <h1> (``first_h1``)
 
 
 def _meta_index(tree: HtmlElement) -> dict[str, str]:
@@ -237,10 +238,11 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
     if not site_name:
         site_name = next((_text(o.get("name")) for o in objects if _types(o) & {"website", "organization", "newsmediaorganization"}), "")
 
-    title_el = tree.find(".//title")
+    title_el = next(tree.iterdescendants("title"), None)  # a C walk (``find(".//title")`` walks in Python)
     raw_title = _text(article.get("headline")) or metas.get("og:title") or metas.get("twitter:title") or (
         title_el.text_content() if title_el is not None else "")
-    title = clean_title(raw_title, site_name, first_h1(tree))
+    headline = first_h1(tree)
+    title = clean_title(raw_title, site_name, headline)
 
     author_candidates = _names(article.get("author")) or [
         v for k in ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")
@@ -274,4 +276,5 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         canonical_url=canonical,
         declared_language=_language(tree, metas),
         site_name=site_name,
+        headline=headline,
     )
