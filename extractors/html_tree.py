@@ -11,7 +11,9 @@ and every element keeps the whole ``HtmlElement`` API (``text_content``, ``drop_
 Copies of the tree (``copy.deepcopy``) keep the parser, so they get the same lookup.
 
 The steps around the parse are trafilatura's own (``trafilatura.utils``): the same parser
-settings, the same repairs of the text and the same rejection of a text that is not HTML.
+settings, the same repairs of the text and the same rejection of a text that is not HTML (the
+repair's pass over the whole page for invalid XML characters only when one is there: 97 ms ->
+37 ms on the 181 ScrapingHub pages, none of which holds one).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def load_html(text: str) -> HtmlElement | None:
     text = decode_file(text)
     beginning = text[:50].lower()
     dubious = is_dubious_html(beginning)
-    text = repair_faulty_html(text, beginning)
+    text = _repaired(text, beginning, repair_faulty_html)
     tree = None
     fallback = False
     try:
@@ -51,6 +53,30 @@ def load_html(text: str) -> HtmlElement | None:
     if tree is not None and dubious and len(tree) < 2:
         return None
     return tree
+
+
+# trafilatura.utils.INVALID_XML_CHARS's characters (tests/test_html_tree.py checks every code point)
+_INVALID_XML_CHARS = tuple(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]))
+
+
+def _repaired(text: str, beginning: str, repair_faulty_html) -> str:
+    """trafilatura's ``repair_faulty_html``, whose first step removes invalid XML characters with
+    a pattern over the whole page; a page rarely holds one, and 31 substring tests (memchr-like
+    scans) tell so at a fraction of the pattern's pass. Without one, that step changes nothing
+    and the rest is trafilatura's own code on the first line and the first 4 KB."""
+    if any(map(text.__contains__, _INVALID_XML_CHARS)):
+        return repair_faulty_html(text, beginning)
+    from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML
+
+    # the rest of trafilatura 2.3's repair_faulty_html, verbatim
+    if "doctype" in beginning:
+        firstline, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+    for line in text[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            text = FAULTY_HTML.sub(r"\1>", text, count=1)
+            break
+    return text
 
 
 def _from_bytes(text: str) -> HtmlElement | None:

@@ -40,3 +40,35 @@ def test_every_element_and_its_copies_are_html_elements():
     for root in (tree, copy.deepcopy(tree)):
         assert {type(element) for element in root.iter()} == {HtmlElement}
         assert root.find(".//form").text_content() == "Nameat"
+
+
+def test_the_invalid_character_list_is_trafilaturas_pattern():
+    from trafilatura.utils import INVALID_XML_CHARS
+
+    from extractors.html_tree import _INVALID_XML_CHARS
+
+    everything = "".join(map(chr, range(0x110000)))
+    assert "".join(_INVALID_XML_CHARS) == "".join(INVALID_XML_CHARS.findall(everything))
+
+
+@pytest.mark.parametrize("text", ["<!DOCTYPE html/>\n<html><body><p>x</p></body></html>",
+                                  "<!doctype html>\n<html/>\n<body><p>y</p></body>",
+                                  "<html lang='ka' />\n<body>z</body>", "<!DOCTYPE html>\n<p>a\x0cb\ufffe</p>\x01",
+                                  "no markup at all", "<html>" + "x" * 5000 + "<html/>"])
+def test_repair_is_trafilaturas_repair(text: str):
+    from trafilatura.utils import repair_faulty_html
+
+    from extractors.html_tree import _repaired
+
+    beginning = text[:50].lower()
+    assert _repaired(text, beginning, repair_faulty_html) == repair_faulty_html(text, beginning)
+
+
+@pytest.mark.parametrize("path", PAGES[:60], ids=lambda p: str(p.relative_to(DATA)))
+def test_repair_is_trafilaturas_repair_on_real_pages(path: Path):
+    from trafilatura.utils import repair_faulty_html
+
+    from extractors.html_tree import _repaired
+
+    text = path.read_bytes().decode("utf-8", "replace")
+    assert _repaired(text, text[:50].lower(), repair_faulty_html) == repair_faulty_html(text, text[:50].lower())
