@@ -254,3 +254,18 @@ def test_irrelevant_or_region_wide_story_names_no_country():
     wide = score_relevance("Caucasus summit planned", "Leaders of the South Caucasus will meet in Brussels. "
                            "The South Caucasus talks cover trade.")
     assert wide.relevant and wide.countries == []
+
+
+def test_folding_ascii_text_takes_a_shortcut_to_the_same_form():
+    import unicodedata
+
+    from extractors.gazetteer import _CHAR_MAP
+
+    def unicode_path(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return unicodedata.normalize("NFC", stripped).translate(_CHAR_MAP)
+
+    every = "".join(chr(c) for c in range(128))
+    for text in [every[i:] for i in range(128)] + ["Tbilisi", "NAGORNO-KARABAKH", "İstanbul", "Ərdoğan", "Грузия"]:
+        assert fold(text) == unicode_path(text), text
