@@ -88,6 +88,7 @@ _INLINE = {"strong", "b", "em", "i", "span", "a", "u", "font", "mark"}
 _HIDDEN = etree.XPath(".//*[@hidden] | .//template | .//noscript")
 _HOLDS_ARTICLE = etree.XPath("boolean(.//h1 | .//article | .//main | .//*[@itemprop='articleBody'])")
 _NAMED_TAGS = tuple(_BOX_TAGS | _COMMENT_TAGS)
+_LABEL_HOLDERS = tuple(_INLINE | _LABEL_TAGS)  # a label's own tag: inline (its block is above) or a block
 _LINKS = etree.XPath("count(.//a)")
 _PAGE_LINKS = etree.XPath("count(.//a[starts-with(@href, '#')])")  # links inside the page
 
@@ -123,7 +124,7 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
             yield element
         elif is_box and tag in _BOX_TAGS and _is_small_box(element, counts):
             yield element
-    for element in root.iter():
+    for element in root.iter(*_LABEL_HOLDERS):  # any other tag's text has no label block
         text = element.text
         # most texts are the indentation between tags: no label there, and no regex call
         if text and len(text) > 2 and (text := text.lstrip()) and starts_with_label(text):
@@ -228,8 +229,10 @@ def merge_split_bodies(tree: HtmlElement) -> None:
     each hold prose, all but the first would be lost. The later chunks' children are moved into
     the first chunk, so one container holds the whole text."""
     parents: dict[HtmlElement, None] = {}
+    prose: set[HtmlElement] = set()  # each paragraph judged once: merging moves paragraphs, never changes one's text
     for p in tree.iter("p"):
         if _is_prose(p):
+            prose.add(p)
             for level, ancestor in enumerate(p.iterancestors()):
                 if level >= 4:
                     break
@@ -244,11 +247,11 @@ def merge_split_bodies(tree: HtmlElement) -> None:
         for members in groups.values():
             if len(members) < 2:
                 continue
-            prose = [m for m in members if any(_is_prose(p) for p in m.iter("p"))]
-            if len(prose) < 2:
+            chunks = [m for m in members if any(p in prose for p in m.iter("p"))]
+            if len(chunks) < 2:
                 continue
-            first = prose[0]
-            for other in prose[1:]:
+            first = chunks[0]
+            for other in chunks[1:]:
                 for grandchild in list(other):
                     first.append(grandchild)
                 other.getparent().remove(other)
