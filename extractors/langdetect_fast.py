@@ -14,10 +14,11 @@ pages with every profile set: 0 differ):
   langdetect's own ``NGram.normalize``;
 - the n-gram state resets at every (normalised) space, so a word's n-grams depend on the word
   alone (and on whether a space follows it): they are computed once per distinct word, by
-  langdetect's own ``NGram.add_char``, and reused;
-- the trial loop is langdetect's, with its two helper calls inlined (same float operations in
-  the same order), each drawn n-gram's row read from the profile map once (the map may be the
-  memory-mapped table of ``profile_table``) and kept as a tuple.
+  ``NGram.add_char``'s steps written out, and reused;
+- the trial loop is langdetect's, with its two helper calls and ``random.choice`` inlined (same
+  draws, same float operations in the same order), each drawn n-gram's row read from the profile
+  map once (the map may be the memory-mapped table of ``profile_table``) and kept as a tuple; the
+  first two trials' weights are the same for every text, so their weight + row lists are kept too.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class _LatinOrNotTable(dict):
     """A ``str.translate`` table: "a" for ``_LATIN``, "n" for ``_NON_LATIN``, other characters dropped."""
 
     def __missing__(self, code: int) -> str:
+        if len(self) > 65_536:  # a text of every code point must not keep a million entries
+            self.clear()
         value = self[code] = "a" if _LATIN.match(chr(code)) else "n" if _NON_LATIN.match(chr(code)) else ""
         return value
 
