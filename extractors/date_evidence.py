@@ -245,10 +245,10 @@ def page_offset(root: HtmlElement, line: DateLine | None) -> timedelta | None:
         if element.tag == "script":
             if (element.get("type") or "").strip().lower() != "application/ld+json" or not element.text:
                 continue
-            values = [element.text]
+            value = element.text
         else:
-            values = [element.get("datetime") or element.get("content") or ""]
-        for value in values:
+            value = element.get("datetime") or element.get("content") or ""
+        if ":" in value:  # a stamp has its time of day; most meta values have no colon
             for m in _ISO_STAMP.finditer(value):
                 offsets[m.group(1)] += 1
     local = [(text, n) for text, n in offsets.most_common() if text != "Z" and text.replace(":", "")[1:] != "0000"]

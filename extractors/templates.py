@@ -155,11 +155,12 @@ def main_path(paragraphs: list[str], paths: list[str]) -> str:
     Only a paragraph's words beyond a headline's length count (a list of ten headlines has
     many words but no prose); plain word counts decide when no paragraph is that long.
     """
+    counts = [_words(paragraph) if path else 0 for paragraph, path in zip(paragraphs, paths)]
     for floor in (CHROME_BLOCK_WORDS, 0):
         weight: dict[str, int] = {}
-        for paragraph, path in zip(paragraphs, paths):
+        for count, path in zip(counts, paths):
             if path:
-                weight[path] = weight.get(path, 0) + max(0, _words(paragraph) - floor)
+                weight[path] = weight.get(path, 0) + max(0, count - floor)
         if weight and max(weight.values()) > 0:
             return max(weight, key=weight.get)
     return ""
