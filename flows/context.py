@@ -139,12 +139,12 @@ class RunContext:
             return
         from storage import site_memory
 
+        encoded = encoded or site_memory.encode_observations(documents)
         site_memory.write_observations(self.store, host, self.run_id, documents, encoded)
         with self._sites_lock:
             memory = self._sites.get(host)
-            if memory is not None:
-                for doc_id, paragraphs, *blocks in documents:
-                    memory.observe(doc_id, paragraphs, blocks[0] if blocks else ())
+            if memory is not None:  # from the segment's fingerprints: each paragraph is hashed once per batch
+                site_memory.replay(memory, encoded)
 
     def close(self) -> None:
         if self._extraction is not None:

@@ -18,6 +18,12 @@ from extractors.records import ArticleRecord
 from storage import layout
 from storage.base import ObjectStore, dumps
 
+# zlib's knee for HTML: level 4 compresses a page 2.8x faster than gzip's default 9 for 5 % more
+# bytes (181 pages of 174 KB: 1.85 vs 5.16 ms, 0.207 vs 0.196 of the size; on 600 others of 73 KB:
+# 0.77 vs 1.84 ms, 0.231 vs 0.222). A poll compresses every page it fetches, on the cores that
+# extract: at 9 this was ~10 % of a bare trafilatura extraction per page.
+RAW_GZIP_LEVEL = 4
+
 
 @dataclass(frozen=True)
 class ManifestLine:
@@ -61,7 +67,8 @@ class ArticleStore:
         """Store the page as fetched (write-once, unless ``replace``: a --force refresh)."""
         key = layout.raw_key(article_id, first_seen)
         # mtime=0 keeps the gzip bytes a pure function of the page.
-        self.store.put(key, gzip.compress(body, mtime=0), content_type="application/gzip", create_only=not replace)
+        self.store.put(key, gzip.compress(body, compresslevel=RAW_GZIP_LEVEL, mtime=0), content_type="application/gzip",
+                       create_only=not replace)
         return key
 
     def get_raw(self, key: str) -> bytes:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from typing import NamedTuple
 
 from extractors.boilerplate import SiteMemory, paragraph_fingerprint
 from storage import layout, segments
@@ -31,7 +32,17 @@ def host_name(host: str) -> str:
     return layout.safe_id(host.lower())
 
 
-def encode_observations(documents: list[tuple]) -> tuple[dict, bytes]:
+class Observations(NamedTuple):
+    """One batch's pages of a host as a segment (``header``, ``body``) and as the ``pages`` a
+    reader replays from it (``replay``): the run's own memory learns from the same fingerprints,
+    so it is the memory a reader of the store gets, and no paragraph is fingerprinted twice."""
+
+    header: dict
+    body: bytes
+    pages: list
+
+
+def encode_observations(documents: list[tuple]) -> Observations:
     """A segment of one batch's pages of a host: ``documents`` are (doc id, paragraphs) or
     (doc id, paragraphs, site_blocks). Pure CPU (fingerprints, compression): a batch does it
     before its state writes start, as it computes its dedup decisions."""
@@ -40,17 +51,22 @@ def encode_observations(documents: list[tuple]) -> tuple[dict, bytes]:
         fingerprints = sorted({paragraph_fingerprint(p) for p in paragraphs} - {""})
         pages.append([doc_id, "".join(fingerprints), [list(b) for b in (blocks[0] if blocks else ())]])
     body = zlib.compress(json.dumps(pages, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
-    return {"v": 1, "pages": len(pages)}, body
+    return Observations({"v": 1, "pages": len(pages)}, body, pages)
 
 
 def write_observations(store: ObjectStore, host: str, label: str, documents: list[tuple],
-                       encoded: tuple[dict, bytes] | None = None) -> str | None:
+                       encoded: Observations | None = None) -> str | None:
     """One batch's pages of ``host`` as a new write-once segment (``encoded``: what
     ``encode_observations`` made of them, if done already). Returns the key written."""
     if not documents:
         return None
-    header, body = encoded or encode_observations(documents)
-    return segments.write_segment(store, KIND, host_name(host), label, header, body)
+    encoded = encoded or encode_observations(documents)
+    return segments.write_segment(store, KIND, host_name(host), label, encoded.header, encoded.body)
+
+
+def replay(memory: SiteMemory, encoded: Observations) -> None:
+    """What a reader of the segment learns (``load``), learnt by an open memory."""
+    _replay(memory, encoded.pages)
 
 
 def _observations(header: dict, body) -> list:

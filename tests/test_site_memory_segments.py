@@ -85,3 +85,19 @@ def test_an_unreadable_segment_is_set_aside_and_the_rest_still_read(tmp_path):
     store.put(f"state/sites/{site_memory.host_name(HOST)}/seg-29990101T000000000000-bad-00000-0000.bin", b'{"v":1}\nnot zlib')
     assert len(known_boilerplate(store, HOST)) >= 2
     assert any(k.startswith("state/quarantine/") for k in store.list("state/quarantine/"))
+
+
+def test_the_runs_own_memory_learns_what_a_reader_of_the_store_loads(tmp_path):
+    from datetime import datetime, timezone
+
+    from config.settings import Settings
+    from flows.context import RunContext
+
+    store = LocalStore(tmp_path)
+    site_memory.write_observations(store, HOST, "run-0", pages(0, 3))
+    ctx = RunContext(run_id="run-1", settings=Settings(), store=store, now=datetime.now(timezone.utc))
+    assert ctx.site_boilerplate(HOST) == known_boilerplate(store, HOST)  # read once, kept open for the run
+    ctx.learn_site(HOST, pages(3, 4))
+    ctx.learn_site(HOST, pages(5, 4))  # two pages again: counted once
+    assert ctx._sites[HOST].to_dict() == site_memory.load(store, HOST).to_dict() == _observed(pages(0, 9))
+    assert ctx.site_boilerplate(HOST) == known_boilerplate(store, HOST)
