@@ -13,7 +13,11 @@ start-up, gazetteer): a poll of a tenth of the pages is timed too, on a fresh st
 marginal = (T(all) − T(tenth)) scaled to all pages. Bare trafilatura is ``trafilatura.extract``
 with its defaults, one page after another in this process, on the same pages, in the same run.
 ``worker_cpu_seconds`` is the CPU time of the extraction processes (0 with one worker: in-process),
-``poll_process_cpu_seconds`` that of the poll's own process (which also serves the loopback sites).
+``poll_process_cpu_seconds`` that of the poll's own process (which also serves the loopback sites),
+``idle_worker_seconds`` the worker-seconds the pool had no page to work on (flows/workers.py).
+Wall time stretches when other processes share the cores; CPU time much less, so the run also
+prints the marginal CPU (poll process + workers) against bare trafilatura's CPU, and the load
+average: on N quiet cores, fully fed, the wall ratio tends to ``marginal_cpu_vs_bare_cpu`` / N.
 The LAST line is one JSON object.
 """
 
@@ -24,6 +28,7 @@ import gzip
 import html
 import json
 import logging
+import os
 import sys
 import threading
 import tempfile
@@ -66,11 +71,13 @@ def write_site(root: Path, pages: list[bytes], count: int, hosts: int) -> list[l
     return shares
 
 
-def timed_poll(pages: list[bytes], count: int, hosts: int, workers: int) -> tuple[float, dict]:
+def timed_poll(pages: list[bytes], count: int, hosts: int, workers: int) -> tuple[float, float, dict]:
+    """(wall seconds, CPU seconds of the poll's process and its workers, counts) of one poll."""
     with tempfile.TemporaryDirectory(prefix="nw-poll-bench-") as tmp:
         root = Path(tmp)
         write_site(root / "site", pages, count, hosts)
         sites = [SampleSite(root / "site" / f"h{h}", host=f"127.0.0.{h + 2}").start() for h in range(hosts)]
+        pool_log = PoolLog().attach()
         try:
             feeds = [Feed(id=f"bench-{h}", name=f"bench {h}", url=site.url("/feed.xml")) for h, site in enumerate(sites)]
             settings = Settings(allow_private_hosts=True, workers=workers, store=str(root / "store"))
@@ -82,13 +89,37 @@ def timed_poll(pages: list[bytes], count: int, hosts: int, workers: int) -> tupl
             own = time.process_time() - own  # the poll's process: fetching, serving the site, dedup, store
             worker_cpu = watch.stop()
         finally:
+            pool_log.detach()
             for site in sites:
                 site.stop()
     totals = summary.totals
     counts = {k: totals.get(k, 0) for k in ("pages_fetched", "stored", "duplicates", "irrelevant", "page_failures")}
     counts["worker_cpu_seconds"] = round(worker_cpu, 2)
     counts["poll_process_cpu_seconds"] = round(own, 2)
-    return elapsed, counts
+    counts["idle_worker_seconds"] = pool_log.summary.get("idle_worker_seconds", 0.0)
+    return elapsed, own + worker_cpu, counts
+
+
+class PoolLog(logging.Handler):
+    """The extraction pool's own account of how busy its workers were (flows/workers.py logs it at close)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.summary: dict = {}
+        self.logger = logging.getLogger("newswatch.poll")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.summary = getattr(record, "extraction_pool", None) or self.summary
+
+    def attach(self) -> "PoolLog":
+        self.level_before = self.logger.level
+        self.logger.setLevel(logging.INFO)
+        self.logger.addHandler(self)
+        return self
+
+    def detach(self) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level_before)
 
 
 class DescendantCpu:
@@ -124,14 +155,15 @@ class DescendantCpu:
         return sum(self.seen.values())
 
 
-def bare_trafilatura(pages: list[bytes], count: int) -> float:
+def bare_trafilatura(pages: list[bytes], count: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``trafilatura.extract`` on ``count`` pages, one after another."""
     import trafilatura
 
     trafilatura.extract(pages[0].decode("utf-8", "replace"))  # imports and first-use caches outside the clock
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     for n in range(count):
         trafilatura.extract(pages[n % len(pages)].decode("utf-8", "replace"))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main() -> None:
@@ -141,22 +173,30 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="extraction processes (default NEWSWATCH_WORKERS or one per CPU)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    for handler in logging.root.handlers:
+        handler.setLevel(logging.ERROR)  # the pool's INFO summary is read (PoolLog), not printed
     workers = Settings(workers=args.workers or 0).workers
     pages = benchmark_pages()
+    load_before = os.getloadavg()[0]
     small = max(args.hosts, args.pages // 10)
-    t_small, _ = timed_poll(pages, small, args.hosts, workers)
-    t_full, counts = timed_poll(pages, args.pages, args.hosts, workers)
-    marginal = (t_full - t_small) * args.pages / (args.pages - small)
-    bare = bare_trafilatura(pages, args.pages)
+    t_small, cpu_small, _ = timed_poll(pages, small, args.hosts, workers)
+    t_full, cpu_full, counts = timed_poll(pages, args.pages, args.hosts, workers)
+    scale = args.pages / (args.pages - small)
+    marginal, marginal_cpu = (t_full - t_small) * scale, (cpu_full - cpu_small) * scale
+    bare, bare_cpu = bare_trafilatura(pages, args.pages)
     result = {
         "pages": args.pages, "distinct_pages": min(args.pages, len(pages)), "hosts": args.hosts, "workers": workers,
         "poll_seconds": round(t_full, 2), "small_poll_pages": small, "small_poll_seconds": round(t_small, 2),
         "poll_marginal_seconds": round(marginal, 2), "pages_per_second": round(args.pages / t_full, 1),
         "marginal_pages_per_second": round(args.pages / marginal, 1),
         "bare_trafilatura_seconds": round(bare, 2), "marginal_vs_bare": round(marginal / bare, 3), **counts,
+        # Load-proof figures: CPU time does not stretch when other processes share the cores.
+        "poll_marginal_cpu_seconds": round(marginal_cpu, 2), "bare_trafilatura_cpu_seconds": round(bare_cpu, 2),
+        "marginal_cpu_vs_bare_cpu": round(marginal_cpu / bare_cpu, 3),
+        "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
     }
     for key, value in result.items():
-        print(f"{key:>26}: {value}")
+        print(f"{key:>28}: {value}")
     print(json.dumps(result))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -27,7 +28,7 @@ from flows.context import RunContext
 from flows.http import Conditional
 from flows.rebuild import page_meta
 from flows import retries
-from flows.workers import Built, job_for
+from flows.workers import Built, Pending, job_for
 from storage import layout
 from storage.state import SEEN_DUPLICATE, SEEN_FAILED, FeedState, load_feed_state, save_feed_state
 
@@ -212,34 +213,61 @@ def _fetch_and_prepare(ctx: RunContext, feed: Feed, entries: list[FeedEntry], op
                        result: FeedResult) -> list[PreparedArticle]:
     if not entries:
         return []
+    started = _Started(ctx, feed, alone=len(entries) == 1)
     workers = max(1, min(ctx.settings.fetch_concurrency, len(entries)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"fetch-{feed.id}") as pool:
-        outcomes = list(pool.map(lambda e: _fetch_one(ctx, e), entries))
-    pages: list[tuple[FeedEntry, FetchedPage, bool, frozenset[str]]] = []
-    boilerplate: dict[str, frozenset[str]] = {}
-    for entry, page, error in outcomes:
+        outcomes = list(pool.map(lambda e: started.fetch_and_submit(e), entries))
+    pages: list[tuple[FeedEntry, FetchedPage, object, Pending]] = []
+    for entry, page, error, meta, pending in outcomes:  # in the feed's order, as before
+        if page is None:
+            _page_failed(ctx, entry, error, result)
+            continue
         if error is not None:
-            page = _page_from_feed(entry, error)
-            if page is None:
-                _page_failed(ctx, entry, error, result)
-                continue
             retries.page_settled(ctx, feed.id, entry, None, ctx.now)
             result.from_feed += 1
             log.info("page %s not fetched (%s); using the full text the feed carries", entry.link, error.reason)
         else:
             result.pages_fetched += 1
             retries.page_settled(ctx, feed.id, entry, None, ctx.now)
-        host = host_of(page.final_url)
-        if host not in boilerplate:
-            boilerplate[host] = ctx.site_boilerplate(host)
-        pages.append((entry, page, error is not None, boilerplate[host]))
-    # Extraction, language and relevance on every core (flows/workers.py); the rest here, in order.
-    metas = [page_meta(feed, entry, page, ctx.now, from_feed=from_feed) for entry, page, from_feed, _ in pages]
-    built = ctx.extraction.build_many([job_for(page.body, meta, known, ctx.now)
-                                       for (_e, page, _f, known), meta in zip(pages, metas)])
-    prepared = [_prepare(ctx, entry, page, meta, done, options, result)
-                for (entry, page, _f, _k), meta, done in zip(pages, metas, built)]
+        pages.append((entry, page, meta, pending))
+    # The records come back in the feed's order; what they mean to this run is decided here, in order.
+    prepared = [_prepare(ctx, entry, page, meta, pending.result(), options, result) for entry, page, meta, pending in pages]
     return [item for item in prepared if item is not None]
+
+
+class _Started:
+    """A batch's fetch threads: each fetched page goes to the extraction workers at once
+    (flows/workers.py), so the workers extract while the rest of the batch is still fetched
+    instead of waiting for its slowest page. A host's learnt boilerplate is read once per batch."""
+
+    def __init__(self, ctx: RunContext, feed: Feed, alone: bool):
+        self.ctx, self.feed, self.alone = ctx, feed, alone
+        # Taken once: the context's properties hold the run's lock, which a batch committing holds.
+        self.fetcher, self.extraction = ctx.fetcher, ctx.extraction
+        self._boilerplate: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    def known(self, host: str) -> frozenset[str]:
+        with self._lock:
+            known = self._boilerplate.get(host)
+        if known is None:
+            known = self.ctx.site_boilerplate(host)
+            with self._lock:
+                known = self._boilerplate.setdefault(host, known)
+        return known
+
+    def fetch_and_submit(self, entry: FeedEntry):
+        """(entry, page, error, meta, pending): a page from the site, or the feed's full text with the
+        fetch error, or no page (the error says why)."""
+        ctx = self.ctx
+        entry, page, error = _fetch_one(self.fetcher, entry)
+        if error is not None:
+            page = _page_from_feed(entry, error)
+            if page is None:
+                return entry, None, error, None, None
+        meta = page_meta(self.feed, entry, page, ctx.now, from_feed=error is not None)
+        job = job_for(page.body, meta, self.known(host_of(page.final_url)), ctx.now)
+        return entry, page, error, meta, self.extraction.submit(job, alone=self.alone)
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -263,9 +291,9 @@ def _page_from_feed(entry: FeedEntry, error: FetchError) -> FetchedPage | None:
                        body=body.encode("utf-8"), fetched_at=datetime.now(timezone.utc))
 
 
-def _fetch_one(ctx: RunContext, entry: FeedEntry):
+def _fetch_one(fetcher, entry: FeedEntry):
     try:
-        return entry, ctx.fetcher.fetch_page(entry.link), None
+        return entry, fetcher.fetch_page(entry.link), None
     except FetchError as exc:
         return entry, None, exc
     except Exception as exc:  # one odd page must never end the run

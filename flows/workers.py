@@ -8,8 +8,9 @@ the gazetteer load once (``_start``), not per page. A job is plain data — the 
 page's metadata, the site's known boilerplate, the run's time — and the answer is a record
 or a one-line reason, so nothing of the run (store, locks, indexes) crosses the boundary.
 
-With one worker everything runs in the calling process: tests, small machines, and any
-batch after the pool broke (a worker killed by the OS) — the run goes on, slower.
+With one worker everything runs in the calling process: tests and small machines. When the
+pool breaks (a worker killed by the OS) the pages it held are built in the calling process and
+later pages go to a new pool: the run goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -79,6 +81,47 @@ def build(job: Job, gazetteer=None) -> Built:
         return Built(error=f"{type(exc).__name__}: {exc}")
 
 
+class Pending:
+    """A job on its way to a record: in a worker process, or built in the caller's thread when its
+    result is asked for (one worker; the pool broke under it)."""
+
+    __slots__ = ("_pool", "_job", "_future", "_executor")
+
+    def __init__(self, pool: "ExtractionPool", job: Job, future=None, executor: ProcessPoolExecutor | None = None):
+        self._pool, self._job, self._future, self._executor = pool, job, future, executor
+
+    def result(self) -> Built:
+        if self._future is not None:
+            try:
+                return self._future.result()
+            except BrokenProcessPool as exc:
+                self._pool._broke(self._executor, exc)
+        return build(self._job, self._pool._gazetteer_loader())
+
+
+class Occupancy:
+    """How well a pool was fed: worker-seconds with no job in it (queued or running) while it was up.
+    A poll that hands pages over as it fetches them leaves the workers idle only while they start
+    and at the end of the run; one that waits for whole batches leaves them idle meanwhile."""
+
+    def __init__(self, workers: int):
+        self.workers, self.jobs, self.in_flight, self.idle = workers, 0, 0, 0.0
+        self.started = self.since = time.perf_counter()
+        self._lock = threading.Lock()
+
+    def change(self, delta: int) -> None:
+        with self._lock:
+            now = time.perf_counter()
+            self.idle += max(0, self.workers - self.in_flight) * (now - self.since)
+            self.since, self.in_flight = now, self.in_flight + delta
+            self.jobs += delta > 0
+
+    def summary(self) -> dict:
+        self.change(0)
+        return {"workers": self.workers, "jobs": self.jobs, "up_seconds": round(self.since - self.started, 2),
+                "idle_worker_seconds": round(self.idle, 2)}
+
+
 class ExtractionPool:
     """The run's worker processes (lazily started), or the calling process when ``workers`` is 1."""
 
@@ -88,6 +131,7 @@ class ExtractionPool:
         self._gazetteer_loader = gazetteer_loader  # the calling process's gazetteer (in-process runs)
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self.occupancy: Occupancy | None = None  # from the first process pool on
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -96,27 +140,53 @@ class ExtractionPool:
                 method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(method),
                                                  initializer=_start, initargs=(str(self.topics_file),))
+                self.occupancy = self.occupancy or Occupancy(self.workers)
             return self._pool
 
-    def build_many(self, jobs: list[Job]) -> list[Built]:
-        if not jobs:
-            return []
-        if self.workers == 1 or len(jobs) == 1 and self._pool is None:
-            gazetteer = self._gazetteer_loader()
-            return [build(job, gazetteer) for job in jobs]
+    def submit(self, job: Job, *, alone: bool = False) -> Pending:
+        """Start turning ``job`` into a record. The poll submits each page as soon as it is fetched,
+        so the workers extract while the batch's other pages (and other feeds) are still being
+        fetched. ``alone``: the job is its batch's only page — not worth starting the processes for."""
+        if self.workers == 1 or (alone and self._pool is None):
+            return Pending(self, job)
+        executor = self._executor()
+        occupancy = self.occupancy
+        occupancy.change(+1)
         try:
-            return list(self._executor().map(build, jobs))
+            future = executor.submit(build, job)
         except BrokenProcessPool as exc:
-            log.error("extraction workers stopped (%s); this batch runs in the poll's own process", exc)
-            self.close()
-            gazetteer = self._gazetteer_loader()
-            return [build(job, gazetteer) for job in jobs]
+            occupancy.change(-1)
+            self._broke(executor, exc)
+            return Pending(self, job)
+        future.add_done_callback(lambda _done: occupancy.change(-1))
+        return Pending(self, job, future, executor)
+
+    def build_many(self, jobs: list[Job]) -> list[Built]:
+        pending = [self.submit(job, alone=len(jobs) == 1) for job in jobs]
+        return [p.result() for p in pending]
+
+    def _broke(self, executor: ProcessPoolExecutor | None, exc: BaseException) -> None:
+        """A worker died (killed by the OS): its jobs are built in this process, later ones in a new pool."""
+        with self._lock:
+            if executor is None or self._pool is not executor:
+                return  # already replaced: said and closed once
+            self._pool = None
+        log.error("extraction workers stopped (%s); their pages are built in the poll's own process", exc)
+        executor.shutdown(wait=False, cancel_futures=True)
+        # A worker started while another was dying can wait forever on the job queue's lock the dead
+        # one held, and the pool's manager thread joins it: the run would hang at exit (Python 3.11).
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            process.kill()
 
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if self.occupancy is not None and self.occupancy.jobs:
+            summary = self.occupancy.summary()
+            log.info("extraction workers: %(jobs)d pages in %(up_seconds).1f s, %(idle_worker_seconds).1f worker-seconds idle",
+                     summary, extra={"extraction_pool": summary})
 
 
 def job_for(body: bytes, meta: PageMeta, boilerplate: frozenset[str], now: datetime) -> Job:

@@ -83,3 +83,4 @@ def test_workers_default_to_the_cpu_count_and_refuse_nonsense(monkeypatch):
 
     with pytest.raises(ConfigError, match="NEWSWATCH_WORKERS"):
         settings_with(workers=-2)
+
