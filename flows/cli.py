@@ -127,9 +127,9 @@ def cmd_poll(args) -> int:
     if args.keep_irrelevant:
         print("newswatch poll: --keep-irrelevant is deprecated and has no effect: every fetched article is "
               "stored, irrelevant ones flagged (list them with `newswatch articles --irrelevant`)", file=sys.stderr)
-    from flows.poll_flow import poll_feeds
+    from flows.poll_flow import run_poll_flow
 
-    result = poll_feeds(feeds=args.feed, since=args.since, force=args.force, store=args.store,
+    result = run_poll_flow(feeds=args.feed, since=args.since, force=args.force, store=args.store,
                         feeds_file=args.feeds, keep_irrelevant=args.keep_irrelevant or None)
     from flows.poll import PollSummary
     from flows.pipeline import FeedResult

@@ -35,12 +35,12 @@ def run_demo(store: str | None = None, fmt: str = "text") -> int:
         from flows.maintenance_flows import import_seeds_flow
         from flows.poll import PollSummary
         from flows.pipeline import FeedResult
-        from flows.poll_flow import poll_feeds
+        from flows.poll_flow import run_poll_flow
         from flows.seeds import ImportSummary
 
         seeds = import_seeds_flow(store=store)
-        first = poll_feeds(store=store, feeds_file=str(feeds_file))
-        second = poll_feeds(store=store, feeds_file=str(feeds_file))
+        first = run_poll_flow(store=store, feeds_file=str(feeds_file))
+        second = run_poll_flow(store=store, feeds_file=str(feeds_file))
 
     if fmt == "json":
         json.dump({"store": store, "import_seeds": seeds, "first_poll": first, "second_poll": second},

@@ -20,17 +20,17 @@ def test_poll_flow_stores_once_then_gets_304s(prefect_harness, no_retry_wait, si
     from prefect import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-    from flows.poll_flow import poll_feeds
+    from flows.poll_flow import poll_feeds, poll_summary, run_poll_flow
 
     state = poll_feeds(store=str(tmp_path), feeds_file=str(site_feeds), return_state=True)
-    first = state.result()
+    first = poll_summary(state)
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
     by_key = {a.key: a for a in artifacts}
     assert "stored" in by_key["poll-summary"].data and by_key["poll-summary"].type == "markdown"
     assert by_key["poll-new-articles"].type == "table" and "a1.html" in str(by_key["poll-new-articles"].data)
-    second = poll_feeds(store=str(tmp_path), feeds_file=str(site_feeds))
+    second = run_poll_flow(store=str(tmp_path), feeds_file=str(site_feeds))
     assert first["totals"]["stored"] == 4 and first["totals"]["irrelevant"] == 1 and first["totals"]["page_failures"] == 1
     assert first["totals"]["feeds_malformed"] == 1
     assert second["totals"]["stored"] == 0
@@ -62,7 +62,7 @@ class FlakyFeed(BaseHTTPRequestHandler):
 
 def test_a_dropped_connection_is_retried_and_a_dead_feed_fails_with_its_reason(prefect_harness, no_retry_wait, tmp_path,
                                                                                  monkeypatch):
-    from flows.poll_flow import poll_feeds
+    from flows.poll_flow import run_poll_flow
 
     monkeypatch.setenv("NEWSWATCH_RESPECT_ROBOTS", "false")
     FlakyFeed.calls = 0
@@ -74,7 +74,7 @@ def test_a_dropped_connection_is_retried_and_a_dead_feed_fails_with_its_reason(p
         f"  - {{id: flaky, name: Flaky, url: 'http://127.0.0.1:{server.server_address[1]}/rss'}}\n"
         "  - {id: dead, name: Dead, url: 'http://no-such-host.invalid/rss'}\n")
     try:
-        result = poll_feeds(store=str(tmp_path / "store"), feeds_file=str(feeds))
+        result = run_poll_flow(store=str(tmp_path / "store"), feeds_file=str(feeds))
     finally:
         server.shutdown()
         server.server_close()
@@ -93,7 +93,7 @@ def test_import_seeds_flow_imports_five_records(prefect_harness, tmp_path):
 
 def test_retries_within_one_run_do_not_put_the_feed_into_back_off(prefect_harness, no_retry_wait, tmp_path,
                                                                    monkeypatch):
-    from flows.poll_flow import poll_feeds
+    from flows.poll_flow import run_poll_flow
 
     monkeypatch.setenv("NEWSWATCH_RESPECT_ROBOTS", "false")
     FlakyFeed.calls, FlakyFeed.drops = 0, 3  # three failures: enough to start a back-off
@@ -102,7 +102,7 @@ def test_retries_within_one_run_do_not_put_the_feed_into_back_off(prefect_harnes
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"feeds:\n  - {{id: flaky, name: Flaky, url: 'http://127.0.0.1:{server.server_address[1]}/rss'}}\n")
     try:
-        result = poll_feeds(store=str(tmp_path / "store"), feeds_file=str(feeds))
+        result = run_poll_flow(store=str(tmp_path / "store"), feeds_file=str(feeds))
     finally:
         server.shutdown()
         server.server_close()

@@ -32,11 +32,11 @@ def test_failed_feeds_are_failed_task_runs_and_our_warnings_reach_the_run_logs(p
     from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter,
                                                 FlowRunFilterId, LogFilter, LogFilterFlowRunId)
 
-    from flows.poll_flow import poll_feeds
+    from flows.poll_flow import poll_feeds, poll_summary
 
     monkeypatch.setenv("NEWSWATCH_TASK_RETRY_DELAYS", "[0, 0, 0]")
     state = poll_feeds(store=str(tmp_path / "store"), feeds_file=str(feeds_with_failures), return_state=True)
-    summary = state.result()
+    summary = poll_summary(state)
     flow_run_id = state.state_details.flow_run_id
     _flush_logs()
     with get_client(sync_client=True) as client:
