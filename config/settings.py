@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # so a dead host never holds the run. "10,30" or "[10, 30]"; at most 5 delays of at most 600 s.
     task_retry_delays: Annotated[list[float], NoDecode] = Field(default_factory=list)
     feed_workers: int = Field(4, ge=1, le=64)  # feeds polled at once
+    # New pages of one feed fetched, extracted and committed together: a feed listing thousands of
+    # items is stored batch by batch (bounded memory, kept progress), not held whole until its end.
+    batch_pages: int = Field(100, ge=1, le=10_000)
     # Processes that extract and judge fetched pages (flows/workers.py); 0 or unset: one per CPU,
     # 1: in the poll's own process.
     workers: int = Field(default=0, validate_default=True)

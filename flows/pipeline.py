@@ -161,9 +161,13 @@ def _work_on(ctx: RunContext, feed: Feed, fresh: list[FeedEntry], options: PollO
     result.retried += len(due)
     if not fresh and not due:
         return
-    prepared = _fetch_and_prepare(ctx, feed, fresh + due, options, result)
-    commit_batch(ctx, feed.id, prepared, result)
-    retries.flush(ctx, feed.id, now)  # after the commit: a crash before it leaves the items queued
+    # Batch by batch: a feed that lists thousands of items (a whole archive, a hostile feed) must
+    # not hold every page in memory until its end, nor lose them all to a crash near it.
+    entries, size = fresh + due, ctx.settings.batch_pages
+    for start in range(0, len(entries), size):
+        prepared = _fetch_and_prepare(ctx, feed, entries[start:start + size], options, result)
+        commit_batch(ctx, feed.id if start == 0 else f"{feed.id}--{start // size + 1}", prepared, result)
+        retries.flush(ctx, feed.id, now)  # after the commit: a crash before it leaves the items queued
 
 
 def _keep_validators(state: FeedState, response: FetchedPage) -> None:
