@@ -84,6 +84,8 @@ def reason_in_words(state: FeedState) -> str:
         return f"feed gone ({status})"
     if status and status >= 500:
         return f"site error ({status})"
+    if reason == "bad-response":
+        return "site sent a broken answer"
     if reason == "timeout" or "timed out" in text or "timeout" in text:
         return "site did not answer in time"
     if reason == "dns" or any(w in text for w in ("name or service not known", "nodename", "getaddrinfo",

@@ -175,6 +175,9 @@ class Fetcher:
             except httpx.TimeoutException as exc:
                 raise FetchError(f"time-out after {self.settings.timeout_seconds:g} s ({type(exc).__name__})",
                                  url=url, reason="timeout") from None
+            except httpx.DecodingError as exc:  # a corrupt gzip/deflate body: the answer, not the connection
+                raise FetchError(f"bad response: the body could not be decoded ({exc})", url=url,
+                                 reason="bad-response") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"connection failed: {exc}", url=url, reason="connect") from None
             except FetchError as exc:

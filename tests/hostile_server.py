@@ -178,6 +178,8 @@ class HostileServer:
             return self._send(sock, "200 OK", article_html(2), {"Content-Length": "40"})
         if path == "/gzip-bomb":
             return self._send(sock, "200 OK", gzip_bomb(), {"Content-Encoding": "gzip"})
+        if path == "/corrupt-gzip":  # a gzip header, then bytes no inflater accepts
+            return self._send(sock, "200 OK", b"\x1f\x8b\x08\x00" + b"\xff" * 96, {"Content-Encoding": "gzip"})
         if path == "/chunk-bomb":
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n")
             chunk = b"<p>" + b"z" * 1000 + b"</p>"

@@ -27,6 +27,8 @@ def test_reasons_are_words_not_errno_strings():
     cases = {
         ("connect", "connection failed: [Errno -2] Name or service not known", None): "site unreachable (name not found)",
         ("connect", "connection failed: [Errno 111] Connection refused", None): "site unreachable",
+        ("bad-response", "bad response: the body could not be decoded (Error -3 while decompressing data: "
+                         "invalid block type)", 200): "site sent a broken answer",
         ("timeout", "timed out after 20 s", None): "site did not answer in time",
         ("http", "HTTP 404", 404): "feed gone (404)",
         ("http", "HTTP 410", 410): "feed gone (410)",

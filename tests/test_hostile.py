@@ -54,6 +54,7 @@ def timed_fetch(url: str, **overrides):
     ("/gzip-bomb", "too-big"),
     ("/chunk-bomb", "too-big"),
     ("/png-as-html", "not-html"),
+    ("/corrupt-gzip", "bad-response"),
     ("/loop", "redirects"),
     ("/to-file", "url"),
 ])
@@ -61,6 +62,14 @@ def test_a_hostile_response_ends_within_twice_the_deadline_with_a_reason(hostile
     outcome, elapsed = timed_fetch(hostile.base + path)
     assert isinstance(outcome, FetchError) and outcome.reason == reason, outcome
     assert elapsed < 2 * TIMEOUT, f"{path} took {elapsed:.1f} s"
+
+
+def test_a_body_that_cannot_be_decoded_is_called_a_bad_response_not_a_connection_failure(hostile):
+    outcome, _elapsed = timed_fetch(hostile.base + "/corrupt-gzip")
+    assert isinstance(outcome, FetchError) and str(outcome).startswith("bad response: ") and "\n" not in str(outcome)
+    from flows.retries import is_passing
+
+    assert is_passing(outcome)  # a glitch as likely as a broken page: retried with back-off, not dropped
 
 
 def test_a_dripping_robots_txt_is_under_the_same_deadline(hostile):
