@@ -9,8 +9,11 @@ page's metadata, the site's known boilerplate, the run's time — and the answer
 or a one-line reason, so nothing of the run (store, locks, indexes) crosses the boundary.
 
 With one worker everything runs in the calling process: tests and small machines. When the
-pool breaks (a worker killed by the OS) the pages it held are built in the calling process and
-later pages go to a new pool: the run goes on.
+pool breaks (a worker killed by the OS) later pages go to a new pool, and the pages it held are
+built one at a time in a separate one-process pool: one of them may be what killed the worker
+(a page that exhausts memory), and built in the calling process it would take the whole run
+down, on every rerun. A page that kills that process too is skipped with its reason; the run
+goes on.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class Pending:
                 return self._future.result()
             except BrokenProcessPool as exc:
                 self._pool._broke(self._executor, exc)
+                return self._pool.isolated(self._job)
         return build(self._job, self._pool._gazetteer_loader())
 
 
@@ -132,16 +136,36 @@ class ExtractionPool:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self.occupancy: Occupancy | None = None  # from the first process pool on
+        self._isolation: ProcessPoolExecutor | None = None  # one process for the pages a broken pool held
+        self._isolation_lock = threading.Lock()
+
+    def _new_executor(self, workers: int) -> ProcessPoolExecutor:
+        # forkserver/spawn, not fork: the run has threads (fetchers, Prefect) a fork would copy mid-lock.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                                   initializer=_start, initargs=(str(self.topics_file),))
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                # forkserver/spawn, not fork: the run has threads (fetchers, Prefect) a fork would copy mid-lock.
-                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(method),
-                                                 initializer=_start, initargs=(str(self.topics_file),))
+                self._pool = self._new_executor(self.workers)
                 self.occupancy = self.occupancy or Occupancy(self.workers)
             return self._pool
+
+    def isolated(self, job: Job) -> Built:
+        """Build a page that was in a pool when a worker died, alone in a process of its own: if it
+        is the page that killed the worker, it kills only that process and is skipped."""
+        with self._isolation_lock:  # one page at a time, so a death names its page
+            if self._isolation is None:
+                self._isolation = self._new_executor(1)
+            executor = self._isolation
+            try:
+                return executor.submit(build, job).result()
+            except BrokenProcessPool:
+                self._isolation = None
+                _discard(executor)
+        log.error("extracting %s killed its worker process twice (out of memory?); the page is skipped", job.meta.link)
+        return Built(error="extraction killed its worker process (out of memory?)")
 
     def submit(self, job: Job, *, alone: bool = False) -> Pending:
         """Start turning ``job`` into a record. The poll submits each page as soon as it is fetched,
@@ -166,27 +190,37 @@ class ExtractionPool:
         return [p.result() for p in pending]
 
     def _broke(self, executor: ProcessPoolExecutor | None, exc: BaseException) -> None:
-        """A worker died (killed by the OS): its jobs are built in this process, later ones in a new pool."""
+        """A worker died (killed by the OS): its jobs are built in isolation (``isolated``), later ones in a new pool."""
         with self._lock:
             if executor is None or self._pool is not executor:
                 return  # already replaced: said and closed once
             self._pool = None
-        log.error("extraction workers stopped (%s); their pages are built in the poll's own process", exc)
-        executor.shutdown(wait=False, cancel_futures=True)
-        # A worker started while another was dying can wait forever on the job queue's lock the dead
-        # one held, and the pool's manager thread joins it: the run would hang at exit (Python 3.11).
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
-            process.kill()
+        log.error("extraction workers stopped (%s); the pages they held are built one at a time in a process of "
+                  "their own, later pages in a new pool", exc)
+        _discard(executor)
 
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        with self._isolation_lock:
+            isolation, self._isolation = self._isolation, None
+        if isolation is not None:
+            isolation.shutdown(wait=True, cancel_futures=True)
         if self.occupancy is not None and self.occupancy.jobs:
             summary = self.occupancy.summary()
             log.info("extraction workers: %(jobs)d pages in %(up_seconds).1f s, %(idle_worker_seconds).1f worker-seconds idle",
                      summary, extra={"extraction_pool": summary})
+
+
+def _discard(executor: ProcessPoolExecutor) -> None:
+    """Drop a broken pool. A worker started while another was dying can wait forever on the job
+    queue's lock the dead one held, and the pool's manager thread joins it: the run would hang at
+    exit (Python 3.11). So its leftover processes are killed."""
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.kill()
 
 
 def job_for(body: bytes, meta: PageMeta, boilerplate: frozenset[str], now: datetime) -> Job:

@@ -84,3 +84,24 @@ def test_workers_default_to_the_cpu_count_and_refuse_nonsense(monkeypatch):
     with pytest.raises(ConfigError, match="NEWSWATCH_WORKERS"):
         settings_with(workers=-2)
 
+
+
+@pytest.mark.slow
+def test_a_page_that_kills_its_worker_is_skipped_and_the_run_and_the_other_pages_go_on():
+    """A page whose extraction gets its process killed (here by a CPU limit, as the OOM killer would
+    on a page that exhausts memory) must not be built in the poll's own process: it would take the
+    whole run down, on every rerun. The pages the broken pool held are built one at a time apart."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "tests" / "poison_page_run.py")], capture_output=True, text=True,
+                          timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]  # the calling process was never killed
+    pages = {page["link"]: page for page in json.loads(done.stdout.strip().splitlines()[-1])["pages"]}
+    poison = pages.pop("https://example.org/news/poison.html")
+    assert not poison["record"] and "killed its worker process" in poison["error"]
+    assert all(page["record"] for page in pages.values()) and len(pages) == 12
+    assert "killed its worker process twice" in done.stderr and "Traceback" not in done.stderr
