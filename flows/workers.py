@@ -36,6 +36,9 @@ from storage import layout
 log = logging.getLogger("newswatch.poll")
 
 _gazetteer = None  # in a worker process: loaded once by ``_start``
+# A batch's only page is built in the calling process up to this size (news pages: 50–500 KB);
+# a larger one starts the pool, so that if it gets its process killed the run is not.
+ALONE_IN_PROCESS_MAX_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -170,8 +173,10 @@ class ExtractionPool:
     def submit(self, job: Job, *, alone: bool = False) -> Pending:
         """Start turning ``job`` into a record. The poll submits each page as soon as it is fetched,
         so the workers extract while the batch's other pages (and other feeds) are still being
-        fetched. ``alone``: the job is its batch's only page — not worth starting the processes for."""
-        if self.workers == 1 or (alone and self._pool is None):
+        fetched. ``alone``: the job is its batch's only page — not worth starting the processes for,
+        unless it is large (what kills a worker is likely a huge page; in this process it would kill
+        the run)."""
+        if self.workers == 1 or (alone and self._pool is None and len(job.body) <= ALONE_IN_PROCESS_MAX_BYTES):
             return Pending(self, job)
         executor = self._executor()
         occupancy = self.occupancy

@@ -105,3 +105,10 @@ def test_a_page_that_kills_its_worker_is_skipped_and_the_run_and_the_other_pages
     assert not poison["record"] and "killed its worker process" in poison["error"]
     assert all(page["record"] for page in pages.values()) and len(pages) == 12
     assert "killed its worker process twice" in done.stderr and "Traceback" not in done.stderr
+
+    # the same page as its batch's only one (a quiet poll): too large to be built in-process
+    done = subprocess.run([sys.executable, str(root / "tests" / "poison_page_run.py"), "alone"], capture_output=True,
+                          text=True, timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    [poison] = json.loads(done.stdout.strip().splitlines()[-1])["pages"]
+    assert not poison["record"] and "killed its worker process" in poison["error"]
