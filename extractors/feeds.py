@@ -18,6 +18,41 @@ from extractors.urls import normalise_url
 
 
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json",
+               "application/xml", "text/xml")
+
+
+class NotAFeed(ExtractionError):
+    """The URL answered with a web page, not a feed; ``feed_links`` are the feeds the page names
+    (``<link rel="alternate" type="application/rss+xml" href=…>``), best first."""
+
+    def __init__(self, message: str, feed_links: list[str]):
+        super().__init__(message)
+        self.feed_links = feed_links
+
+    def __reduce__(self):
+        return NotAFeed, (str(self), self.feed_links)
+
+
+def feed_links_in_page(body: bytes, base: str) -> list[str]:
+    """The feeds an HTML page announces in its <head> (feed autodiscovery), absolute, in page order,
+    RSS/Atom before generic XML."""
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.document_fromstring(body)
+    except Exception:  # lxml raises assorted errors on broken input: then the page names no feed
+        return []
+    found: list[tuple[int, str]] = []
+    for element in tree.iter("link"):
+        rel = (element.get("rel") or "").lower().split()
+        kind = (element.get("type") or "").lower().split(";")[0].strip()
+        href = (element.get("href") or "").strip()
+        if "alternate" in rel and kind in _FEED_TYPES and href:
+            link = normalise_url(href, base=base)
+            if link and all(link != seen for _rank, seen in found):
+                found.append((_FEED_TYPES.index(kind) >= 4, link))
+    return [link for _rank, link in sorted(found, key=lambda item: item[0])]
 
 
 def feed_body_hash(body: bytes) -> str:
@@ -70,11 +105,14 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     malformed = bool(parsed.get("bozo")) and not isinstance(exception, _BENIGN)
     problem = str(exception or "") if malformed else ""
     if not parsed.entries:
+        if not parsed.get("version") and _is_web_page(body):
+            # checked before "malformed": a web page is rarely well-formed XML, and "mismatched tag"
+            # would hide what is wrong (and which feed the page names instead)
+            links = feed_links_in_page(body, feed_url)
+            named = f", which names a feed at {links[0]}" if links else ""
+            raise NotAFeed(f"not a feed: the URL returned an HTML page{named}", links)
         if malformed:
             raise ExtractionError(f"not a readable feed: {problem or 'no entries'}")
-        version = parsed.get("version") or ""
-        if not version and b"<html" in body[:2048].lower():
-            raise ExtractionError("not a feed: the URL returned an HTML page")
         return ParsedFeed(entries=[], title=parsed.feed.get("title", ""), language=_language(parsed.feed.get("language")))
 
     language = _language(parsed.feed.get("language"))
@@ -103,3 +141,9 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
         malformed=malformed,
         problem=problem,
     )
+
+
+def _is_web_page(body: bytes) -> bool:
+    from extractors.html import looks_like_html
+
+    return looks_like_html(body)

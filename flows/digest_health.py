@@ -93,6 +93,8 @@ def reason_in_words(state: FeedState) -> str:
         return "site unreachable (name not found)"
     if reason in ("connect", "tls") or any(w in text for w in ("connection", "refused", "unreachable", "reset", "ssl")):
         return "site unreachable"
+    if "names a feed at " in message:  # a site's page given for its feed (extractors/feeds.py)
+        return "a web page, not a feed; it names its feed at " + message.split("names a feed at ", 1)[1].split()[0]
     if reason == "bad-feed" or any(w in text for w in ("xml", "not a feed", "malformed", "syntax")):
         return "not a readable feed"
     if reason == "robots":

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from config.settings import Settings
 from extractors.errors import ExtractionError, FetchError
-from extractors.feeds import parse_feed
+from extractors.feeds import NotAFeed, parse_feed
 from extractors.records import Feed, FeedEntry
 from flows.rebuild import page_meta, rebuild_record
 
@@ -45,6 +45,7 @@ class TryReport:
     language: str | None = None
     malformed: bool = False
     problem: str = ""  # the feed itself failed: nothing else is filled
+    discovered: str = ""  # the URL was a web page naming this feed, which was tried instead
     entries: int = 0
     tried: list[TriedEntry] = field(default_factory=list)
 
@@ -58,18 +59,24 @@ def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 1
     from flows.http import Fetcher
 
     report = TryReport(url=url)
-    feed = Feed(id=TRY_FEED_ID, name=url, url=url, country=country, language=language)
     with Fetcher(settings) as fetcher:
         try:
-            response = fetcher.fetch_feed(url)
-            parsed = parse_feed(response.body, feed_id=feed.id, feed_url=response.final_url,
-                                content_type=response.content_type)
+            try:
+                response, parsed = _fetch_and_parse(fetcher, url)
+            except NotAFeed as exc:
+                if not exc.feed_links:
+                    raise
+                # a site's page given for its feed: the page names its feed (autodiscovery), so try that
+                report.discovered = exc.feed_links[0]
+                response, parsed = _fetch_and_parse(fetcher, report.discovered)
         except FetchError as exc:
             report.problem = f"{exc.reason}: {exc}"
             return report
         except ExtractionError as exc:
-            report.problem = f"not a feed: {exc}"
+            report.problem = str(exc) if str(exc).startswith("not a") else f"not a feed: {exc}"
             return report
+        feed_url = report.discovered or url
+        feed = Feed(id=TRY_FEED_ID, name=feed_url, url=feed_url, country=country, language=language)
         report.final_url, report.content_type = response.final_url, response.content_type
         report.title, report.language, report.malformed = parsed.title, parsed.language, parsed.malformed
         report.entries = len(parsed.entries)
@@ -83,6 +90,12 @@ def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds-try") as pool:
             report.tried = list(pool.map(lambda e: _try_entry(fetcher, feed, e, now, gazetteer), entries))
     return report
+
+
+def _fetch_and_parse(fetcher, url: str):
+    response = fetcher.fetch_feed(url)
+    return response, parse_feed(response.body, feed_id=TRY_FEED_ID, feed_url=response.final_url,
+                                content_type=response.content_type)
 
 
 def _from_entry(entry: FeedEntry, problem: str = "") -> TriedEntry:
@@ -107,7 +120,10 @@ def _try_entry(fetcher, feed: Feed, entry: FeedEntry, now: datetime, gazetteer) 
 def report_text(report: TryReport) -> str:
     if report.problem:
         return f"{report.url}: {report.problem}\nnothing stored (feeds try never stores)"
-    head = (f"{report.url}" + (f" → {report.final_url}" if report.final_url != report.url else "") +
+    found = (f"{report.url} is a web page; it names its feed, tried here (put this URL in the feed list):\n"
+             if report.discovered else "")
+    shown = report.discovered or report.url
+    head = found + (f"{shown}" + (f" → {report.final_url}" if report.final_url != shown else "") +
             f"\n  {report.title or '(no title)'} · language {report.language or 'not declared'} · "
             f"{report.content_type or 'no content type'} · {report.entries} entries"
             + (" · malformed (entries used anyway)" if report.malformed else ""))

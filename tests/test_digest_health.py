@@ -36,6 +36,8 @@ def test_reasons_are_words_not_errno_strings():
         ("http", "HTTP 429", 429): "blocked by the site: too many requests (429)",
         ("http", "HTTP 503", 503): "site error (503)",
         ("bad-feed", "not a feed: syntax error at line 1", None): "not a readable feed",
+        ("bad-feed", "not a feed: the URL returned an HTML page, which names a feed at https://e.am/feed/", None):
+            "a web page, not a feed; it names its feed at https://e.am/feed/",
     }
     for (reason, message, status), words in cases.items():
         assert reason_in_words(FeedState("f", last_error=f"{reason}: {message}", last_status=status)) == words

@@ -175,3 +175,18 @@ def test_try_on_a_page_that_is_not_a_feed_says_so_in_one_line(site, capsys, envi
     assert main(["feeds", "try", site.url("/news/a1.html"), "--no-pages"]) == 2
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith(site.url("/news/a1.html") + ": ") and "nothing stored" in out
+
+
+def test_try_on_a_site_front_page_tries_the_feed_the_page_names(tmp_path, capsys, environment):
+    """Users paste a site's address for its feed: the page names the feed (autodiscovery), which is tried."""
+    environment(allow_private_hosts="true", store=tmp_path / "store")
+    with SampleSite(CORPUS_SITE) as site:
+        assert main(["feeds", "try", site.url("/index.html"), "--no-pages"]) == 0
+        out = capsys.readouterr().out
+        assert main(["feeds", "try", site.url("/index.html"), "--no-pages", "--format", "json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        feed_url = site.url("/desk/feed.xml")
+    assert out.splitlines()[0].startswith(site.url("/index.html") + " is a web page; it names its feed")
+    assert out.splitlines()[1].startswith(feed_url) and "Caucasus Desk" in out
+    assert report["discovered"] == feed_url and report["entries"] > 0 and not report["problem"]
+    assert not (tmp_path / "store").exists()

@@ -79,3 +79,22 @@ def test_unreadable_feed_is_a_clear_error(data_dir, name):
 def test_feed_body_hash_changes_only_with_the_body():
     assert feed_body_hash(b"<rss/>") == feed_body_hash(b"<rss/>")
     assert feed_body_hash(b"<rss/>") != feed_body_hash(b"<rss />")
+
+
+def test_a_web_page_given_for_a_feed_names_the_feeds_it_announces(data_dir):
+    from extractors.feeds import NotAFeed
+
+    page = (data_dir / "corpus_site" / "index.html").read_bytes()
+    with pytest.raises(NotAFeed) as caught:
+        parse_feed(page, feed_id="desk", feed_url="https://desk.example/")
+    # the site's feed first, its comments feed after; the Russian edition is no feed
+    assert caught.value.feed_links == ["https://desk.example/desk/feed.xml", "https://desk.example/desk/comments/feed.xml"]
+    assert str(caught.value) == "not a feed: the URL returned an HTML page, which names a feed at https://desk.example/desk/feed.xml"
+
+
+def test_a_broken_web_page_is_still_called_a_web_page_not_a_broken_feed():
+    from extractors.feeds import NotAFeed
+
+    page = b"<!DOCTYPE html>\n<html><head><title>x</title></head><body><div><p>unclosed <b>tags<br></div>\n"
+    with pytest.raises(NotAFeed, match="returned an HTML page$"):
+        parse_feed(page, feed_id="x", feed_url="https://x.example/")
