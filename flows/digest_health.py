@@ -81,7 +81,8 @@ def reason_in_words(state: FeedState) -> str:
     if status == 429:
         return "blocked by the site: too many requests (429)"
     if status in (404, 410):
-        return f"feed gone ({status})"
+        moved = message.split("names a feed at ", 1)[1].split()[0] if "names a feed at " in message else ""
+        return f"feed gone ({status}); the site names its feed at {moved}" if moved else f"feed gone ({status})"
     if status and status >= 500:
         return f"site error ({status})"
     if reason == "bad-response":

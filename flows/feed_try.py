@@ -16,6 +16,7 @@ from config.settings import Settings
 from extractors.errors import ExtractionError, FetchError
 from extractors.feeds import NotAFeed, parse_feed
 from extractors.records import Feed, FeedEntry
+from flows.feed_discovery import with_announced_feed
 from flows.rebuild import page_meta, rebuild_record
 
 TRY_FEED_ID = "try"
@@ -70,6 +71,7 @@ def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 1
                 report.discovered = exc.feed_links[0]
                 response, parsed = _fetch_and_parse(fetcher, report.discovered)
         except FetchError as exc:
+            exc = with_announced_feed(fetcher, report.discovered or url, exc)  # a 404/410: the site's feed now
             report.problem = f"{exc.reason}: {exc}"
             return report
         except ExtractionError as exc:

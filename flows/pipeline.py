@@ -25,6 +25,7 @@ from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
 from extractors.urls import host_of
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
+from flows.feed_discovery import with_announced_feed
 from flows.http import Conditional
 from flows.rebuild import page_meta
 from flows import retries
@@ -107,6 +108,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         conditional = None if options.force else Conditional(state.etag, state.last_modified)
         response = ctx.fetcher.fetch_feed(feed.url, conditional)
     except FetchError as exc:
+        exc = with_announced_feed(ctx.fetcher, feed.url, exc)  # a 404/410: where the site says its feed is now
         _record_feed_failure(ctx, state, result, exc, now, counted=not retrying)
         if raise_transient and exc.reason in TRANSIENT_FEED_FAILURES:
             raise

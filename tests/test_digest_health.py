@@ -32,6 +32,8 @@ def test_reasons_are_words_not_errno_strings():
         ("timeout", "timed out after 20 s", None): "site did not answer in time",
         ("http", "HTTP 404", 404): "feed gone (404)",
         ("http", "HTTP 410", 410): "feed gone (410)",
+        ("http", "HTTP 404; the site's front page names a feed at https://e.ge/feed/", 404):
+            "feed gone (404); the site names its feed at https://e.ge/feed/",
         ("blocked", "HTTP 403 (blocked)", 403): "blocked by the site (403)",
         ("http", "HTTP 429", 429): "blocked by the site: too many requests (429)",
         ("http", "HTTP 503", 503): "site error (503)",

@@ -190,3 +190,27 @@ def test_try_on_a_site_front_page_tries_the_feed_the_page_names(tmp_path, capsys
     assert out.splitlines()[1].startswith(feed_url) and "Caucasus Desk" in out
     assert report["discovered"] == feed_url and report["entries"] > 0 and not report["problem"]
     assert not (tmp_path / "store").exists()
+
+
+def test_a_gone_feed_says_where_the_site_announces_its_feed_now(tmp_path, capsys, environment):
+    """Feed URLs go stale (a new CMS: /rss.xml becomes /feed/): on a 404 the site's front page is read
+    for the feed it announces, and the poll's reason, the feed's state, the digest and feeds try say so."""
+    from flows.digest_health import reason_in_words
+    from flows.pipeline import PollOptions
+    from flows.poll import run_poll
+    from extractors.records import Feed
+    from storage.local import LocalStore
+    from storage.state import load_feed_state
+
+    environment(allow_private_hosts="true", store=tmp_path / "store")
+    with SampleSite(CORPUS_SITE) as site:
+        gone, announced = site.url("/rss.xml"), site.url("/desk/feed.xml")
+        summary = run_poll(str(tmp_path / "store"), [Feed(id="moved", name="Moved", url=gone)], PollOptions(),
+                           Settings(allow_private_hosts=True))
+        assert main(["feeds", "try", gone, "--no-pages"]) == 2
+        tried = capsys.readouterr().out
+    [result] = summary.feeds
+    assert result.outcome == "failed" and result.error.endswith(f"the site's front page names a feed at {announced}")
+    state = load_feed_state(LocalStore(tmp_path / "store"), "moved")
+    assert reason_in_words(state) == f"feed gone (404); the site names its feed at {announced}"
+    assert tried.splitlines()[0].startswith(gone + ": http: HTTP 404") and announced in tried.splitlines()[0]
