@@ -1,4 +1,5 @@
-"""Feed XML → entries, leniently (feedparser), with links normalised.
+"""Feeds → entries, leniently (feedparser for RSS/Atom/RDF, ``json_feed`` for JSON Feed), with
+links normalised.
 
 A malformed feed that still yields entries is used (``malformed=True`` so the poll
 logs a warning); one that yields nothing is an ``ExtractionError``.
@@ -13,6 +14,7 @@ from datetime import datetime, timezone
 import feedparser
 
 from extractors.errors import ExtractionError
+from extractors.json_feed import looks_like_json_feed, parse_json_feed
 from extractors.records import FeedEntry, ParsedFeed
 from extractors.urls import normalise_url
 
@@ -96,6 +98,8 @@ def _language(code: str | None) -> str | None:
 
 def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse RSS/Atom/RDF bytes. Relative links are resolved against xml:base and the feed URL."""
+    if looks_like_json_feed(body):
+        return parse_json_feed(body, feed_id=feed_id, feed_url=feed_url)
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type

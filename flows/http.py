@@ -93,7 +93,7 @@ class Fetcher:
 
     def fetch_feed(self, url: str, conditional: Conditional | None = None) -> FetchedPage:
         """GET a feed; status 304 comes back as a page with an empty body."""
-        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"}
+        headers = {"Accept": "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"}
         if conditional and conditional.etag:
             headers["If-None-Match"] = conditional.etag
         if conditional and conditional.last_modified:

@@ -98,3 +98,19 @@ def test_a_broken_web_page_is_still_called_a_web_page_not_a_broken_feed():
     page = b"<!DOCTYPE html>\n<html><head><title>x</title></head><body><div><p>unclosed <b>tags<br></div>\n"
     with pytest.raises(NotAFeed, match="returned an HTML page$"):
         parse_feed(page, feed_id="x", feed_url="https://x.example/")
+
+
+def test_a_json_feed_gives_entries_like_rss(data_dir):
+    parsed = parse_feed((data_dir / "feeds" / "json_feed.json").read_bytes(), feed_id="notes",
+                        feed_url="https://notes.example.ge/feed.json", content_type="application/feed+json")
+    assert parsed.title == "Kavkaz Notes" and parsed.language == "ka" and not parsed.malformed
+    first, second = parsed.entries  # the item without a URL is skipped
+    assert first.link == "https://notes.example.ge/2026/11/batumi-port" and first.author == "Nino Beridze"
+    assert first.published == datetime(2026, 11, 19, 6, 0, tzinfo=timezone.utc) and "პორტის" in first.content
+    assert second.link == "https://notes.example.ge/2026/11/kutaisi-airport" and second.language == "en"
+    assert second.published == datetime(2026, 11, 18, 7, 0, tzinfo=timezone.utc) and second.author == "Kavkaz Notes"
+
+
+def test_a_broken_json_feed_is_a_clear_error():
+    with pytest.raises(ExtractionError, match="^not a readable feed: bad JSON Feed"):
+        parse_feed(b'{"version": "https://jsonfeed.org/version/1", "items": [', feed_id="x", feed_url="https://x.example/")
