@@ -56,7 +56,7 @@ class RunContext:
     def fetcher(self):
         with self.lock:
             if self._fetcher is None:
-                from flows.http import Fetcher
+                from flows.fetcher import Fetcher
 
                 self._fetcher = Fetcher(self.settings)
             return self._fetcher

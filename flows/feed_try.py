@@ -57,7 +57,7 @@ class TryReport:
 def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 10,
              country: str | None = None, language: str | None = None) -> TryReport:
     from extractors.gazetteer import load_gazetteer
-    from flows.http import Fetcher
+    from flows.fetcher import Fetcher
 
     report = TryReport(url=url)
     with Fetcher(settings) as fetcher:

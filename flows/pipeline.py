@@ -26,7 +26,7 @@ from extractors.urls import host_of
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.feed_discovery import with_announced_feed
-from flows.http import Conditional
+from flows.fetcher import Conditional
 from flows.rebuild import page_meta
 from flows import retries
 from flows.workers import Built, Pending, job_for

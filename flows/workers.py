@@ -39,6 +39,7 @@ _gazetteer = None  # in a worker process: loaded once by ``_start``
 # A batch's only page is built in the calling process up to this size (news pages: 50–500 KB);
 # a larger one starts the pool, so that if it gets its process killed the run is not.
 ALONE_IN_PROCESS_MAX_BYTES = 1_000_000
+WORKER_START_SECONDS = 120  # a worker's start (imports, gazetteer) takes ~1 s; minutes only on a starved host
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class Job:
     first_seen: str  # the run's time, ISO 8601
 
 
+def _ping() -> bool:
+    """A worker's first answer: it started, imported this module and loaded the gazetteer."""
+    return True
+
+
 def _start(topics_file: str) -> None:
     """Worker initialiser: the gazetteer once per process (the imports come with this module)."""
     global _gazetteer
@@ -71,10 +77,18 @@ def _start(topics_file: str) -> None:
 def build(job: Job, gazetteer=None) -> Built:
     """Raw page + metadata → record: extraction, canonical URL and id, language, relevance."""
     try:
+        return _build(job, gazetteer if gazetteer is not None else _gazetteer)
+    except Exception as exc:  # one odd page must never end the run (nor break the pool), its handler's errors included
+        log.exception("unexpected error extracting %s", job.meta.link)
+        return Built(error=f"{type(exc).__name__}: {exc}")
+
+
+def _build(job: Job, gazetteer) -> Built:
+    try:
         extracted = extract_page(job.body, job.meta, job.boilerplate)
         canonical = canonical_of(extracted, job.meta)
         record = record_from_page(extracted, job.meta, article_id=layout.url_key(canonical), canonical_url=canonical,
-                                  first_seen=job.first_seen, gazetteer=gazetteer if gazetteer is not None else _gazetteer)
+                                  first_seen=job.first_seen, gazetteer=gazetteer)
         return Built(record=record, canonical=canonical, site_blocks=extracted.site_blocks)
     except ExtractionError as exc:  # stored all the same, flagged irrelevant: a better extractor may find it
         problem = str(exc) or "no article text"
@@ -82,9 +96,6 @@ def build(job: Job, gazetteer=None) -> Built:
         record = unextracted_record(job.meta, problem, article_id=layout.url_key(canonical), canonical_url=canonical,
                                     first_seen=job.first_seen)
         return Built(record=record, canonical=canonical, error=problem)
-    except Exception as exc:  # one odd page must never end the run (nor break the pool)
-        log.exception("unexpected error extracting %s", job.meta.link)
-        return Built(error=f"{type(exc).__name__}: {exc}")
 
 
 class Pending:
@@ -140,6 +151,7 @@ class ExtractionPool:
         self._lock = threading.Lock()
         self.occupancy: Occupancy | None = None  # from the first process pool on
         self._isolation: ProcessPoolExecutor | None = None  # one process for the pages a broken pool held
+        self._in_process_only = False  # worker processes could not start: everything is built here
         self._isolation_lock = threading.Lock()
 
     def _new_executor(self, workers: int) -> ProcessPoolExecutor:
@@ -148,19 +160,40 @@ class ExtractionPool:
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                                    initializer=_start, initargs=(str(self.topics_file),))
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self) -> ProcessPoolExecutor | None:
+        """The pool (started on first use), or None when worker processes cannot run here."""
         with self._lock:
-            if self._pool is None:
-                self._pool = self._new_executor(self.workers)
-                self.occupancy = self.occupancy or Occupancy(self.workers)
+            if self._pool is None and not self._in_process_only:
+                pool = self._new_executor(self.workers)
+                if self._can_start(pool):
+                    self._pool = pool
+                    self.occupancy = self.occupancy or Occupancy(self.workers)
             return self._pool
+
+    def _can_start(self, executor: ProcessPoolExecutor) -> bool:
+        """Does a worker start and answer? If not (a module shadowed on the path it imports, no
+        /dev/shm, a sandbox without fork), every page of the run is built in this process:
+        otherwise each page would break a new pool, and pages would be skipped as if they had
+        killed their worker."""
+        try:
+            if executor.submit(_ping).result(timeout=WORKER_START_SECONDS):
+                return True
+        except Exception as exc:  # BrokenProcessPool, a time-out, an initialiser that raised
+            log.error("extraction worker processes cannot start here (%s: %s); every page is built in the poll's "
+                      "own process", type(exc).__name__, exc)
+        self._in_process_only = True
+        _discard(executor)
+        return False
 
     def isolated(self, job: Job) -> Built:
         """Build a page that was in a pool when a worker died, alone in a process of its own: if it
         is the page that killed the worker, it kills only that process and is skipped."""
         with self._isolation_lock:  # one page at a time, so a death names its page
+            if self._isolation is None and not self._in_process_only:
+                executor = self._new_executor(1)
+                self._isolation = executor if self._can_start(executor) else None
             if self._isolation is None:
-                self._isolation = self._new_executor(1)
+                return build(job, self._gazetteer_loader())
             executor = self._isolation
             try:
                 return executor.submit(build, job).result()
@@ -179,6 +212,8 @@ class ExtractionPool:
         if self.workers == 1 or (alone and self._pool is None and len(job.body) <= ALONE_IN_PROCESS_MAX_BYTES):
             return Pending(self, job)
         executor = self._executor()
+        if executor is None:
+            return Pending(self, job)
         occupancy = self.occupancy
         occupancy.change(+1)
         try:

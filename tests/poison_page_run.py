@@ -15,6 +15,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import httpx  # noqa: F401  imported at start by every process that runs this file, as prefect.engine does
+
 from config.settings import TOPICS_FILE
 from extractors.gazetteer import load_gazetteer
 from flows.rebuild import PageMeta
@@ -30,7 +32,26 @@ def job(body: bytes, link: str):
     return job_for(body, meta, frozenset(), datetime.fromisoformat(NOW))
 
 
+def shadowed() -> None:
+    """Worker processes that cannot start: a directory on the path holds an ``http.py`` (as a served
+    deployment's flows/ directory did), so the workers' imports fail before they take any job."""
+    import tempfile
+
+    small = [path.read_bytes() for path in sorted((DATA / "pages").rglob("*.html"))[:6]]
+    shadow = Path(tempfile.mkdtemp(prefix="newswatch-shadow-"))
+    (shadow / "http.py").write_text("# not the standard library's http package\n")
+    sys.path.insert(0, str(shadow))  # this process imported http already; new processes meet this one
+    pool = ExtractionPool(2, TOPICS_FILE, lambda: load_gazetteer(TOPICS_FILE))
+    links = [f"https://example.org/news/{n}.html" for n in range(len(small))]
+    done = [p.result() for p in [pool.submit(job(body, link)) for body, link in zip(small, links)]]
+    pool.close()
+    print(json.dumps({"pages": [{"link": link, "record": built.record is not None, "error": built.error}
+                                for link, built in zip(links, done)]}))
+
+
 def main() -> None:
+    if sys.argv[1:] == ["shadowed"]:
+        return shadowed()
     small = [path.read_bytes() for path in sorted((DATA / "pages").rglob("*.html"))[:6]]
     # about 25 s of extraction here: far over the limit, on a machine several times faster too
     poison = b"<html><body>" + b"<p>Yerevan, a short line of news.</p>" * 200_000 + b"</body></html>"

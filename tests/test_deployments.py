@@ -294,8 +294,12 @@ def test_manual_poll_run_stores_what_a_plain_poll_stores(served, site_feeds, tmp
     stored = articles(store)
     plain_poll(tmp_path / "plain", site_feeds, "2026-11-01")
     expected = articles(tmp_path / "plain")
-    assert stored and sorted(r.id for r in stored) == sorted(r.id for r in expected)
+    assert stored, f"{run.state.message}\n{served.output()[-3000:]}"
+    assert sorted(r.id for r in stored) == sorted(r.id for r in expected)
     assert max(Counter(r.id for r in stored).values()) == 1
+    # the served run's extraction workers started (a module of flows/ once shadowed the standard library there)
+    log = served.log.read_text(errors="replace")
+    assert "cannot start" not in log and "workers stopped" not in log, log[-3000:]
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import pytest
 
 from config.settings import Settings
 from extractors.errors import FetchError
-from flows.http import Conditional, Fetcher
+from flows.fetcher import Conditional, Fetcher
 
 PAGE = b"<!DOCTYPE html><html><body><p>Hello from Tbilisi.</p></body></html>"
 

@@ -15,7 +15,7 @@ import pytest
 
 from config.settings import Settings
 from extractors.errors import FetchError
-from flows.http import Fetcher, binary_signature
+from flows.fetcher import Fetcher, binary_signature
 from flows.http_transport import address_refusal
 from tests.hostile_server import HostileServer
 
