@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+_WRAPPED = re.compile(r"[ \t]*[\r\n\t][ \t\r\n]*")
 # Parameters courlan's list misses that news sites and social shares add.
 _EXTRA_TRACKERS = re.compile(
     r"^(?:fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|_hs\w*|hsctatrk|ocid|"
@@ -35,7 +36,10 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
     """The canonical spelling of ``url`` (absolute, http(s)), or None when it is not a web URL."""
     if not url:
         return None
-    url = "".join(url.split())  # feeds wrap long links; whitespace is never part of a URL
+    # Feeds wrap long links: a line break and the blanks around it are layout, and go (as a browser's
+    # URL parser drops tabs and newlines). A space left inside is the link's own: encoded, not dropped
+    # ("/some title.html" is /some%20title.html on the server, not /sometitle.html).
+    url = _WRAPPED.sub("", url.strip()).replace(" ", "%20")
     if base:
         url = urljoin(base, url)
     if url.startswith("//"):

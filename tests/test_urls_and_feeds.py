@@ -14,6 +14,9 @@ from extractors.urls import normalise_url
     [
         ("https://Example.com/a/b?utm_source=x&id=3#frag", "https://example.com/a/b?id=3"),
         (" https://example.com/a\n  /b ", "https://example.com/a/b"),
+        ("https://example.com/news/some title.html", "https://example.com/news/some%20title.html"),
+        ("https://example.com/x?q=two words&id=1", "https://example.com/x?id=1&q=two+words"),
+        ("https://example.com/a very\n   long/link", "https://example.com/a%20verylong/link"),
         ("https://example.com/x?gclid=1&fbclid=2&yclid=3&mc_cid=4", "https://example.com/x"),
         ("https://example.com/x?b=2&a=1", "https://example.com/x?a=1&b=2"),
         ("http://example.com:80/x", "http://example.com/x"),
