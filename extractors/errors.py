@@ -37,5 +37,9 @@ class NotFound(StoreError):
     """The key does not exist in the store."""
 
 
+class Unreadable(StoreError):
+    """An object is there but cannot be read: damaged JSON, or a record of a shape we do not know."""
+
+
 class Conflict(StoreError):
     """A conditional write lost: the object changed (or exists) already."""

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from extractors.errors import ConfigError, NotFound
+from extractors.errors import ConfigError, NotFound, Unreadable
 from extractors.records import ArticleRecord
 from storage.articles import ArticleStore, ManifestLine
 
@@ -134,11 +134,7 @@ def manifest_lines(articles: ArticleStore, days: list[date] | None) -> list[Mani
 
 
 def read_records(articles: ArticleStore, lines: Iterable[ManifestLine]) -> Iterator[tuple[str, ArticleRecord]]:
-    for line in lines:
-        try:
-            yield line.key, articles.get_article(line.key)
-        except (NotFound, ValueError, TypeError):
-            continue  # `newswatch store check` reports it
+    return articles.readable(line.key for line in lines)
 
 
 def order_key(record: ArticleRecord) -> tuple:
@@ -228,6 +224,8 @@ def find_record(articles: ArticleStore, article_id: str) -> tuple[str, ArticleRe
     except NotFound:
         raise ConfigError(f"article {line.id} is in a manifest but its record {line.key} is missing "
                           "(run `newswatch store check`)") from None
+    except Unreadable as exc:
+        raise ConfigError(f"article {line.id}: {exc} (run `newswatch store check`)") from None
 
 
 def cluster_members(articles: ArticleStore, record: ArticleRecord) -> list[ArticleRecord]:

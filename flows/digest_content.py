@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-from extractors.errors import ConfigError, NotFound
+from extractors.errors import ConfigError, NotFound, Unreadable
 from extractors.records import ArticleRecord, Feed
 from flows.digest_health import Problem as FeedHealth  # one feed's line in the digest footer
 from flows.digest_health import feed_report
@@ -105,6 +105,9 @@ def records_in_window(articles: ArticleStore, start: datetime, end: datetime) ->
             try:
                 record = articles.get_article(line.key)
             except NotFound:
+                continue
+            except Unreadable as exc:  # one damaged record must not stop the digest
+                log.warning("%s; left out of the digest (`newswatch store check` lists it)", exc)
                 continue
             if _inside(record.first_seen, start, end):
                 found[record.id] = record

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from extractors.errors import NotFound
+from extractors.errors import NotFound, Unreadable
 from extractors.records import ArticleRecord
 from storage import layout
 from storage.base import ObjectStore, dumps
+
+log = logging.getLogger("newswatch.store")
 
 # zlib's knee for HTML: level 4 compresses a page 2.8x faster than gzip's default 9 for 5 % more
 # bytes (181 pages of 174 KB: 1.85 vs 5.16 ms, 0.207 vs 0.196 of the size; on 600 others of 73 KB:
@@ -103,7 +106,22 @@ class ArticleStore:
         self.store.put(key, dumps(record.to_dict()), content_type="application/json")
 
     def get_article(self, key: str) -> ArticleRecord:
-        return ArticleRecord.from_dict(self.store.get_json(key))
+        data = self.store.get(key)
+        try:
+            return ArticleRecord.from_dict(json.loads(data))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+            raise Unreadable(f"damaged record {key}: {type(exc).__name__}: {exc}") from None
+
+    def readable(self, keys: Iterable[str]) -> Iterator[tuple[str, ArticleRecord]]:
+        """The records under ``keys`` that can be read; a missing or damaged one is skipped (a damaged
+        one with a warning): one bad object must not hide the corpus. `newswatch store check` reports both."""
+        for key in keys:
+            try:
+                yield key, self.get_article(key)
+            except NotFound:
+                continue
+            except Unreadable as exc:
+                log.warning("%s; skipped (`newswatch store check` lists it)", exc)
 
     # Manifests ------------------------------------------------------------------------------
 
@@ -139,11 +157,7 @@ class ArticleStore:
 
     def articles_for_day(self, day: date | str) -> Iterator[tuple[str, ArticleRecord]]:
         """Records a day's manifests name (the cheap path: one day, never the corpus)."""
-        for line in self.manifest_lines(day):
-            try:
-                yield line.key, self.get_article(line.key)
-            except NotFound:
-                continue  # `newswatch store check` reports it
+        return self.readable(line.key for line in self.manifest_lines(day))
 
     def all_article_keys(self) -> Iterator[str]:
         """Every record key (seeds and articles). Lists the store: for --all, check and copy only."""
@@ -153,5 +167,4 @@ class ArticleStore:
                     yield key
 
     def all_articles(self) -> Iterator[tuple[str, ArticleRecord]]:
-        for key in self.all_article_keys():
-            yield key, self.get_article(key)
+        return self.readable(self.all_article_keys())

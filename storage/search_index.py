@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from extractors.errors import ConfigError, NotFound
+from extractors.errors import ConfigError, NotFound, Unreadable
 from extractors.records import ArticleRecord
 
 log = logging.getLogger("newswatch.search")
@@ -140,7 +140,7 @@ class SearchIndex:
             for line in articles.read_manifest(key):
                 try:
                     record = articles.get_article(line.key)
-                except (NotFound, ValueError, TypeError):
+                except (NotFound, Unreadable):
                     continue  # `newswatch store check` reports it
                 self._put(line.key, record, (outlet_countries or {}).get(record.source))
                 report.records += 1

@@ -296,3 +296,19 @@ def test_a_progress_bar_only_when_stderr_is_a_terminal(corpus, tmp_path):
     piped = run(False)
     assert "\r" not in piped and "exported 6 record(s)" in piped
     assert "\r" not in run(True, "-q") and run(True, "-q").strip() == ""
+
+
+def test_a_damaged_record_is_skipped_with_a_warning_and_the_rest_of_the_corpus_is_still_read(corpus, tmp_path, capsys,
+                                                                                              caplog):
+    store = open_store(corpus)
+    damaged = next(key for key in ArticleStore(store).all_article_keys() if key.endswith("/a-ka-law.json"))
+    store.put(damaged, store.get(damaged)[:100])  # cut short, as a disk or a hand edit might leave it
+    status, out, err = cli(capsys, "articles", "--all", "--store", corpus, "--format", "json")
+    assert status == 0 and {r["id"] for r in json.loads(out)} == {a[0] for a in ARTICLES} - {"a-ka-law"}
+    assert any("damaged record" in r.getMessage() and damaged in r.getMessage() for r in caplog.records)
+    status, out, err = cli(capsys, "export", "--store", corpus, "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"))
+    assert status == 0 and len((tmp_path / "x.jsonl").read_text().splitlines()) == len(ARTICLES) - 1
+    status, out, err = cli(capsys, "show", "a-ka-law", "--store", corpus)
+    assert status != 0 and "damaged record" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    status, out, err = cli(capsys, "store", "check", "--store", corpus)
+    assert status == 1 and "bad-record" in out + err
