@@ -100,6 +100,7 @@ class _Scan:
     listed: set[str] = field(default_factory=set)  # record keys some manifest line names
     latest: dict[tuple[str, str], tuple[str, ManifestLine]] = field(default_factory=dict)  # (day, id) → line
     raw_keys: set[str] = field(default_factory=set)
+    bad_records: list[str] = field(default_factory=list)  # record keys that cannot be read
 
 
 def check_store(
@@ -178,6 +179,7 @@ def _scan_records(articles: ArticleStore, scan: _Scan, report: CheckReport, thre
     for key, value in _read_all(keys, articles.get_article, threads):
         if isinstance(value, Exception):
             report.add("bad-record", key, f"cannot read or parse: {value}")
+            scan.bad_records.append(key)
             continue
         expected = articles.record_key(value) if value.id and value.first_seen else None
         if expected != key:
@@ -226,8 +228,14 @@ def _record_key_for_raw(raw_key: str) -> str:
     return f"articles/{stem}.json"
 
 
+def _raw_key_for_record(record_key: str) -> str:
+    # articles/<yyyy>/<mm>/<dd>/<id>.json → raw/<yyyy>/<mm>/<dd>/<id>.html.gz (the poll's naming)
+    return "raw/" + record_key[len("articles/"):].removesuffix(".json") + ".html.gz"
+
+
 def _orphan_raws(scan: _Scan, report: CheckReport) -> list[str]:
     referenced = {r.raw_key for r in scan.records.values() if r.raw_key}
+    referenced |= {_raw_key_for_record(key) for key in scan.bad_records}  # reported as bad-record, once
     orphans = []
     for key in sorted(scan.raw_keys):
         owner = _record_key_for_raw(key)
@@ -283,6 +291,8 @@ class _Repair:
                 self._missing(pool, manifest, line)
             for raw_key in orphans:
                 self._orphan(pool, raw_key)
+            for key in self.scan.bad_records:
+                self._damaged(pool, key)
             pool.wait()  # records before the manifests that name them
         for key in unlisted:
             record = self.scan.records.get(key)
@@ -304,6 +314,17 @@ class _Repair:
         lost = dataclasses.replace(line, status=MISSING)
         self.lines.setdefault(_manifest_day(manifest), []).append(lost)
         self._done(problem, "no raw page to rebuild from; marked missing in a repair manifest")
+
+    def _damaged(self, pool: WritePool, key: str) -> None:
+        """A record that cannot be read, rebuilt in place from its raw page when that gives the same key."""
+        if not key.startswith("articles/"):
+            return  # a seed has no page metadata to rebuild from; its file in the seed folder is the source
+        record = self._rebuilt(_raw_key_for_record(key))
+        if record is None or self.articles.record_key(record) != key:
+            return
+        pool.submit(self.articles.replace_article, key, dataclasses.replace(record, raw_key=_raw_key_for_record(key)))
+        self.report.written.append(key)
+        self._done(self._problem("bad-record", key), f"rebuilt from {_raw_key_for_record(key)}")
 
     def _orphan(self, pool: WritePool, raw_key: str) -> None:
         record = self._rebuilt(raw_key)

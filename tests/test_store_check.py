@@ -268,3 +268,24 @@ def test_store_check_repair_uses_the_pipelines_rebuilder_bound_to_the_store(tmp_
     assert _cli(["store", "check", "--store", str(tmp_path), "--repair", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["repaired"] == 1
     assert calls == [layout.raw_key(records[1].id, records[1].first_seen)] and store.exists(key)
+
+
+def test_repair_rebuilds_a_damaged_record_from_its_raw_page(site, site_feeds, tmp_path):
+    from flows.pipeline import PollOptions, load_feeds, rebuild_record_from_raw
+    from flows.poll import run_poll
+    from config.settings import Settings
+    from storage.articles import ArticleStore
+
+    store = LocalStore(tmp_path)
+    run_poll(store, load_feeds(site_feeds), PollOptions(), Settings(allow_private_hosts=True))
+    articles = ArticleStore(store)
+    key = sorted(articles.all_article_keys())[-1]
+    before = articles.get_article(key)
+    store.put(key, store.get(key)[:80])  # cut short
+    report = check_store(store)
+    assert [p.kind for p in report.problems] == ["bad-record"]  # once: its raw page is not an orphan too
+    report = check_store(store, repair=True, rebuild_record=lambda raw: rebuild_record_from_raw(store, raw))
+    assert report.repaired == 1 and check_store(store).ok
+    after = articles.get_article(key)
+    assert (after.id, after.url, after.title, after.text, after.first_seen) == (
+        before.id, before.url, before.title, before.text, before.first_seen)
