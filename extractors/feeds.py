@@ -20,8 +20,8 @@ from extractors.urls import normalise_url
 
 
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json",
-               "application/xml", "text/xml")
+_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
+_GENERIC_XML = {"application/xml", "text/xml"}  # announced as feeds too, but also for other XML
 
 
 class NotAFeed(ExtractionError):
@@ -45,16 +45,18 @@ def feed_links_in_page(body: bytes, base: str) -> list[str]:
         tree = lxml_html.document_fromstring(body)
     except Exception:  # lxml raises assorted errors on broken input: then the page names no feed
         return []
-    found: list[tuple[int, str]] = []
+    feeds: list[str] = []
+    generic: list[str] = []
     for element in tree.iter("link"):
         rel = (element.get("rel") or "").lower().split()
         kind = (element.get("type") or "").lower().split(";")[0].strip()
-        href = (element.get("href") or "").strip()
-        if "alternate" in rel and kind in _FEED_TYPES and href:
-            link = normalise_url(href, base=base)
-            if link and all(link != seen for _rank, seen in found):
-                found.append((_FEED_TYPES.index(kind) >= 4, link))
-    return [link for _rank, link in sorted(found, key=lambda item: item[0])]
+        link = normalise_url((element.get("href") or "").strip(), base=base)
+        if "alternate" in rel and link and link not in feeds + generic:
+            if kind in _FEED_TYPES:
+                feeds.append(link)
+            elif kind in _GENERIC_XML:
+                generic.append(link)
+    return feeds + generic
 
 
 def feed_body_hash(body: bytes) -> str:

@@ -65,6 +65,12 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _announced_feed(message: str) -> str:
+    """The feed URL a failure names as the site's own ("… names a feed at <url>"), or ""."""
+    _before, found, after = message.partition("names a feed at ")
+    return after.split()[0] if found and after.split() else ""
+
+
 def reason_in_words(state: FeedState) -> str:
     """Why a feed could not be read, as a person would say it (the raw error is in the poll log)."""
     error = " ".join((state.last_error or "").split())
@@ -81,7 +87,7 @@ def reason_in_words(state: FeedState) -> str:
     if status == 429:
         return "blocked by the site: too many requests (429)"
     if status in (404, 410):
-        moved = message.split("names a feed at ", 1)[1].split()[0] if "names a feed at " in message else ""
+        moved = _announced_feed(message)
         return f"feed gone ({status}); the site names its feed at {moved}" if moved else f"feed gone ({status})"
     if status and status >= 500:
         return f"site error ({status})"
@@ -94,8 +100,8 @@ def reason_in_words(state: FeedState) -> str:
         return "site unreachable (name not found)"
     if reason in ("connect", "tls") or any(w in text for w in ("connection", "refused", "unreachable", "reset", "ssl")):
         return "site unreachable"
-    if "names a feed at " in message:  # a site's page given for its feed (extractors/feeds.py)
-        return "a web page, not a feed; it names its feed at " + message.split("names a feed at ", 1)[1].split()[0]
+    if _announced_feed(message):  # a site's page given for its feed (extractors/feeds.py)
+        return f"a web page, not a feed; it names its feed at {_announced_feed(message)}"
     if reason == "bad-feed" or any(w in text for w in ("xml", "not a feed", "malformed", "syntax")):
         return "not a readable feed"
     if reason == "robots":

@@ -75,7 +75,7 @@ def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 1
             report.problem = f"{exc.reason}: {exc}"
             return report
         except ExtractionError as exc:
-            report.problem = str(exc) if str(exc).startswith("not a") else f"not a feed: {exc}"
+            report.problem = str(exc)  # "not a feed: …" or "not a readable feed: …"
             return report
         feed_url = report.discovered or url
         feed = Feed(id=TRY_FEED_ID, name=feed_url, url=feed_url, country=country, language=language)

@@ -100,7 +100,8 @@ def _build(job: Job, gazetteer) -> Built:
 
 class Pending:
     """A job on its way to a record: in a worker process, or built in the caller's thread when its
-    result is asked for (one worker; the pool broke under it)."""
+    result is asked for (one worker, a batch's only small page, no worker could start); when the
+    pool broke under it, built again in a process of its own (``ExtractionPool.isolated``)."""
 
     __slots__ = ("_pool", "_job", "_future", "_executor")
 

@@ -235,7 +235,7 @@ def _raw_key_for_record(record_key: str) -> str:
 
 def _orphan_raws(scan: _Scan, report: CheckReport) -> list[str]:
     referenced = {r.raw_key for r in scan.records.values() if r.raw_key}
-    referenced |= {_raw_key_for_record(key) for key in scan.bad_records}  # reported as bad-record, once
+    referenced |= {_raw_key_for_record(k) for k in scan.bad_records if k.startswith("articles/")}  # reported once, as bad-record
     orphans = []
     for key in sorted(scan.raw_keys):
         owner = _record_key_for_raw(key)
