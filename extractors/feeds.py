@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 import feedparser
 
 from extractors.errors import ExtractionError
-from extractors.json_feed import looks_like_json_feed, parse_json_feed
 from extractors.records import FeedEntry, ParsedFeed
 from extractors.urls import normalise_url
 
@@ -92,7 +91,8 @@ def _entry_content(entry) -> str:
     return best
 
 
-def _language(code: str | None) -> str | None:
+def declared_language(code: str | None) -> str | None:
+    """A feed's or item's declared language as a bare lowercase code ("hy-AM" → "hy")."""
     if not code:
         return None
     return code.strip().lower().replace("_", "-").split("-")[0] or None
@@ -100,6 +100,8 @@ def _language(code: str | None) -> str | None:
 
 def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse RSS/Atom/RDF bytes. Relative links are resolved against xml:base and the feed URL."""
+    from extractors.json_feed import looks_like_json_feed, parse_json_feed  # it uses this module's helpers
+
     if looks_like_json_feed(body):
         return parse_json_feed(body, feed_id=feed_id, feed_url=feed_url)
     headers = {"content-location": feed_url}
@@ -119,9 +121,10 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
             raise NotAFeed(f"not a feed: the URL returned an HTML page{named}", links)
         if malformed:
             raise ExtractionError(f"not a readable feed: {problem or 'no entries'}")
-        return ParsedFeed(entries=[], title=parsed.feed.get("title", ""), language=_language(parsed.feed.get("language")))
+        return ParsedFeed(entries=[], title=parsed.feed.get("title", ""),
+                          language=declared_language(parsed.feed.get("language")))
 
-    language = _language(parsed.feed.get("language"))
+    language = declared_language(parsed.feed.get("language"))
     entries: list[FeedEntry] = []
     for raw in parsed.entries:
         link = normalise_url(_entry_link(raw), base=feed_url)
@@ -137,7 +140,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
                 summary=raw.get("summary") or "",
                 content=_entry_content(raw),
                 guid=raw.get("id") or "",
-                language=_language(raw.get("language")) or language,
+                language=declared_language(raw.get("language")) or language,
             )
         )
     return ParsedFeed(

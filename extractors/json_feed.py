@@ -9,6 +9,7 @@ import json
 from datetime import datetime, timezone
 
 from extractors.errors import ExtractionError
+from extractors.feeds import declared_language
 from extractors.records import FeedEntry, ParsedFeed
 from extractors.urls import normalise_url
 
@@ -30,7 +31,7 @@ def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
     items = data.get("items")
     skipped = 0
     entries: list[FeedEntry] = []
-    language = _language(data.get("language"))
+    language = declared_language(_text(data.get("language")))
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             skipped += 1
@@ -47,15 +48,11 @@ def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
             summary=_text(item.get("summary")),
             content=_text(item.get("content_html")) or _text(item.get("content_text")),
             guid=_text(item.get("id")),
-            language=_language(item.get("language")) or language,
+            language=declared_language(_text(item.get("language"))) or language,
         ))
     problem = f"{skipped} item(s) not objects" if skipped else ("no items list" if not isinstance(items, list) else "")
     return ParsedFeed(entries=entries, title=_text(data.get("title")), language=language, malformed=bool(problem),
                       problem=problem)
-
-
-def _language(value) -> str | None:
-    return _text(value).strip().lower().replace("_", "-").split("-")[0] or None
 
 
 def _text(value) -> str:

@@ -92,13 +92,8 @@ def test_a_page_that_kills_its_worker_is_skipped_and_the_run_and_the_other_pages
     on a page that exhausts memory) must not be built in the poll's own process: it would take the
     whole run down, on every rerun. The pages the broken pool held are built one at a time apart."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(root / "tests" / "poison_page_run.py")], capture_output=True, text=True,
-                          timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    done = run_poison_page_script()
     assert done.returncode == 0, done.stderr[-2000:]  # the calling process was never killed
     pages = {page["link"]: page for page in json.loads(done.stdout.strip().splitlines()[-1])["pages"]}
     poison = pages.pop("https://example.org/news/poison.html")
@@ -107,8 +102,7 @@ def test_a_page_that_kills_its_worker_is_skipped_and_the_run_and_the_other_pages
     assert "killed its worker process twice" in done.stderr and "Traceback" not in done.stderr
 
     # the same page as its batch's only one (a quiet poll): too large to be built in-process
-    done = subprocess.run([sys.executable, str(root / "tests" / "poison_page_run.py"), "alone"], capture_output=True,
-                          text=True, timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    done = run_poison_page_script("alone")
     assert done.returncode == 0, done.stderr[-2000:]
     [poison] = json.loads(done.stdout.strip().splitlines()[-1])["pages"]
     assert not poison["record"] and "killed its worker process" in poison["error"]
@@ -119,13 +113,8 @@ def test_when_worker_processes_cannot_start_every_page_is_built_in_the_calling_p
     """A served deployment put flows/ on the path, whose http.py shadowed the standard library's in
     the workers: none could start. The run must not skip pages as if each had killed its worker."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(root / "tests" / "poison_page_run.py"), "shadowed"], capture_output=True,
-                          text=True, timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    done = run_poison_page_script("shadowed")
     assert done.returncode == 0, done.stderr[-2000:]
     pages = json.loads(done.stdout.strip().splitlines()[-1])["pages"]
     assert len(pages) == 6 and all(page["record"] and not page["error"] for page in pages)
@@ -144,3 +133,14 @@ def test_no_module_of_ours_on_a_flow_files_directory_shadows_the_standard_librar
             assert shadows == [], shadows
         else:  # not on a run's path (no entrypoint there); listed so that a new one is a decision
             assert shadows in ([], ["html.py"], ["copy.py"]), (folder, shadows)
+
+
+def run_poison_page_script(*args: str):
+    """tests/poison_page_run.py in a fresh interpreter (its CPU limit and path must not touch this one)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run([sys.executable, str(root / "tests" / "poison_page_run.py"), *args], capture_output=True,
+                          text=True, timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
