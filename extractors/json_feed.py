@@ -13,12 +13,13 @@ from extractors.feeds import declared_language
 from extractors.records import FeedEntry, ParsedFeed
 from extractors.urls import normalise_url
 
-VERSION_PREFIX = "https://jsonfeed.org/version/"
+VERSION_PREFIX = "https://jsonfeed.org/version/"  # the format's required version field (docs/choices.md)
+_VERSION_MARK = VERSION_PREFIX.split("//", 1)[1].encode()
 
 
 def looks_like_json_feed(body: bytes) -> bool:
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{") and b"jsonfeed.org/version/" in body[:4096]
+    return head.startswith(b"{") and _VERSION_MARK in body[:4096]
 
 
 def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
