@@ -15,7 +15,7 @@ import feedparser
 
 from extractors.errors import ExtractionError
 from extractors.records import FeedEntry, ParsedFeed
-from extractors.urls import normalise_url
+from extractors.urls import normalise_url, without_credentials
 
 
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
@@ -139,7 +139,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
                 author=(raw.get("author") or "").strip(),
                 summary=raw.get("summary") or "",
                 content=_entry_content(raw),
-                guid=raw.get("id") or "",
+                guid=without_credentials(raw.get("id") or ""),  # an id shaped as a link may carry a password
                 language=declared_language(raw.get("language")) or language,
             )
         )

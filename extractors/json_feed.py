@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from extractors.errors import ExtractionError
 from extractors.feeds import declared_language
 from extractors.records import FeedEntry, ParsedFeed
-from extractors.urls import normalise_url
+from extractors.urls import normalise_url, without_credentials
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"  # the format's required version field (docs/choices.md)
 _VERSION_MARK = VERSION_PREFIX.split("//", 1)[1].encode()
@@ -48,7 +48,7 @@ def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
             author=_author(item) or _author(data),
             summary=_text(item.get("summary")),
             content=_text(item.get("content_html")) or _text(item.get("content_text")),
-            guid=_text(item.get("id")),
+            guid=without_credentials(_text(item.get("id"))),
             language=declared_language(_text(item.get("language"))) or language,
         ))
     problem = f"{skipped} item(s) not objects" if skipped else ("no items list" if not isinstance(items, list) else "")

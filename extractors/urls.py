@@ -47,6 +47,9 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
+    # user:password@ is a credential, never part of an article's address: it must not reach a
+    # record, a manifest, the digest or a log (the fetcher keeps a feed's own credentials, by origin).
+    parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
     query = urlencode(
         sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)),
         doseq=True,
@@ -60,6 +63,32 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
         return None
     cleaned = urlunsplit(urlsplit(cleaned)._replace(query=query, fragment=""))
     return cleaned
+
+
+# scheme://user:password@ — the authority's userinfo ends at its last "@" before any / ? #.
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without its ``user:password@`` part (anything else untouched): the form to show or store."""
+    return _USERINFO.sub(r"\g<scheme>", url, count=1)
+
+
+def credentials_of(url: str) -> tuple[str, str] | None:
+    """(user, password) from ``url``'s ``user:password@`` part, decoded; None when it has none."""
+    from urllib.parse import unquote
+
+    found = _USERINFO.match(url)
+    if not found:
+        return None
+    user, _, password = found.group("userinfo").partition(":")
+    return unquote(user), unquote(password)
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port], lower-cased and without credentials: what a credential or robots.txt applies to."""
+    parts = urlsplit(without_credentials(url))
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def host_of(url: str) -> str:

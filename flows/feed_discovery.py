@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from extractors.errors import FetchError
 from extractors.feeds import feed_links_in_page
-from extractors.urls import normalise_url
+from extractors.urls import normalise_url, origin_of
 
 log = logging.getLogger("newswatch.poll")
 
@@ -28,10 +28,11 @@ def announced_feed(fetcher, feed_url: str) -> str | None:
     parts = urlsplit(feed_url)
     if not parts.scheme or not parts.netloc:
         return None
+    front = origin_of(feed_url) + "/"  # the feed's credentials, if any, stay with the fetcher (same origin)
     try:
-        page = fetcher.fetch_page(f"{parts.scheme}://{parts.netloc}/")
+        page = fetcher.fetch_page(front)
     except FetchError as exc:  # the front page is a hint, never a second failure
-        log.debug("front page of %s not read for a feed link: %s", parts.netloc, exc)
+        log.debug("front page %s not read for a feed link: %s", front, exc)
         return None
     gone = normalise_url(feed_url) or feed_url
     return next((link for link in feed_links_in_page(page.body, page.final_url) if link != gone), None)

@@ -25,6 +25,7 @@ import yaml
 
 from extractors.errors import ConfigError
 from extractors.records import Feed
+from extractors.urls import without_credentials
 from storage import layout
 
 FIELDS = ("id", "name", "url", "country", "language", "status", "note")
@@ -58,17 +59,18 @@ def _iso_language(code: str) -> bool:
 def _url_problem(url: Any) -> str | None:
     if not isinstance(url, str) or not url.strip():
         return "url is missing"
+    shown = without_credentials(url)  # a private feed's password is never echoed
     if url != url.strip() or re.search(r"\s", url):
-        return f"url {url!r} contains white space"
+        return f"url {shown!r} contains white space"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return f"url {url!r} is not http(s)"
+        return f"url {shown!r} is not http(s)"
     try:
         host = parts.hostname
     except ValueError:
         host = None
     if not host:
-        return f"url {url!r} has no host"
+        return f"url {shown!r} has no host"
     return None
 
 
@@ -131,7 +133,7 @@ def validate(data: Any, source: str = "feed list") -> tuple[list[Feed], list[Fee
                 first_id[state_key] = feed_id
         if isinstance(url, str) and url:
             if url in first_url:
-                problems.append(FeedProblem(where, f"url {url} is already the url of feed {first_url[url]!r}"))
+                problems.append(FeedProblem(where, f"url {without_credentials(url)} is already the url of feed {first_url[url]!r}"))
             else:
                 first_url[url] = str(feed_id)
         if not own:

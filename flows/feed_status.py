@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
 from extractors.records import Feed
+from extractors.urls import without_credentials
 from flows.digest_health import reason_in_words
 from storage.articles import ArticleStore
 from storage.layout import as_utc
@@ -79,7 +80,7 @@ def feed_statuses(store, feeds: list[Feed], *, now: datetime | None = None, sile
             days_silent = max(0, (now - as_utc(state.last_new_entry)).days)
         next_poll = state.next_poll if state.next_poll and as_utc(state.next_poll) > now else None
         out.append(FeedStatus(
-            id=feed.id, name=feed.name, url=feed.url, status=feed.status, health=_health(state, now, days_silent, silent_after),
+            id=feed.id, name=feed.name, url=without_credentials(feed.url), status=feed.status, health=_health(state, now, days_silent, silent_after),
             last_polled=state.last_polled, last_ok=state.last_ok, last_error=error_in_words(state),
             failures_in_a_row=state.consecutive_failures, next_poll=next_poll,
             new_per_day=round(counts.get(feed.id, 0) / RATE_DAYS, 2), days_silent=days_silent))

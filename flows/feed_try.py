@@ -16,6 +16,7 @@ from config.settings import Settings
 from extractors.errors import ExtractionError, FetchError
 from extractors.feeds import NotAFeed, parse_feed
 from extractors.records import Feed, FeedEntry
+from extractors.urls import without_credentials
 from flows.feed_discovery import with_announced_feed
 from flows.rebuild import page_meta, rebuild_record
 
@@ -59,7 +60,7 @@ def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 1
     from extractors.gazetteer import load_gazetteer
     from flows.fetcher import Fetcher
 
-    report = TryReport(url=url)
+    report = TryReport(url=without_credentials(url))  # shown: the fetcher keeps a private feed's password
     with Fetcher(settings) as fetcher:
         try:
             try:
@@ -78,7 +79,7 @@ def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 1
             report.problem = str(exc)  # "not a feed: …" or "not a readable feed: …"
             return report
         feed_url = report.discovered or url
-        feed = Feed(id=TRY_FEED_ID, name=feed_url, url=feed_url, country=country, language=language)
+        feed = Feed(id=TRY_FEED_ID, name=without_credentials(feed_url), url=feed_url, country=country, language=language)
         report.final_url, report.content_type = response.final_url, response.content_type
         report.title, report.language, report.malformed = parsed.title, parsed.language, parsed.malformed
         report.entries = len(parsed.entries)

@@ -26,6 +26,7 @@ from protego import Protego
 from config.settings import Settings
 from extractors.errors import FetchError
 from extractors.records import FetchedPage
+from extractors.urls import credentials_of, origin_of, without_credentials
 from flows.http_transport import deadline_scope, pinned_transport
 
 log = logging.getLogger("newswatch.fetch")
@@ -78,6 +79,9 @@ class Fetcher:
         )
         self._robots: dict[str, Protego | FetchError | None] = {}
         self._robots_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        # user:password from a configured URL (a private feed), sent to that origin only (its pages,
+        # its robots.txt), never to a host a redirect leads to; URLs leave this module without them.
+        self._credentials: dict[str, httpx.BasicAuth] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -116,6 +120,7 @@ class Fetcher:
     # Internals ----------------------------------------------------------------------------
 
     def _get(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchedPage:
+        url = self._take_credentials(url)
         current = url
         clock = _Clock(self.settings.timeout_seconds)
         for _hop in range(self.settings.max_redirects + 1):
@@ -124,7 +129,7 @@ class Fetcher:
                 raise FetchError("disallowed by robots.txt", url=current, reason="robots")
             status, response_headers, body = self._request_with_backoff(current, headers, max_bytes, clock)
             if status in REDIRECT_CODES and response_headers.get("location"):
-                current = urljoin(current, response_headers["location"].strip())
+                current = without_credentials(urljoin(current, response_headers["location"].strip()))
                 continue
             if status == 304:
                 body = b""
@@ -142,6 +147,15 @@ class Fetcher:
                 headers={k: v for k, v in response_headers.items() if k in ("etag", "last-modified", "content-type", "date")},
             )
         raise FetchError(f"more than {self.settings.max_redirects} redirects", url=url, reason="redirects")
+
+    def _take_credentials(self, url: str) -> str:
+        """``url`` without its credentials, which are kept for the URL's origin."""
+        found = credentials_of(url)
+        if found is None:
+            return url
+        with self._lock:
+            self._credentials[origin_of(url)] = httpx.BasicAuth(*found)
+        return without_credentials(url)
 
     def _request_with_backoff(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock):
         attempts = 3
@@ -161,7 +175,8 @@ class Fetcher:
         host = urlsplit(url).hostname or ""
         with self._host_slots[host], deadline_scope(clock.start()):
             try:
-                with self._client.stream("GET", url, headers=headers) as response:
+                auth = self._credentials.get(origin_of(url))
+                with self._client.stream("GET", url, headers=headers, auth=auth) as response:
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
                         raise FetchError(f"too big ({declared} bytes)", url=url, status=response.status_code, reason="too-big")

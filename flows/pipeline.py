@@ -22,7 +22,7 @@ from extractors.article import extract_document
 from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError
 from extractors.feeds import feed_body_hash, parse_feed
 from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
-from extractors.urls import host_of
+from extractors.urls import host_of, without_credentials
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.feed_discovery import with_announced_feed
@@ -96,7 +96,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     """
     result = FeedResult(feed_id=feed.id)
     state = load_feed_state(ctx.store, feed.id)
-    state.url = feed.url
+    state.url = without_credentials(feed.url)  # the state is a file: no user:password in it
     state.name, state.country, state.language = feed.name, feed.country, feed.language
     now = datetime.now(timezone.utc)
     if state.next_poll and not (options.force or retrying) and layout.as_utc(state.next_poll) > now:
@@ -136,7 +136,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     try:
         parsed = parse_feed(response.body, feed_id=feed.id, feed_url=response.final_url, content_type=response.content_type)
     except ExtractionError as exc:
-        _record_feed_failure(ctx, state, result, FetchError(str(exc), url=feed.url, reason="bad-feed"), now)
+        _record_feed_failure(ctx, state, result, FetchError(str(exc), url=response.final_url, reason="bad-feed"), now)
         return result
     if parsed.malformed:
         result.malformed = True
