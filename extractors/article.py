@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 
 from extractors.errors import ExtractionError
 from extractors.records import ArticleRecord, ExtractedArticle, FeedEntry
@@ -117,6 +117,7 @@ def make_record(
     ``gazetteer`` is a loaded ``extractors.gazetteer.Gazetteer`` (None: the bundled topics.yaml).
     """
     from extractors.content_hash import content_hash  # numpy-free: keeps `extract` fast
+    from extractors.dates import is_plausible
     from extractors.language import detect_language
     from extractors.relevance import score_relevance
 
@@ -124,7 +125,8 @@ def make_record(
     author = extracted.author or (entry.author if entry else "")
     published = extracted.published
     published_source = extracted.published_source
-    if not published and entry and entry.published:
+    if not published and entry and entry.published and is_plausible(entry.published, first_seen if first_seen.tzinfo else first_seen.replace(tzinfo=timezone.utc)):
+        # the feed's date, when the page gave none; never one in the future or a CMS's 1970
         published, published_source = entry.published.isoformat(), "feed"
     declared = extracted.declared_language or declared_language or (entry.language if entry else None)
     language = detect_language(f"{title}\n{extracted.text}", declared=declared)

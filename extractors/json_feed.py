@@ -22,7 +22,7 @@ def looks_like_json_feed(body: bytes) -> bool:
     return head.startswith(b"{") and _VERSION_MARK in body[:4096]
 
 
-def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
+def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str, now: datetime | None = None) -> ParsedFeed:
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -30,7 +30,8 @@ def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(VERSION_PREFIX):
         raise ExtractionError("not a readable feed: JSON without a JSON Feed version")
     items = data.get("items")
-    skipped = 0
+    now = now or datetime.now(timezone.utc)
+    skipped = unlinked = 0
     entries: list[FeedEntry] = []
     language = declared_language(_text(data.get("language")))
     for item in items if isinstance(items, list) else []:
@@ -38,13 +39,14 @@ def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
             skipped += 1
             continue
         link = normalise_url(_text(item.get("url")) or _text(item.get("external_url")), base=feed_url)
-        if not link:
+        if not link or link == normalise_url(feed_url):
+            unlinked += 1
             continue  # an item with no web link cannot be fetched or identified
         entries.append(FeedEntry(
             feed_id=feed_id,
             link=link,
             title=_text(item.get("title")).strip(),
-            published=_date(item.get("date_published")) or _date(item.get("date_modified")),
+            published=_date(item.get("date_published"), now) or _date(item.get("date_modified"), now),
             author=_author(item) or _author(data),
             summary=_text(item.get("summary")),
             content=_text(item.get("content_html")) or _text(item.get("content_text")),
@@ -52,24 +54,30 @@ def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str) -> ParsedFeed:
             language=declared_language(_text(item.get("language"))) or language,
         ))
     problem = f"{skipped} item(s) not objects" if skipped else ("no items list" if not isinstance(items, list) else "")
+    if unlinked and not entries:
+        raise ExtractionError(f"not a usable feed: none of its {unlinked} items has a web link")
     return ParsedFeed(entries=entries, title=_text(data.get("title")), language=language, malformed=bool(problem),
-                      problem=problem)
+                      problem=problem, unlinked=unlinked)
 
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
-def _date(value) -> datetime | None:
-    """RFC 3339, as the spec asks; a date without an offset is taken as UTC."""
+def _date(value, now: datetime) -> datetime | None:
+    """RFC 3339, as the spec asks; a date without an offset is taken as UTC. Only a believable one
+    (extractors.dates.is_plausible: not in the future, not before 1995)."""
+    from extractors.dates import is_plausible
+
     text = _text(value).strip()
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return moment if is_plausible(moment, now) else None
 
 
 def _author(holder: dict) -> str:

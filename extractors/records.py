@@ -50,6 +50,7 @@ class ParsedFeed:
     language: str | None = None
     malformed: bool = False  # feedparser's bozo flag: used anyway when entries came out
     problem: str = ""  # the parser's complaint, for the log
+    unlinked: int = 0  # items skipped for having no web link
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class TriedEntry:
     countries: list[str] = field(default_factory=list)
     words: int = 0
     problem: str = ""  # why the page gave no record
+    from_feed: str = ""  # the page could not be had (this reason): the feed's full text was used, as a poll does
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TryReport:
     problem: str = ""  # the feed itself failed: nothing else is filled
     discovered: str = ""  # the URL was a web page naming this feed, which was tried instead
     entries: int = 0
+    unlinked: int = 0  # items skipped for having no web link
     tried: list[TriedEntry] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -82,7 +84,7 @@ def try_feed(url: str, settings: Settings, *, pages: bool = True, limit: int = 1
         feed = Feed(id=TRY_FEED_ID, name=without_credentials(feed_url), url=feed_url, country=country, language=language)
         report.final_url, report.content_type = response.final_url, response.content_type
         report.title, report.language, report.malformed = parsed.title, parsed.language, parsed.malformed
-        report.entries = len(parsed.entries)
+        report.entries, report.unlinked = len(parsed.entries), parsed.unlinked
         entries = parsed.entries[: max(0, limit)]
         if not pages:
             report.tried = [_from_entry(entry) for entry in entries]
@@ -107,17 +109,23 @@ def _from_entry(entry: FeedEntry, problem: str = "") -> TriedEntry:
 
 
 def _try_entry(fetcher, feed: Feed, entry: FeedEntry, now: datetime, gazetteer) -> TriedEntry:
+    from flows.pipeline import page_from_feed
+
+    from_feed = ""
     try:
         page = fetcher.fetch_page(entry.link)
     except FetchError as exc:
-        return _from_entry(entry, f"page not fetched: {exc.reason}: {exc}")
+        page = page_from_feed(entry, exc)  # what a poll stores when the item carries the full text
+        if page is None:
+            return _from_entry(entry, f"page not fetched: {exc.reason}: {exc}")
+        from_feed = f"{exc.reason}: {exc}"
     # The poll's own steps (a page with no article text comes back flagged, as the poll stores it).
-    record = rebuild_record(page.body, page_meta(feed, entry, page, now), gazetteer=gazetteer)
+    record = rebuild_record(page.body, page_meta(feed, entry, page, now, from_feed=bool(from_feed)), gazetteer=gazetteer)
     caucasus = record.caucasus or {}
     return TriedEntry(link=entry.link, title=record.title, published=record.published, author=record.author,
                       language=record.language, relevant=bool(caucasus.get("relevant")), score=caucasus.get("score"),
                       reason=caucasus.get("reason", ""), countries=list(caucasus.get("countries") or []),
-                      words=len(record.text.split()))
+                      words=len(record.text.split()), from_feed=from_feed)
 
 
 def report_text(report: TryReport) -> str:
@@ -129,6 +137,7 @@ def report_text(report: TryReport) -> str:
     head = found + (f"{shown}" + (f" → {report.final_url}" if report.final_url != shown else "") +
             f"\n  {report.title or '(no title)'} · language {report.language or 'not declared'} · "
             f"{report.content_type or 'no content type'} · {report.entries} entries"
+            + (f" ({report.unlinked} more without a web link, skipped)" if report.unlinked else "")
             + (" · malformed (entries used anyway)" if report.malformed else ""))
     lines = [head]
     for entry in report.tried:
@@ -139,7 +148,8 @@ def report_text(report: TryReport) -> str:
         else:
             where = f" [{', '.join(entry.countries)}]" if entry.countries else ""
             verdict = (f"{'relevant' if entry.relevant else 'irrelevant'} {entry.score or 0:.2f}{where}: {entry.reason}"
-                       f" · {entry.language or '?'} · {entry.words} words")
+                       f" · {entry.language or '?'} · {entry.words} words"
+                       + (f" · from the feed's full text (page not fetched: {entry.from_feed})" if entry.from_feed else ""))
         lines.append(f"  - {entry.title or entry.link}\n    {entry.link}\n    {verdict}")
     shown = len(report.tried)
     if shown < report.entries:

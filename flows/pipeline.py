@@ -141,6 +141,8 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     if parsed.malformed:
         result.malformed = True
         log.warning("feed %s is malformed (%s); using the %d entries it yields", feed.id, parsed.problem, len(parsed.entries))
+    if parsed.unlinked:
+        log.warning("feed %s: %d item(s) have no web link and are skipped", feed.id, parsed.unlinked)
     result.entries = len(parsed.entries)
 
     fresh = _new_entries(ctx, parsed.entries, options, result)
@@ -268,7 +270,7 @@ class _Started:
         ctx = self.ctx
         entry, page, error = _fetch_one(self.fetcher, entry)
         if error is not None:
-            page = _page_from_feed(entry, error)
+            page = page_from_feed(entry, error)
             if page is None:
                 return entry, None, error, None, None
         meta = page_meta(self.feed, entry, page, ctx.now, from_feed=error is not None)
@@ -281,7 +283,7 @@ FEED_TEXT_MIN_CHARS = 600  # a feed item this long carries the article, not a te
 FEED_TEXT_FALLBACK = {"robots", "blocked", "not-html", "timeout", "connect", "too-big"}
 
 
-def _page_from_feed(entry: FeedEntry, error: FetchError) -> FetchedPage | None:
+def page_from_feed(entry: FeedEntry, error: FetchError) -> FetchedPage | None:
     """The feed's own full text as a page, when the page itself cannot be had.
 
     Only for reasons that say nothing about the article (robots.txt, blocked, time-out...);

@@ -214,3 +214,20 @@ def test_a_gone_feed_says_where_the_site_announces_its_feed_now(tmp_path, capsys
     state = load_feed_state(LocalStore(tmp_path / "store"), "moved")
     assert reason_in_words(state) == f"feed gone (404); the site names its feed at {announced}"
     assert tried.splitlines()[0].startswith(gone + ": http: HTTP 404") and announced in tried.splitlines()[0]
+
+
+def test_try_takes_the_feeds_full_text_where_a_poll_would(capsys, environment):
+    """A page robots.txt forbids, in a feed carrying the article's text: `feeds try` shows the record
+    a poll stores from that text, and says so; a teaser-only item stays "page not fetched"."""
+    environment(allow_private_hosts="true")
+    folder = Path(__file__).resolve().parent / "data" / "fulltext_site"
+    with SampleSite(folder) as plain:
+        assert main(["feeds", "try", plain.url("/feed.xml"), "--format", "json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert main(["feeds", "try", plain.url("/feed.xml")]) == 0
+        text = capsys.readouterr().out
+    taken = [entry for entry in report["tried"] if entry["from_feed"]]
+    assert [entry["title"] for entry in taken] == ["Gyumri textile workers strike over unpaid wages"]
+    assert taken[0]["relevant"] and taken[0]["from_feed"].startswith("robots:")
+    assert [entry for entry in report["tried"] if entry["problem"].startswith("page not fetched: robots")]
+    assert "from the feed's full text (page not fetched: robots" in text
