@@ -54,7 +54,9 @@ class DateLine:
 
 def _is_furniture(element: HtmlElement) -> bool:
     if element.tag in _SKIPPED_TAGS:
-        return True
+        # HTML5: a <footer> inside an <article> is that article's own (its byline and date line,
+        # as Drupal and many themes write them); only the page's footer is furniture
+        return element.tag != "footer" or not any(a.tag == "article" for a in element.iterancestors())
     class_attr, id_attr = element.get("class"), element.get("id")
     return (class_attr is not None or id_attr is not None) and _furniture_names(f"{class_attr or ''} {id_attr or ''}")
 

@@ -109,6 +109,10 @@ def readability_paragraphs(html: "str | HtmlElement | Callable[[], HtmlElement]"
         fragment = lxml_html.fragment_fromstring(summary, create_parent="div")
     except Exception:
         return []
+    # readability reads the unpruned page and keeps <figcaption>s: a caption is never article
+    # text (HTML5 says what it is), and on a short body readability's text is the one kept
+    for caption in list(fragment.iter("figcaption")):
+        caption.drop_tree()
     return block_texts(fragment)
 
 

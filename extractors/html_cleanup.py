@@ -57,8 +57,16 @@ _CREDIT_LINE = re.compile(
 # Calls to action that end articles on every CMS.
 _CALL_TO_ACTION = re.compile(
     r"^\W*(?:share (?:this|on|it)|like this (?:story|article|post)|follow us|subscribe (?:to|now)|sign up (?:for|to)"
-    r"|click here to|поделиться|подписывайтесь|подпишитесь|partagez|abonnez-vous|suivez-nous|abunə olun|bizi izləyin"
+    r"|click here to|join (?:us|our)|поделиться|подписывайтесь|подпишитесь|partagez|abonnez-vous|suivez-nous|abunə olun|bizi izləyin"
     r"|բաժանորդագրվեք|გამოიწერეთ)\b", re.I)
+# The same calls where the verb comes last (az, tr, hy, ka: "… Telegram kanalına abunə olun!"), or
+# follows the channel's name: an imperative follow/subscribe verb anywhere in a short line naming a
+# channel (imperatives only: "the ministry will follow the Telegram case" is reporting).
+_CHANNEL_CALL = re.compile(
+    r"(?=.*\b(?:telegram|whatsapp|viber|facebook|instagram|youtube|twitter|tiktok|vk|канал\w*|kanal\w*|channel|"
+    r"ալիք\w*|არხ\w*)\b)"
+    r".*(?:\babunə ol(?:un|maq)|\bizləyin|\babone ol(?:un|mayı)|\btakip edin|բաժանորդագրվ\w*|հետևեք|"
+    r"გამოიწერეთ|გამოგვყევით|подписывайтесь|подпишитесь|присоединяйтесь)", re.I | re.S)
 _YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b")
 _TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
 _SHARE_WORDS = re.compile(
@@ -116,7 +124,7 @@ def _is_chrome_line(text: str, words: int) -> bool:
     if words <= 12 and (_CREDIT_LINE.search(text) and not text.rstrip().endswith((".", "!", "?"))
                         or _PHOTO_LABEL.match(text)):
         return True
-    if words <= 15 and _CALL_TO_ACTION.match(text):
+    if words <= 15 and (_CALL_TO_ACTION.match(text) or _CHANNEL_CALL.match(text)):
         return True
     if words <= _SHARE_MAX_WORDS:
         parts = _SHARE_SEPARATORS.split(text)

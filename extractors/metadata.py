@@ -156,20 +156,123 @@ def join_authors(names: list[str], site_name: str, host: str) -> str:
     return ", ".join(seen)
 
 
-def clean_title(title: str, site_name: str, h1: str) -> str:
-    """Drop a " | Site" or "Site - " part from a <title>/og:title; prefer the <h1> when it matches."""
+def clean_title(title: str, site_name: str, h1: str, site_names: tuple[str, ...] = ()) -> str:
+    """Drop a " | Site" or "Site - " part from a <title>/og:title; prefer the <h1> when it matches.
+
+    ``site_names`` are names the page itself gives the site (``site_names_on_page``): a part equal
+    to one of them goes too, so a site that declares no og:site_name still loses its suffix.
+    """
     title = " ".join((title or "").split())
     if not title:
         return h1
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) > 1:
-        site = site_name.casefold()
-        kept = [p for p in parts if not (site and (p.casefold() in site or site in p.casefold()))]
         if h1 and any(p == h1 for p in parts):
             return h1
-        if kept and len(kept) < len(parts):
-            return " - ".join(kept)
+        site = site_name.casefold()
+        names = {_squashed(name) for name in site_names} - {""}
+        is_site = [bool(site and (p.casefold() in site or site in p.casefold())) or _names_the_site(p, names)
+                   for p in parts]
+        if any(is_site) and not all(is_site):
+            # the title's own separators stay ("Dare to Play 3 / October pack"); a site part between
+            # two others (rare) is cut out with the separator before it
+            separators = list(_TITLE_SEPARATORS.finditer(title))
+            starts = [0] + [m.end() for m in separators]
+            ends = [m.start() for m in separators] + [len(title)]
+            pieces: list[str] = []
+            for i, site_part in enumerate(is_site):
+                if not site_part:
+                    before = title[ends[i - 1]:starts[i]] if pieces else ""  # the separator in front
+                    pieces.append(before + title[starts[i]:ends[i]])
+            return "".join(pieces)
     return title
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"\W+", "", text.casefold())
+
+
+def _names_the_site(part: str, names: set[str]) -> bool:
+    squashed = _squashed(part)
+    if not squashed:
+        return False
+    # the whole name, or (two words or more) a piece of a longer name such as a logo's tagline
+    return squashed in names or (len(part.split()) >= 2 and any(squashed in name for name in names))
+
+
+def site_names_on_page(tree: HtmlElement, host: str) -> tuple[str, ...]:
+    """What the page calls its site: the text, image alt and title of links to the site's front
+    page (the logo), the application-name metas, and the host's own name ("lorinews" or
+    "lorinews.am" for lorinews.am). A general method: a site's name is on its logo link."""
+    names: list[str] = []
+    own_host = host.casefold().removeprefix("www.")
+    for link in tree.iter("a"):
+        href = (link.get("href") or "").strip()
+        target = _front_page_host(href)
+        if target is None or target not in ("", own_host):
+            continue  # not a front page, or another site's (a commenter's, a partner's)
+        names.append(" ".join(link.text_content().split()))
+        for image in link.iter("img"):
+            names.extend(image.get(attribute) or "" for attribute in ("alt", "title"))
+        names.append(link.get("title") or "")
+    for meta in tree.iter("meta"):
+        if (meta.get("name") or "").casefold() in ("application-name", "apple-mobile-web-app-title"):
+            names.append(meta.get("content") or "")
+    if own_host:
+        names.extend((own_host.split(".")[0], own_host))
+    return tuple(name for name in names if 2 <= len(name) <= 120)
+
+
+def _front_page_host(href: str) -> str | None:
+    """The host ("" for a relative link) when ``href`` leads to a site's front page; else None."""
+    if not href:
+        return None
+    try:
+        parts = urlsplit(href)
+        target = (parts.hostname or "").casefold().removeprefix("www.")
+    except ValueError:  # "http://[not-an-address]/"
+        return None
+    if parts.path.rstrip("/") not in ("", "/index.php", "/index.html") or parts.query or parts.fragment:
+        return None
+    return target
+
+
+def title_headline(tree: HtmlElement, title: str, raw_title: str = "") -> str:
+    """The visible headline to use instead of a bare <title>: the <h1> that shares its words with
+    the <title>'s longest part (``title`` cleaned, ``raw_title`` as the page has it). A <title> is
+    written for browser tabs and search engines (site suffix, other wording); the <h1> is what
+    readers see. Sharing two words (or the only one) keeps a section name, a widget or a blog's
+    tagline set in an <h1> from becoming the title. An <h1> the <title> starts or ends with is the
+    site's name ("Blog name: post title"), one in a link to the front page its logo, and one that
+    holds the whole <title> and more adds furniture to it ("… 385 Comments")."""
+    folded_title = " ".join(title.casefold().split())
+    folded_raw = " ".join((raw_title or title).casefold().split())
+    main_part = max(_TITLE_SEPARATORS.split(title), key=len)
+    part_stems = _stems(main_part)
+    best, best_shared = "", 0
+    for heading in tree.iter("h1"):
+        if any(a.tag == "a" and _front_page_host((a.get("href") or "").strip()) is not None
+               for a in (heading, *heading.iterancestors(), *heading.iterdescendants("a"))):
+            continue  # the site's logo
+        text = " ".join(heading.text_content().split())
+        if len(text.split()) < 2 or len(text) > 300:
+            continue
+        folded = text.casefold()
+        if folded == folded_title:
+            return text
+        if folded_raw.startswith(folded) or folded_raw.endswith(folded) or folded_title in folded:
+            continue
+        stems = _stems(text)
+        shared = len(stems & part_stems)
+        enough = shared >= 2 or (shared == 1 and len(part_stems) == 1)
+        if enough and shared >= 0.3 * len(stems) and shared > best_shared:
+            best, best_shared = text, shared
+    return best
+
+
+def _stems(text: str) -> set[str]:
+    # a word's first five letters: inflected forms (Վանաձոր/Վանաձորում, камнепад/камнепада) meet
+    return {word[:5] for word in re.findall(r"\w{4,}", text.casefold()) if not word.isdigit()}
 
 
 def _language(tree: HtmlElement, metas: dict[str, str]) -> str | None:
@@ -239,10 +342,12 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         site_name = next((_text(o.get("name")) for o in objects if _types(o) & {"website", "organization", "newsmediaorganization"}), "")
 
     title_el = next(tree.iterdescendants("title"), None)  # a C walk (``find(".//title")`` walks in Python)
-    raw_title = _text(article.get("headline")) or metas.get("og:title") or metas.get("twitter:title") or (
-        title_el.text_content() if title_el is not None else "")
+    declared_title = _text(article.get("headline")) or metas.get("og:title") or metas.get("twitter:title")
+    raw_title = declared_title or (title_el.text_content() if title_el is not None else "")
     headline = first_h1(tree)
-    title = clean_title(raw_title, site_name, headline)
+    title = clean_title(raw_title, site_name, headline, site_names_on_page(tree, host))
+    if not declared_title:  # a bare <title>: the visible headline, when there is one, reads better
+        title = title_headline(tree, title, raw_title) or title
 
     author_candidates = _names(article.get("author")) or [
         v for k in ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")

@@ -1,0 +1,68 @@
+"""Articles in layouts the extractor was never tuned on (tests/data/unseen_layouts/README.md): the
+headline a reader sees instead of a <title> carrying the site's name, a date line in the
+article's own <footer>, captions and channel calls kept out of the text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from extractors.article import extract_document
+from extractors.metadata import clean_title
+
+DATA = Path(__file__).resolve().parent / "data" / "unseen_layouts"
+NOW = datetime(2026, 12, 3, tzinfo=timezone.utc)
+
+
+def extracted(name: str, host: str = "news.example.org"):
+    return extract_document((DATA / name).read_bytes(), url=f"https://{host}/news/2024/11/12/story.html", now=NOW)
+
+
+@pytest.mark.parametrize("name, title", [
+    # <title>: another wording plus " - Section - Site"; the page's <h1> is the headline
+    ("p02_bitrix_ru_widgets_dateline.html", "Движение большегрузов по Транскаму ограничено после камнепада"),
+    ("p12_custom_hy_short_vanadzor_hymonth.html", "Առաջին ձյունը Վանաձորում"),
+    # no <h1> at all: the " :: Site" part goes because the logo link names the site
+    ("p08_table_layout_ru_cp1251_makhachkala.html",
+     "Махачкала: на проспекте Имама Шамиля начался ремонт ливневой канализации"),
+])
+def test_the_title_is_the_headline_without_the_sites_name(name, title):
+    assert extracted(name).title == title
+
+
+def test_a_site_named_only_by_its_logo_or_host_loses_its_title_suffix():
+    assert clean_title("Yerevan opens a new metro line | Capital Daily", "", "", ("Capital Daily",)) == \
+        "Yerevan opens a new metro line"
+    assert clean_title("Tbilisi / Batumi rail link reopens – tbilisinews.ge", "", "", ("tbilisinews.ge",)) == \
+        "Tbilisi / Batumi rail link reopens"  # the headline's own " / " is kept
+    # a word the headline shares with a navigation link ("Home") is no site name
+    assert clean_title("Home secretary visits Baku - Capital Daily", "", "", ("Home", "Capital Daily")) == \
+        "Home secretary visits Baku"
+
+
+def test_a_section_name_in_an_h1_does_not_replace_the_title():
+    page = ("<html><head><title>Gyumri tram line approved by the council - City News</title></head><body>"
+            "<h1>Latest regional news</h1><article><h2>Gyumri tram line approved by the council</h2>"
+            + "<p>The council of Gyumri approved the tram line on Monday, the mayor's office said.</p>" * 4
+            + "</article></body></html>")
+    assert extract_document(page, url="https://news.example.org/a/1", now=NOW).title.startswith(
+        "Gyumri tram line approved by the council")
+
+
+def test_a_date_line_in_the_articles_own_footer_gives_the_local_day():
+    # JSON-LD says 21:30 UTC on the 12th; the article's footer shows 01:30 on the 13th (Baku, +04:00)
+    article = extracted("p05_drupal_az_ganja_utc_jsonld_comments.html")
+    assert article.published.startswith("2024-11-13T01:30") and article.published.endswith("+04:00")
+
+
+def test_a_channel_call_with_the_verb_last_is_not_article_text():
+    text = extracted("p09_divbr_az_baku_metro.html").text
+    assert "Telegram" not in text and text.rstrip().endswith("istifadəyə verilməsi planlaşdırılır.")
+
+
+def test_gallery_captions_stay_out_of_a_short_article():
+    text = extracted("p04_amp_ka_batumi_gallery.html").text
+    assert "ფოტო" not in text and "3,2 მილიონი ლარი" in text
+    assert text.rstrip().endswith("გონიოს მიმართულებით გაგრძელდება.")
