@@ -150,7 +150,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
         return parse_json_feed(body, feed_id=feed_id, feed_url=feed_url, now=now)
     headers = {"content-location": feed_url}
     if content_type:
-        headers["content-type"] = content_type
+        headers["content-type"] = _settled_content_type(body, content_type)
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
     exception = parsed.get("bozo_exception")
     # A wrong or missing Content-Type or charset label is the server's slip, not broken XML.
@@ -217,6 +217,23 @@ def _not_a_feed(body: bytes) -> str:
         return "not a feed: no RSS, Atom or JSON Feed in the answer"
     root = found.group(1).decode("ascii", "replace").lower()
     return f"not a feed: {_NOT_FEEDS.get(root, f'an XML document whose root is <{root}>')}"
+
+
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([\w.:-]+)")
+
+
+def _settled_content_type(body: bytes, content_type: str) -> str:
+    """``content_type`` with the charset the bytes bear out when the header and the XML declaration
+    disagree (``extractors.html.settle_charset``); feedparser follows the header, as the spec says."""
+    from extractors.html import charset_label, http_charset, settle_charset
+
+    header = http_charset(content_type)
+    declared = _XML_ENCODING.match(body.lstrip(b"\xef\xbb\xbf")[:300])
+    own = charset_label(declared.group(1).decode("ascii")) if declared else None
+    if not header or not own or header == own or any(c.startswith(("utf-16", "utf-32")) for c in (header, own)):
+        return content_type
+    chosen = settle_charset(body, header, own)
+    return content_type if chosen == header else re.sub(r"(?i)charset\s*=\s*[\"']?[\w.:-]+[\"']?", f"charset={chosen}", content_type)
 
 
 def _is_web_page(body: bytes) -> bool:

@@ -68,7 +68,8 @@ _ALIASES = {
 }
 
 
-def _normalise_label(label: str | None) -> str | None:
+def charset_label(label: str | None) -> str | None:
+    """A charset label as Python's codec name (WHATWG supersets for latin-1/ascii…), None if unknown."""
     if not label:
         return None
     name = label.strip().strip("\"'").lower()
@@ -84,13 +85,13 @@ def http_charset(content_type: str | None) -> str | None:
     if not content_type:
         return None
     match = _HTTP_CHARSET.search(content_type)
-    return _normalise_label(match.group(1)) if match else None
+    return charset_label(match.group(1)) if match else None
 
 
 def meta_charset(data: bytes) -> str | None:
     """The charset declared by the page itself in its first few KB."""
     match = _META_CHARSET.search(data[:_META_SCAN_BYTES])
-    return _normalise_label(match.group(1).decode("ascii", "ignore")) if match else None
+    return charset_label(match.group(1).decode("ascii", "ignore")) if match else None
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
@@ -106,13 +107,45 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+def settle_charset(data: bytes, header: str | None, own: str | None) -> str | None:
+    """The charset to read ``data`` with, given the HTTP header's and the document's own labels.
+
+    When they disagree one of them is wrong, and with two single-byte Cyrillic charsets (the
+    region's old sites: windows-1251, KOI8-R) either label decodes any bytes, into text or into
+    "рБЫЙОСО ЧУФТЕФЙМУС". The header wins (as the specs say) unless the bytes say otherwise: strict
+    UTF-8 when one label is UTF-8, else charset-normalizer's choice between the two labels.
+    """
+    if not header or not own or header == own:
+        return header or own
+    if "utf-8" in (header, own):
+        try:
+            data.decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            return own if header == "utf-8" else header
+    sample = data[:200_000]
+    if sum(1 for b in sample if b >= 0x80) < SNIFF_MIN_NON_ASCII:
+        return header  # too little evidence against the header
+    from charset_normalizer import from_bytes
+
+    try:
+        best = from_bytes(sample, cp_isolation=[header, own]).best()
+    except Exception:  # an isolation label charset-normalizer does not know: keep the header
+        return header
+    chosen = charset_label(best.encoding) if best is not None else None
+    return chosen if chosen in (header, own) else header
+
+
 def _decode_html(data: bytes, content_type: str | None = None) -> str:
     if isinstance(data, str):
         return data
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")
-    for declared in (http_charset(content_type), meta_charset(data)):
+    header, own = http_charset(content_type), meta_charset(data)
+    if header and own and not header.startswith(("utf-16", "utf-32")) and not own.startswith(("utf-16", "utf-32")):
+        header = settle_charset(data, header, own)
+    for declared in (header, own):
         if declared is None:
             continue
         # A page that says utf-16 but reached us as ASCII-compatible bytes lies (the meta tag

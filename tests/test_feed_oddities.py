@@ -91,3 +91,24 @@ def test_a_json_feed_date_in_the_future_is_dropped_too():
     entries = by_slug(parse_feed(body, feed_id="odd", feed_url="https://news.example.org/feed.json", now=NOW))
     assert entries["a"].published is None
     assert entries["b"].published == datetime(2024, 12, 2, 6, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("header", ["windows-1251", "utf-8"])
+def test_a_charset_header_the_bytes_contradict_does_not_garble_a_russian_feed(header):
+    """KOI8-R bytes declared koi8-r by the XML, served as windows-1251 (or UTF-8) by the server:
+    either label would decode the bytes, one into Russian, one into "рБЫЙОСО ЧУФТЕФЙМУС"."""
+    feed = parse_feed((DATA / "koi8r_declared.xml").read_bytes(), feed_id="odd", feed_url="https://news.example.org/f",
+                      content_type=f"application/rss+xml; charset={header}", now=NOW)
+    assert feed.entries[0].title == "Пашинян встретился с президентом Грузии"
+
+
+def test_a_page_whose_header_and_meta_disagree_is_read_in_the_charset_its_bytes_bear_out():
+    from extractors.html import decode_html
+
+    text = ("В Тбилиси прошла встреча министров иностранных дел Армении и Азербайджана. "
+            "Стороны обсудили делимитацию границы и открытие коммуникаций в регионе. ") * 3
+    koi8 = f'<html><head><meta charset="koi8-r"></head><body><p>{text}</p></body></html>'.encode("koi8-r")
+    assert text in decode_html(koi8, "text/html; charset=windows-1251")
+    # the same bytes labelled the other way round: still the reading that is Russian
+    cp1251 = f'<html><head><meta charset="koi8-r"></head><body><p>{text}</p></body></html>'.encode("cp1251")
+    assert text in decode_html(cp1251, "text/html; charset=windows-1251")
