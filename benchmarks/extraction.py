@@ -161,7 +161,7 @@ def trafilatura_no_comments_text(html: str, url: str = "") -> str:
 def readability_text(html: str, url: str = "") -> str:
     from extractors.ensemble import readability_paragraphs
 
-    return "\n".join(readability_paragraphs(html))
+    return "\n".join(readability_paragraphs(html, captions=True))  # stock readability: its captions too
 
 
 EXTRACTORS: dict[str, Callable[[str, str], str]] = {

@@ -58,10 +58,11 @@ _ANY_PHRASE_RE = re.compile(rf"(?=[{re.escape(_first_letters(_ANY_PHRASES))}])(?
                             re.IGNORECASE)
 _ARMENIAN_REF_RE = re.compile(rf"հղում անելով\s+{_SOURCE}", re.IGNORECASE)  # "referring to X"
 _MONTHS = (r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек")
-# "Baku, Azerbaijan, March 4 - Trend:" / "ЕРЕВАН, 5 мар — Sputnik." / "Tbilisi, 12.03.2025 –"
+# "Baku, Azerbaijan, March 4 - Trend:" / "ЕРЕВАН, 5 мар — Sputnik." / "Tbilisi, 12.03.2025 –" /
+# "ANKARA, Nov 12 (Agency Name) –" (the wire convention: the agency in brackets, whatever its name)
 _DATELINE_RE = re.compile(
     rf"^\s*[^\W\d_][^\n:–—]{{0,40}}?,\s*(?:\d{{1,2}}\s+(?:{_MONTHS})\w*\.?|(?:{_MONTHS})\w*\.?\s+\d{{1,2}}|\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}})"
-    rf"(?:,?\s*\d{{4}})?\s*(?:/[^/\n]{{1,40}}/)?\s*[-–—]\s*(?:[^\s:.]+(?:\s+[^\s:.]+){{0,2}}\s*[:.](?=\s))?",
+    rf"(?:,?\s*\d{{4}})?\s*(?:/[^/\n]{{1,40}}/)?\s*(?:\([^()\n]{{1,40}}\))?\s*[-–—]\s*(?:[^\s:.]+(?:\s+[^\s:.]+){{0,2}}\s*[:.](?=\s))?",
     re.IGNORECASE)
 
 

@@ -91,8 +91,9 @@ def _fast_document():
     return fast_document_class()
 
 
-def readability_paragraphs(html: "str | HtmlElement | Callable[[], HtmlElement]") -> list[str]:
-    """readability-lxml's article, as paragraphs ([] when it finds none or fails).
+def readability_paragraphs(html: "str | HtmlElement | Callable[[], HtmlElement]", *, captions: bool = False) -> list[str]:
+    """readability-lxml's article, as paragraphs ([] when it finds none or fails); its
+    ``<figcaption>``s only with ``captions`` (stock readability's output, the benchmark's baseline).
 
     A parsed tree is copied, never changed. A function instead gives a tree that readability may
     change, one per (re)parse (``extractors.readability_fast.scoring_input``): that saves the
@@ -111,7 +112,7 @@ def readability_paragraphs(html: "str | HtmlElement | Callable[[], HtmlElement]"
         return []
     # readability reads the unpruned page and keeps <figcaption>s: a caption is never article
     # text (HTML5 says what it is), and on a short body readability's text is the one kept
-    for caption in list(fragment.iter("figcaption")):
+    for caption in [] if captions else list(fragment.iter("figcaption")):
         caption.drop_tree()
     return block_texts(fragment)
 

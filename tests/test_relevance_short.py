@@ -146,6 +146,15 @@ def test_dateline_of_a_wire_item_is_not_its_topic(gaz):
     assert not rel.relevant and "Baku, Azerbaijan" in rel.reason
 
 
+@pytest.mark.parametrize("agency", ["Reuters", "Caucasus Wire", "Georgia Today", "Sputnik Armenia"])
+def test_the_agency_in_brackets_after_a_dateline_is_not_the_topic(gaz, agency):
+    """The wire convention "CITY, Month Day (Agency) –": whatever the agency's name says."""
+    rel = score_relevance("Turkish central bank cuts key rate",
+                          f"ANKARA, Nov 12 ({agency}) – Turkey's central bank cut its key interest rate on Tuesday "
+                          "for a second month, citing slowing inflation.", gazetteer=gaz)
+    assert not rel.relevant and f"({agency})" in rel.reason
+
+
 def test_an_outlet_as_the_subject_is_weak_evidence_and_a_common_word_outlet_none(gaz):
     subject = score_relevance("Verdict", "A court in Baku jailed reporters of Abzas Media.\nMeydan TV staff were also held.",
                               gazetteer=gaz)
