@@ -398,6 +398,12 @@ def extract_html(
                                     known_fingerprints, fingerprint, titles=titles)
         if _word_count(unpruned) > _word_count(paragraphs):
             paragraphs = unpruned
+    if _word_count(paragraphs) < NEARLY_EMPTY_WORDS and meta.article_body:
+        # Nothing in the markup, but the page's JSON-LD carries the article (schema.org articleBody):
+        # a page rendered by script in the reader's browser, whose only copy of the text is there.
+        declared = clean_paragraphs(meta.article_body, known_fingerprints, fingerprint, titles=titles)
+        if _word_count(declared) > _word_count(paragraphs):
+            paragraphs = declared
     body = "\n".join(paragraphs)
     if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")

@@ -52,6 +52,7 @@ class PageMetadata:
     declared_language: str | None = None
     site_name: str = ""
     headline: str = ""  # the page's first multi-word <h1> (``first_h1``)
+    article_body: str = ""  # schema.org articleBody (JSON-LD), as text: a script-rendered page's only copy
 
 
 def _meta_index(tree: HtmlElement) -> dict[str, str]:
@@ -275,6 +276,22 @@ def _stems(text: str) -> set[str]:
     return {word[:5] for word in re.findall(r"\w{4,}", text.casefold()) if not word.isdigit()}
 
 
+_BLOCK_BREAK = re.compile(r"(?i)<\s*(?:br|/p|/div|/li|/h[1-6]|/blockquote)\b[^>]*>")
+_ANY_TAG = re.compile(r"<[^<>]{1,500}>")
+
+
+def _plain_body(body: str) -> str:
+    """articleBody as paragraphs: some CMSes put HTML in it, most plain text with line breaks."""
+    if not body:
+        return ""
+    from html import unescape
+
+    if "<" in body:
+        body = unescape(_ANY_TAG.sub(" ", _BLOCK_BREAK.sub("\n", body)))
+    lines = (" ".join(line.split()) for line in body.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def _language(tree: HtmlElement, metas: dict[str, str]) -> str | None:
     raw = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or metas.get("og:locale")
     if not raw:
@@ -382,4 +399,5 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         declared_language=_language(tree, metas),
         site_name=site_name,
         headline=headline,
+        article_body=_plain_body(_text(article.get("articleBody"))),
     )

@@ -66,3 +66,20 @@ def test_gallery_captions_stay_out_of_a_short_article():
     text = extracted("p04_amp_ka_batumi_gallery.html").text
     assert "ფოტო" not in text and "3,2 მილიონი ლარი" in text
     assert text.rstrip().endswith("გონიოს მიმართულებით გაგრძელდება.")
+
+
+def test_a_script_rendered_page_is_read_from_its_json_ld_article_body():
+    """The markup holds a loading placeholder; the article is only in schema.org articleBody."""
+    article = extracted("script_rendered_hy_jsonld_body.html")
+    assert article.text.startswith("Գյումրիում այսօր բացվել է 600 աշակերտի")
+    assert article.text.rstrip().endswith("ևս երկու դպրոց։") and "Loading" not in article.text
+    assert article.title == "Գյումրիում նոր դպրոց է բացվել"
+
+
+def test_a_page_with_its_own_text_is_not_replaced_by_its_json_ld_summary():
+    page = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "Batumi port",'
+            ' "articleBody": "A short summary of the Batumi port story for search engines only."}</script></head>'
+            "<body><article><h1>Batumi port</h1>"
+            + "<p>Cargo handled by the port of Batumi rose by eleven percent in nine months, the operator said.</p>" * 4
+            + "</article></body></html>")
+    assert "summary" not in extract_document(page, url="https://news.example.org/a/2", now=NOW).text
