@@ -19,6 +19,7 @@ def open_store(uri: str, settings=None, *, must_exist: bool = False) -> ObjectSt
         from extractors.errors import StoreError
 
         raise StoreError("the store is empty: give a path, file://… or s3://bucket[/prefix]")
+    uri = _checked_scheme(uri)
     if must_exist and not uri.startswith("s3://"):  # a missing bucket is refused by the S3 backend itself
         from pathlib import Path
         from urllib.parse import unquote, urlparse
@@ -36,6 +37,27 @@ def open_store(uri: str, settings=None, *, must_exist: bool = False) -> ObjectSt
     from storage.local import LocalStore
 
     return LocalStore.from_uri(uri)
+
+
+def _checked_scheme(uri: str) -> str:
+    """``uri`` with an upper-case ``S3://`` lowered; a URL of any other scheme ("gs://", "ftp://", a
+    mistyped "s3:/bucket") is refused, not made into a local directory of that name."""
+    import re
+
+    from extractors.errors import StoreError
+
+    found = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):(/*)", uri)
+    if not found or (len(found.group(1)) == 1 and re.match(r"^[A-Za-z]:[\\/]", uri)):  # C:\ is a path
+        return uri
+    scheme, slashes = found.group(1).lower(), found.group(2)
+    if not slashes and scheme != "s3":
+        return uri  # "notes:2024" is a directory name
+    if scheme in ("s3", "file") and slashes == "//" or scheme == "file" and slashes == "///":
+        return scheme + uri[len(scheme):]
+    if scheme in ("s3", "file"):
+        raise StoreError(f"store {uri!r} is not a valid {scheme} URL: write {scheme}://…")
+    raise StoreError(f"store {uri!r}: {scheme}:// stores are not supported; give a directory, file://… or "
+                     "s3://bucket[/prefix] (S3-compatible services through NEWSWATCH_S3_ENDPOINT)")
 
 
 __all__ = ["ObjectStore", "open_store"]

@@ -204,3 +204,29 @@ def test_only_old_journals_are_stale(any_store):
     assert stale_journals(any_store) == []
     later = datetime.now(timezone.utc) + timedelta(hours=1)
     assert [key for key, _ in stale_journals(any_store, later)] == ["state/journal/run-1.json"]
+
+
+@pytest.mark.parametrize("uri, words", [
+    ("gs://bucket/news", "gs:// stores are not supported"),
+    ("ftp://host/news", "ftp:// stores are not supported"),
+    ("s3:/bucket", "not a valid s3 URL"),
+    ("s3:bucket", "not a valid s3 URL"),
+])
+def test_a_store_url_of_another_scheme_is_refused_not_made_a_local_directory(tmp_path, monkeypatch, uri, words):
+    from extractors.errors import StoreError
+    from storage import open_store
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError) as refused:
+        open_store(uri)
+    assert words in str(refused.value)
+    assert list(tmp_path.iterdir()) == []  # no "gs:" directory left behind
+
+
+def test_a_directory_name_with_a_colon_is_still_a_directory(tmp_path, monkeypatch):
+    from storage import open_store
+
+    monkeypatch.chdir(tmp_path)
+    store = open_store("notes:2024")
+    store.put("a.json", b"{}")
+    assert (tmp_path / "notes:2024" / "a.json").read_bytes() == b"{}"
