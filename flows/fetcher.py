@@ -32,7 +32,7 @@ from flows.http_transport import deadline_scope, pinned_transport
 log = logging.getLogger("newswatch.fetch")
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
-ROBOTS_MAX_BYTES = 500_000
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least the first 500 KiB
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,10 @@ class Fetcher:
                 raise FetchError("disallowed by robots.txt", url=current, reason="robots")
             status, response_headers, body = self._request_with_backoff(current, headers, max_bytes, clock)
             if status in REDIRECT_CODES and response_headers.get("location"):
-                current = without_credentials(urljoin(current, response_headers["location"].strip()))
+                try:
+                    current = without_credentials(urljoin(current, response_headers["location"].strip()))
+                except ValueError as exc:  # "http://[abc/": no URL at all
+                    raise FetchError(f"bad redirect target: {exc}", url=current, reason="url") from None
                 continue
             if status == 304:
                 body = b""
@@ -171,22 +174,38 @@ class Fetcher:
             clock = _Clock(self.settings.timeout_seconds)  # the wait is bounded on its own; the retry gets a full budget
         raise AssertionError("unreachable")
 
-    def _request(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock):
+    def _request(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock, *, truncate: bool = False):
+        """(status, headers, body) of one GET; a body over ``max_bytes`` fails the fetch, or with
+        ``truncate`` is cut there (robots.txt: RFC 9309 reads the first 500 KiB)."""
         host = urlsplit(url).hostname or ""
         with self._host_slots[host], deadline_scope(clock.start()):
             try:
                 auth = self._credentials.get(origin_of(url))
                 with self._client.stream("GET", url, headers=headers, auth=auth) as response:
+                    # Stacked codings ("gzip, gzip") multiply: 7 KB on the wire decoded to 8 GB inside one
+                    # chunk, before any cap could look. No real server needs more than one layer.
+                    codings = [c for c in (p.strip().lower() for p in response.headers.get("content-encoding", "").split(","))
+                               if c and c != "identity"]
+                    if len(codings) > 1:
+                        raise FetchError(f"bad response: stacked content encodings ({', '.join(codings)})", url=url,
+                                         status=response.status_code, reason="bad-response")
                     declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > max_bytes:
+                    if declared and declared.isdigit() and int(declared) > max_bytes and not truncate:
                         raise FetchError(f"too big ({declared} bytes)", url=url, status=response.status_code, reason="too-big")
                     chunks, size = [], 0
                     for chunk in response.iter_bytes():  # decoded: the cap holds for compression bombs too
                         size += len(chunk)
                         if size > max_bytes:
+                            if truncate:
+                                chunks.append(chunk[: max_bytes - (size - len(chunk))])
+                                break
                             raise FetchError(f"too big (over {max_bytes} bytes)", url=url, status=response.status_code, reason="too-big")
                         chunks.append(chunk)
                     return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
+            except (httpx.InvalidURL, ValueError) as exc:
+                # a redirect to "mailto:", "data:" or "http://[abc/": httpx prepares the next request
+                # even when it is not told to follow it, and fails on the Location
+                raise FetchError(f"bad URL or redirect target: {exc}", url=url, reason="url") from None
             except httpx.TimeoutException as exc:
                 raise FetchError(f"time-out after {self.settings.timeout_seconds:g} s ({type(exc).__name__})",
                                  url=url, reason="timeout") from None
@@ -213,19 +232,22 @@ class Fetcher:
         if isinstance(rules, FetchError):
             # robots.txt could not be had in time: the host is not answering; fail this page as
             # transient (retried next poll) rather than guess the rules.
-            raise FetchError(f"robots.txt unreachable ({rules})", url=url, reason=rules.reason)
+            raise FetchError(f"robots.txt unreachable ({rules})", url=url, reason=rules.reason, status=rules.status)
         return rules is None or rules.can_fetch(url, self.settings.user_agent)
 
     def _load_robots(self, origin: str, clock: _Clock) -> Protego | FetchError | None:
-        # A missing or broken robots.txt means no rules (RFC 9309 §2.3.1.3).
+        # A missing robots.txt (4xx) means no rules (RFC 9309 §2.3.1.3); a server error means
+        # "assume complete disallow" (§2.3.1.4): the origin's pages fail as passing, retried next poll.
         try:
-            status, _headers, body = self._request(origin + "/robots.txt", {}, ROBOTS_MAX_BYTES, clock)
+            status, _headers, body = self._request(origin + "/robots.txt", {}, ROBOTS_MAX_BYTES, clock, truncate=True)
         except FetchError as exc:
-            if exc.reason in ("private-address", "dns", "url"):
+            if exc.reason in ("private-address", "dns"):
                 raise  # about the host, not its rules: the page fails the same way
             if exc.reason in ("timeout", "connect"):
                 return exc  # remembered for this run: every page of the origin would wait as long
-            return None
+            return None  # unreadable (a redirect to nowhere, a broken body): no rules
+        if status >= 500:
+            return FetchError(f"HTTP {status}", url=origin + "/robots.txt", status=status, reason="http")
         if status != 200:
             return None
         try:
@@ -236,11 +258,11 @@ class Fetcher:
 
 def _check_url(url: str) -> None:
     """Only http(s) URLs with a host; addresses are checked where the connection is made (flows/http_transport.py)."""
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise FetchError("malformed port", url=url, reason="url") from None
+    except ValueError as exc:
+        raise FetchError(f"malformed URL ({exc})", url=url, reason="url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError("not an http(s) URL", url=url, reason="url")
 

@@ -104,6 +104,7 @@ class HostileServer:
         self.lock = threading.Lock()
         self.feed_paths: list[str] = []
         self.drip_robots = False
+        self.robots_mode = ""  # "" (allow all), "error" (503), "huge" (Disallow: / then 600 KB), "to-mailto"
         self.slow_pages: set[str] = set()  # paths answered after ``slow_seconds`` (healthy but slow)
         self.slow_seconds = 0.0
         self.page_delay = 0.0  # seconds before every article page (latency)
@@ -143,6 +144,13 @@ class HostileServer:
             if self.drip_robots:
                 sock.sendall(b"HTTP/1.1 200 OK\r\n")
                 return self._drip(sock, b"X-Slow: " + b"a" * 100000)
+            if self.robots_mode == "error":
+                return self._send(sock, "503 Service Unavailable", b"down", {"Content-Type": "text/plain"})
+            if self.robots_mode == "huge":  # a rule, then comments past RFC 9309's 500 KiB
+                body = b"User-agent: *\nDisallow: /\n" + b"# padding padding padding\n" * 24_000
+                return self._send(sock, "200 OK", body, {"Content-Type": "text/plain"})
+            if self.robots_mode == "to-mailto":
+                return self._send(sock, "302 Found", b"", {"Location": "mailto:webmaster@example.org"})
             return self._send(sock, "200 OK", b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
         if path.startswith("/feeds/") and path.endswith(".xml") and path[7:-4] in self.feeds:
             return self._send(sock, "200 OK", rss(self.base, list(self.feeds[path[7:-4]])),
@@ -200,6 +208,12 @@ class HostileServer:
             return self._send(sock, "302 Found", b"", {"Location": "/loop"})
         if path == "/to-loopback-v6":
             return self._send(sock, "302 Found", b"", {"Location": f"http://[::ffff:127.0.0.1]:{self.port}/page-1.html"})
+        if path == "/gzip-gzip-bomb":  # stacked codings: the bomb inside a bomb
+            return self._send(sock, "200 OK", gzip.compress(gzip_bomb()), {"Content-Encoding": "gzip, gzip"})
+        if path == "/to-mailto":
+            return self._send(sock, "302 Found", b"", {"Location": "mailto:desk@example.org"})
+        if path == "/to-bad-ipv6":
+            return self._send(sock, "302 Found", b"", {"Location": "http://[abc/page"})
         if path == "/to-file":
             return self._send(sock, "302 Found", b"", {"Location": "file:///etc/passwd"})
         return self._send(sock, "404 Not Found", b"missing")

@@ -57,6 +57,9 @@ def timed_fetch(url: str, **overrides):
     ("/corrupt-gzip", "bad-response"),
     ("/loop", "redirects"),
     ("/to-file", "url"),
+    ("/gzip-gzip-bomb", "bad-response"),  # before: 8 GB of memory from 7 KB on the wire
+    ("/to-mailto", "url"),  # before: httpx.InvalidURL escaped the fetcher with a traceback
+    ("/to-bad-ipv6", "url"),
 ])
 def test_a_hostile_response_ends_within_twice_the_deadline_with_a_reason(hostile, path, reason):
     outcome, elapsed = timed_fetch(hostile.base + path)
@@ -70,6 +73,31 @@ def test_a_body_that_cannot_be_decoded_is_called_a_bad_response_not_a_connection
     from flows.retries import is_passing
 
     assert is_passing(outcome)  # a glitch as likely as a broken page: retried with back-off, not dropped
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("error", "http"),  # RFC 9309 §2.3.1.4: a server error means complete disallow, for now
+    ("huge", "robots"),  # §2.5: the first 500 KiB are read, and its first rule is "Disallow: /"
+])
+def test_robots_txt_is_read_as_rfc_9309_says(hostile, mode, reason):
+    from flows.retries import is_passing
+
+    hostile.robots_mode = mode
+    try:
+        outcome, _elapsed = timed_fetch(hostile.base + "/page-1.html", respect_robots=True)
+    finally:
+        hostile.robots_mode = ""
+    assert isinstance(outcome, FetchError) and outcome.reason == reason, outcome
+    assert is_passing(outcome) == (mode == "error")  # a broken server is tried again next poll
+
+
+def test_a_robots_txt_redirecting_nowhere_means_no_rules(hostile):
+    hostile.robots_mode = "to-mailto"
+    try:
+        outcome, _elapsed = timed_fetch(hostile.base + "/page-1.html", respect_robots=True)
+    finally:
+        hostile.robots_mode = ""
+    assert not isinstance(outcome, FetchError), outcome
 
 
 def test_a_dripping_robots_txt_is_under_the_same_deadline(hostile):
