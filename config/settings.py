@@ -121,6 +121,17 @@ class Settings(BaseSettings):
             raise ValueError("NEWSWATCH_WORKERS must be between 1 and 256 (0: one per CPU)")
         return value or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
+    @field_validator("user_agent")
+    @classmethod
+    def _check_user_agent(cls, value: str) -> str:
+        # sent as an HTTP header: printable ASCII on one line (a newline made every feed "unreachable",
+        # an accented letter a UnicodeEncodeError per request)
+        value = (value or "").strip()
+        if not value or not all(" " <= c <= "~" for c in value):
+            raise ValueError("NEWSWATCH_USER_AGENT must be one line of printable ASCII "
+                             "(e.g. newswatch/0.1 (+mailto:desk@example.org))")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:

@@ -95,7 +95,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     feeds = read_feeds(_feeds_file(args))
     settings = settings_with(store=args.store)
-    store = open_store(settings.store, settings)
+    store = open_store(settings.store, settings, must_exist=True)  # reading: a mistyped path is an error, not a new store
     try:
         rows = feed_statuses(store, feeds, silent_after=settings.digest_silent_days)
     finally:

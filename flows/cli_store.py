@@ -123,7 +123,7 @@ def run_compact(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        report = compact_store(open_store(args.store or settings.store, settings))
+        report = compact_store(open_store(args.store or settings.store, settings, must_exist=True))
     except NewswatchError as exc:
         return _error(str(exc))
     if args.format == "json":

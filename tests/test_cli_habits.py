@@ -155,3 +155,22 @@ def test_progress_bars_only_at_a_terminal_and_not_when_quiet(capsys):
         progress.enable(False)
     err = capsys.readouterr().err
     assert "import:" in err and "/3" in err and "poll:" in err and "/2" in err
+
+
+@pytest.mark.parametrize("agent", ["café-monitor/1.0", "newswatch/0.1\r\nX-Injected: 1", "  "])
+def test_a_user_agent_that_cannot_be_an_http_header_is_refused_before_any_run(tmp_path, agent):
+    import os
+
+    env = {**os.environ, "NEWSWATCH_USER_AGENT": agent, "NEWSWATCH_STORE": str(tmp_path / "store")}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "feeds", "check"], capture_output=True, cwd=REPO,
+                            env=env, timeout=120)
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "NEWSWATCH_USER_AGENT" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["feeds"], ["store", "compact"]])
+def test_reading_commands_on_a_mistyped_store_say_so_and_create_nothing(tmp_path, command):
+    missing = tmp_path / "no-such-store"
+    result = run_cli(*command, "--store", str(missing))
+    assert result.returncode == 2 and "no store at" in result.stderr.decode()
+    assert not missing.exists()
