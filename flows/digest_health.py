@@ -82,6 +82,8 @@ def reason_in_words(state: FeedState) -> str:
         found = _STATUS.search(message) if reason in ("", "http", "blocked") else None
         status = int(found.group(1)) if found else None
     text = message.lower()
+    if reason == "store":  # our side, not the site's (flows/poll.py STORE_FAILURE): a full disk, S3 down
+        return f"newswatch's store failed ({message.rsplit(': ', 1)[-1]})" if message else "newswatch's store failed"
     if reason == "blocked" or status in (401, 403, 451):
         return f"blocked by the site ({status})" if status else "blocked by the site"
     if status == 429:

@@ -23,6 +23,15 @@ from storage.base import ObjectStore, check_key
 TMP_SUFFIX = ".tmp-newswatch"
 
 
+def _write_error(path: Path, exc: OSError) -> StoreError:
+    """A write's OSError as the store's one-line failure ("disk full" rather than errno 28)."""
+    import errno
+
+    words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied"}.get(exc.errno)
+    return StoreError(f"cannot write {path}: {words or exc.strerror or exc}")
+
+
 class LocalStore(ObjectStore):
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser().resolve()
@@ -42,15 +51,20 @@ class LocalStore(ObjectStore):
         return self.root / check_key(key)
 
     def _write_temp(self, path: Path, data: bytes) -> str:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TMP_SUFFIX)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TMP_SUFFIX)
+        except OSError as exc:
+            raise _write_error(path, exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        except BaseException:
+        except BaseException as exc:
             os.unlink(tmp)
+            if isinstance(exc, OSError):  # a full disk, a read-only or vanished directory: the store's failure
+                raise _write_error(path, exc) from None
             raise
         return tmp
 
@@ -115,15 +129,18 @@ class LocalStore(ObjectStore):
 
     def put_if_version(self, key: str, data: bytes, version: str | None, *, content_type: str | None = None) -> str:
         path = self._path(key)
-        with self._lock(path):
-            try:
-                current = _version(path.read_bytes())
-            except FileNotFoundError:
-                current = None
-            if current != version:
-                raise Conflict(f"{key} changed since it was read")
-            tmp = self._write_temp(path, data)
-            os.replace(tmp, path)
+        try:
+            with self._lock(path):
+                try:
+                    current = _version(path.read_bytes())
+                except FileNotFoundError:
+                    current = None
+                if current != version:
+                    raise Conflict(f"{key} changed since it was read")
+                tmp = self._write_temp(path, data)
+                os.replace(tmp, path)
+        except OSError as exc:
+            raise _write_error(path, exc) from None
         return _version(data)
 
     def exists(self, key: str) -> bool:

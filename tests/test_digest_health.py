@@ -40,6 +40,9 @@ def test_reasons_are_words_not_errno_strings():
         ("bad-feed", "not a feed: syntax error at line 1", None): "not a readable feed",
         ("bad-feed", "not a feed: the URL returned an HTML page, which names a feed at https://e.am/feed/", None):
             "a web page, not a feed; it names its feed at https://e.am/feed/",
+        # our own store, not the site: never "could not be read" (the site was fine)
+        ("store", "cannot write /srv/nw/raw/2026/12/03/x.html.gz: the disk is full", None):
+            "newswatch's store failed (the disk is full)",
     }
     for (reason, message, status), words in cases.items():
         assert reason_in_words(FeedState("f", last_error=f"{reason}: {message}", last_status=status)) == words

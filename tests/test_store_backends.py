@@ -230,3 +230,24 @@ def test_a_directory_name_with_a_colon_is_still_a_directory(tmp_path, monkeypatc
     store = open_store("notes:2024")
     store.put("a.json", b"{}")
     assert (tmp_path / "notes:2024" / "a.json").read_bytes() == b"{}"
+
+
+def test_a_full_disk_is_the_stores_one_line_failure_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """ENOSPC (or a read-only disk) while writing: a StoreError saying so, not a raw OSError
+    that the poll reported as "could not be read" with tracebacks."""
+    import errno
+
+    from extractors.errors import StoreError
+    from storage.local import LocalStore
+
+    store = LocalStore(tmp_path / "store")
+
+    def full(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("storage.local.os.fsync", full)
+    for write in (lambda: store.put("a/b.json", b"{}"), lambda: store.put_if_version("a/c.json", b"{}", None)):
+        with pytest.raises(StoreError) as failed:
+            write()
+        assert "the disk is full" in str(failed.value) and "\n" not in str(failed.value)
+    assert [p.name for p in (tmp_path / "store").rglob("*") if p.is_file() and not p.name.startswith(".lock")] == []
