@@ -66,9 +66,12 @@ def extract_document(
 
     ``content_type`` is the HTTP header, whose charset outranks the page's own <meta>.
     """
+    from extractors.binary import binary_signature
     from extractors.html import decode_html, extract_html, looks_like_html
     from extractors.text import clean_text
 
+    if isinstance(data, bytes) and (kind := binary_signature(data)):
+        raise ExtractionError(f"not text: {kind}")  # a PDF or an image given as an article
     data = without_control_bytes(data)
     if looks_like_html(data):
         if isinstance(data, bytes):

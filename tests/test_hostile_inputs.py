@@ -59,6 +59,11 @@ TABLE = [
     (["extract", "missing.html"], {}, 1),
     (["extract", "store"], {}, 1),
     (["extract", "binary.yaml"], {}, 1),
+    (["extract", "report.pdf"], {}, 1),  # a PDF is no article, whatever text it carries
+    (["feeds", "--store", "./typo"], {}, 2),
+    (["store", "compact", "--store", "./typo"], {}, 2),
+    (["poll", "--store", "gs://bucket/news"], {}, 2),
+    (["poll"], {"NEWSWATCH_USER_AGENT": "café-monitor/1.0"}, 2),
     (["digest", "--date", "2026-99-01", "--store", "store", "--dry-run", "--out", "out"], {}, 2),
     (["digest", "--date", "bad", "--store", "store"], {}, 2),
     (["digest", "--store", "./typo", "--dry-run", "--out", "out"], {}, 2),
