@@ -137,12 +137,25 @@ class ArticleStore:
     def manifest_keys(self, day: date | datetime | str) -> list[str]:
         return list(self.store.list(layout.manifest_prefix(day)))
 
-    def read_manifest(self, key: str) -> list[ManifestLine]:
+    def read_manifest(self, key: str, damaged: list[str] | None = None) -> list[ManifestLine]:
+        """The manifest's lines. A damaged line (cut short, not JSON) is skipped: with a warning, or
+        described in ``damaged`` for ``store check``. One bad line used to stop every reader."""
         lines = []
-        for raw in self.store.get(key).decode("utf-8").splitlines():
-            if raw.strip():
+        for number, raw in enumerate(self.store.get(key).decode("utf-8", errors="replace").splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
                 data = json.loads(raw)
-                lines.append(ManifestLine(**{k: data.get(k) for k in ManifestLine.__dataclass_fields__}))
+                if not isinstance(data, dict):
+                    raise ValueError(f"a JSON {type(data).__name__}, not an object")
+            except ValueError as exc:
+                problem = f"line {number} is damaged ({str(exc)[:80]})"
+                if damaged is None:
+                    log.warning("%s: %s; skipped (`newswatch store check --repair` rewrites it)", key, problem)
+                else:
+                    damaged.append(problem)
+                continue
+            lines.append(ManifestLine(**{k: data.get(k) for k in ManifestLine.__dataclass_fields__}))
         return lines
 
     def manifest_lines(self, day: date | datetime | str) -> list[ManifestLine]:

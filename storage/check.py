@@ -101,6 +101,7 @@ class _Scan:
     latest: dict[tuple[str, str], tuple[str, ManifestLine]] = field(default_factory=dict)  # (day, id) → line
     raw_keys: set[str] = field(default_factory=set)
     bad_records: list[str] = field(default_factory=list)  # record keys that cannot be read
+    damaged_manifests: dict[str, list[ManifestLine]] = field(default_factory=dict)  # key → its good lines
 
 
 def check_store(
@@ -194,10 +195,18 @@ def _manifest_day(key: str) -> str:
 def _scan_manifests(articles: ArticleStore, scan: _Scan, report: CheckReport, threads: int) -> None:
     keys = sorted(k for k in articles.store.list("manifests/") if k.endswith(".jsonl"))
     report.manifests = len(keys)
-    for key, value in _read_all(keys, articles.read_manifest, threads):  # lexical order: later wins
+    def read(key: str) -> tuple[list[ManifestLine], list[str]]:
+        damaged: list[str] = []
+        return articles.read_manifest(key, damaged), damaged
+
+    for key, value in _read_all(keys, read, threads):  # lexical order: later wins
         if isinstance(value, Exception):
             report.add("bad-manifest", key, f"cannot read or parse: {value}")
             continue
+        value, damaged = value
+        if damaged:
+            report.add("bad-manifest", key, "; ".join(damaged[:3]) + (f" (+{len(damaged) - 3} more)" if len(damaged) > 3 else ""))
+            scan.damaged_manifests[key] = value
         for line in value:
             if not line.id or not line.key:
                 report.add("bad-manifest", key, f"a line without id or key: {line}")
@@ -294,6 +303,8 @@ class _Repair:
             for key in self.scan.bad_records:
                 self._damaged(pool, key)
             pool.wait()  # records before the manifests that name them
+        for key, good in self.scan.damaged_manifests.items():
+            self._rewrite_manifest(key, good)
         for key in unlisted:
             record = self.scan.records.get(key)
             if record is not None:
@@ -325,6 +336,17 @@ class _Repair:
         pool.submit(self.articles.replace_article, key, dataclasses.replace(record, raw_key=_raw_key_for_record(key)))
         self.report.written.append(key)
         self._done(self._problem("bad-record", key), f"rebuilt from {_raw_key_for_record(key)}")
+
+    def _rewrite_manifest(self, key: str, good: list[ManifestLine]) -> None:
+        """A manifest with damaged lines, written again with its good lines only (the records the
+        damaged lines named are unlisted now, and listed again in this repair's manifest)."""
+        body = "".join(line.to_json() + "\n" for line in good)
+        if body:
+            self.articles.store.put(key, body.encode("utf-8"), content_type="application/x-ndjson")
+        else:
+            self.articles.store.delete(key)
+        self.report.written.append(key)
+        self._done(self._problem("bad-manifest", key), f"rewritten with its {len(good)} readable lines")
 
     def _orphan(self, pool: WritePool, raw_key: str) -> None:
         record = self._rebuilt(raw_key)

@@ -289,3 +289,24 @@ def test_repair_rebuilds_a_damaged_record_from_its_raw_page(site, site_feeds, tm
     after = articles.get_article(key)
     assert (after.id, after.url, after.title, after.text, after.first_seen) == (
         before.id, before.url, before.title, before.text, before.first_seen)
+
+
+def test_a_damaged_manifest_line_is_skipped_by_readers_and_rewritten_by_repair(tmp_path, caplog):
+    """A line cut short (a full disk, a hand edit) used to stop every reader on JSONDecodeError."""
+    store = LocalStore(tmp_path)
+    records = _populate(store)
+    articles = ArticleStore(store)
+    [key] = list(store.list("manifests/"))
+    good = store.get(key).decode().splitlines()
+    store.put(key, ("\n".join([good[0], good[1][: len(good[1]) // 2], "[1, 2]", good[2]]) + "\n").encode())
+
+    listed = {line.id for line in articles.manifest_lines(DAY)}  # the readers go on, with a warning
+    assert listed == {records[0].id, records[2].id}
+    assert "line 2 is damaged" in caplog.text
+
+    report = check_store(store)
+    assert not report.ok and "bad-manifest" in _kinds(report) and "unlisted-record" in _kinds(report)
+    repaired = check_store(store, repair=True)
+    assert repaired.ok
+    assert check_store(store).problems == []  # a second check finds nothing left
+    assert {line.id for line in articles.manifest_lines(DAY)} == {r.id for r in records}
