@@ -97,7 +97,7 @@ class S3Store(ObjectStore):
     """An ``ObjectStore`` on one bucket (and optional key prefix) through one thread-safe client."""
 
     def __init__(self, bucket: str, prefix: str = "", *, client, endpoint: str | None = None, check: bool = True,
-                 cache_bytes: int | None = None):
+                 cache_bytes: int | None = None, check_client=None):
         if not bucket:
             raise StoreError("an S3 store URI needs a bucket: s3://bucket[/prefix]")
         self.bucket = bucket
@@ -112,7 +112,7 @@ class S3Store(ObjectStore):
         # None: the settings' bound (NEWSWATCH_STATE_CACHE_MB); 0: no local copies.
         self.bases = base_cache.StoreBases(f"{self.endpoint}|{self.bucket}|{self.prefix}", cache_bytes)
         if check:
-            self._check_bucket()
+            self._check_bucket(check_client or self.client)
 
     # Opening ------------------------------------------------------------------------------
 
@@ -125,13 +125,23 @@ class S3Store(ObjectStore):
             from config.settings import get_settings
 
             settings = get_settings()
-        return cls(parsed.netloc, parsed.path, client=make_client(settings))
+        # the opening check gets a client of its own with few, short tries: an endpoint that never
+        # answers is a one-line error in seconds, not after every retry of every layer
+        return cls(parsed.netloc, parsed.path, client=make_client(settings),
+                   check_client=make_client(settings, max_attempts=2, read_timeout=CHECK_READ_SECONDS))
 
-    def _check_bucket(self) -> None:
+    def _check_bucket(self, client) -> None:
         """Fail in one line before any work when the bucket or the credentials are wrong."""
         where = self.describe()
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            client.head_bucket(Bucket=self.bucket)
+            # A web server or captive portal at the endpoint answers 200 to everything: HEAD passes,
+            # then every read is HTML and a poll spun on "unreadable" state for ever. Any S3 names the
+            # bucket in a listing; an answer without it is not S3.
+            listing = client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
+            if listing.get("Name") != self.bucket:
+                raise StoreError(f"{where}: the endpoint does not answer as S3 (its bucket listing has no bucket "
+                                 "name: a web server at that address? check NEWSWATCH_S3_ENDPOINT)")
         except (NoCredentialsError, PartialCredentialsError):
             raise StoreError(f"{where}: no AWS credentials found (environment, profile or credentials block)") from None
         except ClientError as exc:
@@ -358,11 +368,19 @@ class S3Store(ObjectStore):
         self.client.close()
 
 
-def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"]):
+S3_CONNECT_SECONDS = 10
+S3_READ_SECONDS = 30  # per socket read, not per object: a large base still downloads
+CHECK_READ_SECONDS = 10  # the opening HEAD and one-key listing are small
+
+
+def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"], read_timeout: float = S3_READ_SECONDS):
     """One S3 client for the process's settings (boto3 clients are thread-safe; sessions are not)."""
     threads = int(getattr(settings, "upload_threads", 16) or 16)
     config = Config(
         retries={"mode": RETRIES["mode"], "max_attempts": max_attempts},
+        # botocore waits 60 s per read by default, times 8 attempts: an endpoint that accepts
+        # connections and never answers held a one-line `articles` for 9 minutes
+        connect_timeout=S3_CONNECT_SECONDS, read_timeout=read_timeout,
         # One connection per upload thread, or urllib3 discards and reopens them.
         max_pool_connections=max(10, threads + 4),
         s3={"addressing_style": "path"} if getattr(settings, "s3_path_style", False) else None,

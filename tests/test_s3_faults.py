@@ -123,3 +123,71 @@ def test_a_server_failing_at_open_is_a_one_line_store_error(fault_proxy, s3_buck
     with pytest.raises(StoreError) as caught:
         S3Store(s3_bucket, "run", client=client)
     assert "cannot open bucket" in str(caught.value) and "\n" not in str(caught.value)
+
+
+class _NotS3:
+    """A loopback endpoint that is no S3: a web server answering 200 + HTML to everything, or
+    (``silent``) one that accepts connections and never answers."""
+
+    def __init__(self, silent: bool = False):
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.endpoint = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.silent, self.held = silent, []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            if not self.silent:
+                conn.recv(65536)
+                body = b"<html><body>Welcome to the portal</body></html>"
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                conn.close()
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_an_endpoint_that_is_a_web_server_is_refused_at_open_not_polled_for_ever(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    portal = _NotS3()
+    try:
+        with pytest.raises(StoreError) as caught:
+            S3Store.from_uri("s3://news/run", settings_with(s3_endpoint=portal.endpoint, s3_path_style=True,
+                                                           s3_region="us-east-1"))
+    finally:
+        portal.close()
+    assert "does not answer as S3" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_an_endpoint_that_never_answers_is_a_one_line_error_in_seconds(monkeypatch):
+    import time
+
+    import storage.s3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setattr(storage.s3, "CHECK_READ_SECONDS", 1)  # the production bound is 10 s a read, 2 tries
+    silent = _NotS3(silent=True)
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreError) as caught:
+            S3Store.from_uri("s3://news/run", settings_with(s3_endpoint=silent.endpoint, s3_path_style=True,
+                                                           s3_region="us-east-1"))
+    finally:
+        silent.close()
+    assert "cannot reach the S3 endpoint" in str(caught.value)
+    assert time.monotonic() - started < 15  # before: 8 tries of 60 s (botocore's defaults), then ours on top
