@@ -169,6 +169,10 @@ def _convert(exc: BaseException, config: SmtpConfig, phase: str) -> MailError:
     elif isinstance(exc, smtplib.SMTPRecipientsRefused):
         parts = ", ".join(f"{addr} ({c})" for addr, (c, _r) in exc.recipients.items())
         text = f"{where}: every recipient refused: {parts}"
+        # the exception carries one code per address: permanent (5xx) only when every refusal is,
+        # so a 550 "no such user" is not retried three times
+        codes = [c for c, _r in exc.recipients.values() if isinstance(c, int)]
+        code = (max(codes) if all(c >= 500 for c in codes) else min(codes)) if codes else None
     elif isinstance(exc, smtplib.SMTPResponseException):
         reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         text = f"{where}: server answered {exc.smtp_code} {reply.strip()}"

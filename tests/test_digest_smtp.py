@@ -135,6 +135,19 @@ def test_retry_policy_retries_only_what_cannot_have_been_delivered():
     assert worth_retrying(StoreError("S3 503 before sending"))
 
 
+def test_recipients_all_refused_for_good_are_not_retried_and_a_greylisted_one_is():
+    import smtplib
+
+    from flows.digest_flow import worth_retrying
+    from flows.mailer import SmtpConfig, _convert
+
+    config = SmtpConfig(host="mail.example.org", port=25)
+    for_good = smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no such user"), "b@example.org": (553, b"no")})
+    later = smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no such user"), "b@example.org": (451, b"greylisted")})
+    assert not worth_retrying(_convert(for_good, config, "rcpt"))
+    assert worth_retrying(_convert(later, config, "rcpt"))
+
+
 # The Prefect flow --------------------------------------------------------------------------------
 
 
