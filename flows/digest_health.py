@@ -83,7 +83,9 @@ def reason_in_words(state: FeedState) -> str:
         status = int(found.group(1)) if found else None
     text = message.lower()
     if reason == "store":  # our side, not the site's (flows/poll.py STORE_FAILURE): a full disk, S3 down
-        return f"newswatch's store failed ({message.rsplit(': ', 1)[-1]})" if message else "newswatch's store failed"
+        cause = message.rsplit(": ", 1)[-1].strip(" .") if ": " in message else ""
+        plain = cause and "/" not in cause and len(cause) <= 60  # "the disk is full", not an endpoint URL
+        return f"newswatch's store failed ({cause})" if plain else "newswatch's store failed (see the poll's log)"
     if reason == "blocked" or status in (401, 403, 451):
         return f"blocked by the site ({status})" if status else "blocked by the site"
     if status == 429:

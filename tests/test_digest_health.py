@@ -43,6 +43,9 @@ def test_reasons_are_words_not_errno_strings():
         # our own store, not the site: never "could not be read" (the site was fine)
         ("store", "cannot write /srv/nw/raw/2026/12/03/x.html.gz: the disk is full", None):
             "newswatch's store failed (the disk is full)",
+        ("store", 's3://b/x (endpoint http://s3.local:9000): cannot put object x/state/j.json: Connection was closed '
+                  'before we received a valid response from endpoint URL: "http://s3.local:9000/b/x/state/j.json".', None):
+            "newswatch's store failed (see the poll's log)",
     }
     for (reason, message, status), words in cases.items():
         assert reason_in_words(FeedState("f", last_error=f"{reason}: {message}", last_status=status)) == words
