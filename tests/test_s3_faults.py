@@ -160,17 +160,22 @@ class _NotS3:
             conn.close()
 
 
-def test_an_endpoint_that_is_a_web_server_is_refused_at_open_not_polled_for_ever(monkeypatch):
+def _open_failure(monkeypatch, server: _NotS3) -> str:
+    """The one-line error of opening a store on ``server``'s endpoint."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    portal = _NotS3()
     try:
         with pytest.raises(StoreError) as caught:
-            S3Store.from_uri("s3://news/run", settings_with(s3_endpoint=portal.endpoint, s3_path_style=True,
+            S3Store.from_uri("s3://news/run", settings_with(s3_endpoint=server.endpoint, s3_path_style=True,
                                                            s3_region="us-east-1"))
     finally:
-        portal.close()
-    assert "does not answer as S3" in str(caught.value) and "\n" not in str(caught.value)
+        server.close()
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+def test_an_endpoint_that_is_a_web_server_is_refused_at_open_not_polled_for_ever(monkeypatch):
+    assert "does not answer as S3" in _open_failure(monkeypatch, _NotS3())
 
 
 def test_an_endpoint_that_never_answers_is_a_one_line_error_in_seconds(monkeypatch):
@@ -178,16 +183,7 @@ def test_an_endpoint_that_never_answers_is_a_one_line_error_in_seconds(monkeypat
 
     import storage.s3
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setattr(storage.s3, "CHECK_READ_SECONDS", 1)  # the production bound is 10 s a read, 2 tries
-    silent = _NotS3(silent=True)
     started = time.monotonic()
-    try:
-        with pytest.raises(StoreError) as caught:
-            S3Store.from_uri("s3://news/run", settings_with(s3_endpoint=silent.endpoint, s3_path_style=True,
-                                                           s3_region="us-east-1"))
-    finally:
-        silent.close()
-    assert "cannot reach the S3 endpoint" in str(caught.value)
+    assert "cannot reach the S3 endpoint" in _open_failure(monkeypatch, _NotS3(silent=True))
     assert time.monotonic() - started < 15  # before: 8 tries of 60 s (botocore's defaults), then ours on top
