@@ -158,3 +158,15 @@ def test_unknown_host_is_a_dns_failure():
     with fetcher() as f, pytest.raises(FetchError) as caught:
         f.fetch_page("http://no-such-host.invalid/page")
     assert caught.value.reason == "dns"
+
+
+def test_a_page_asked_for_after_the_run_closed_its_fetcher_is_a_one_line_failure(server):
+    """A poll stopped by SIGTERM closes its fetcher under pages still queued: each was a traceback
+    ("Cannot send a request, as the client has been closed"); it is a passing failure now."""
+    from flows.retries import is_passing
+
+    f = fetcher()
+    f.close()
+    with pytest.raises(FetchError) as caught:
+        f.fetch_page(server + "/article.html")
+    assert "the run is stopping" in str(caught.value) and is_passing(caught.value)
