@@ -127,8 +127,9 @@ class S3Store(ObjectStore):
             settings = get_settings()
         # the opening check gets a client of its own with few, short tries: an endpoint that never
         # answers is a one-line error in seconds, not after every retry of every layer
-        return cls(parsed.netloc, parsed.path, client=make_client(settings),
-                   check_client=make_client(settings, max_attempts=2, read_timeout=CHECK_READ_SECONDS))
+        session = _session(settings)  # once: a credentials block is loaded once
+        return cls(parsed.netloc, parsed.path, client=make_client(settings, session=session),
+                   check_client=make_client(settings, max_attempts=2, read_timeout=CHECK_READ_SECONDS, session=session))
 
     def _check_bucket(self, client) -> None:
         """Fail in one line before any work when the bucket or the credentials are wrong."""
@@ -373,8 +374,10 @@ S3_READ_SECONDS = 30  # per socket read, not per object: a large base still down
 CHECK_READ_SECONDS = 10  # the opening HEAD and one-key listing are small
 
 
-def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"], read_timeout: float = S3_READ_SECONDS):
-    """One S3 client for the process's settings (boto3 clients are thread-safe; sessions are not)."""
+def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"], read_timeout: float = S3_READ_SECONDS,
+                session=None):
+    """One S3 client for the process's settings (boto3 clients are thread-safe; sessions are not).
+    ``session``: ``(boto3 session, block endpoint)`` from ``_session``, shared by a second client."""
     threads = int(getattr(settings, "upload_threads", 16) or 16)
     config = Config(
         retries={"mode": RETRIES["mode"], "max_attempts": max_attempts},
@@ -385,7 +388,7 @@ def make_client(settings, *, max_attempts: int = RETRIES["max_attempts"], read_t
         max_pool_connections=max(10, threads + 4),
         s3={"addressing_style": "path"} if getattr(settings, "s3_path_style", False) else None,
     )
-    session, block_endpoint = _session(settings)
+    session, block_endpoint = session or _session(settings)
     # NEWSWATCH_S3_ENDPOINT, else the credentials block's endpoint, else None: boto3 then
     # reads AWS_ENDPOINT_URL itself (and defaults to AWS).
     endpoint = getattr(settings, "s3_endpoint", None) or block_endpoint or None
