@@ -15,6 +15,9 @@ _BINARY_MAGIC = {
 }
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def binary_signature(body: bytes) -> str | None:
     """What binary format ``body`` is, by magic number or by control bytes; None for text."""
     for magic, name in _BINARY_MAGIC.items():
@@ -25,5 +28,5 @@ def binary_signature(body: bytes) -> str | None:
     head = body[:4096]
     if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs by design
         return None
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))  # in C: every page of a poll passes here
     return "binary data" if controls > len(head) * 0.10 else None

@@ -203,8 +203,8 @@ def _names_the_site(part: str, names: set[str]) -> bool:
 
 def site_names_on_page(tree: HtmlElement, host: str) -> tuple[str, ...]:
     """What the page calls its site: the text, image alt and title of links to the site's front
-    page (the logo), the application-name metas, and the host's own name ("lorinews" or
-    "lorinews.am" for lorinews.am). A general method: a site's name is on its logo link."""
+    page (the logo), the application-name metas, and the host's own name ("citynews" or
+    "citynews.example" for www.citynews.example). A general method: a site's name is on its logo link."""
     names: list[str] = []
     own_host = host.casefold().removeprefix("www.")
     for link in tree.iter("a"):

@@ -224,8 +224,7 @@ class Fetcher:
                 raise
 
     def _robots_allow(self, url: str, clock: _Clock) -> bool:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = origin_of(url)  # the same key the credentials use
         with self._robots_locks[origin]:  # one load per origin; other pages of the host wait for it
             with self._lock:
                 known = origin in self._robots
