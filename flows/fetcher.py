@@ -203,7 +203,7 @@ class Fetcher:
                             raise FetchError(f"too big (over {max_bytes} bytes)", url=url, status=response.status_code, reason="too-big")
                         chunks.append(chunk)
                     return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
-            except RuntimeError as exc:  # "the client has been closed": the run is stopping (SIGTERM)
+            except RuntimeError:  # "the client has been closed": the run is stopping (SIGTERM)
                 if self._client.is_closed:
                     raise FetchError("not fetched: the run is stopping", url=url, reason="error") from None
                 raise
