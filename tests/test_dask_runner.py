@@ -46,7 +46,7 @@ def plain_poll(store, feeds_file) -> None:
 
 def test_poll_on_dask_worker_processes_stores_each_article_once(prefect_harness, site_feeds, tmp_path, monkeypatch):
     from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from tests.fixtures_prefect import settled_task_runs
     from prefect.settings import PREFECT_API_URL
     from prefect_dask import DaskTaskRunner
 
@@ -75,6 +75,6 @@ def test_poll_on_dask_worker_processes_stores_each_article_once(prefect_harness,
     assert summary["totals"]["stored"] + summary["totals"]["irrelevant"] == len(stored)
     # the feed tasks ran on the workers and reported to this server, one per feed, all completed
     with get_client(sync_client=True) as client:
-        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+        tasks = settled_task_runs(client, state.state_details.flow_run_id)
     feed_tasks = [t for t in tasks if t.name.startswith("poll-")]
     assert len(feed_tasks) == len(summary["feeds"]) and all(t.state.is_completed() for t in feed_tasks)

@@ -29,10 +29,10 @@ def _flush_logs():
 def test_failed_feeds_are_failed_task_runs_and_our_warnings_reach_the_run_logs(prefect_harness, feeds_with_failures,
                                                                                tmp_path, monkeypatch):
     from prefect import get_client
-    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter,
-                                                FlowRunFilterId, LogFilter, LogFilterFlowRunId)
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, LogFilter, LogFilterFlowRunId
 
     from flows.poll_flow import poll_feeds, poll_summary
+    from tests.fixtures_prefect import settled_task_runs
 
     monkeypatch.setenv("NEWSWATCH_TASK_RETRY_DELAYS", "[0, 0, 0]")
     state = poll_feeds(store=str(tmp_path / "store"), feeds_file=str(feeds_with_failures), return_state=True)
@@ -41,7 +41,7 @@ def test_failed_feeds_are_failed_task_runs_and_our_warnings_reach_the_run_logs(p
     _flush_logs()
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(flow_run_id)
-        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        task_runs = settled_task_runs(client, flow_run_id)
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
         artifacts = {a.key: a for a in client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))}
