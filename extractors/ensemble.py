@@ -9,6 +9,9 @@ finds a body where trafilatura's container choice fails outright. ``combine`` us
 
 1. **Failure fallback.** When trafilatura's body is short (fewer than ``SHORT_BODY_WORDS``) and
    readability's is longer, readability's wins: trafilatura picked the wrong block or nothing.
+   Not when readability's is a list dump (a gallery's slide captions around a two-sentence
+   story), and, when readability read the same block, without the lines at its edges that hold
+   no sentence and that trafilatura's body lacks (a breaking-news bar, "Newsroom · 3 hours ago").
    So it does when trafilatura's body is a list dump (mostly short lines without sentence
    punctuation: a menu, a tour list, a rates table): then what readability found beyond the
    dump is the body, if it is not a dump itself.
@@ -175,6 +178,7 @@ def _word_count(text: str) -> int:
 
 
 _SENTENCE_END = re.compile(r"[.!?…։。:;][\"'”»’)\]]*$")
+_HAS_SENTENCE = re.compile(r"[.!?…։。][\"'”»’)\]]*(?:\s|$)")  # a caption or lead has one; a ticker or meta line not
 DUMP_MIN_LINES = 5
 DUMP_LINE_WORDS = 10
 DUMP_SHARE = 0.7
@@ -264,14 +268,35 @@ def confirmed_by_second(paragraphs: list[str], second: list[str]) -> bool:
     return all(supported(p, other) for p in paragraphs)
 
 
+def _without_foreign_edges(second: list[str], primary: list[str]) -> list[str]:
+    """readability's body taken over a short one, less the lines at its edges that hold no
+    sentence and that trafilatura's body lacks, when both read the same block (readability's
+    text holds some of trafilatura's): a breaking-news bar, a "Newsroom · 3 hours ago" line
+    above a short item. A lead or a closing sentence that trafilatura missed stays."""
+    own = _paragraph_shingles(primary) if primary else frozenset()
+    if not own or not any(supported(p, own) for p in second):
+        return list(second)  # another block: trafilatura's body says nothing about its edges
+
+    def foreign(paragraph: str) -> bool:
+        return (_word_count(paragraph) <= EDGE_MAX_WORDS and not _HAS_SENTENCE.search(paragraph)
+                and not supported(paragraph, own))
+
+    kept = list(second)
+    while len(kept) > 1 and foreign(kept[0]):
+        kept.pop(0)
+    while len(kept) > 1 and foreign(kept[-1]):
+        kept.pop()
+    return kept
+
+
 def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
     """The body from trafilatura's paragraphs and readability's, and which rule decided it.
 
     Returns (paragraphs, how) where how is "primary", "second" (fallback) or "edge-vote".
     """
     primary_words = _words(primary)
-    if primary_words < SHORT_BODY_WORDS and _words(second) > primary_words:
-        return list(second), "second"
+    if primary_words < SHORT_BODY_WORDS and _words(second) > primary_words and not looks_like_list_dump(second):
+        return _without_foreign_edges(second, primary), "second"
     if looks_like_list_dump(primary) and second:
         # what readability found beyond the dump (it often keeps the dump and the body together)
         dump = _shingle_set("\n".join(primary))

@@ -145,11 +145,17 @@ _STAMP = re.compile(r"^\W*(?:\d{1,2}[:.]\d{2}(?![.\d])|\d{1,2}[./-]\d{1,2}[./-]\
                     r"(?:[\s,•·|–—-]+(?:\d{1,2}[:.]\d{2}(?![.\d])|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}))*[\s,•·|–—-]+\S")
 STAMPED_RUN = 3  # this many stamped headlines in a row are a news ticker, not the story
 STAMPED_MAX_WORDS = 25  # live-blog entries are longer than ticker headlines
+# A headline is a phrase; a live-blog entry is a report of one or more sentences ("10:20 The premier
+# voted in Vake."). A full stop (not an ellipsis: a cut teaser; headlines may ask or exclaim) says which.
+_SENTENCE_FINAL = re.compile(r"(?<![.…])[.։。][\"'”»’)\]]*$")
 
 
 def is_stamped_headline(text: str) -> bool:
-    """A short line that opens with a time or date stamp: one item of a news ticker or feed list."""
-    return bool(_STAMP.match(text)) and _words(text) <= STAMPED_MAX_WORDS
+    """A short line that opens with a time or date stamp: one item of a news ticker or feed list.
+    Not a sentence (a live blog's entries are the article), nor a table row ("| 10:00-16:00 | …":
+    a schedule in the body)."""
+    return (bool(_STAMP.match(text)) and _words(text) <= STAMPED_MAX_WORDS and not text.startswith("|")
+            and not _SENTENCE_FINAL.search(text))
 
 
 def drop_stamped_runs(paragraphs: list[str]) -> list[str]:

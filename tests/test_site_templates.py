@@ -1,8 +1,10 @@
 """Site templates learned from structure: a block that recurs on a site's pages, whatever its text.
 
 Fixtures: four pages of a Georgian regional outlet whose article container ends with a grid of
-recommended headlines (different headlines on every page, no links in the text: the items
-are clickable boxes), and four pages of an Armenian outlet with a time-stamped news feed.
+recommended teasers (different ones on every page, each written as a sentence, no links in the
+text: the items are clickable boxes), and four pages of an Armenian outlet with a time-stamped
+news feed. Written as sentences, the teasers look like the body's own paragraphs to every rule
+that reads one page; only the site's other pages show that the block is template.
 """
 
 from __future__ import annotations

@@ -83,3 +83,27 @@ def test_a_page_with_its_own_text_is_not_replaced_by_its_json_ld_summary():
             + "<p>Cargo handled by the port of Batumi rose by eleven percent in nine months, the operator said.</p>" * 4
             + "</article></body></html>")
     assert "summary" not in extract_document(page, url="https://news.example.org/a/2", now=NOW).text
+
+
+def test_a_live_blogs_time_stamped_entries_are_its_article_not_a_ticker():
+    text = extracted("r2_liveblog_ru_georgia_elections.html").text
+    assert "23:40 ЦИК Грузии по итогам обработки 70% протоколов" in text
+    assert "08:00 В Грузии открылись 3111 избирательных участков." in text
+    assert text.count("\n") >= 8  # every entry, one paragraph each
+
+
+def test_a_schedule_table_whose_rows_start_with_times_stays_in_the_body():
+    text = extracted("r2_table_hy_outage_schedule.html").text
+    assert "| 10:00-16:00 | Երևան, Արաբկիր" in text and "| 13:00-17:00 | Լոռու մարզ" in text
+
+
+def test_a_short_gallery_story_is_not_replaced_by_its_slide_captions():
+    text = extracted("r2_gallery_az_shusha_photos.html").text
+    assert text.startswith('Şuşada VII "Xarıbülbül" Beynəlxalq Musiqi Festivalı başlayıb.')
+    assert "Folklor kollektivlərinin çıxışı" not in text
+
+
+def test_a_short_item_taken_from_the_second_opinion_loses_a_breaking_news_bar_and_meta_line():
+    text = extracted("r2_turkish_kars_relative_only.html").text
+    assert text.startswith("Kars'ın Akyaka ilçesine bağlı")
+    assert "SON DAKİKA" not in text and "saat önce" not in text
