@@ -30,20 +30,21 @@ _MONTH_STEMS = (
     "november novembre noviembre novembro ноябр kasım kasim noyabr նոյեմբեր ნოემბ",
     "december décembre decembre dezember dicembre diciembre dezembro декабр aralık aralik dekabr դեկտեմբեր დეკემბ",
 )
-# Abbreviations match exactly (with or without a dot): "Jun.", "févr", "Sept", "окт".
+# Abbreviations match exactly (with or without a dot): "Jun.", "févr", "Sept", "окт"; the Armenian and
+# Azerbaijani ones are CLDR's, as RSS feeds of those locales print them ("02 Դեկ 2026", "02 Dek 2026").
 _MONTH_ABBREVIATIONS = (
-    "jan janv jän ene gen янв oca yan იან",
-    "feb févr fevr fév fev фев февр şub sub თებ",
-    "mar mär mrz мар მარ",
-    "apr avr abr апр nis აპრ",
-    "may",
-    "jun juin июн haz ივნ",
-    "jul juil июл tem ივლ",
-    "aug aoû ago авг ağu agu avq აგვ",
-    "sep sept set сен сент eyl სექ",
-    "oct okt ott out окт eki ოქტ",
-    "nov ноя нояб kas noy ნოე",
-    "dec déc dez dic дек ara დეკ",
+    "jan janv jän ene gen янв oca yan იან հնվ",
+    "feb févr fevr fév fev фев февр şub sub თებ փտվ",
+    "mar mär mrz мар მარ մրտ",
+    "apr avr abr апр nis აპრ ապր",
+    "may մյս",
+    "jun juin июн haz iyn ივნ հնս",
+    "jul juil июл tem iyl ივლ հլս",
+    "aug aoû ago авг ağu agu avq აგვ օգս",
+    "sep sept set сен сент eyl sen სექ սեպ",
+    "oct okt ott out окт eki ოქტ հոկ",
+    "nov ноя нояб kas noy ნოე նոյ",
+    "dec déc dez dic дек ara dek დეკ դեկ",
 )
 _STEMS = sorted(((stem, n) for n, stems in enumerate(_MONTH_STEMS, 1) for stem in stems.split()),
                 key=lambda item: -len(item[0]))

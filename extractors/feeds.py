@@ -8,9 +8,11 @@ logs a warning); one that yields nothing is an ``ExtractionError``.
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import html
 import re
+from collections import Counter
 from datetime import datetime, timezone
 
 from urllib.parse import urlsplit
@@ -72,16 +74,38 @@ def _entry_date(entry, now: datetime) -> datetime | None:
     or a typo, never the day the article came out (the same test as a page's own dates)."""
     from extractors.dates import is_plausible
 
-    for name in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(name)
+    for name in ("published", "updated", "created"):
+        written = _written_date(entry.get(name))
+        if written is not None and written.tzinfo is not None and is_plausible(written, now):
+            return written  # a zone feedparser does not know ("MSK", "AMT", "GMT+4") it reads as UTC
+        value = entry.get(f"{name}_parsed")
         if value:
             try:
                 when = datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
             except (OverflowError, ValueError, TypeError):
-                continue
-            if is_plausible(when, now):
+                when = None
+            if when is not None and is_plausible(when, now):
                 return when
+        if written is not None and is_plausible(written.replace(tzinfo=timezone.utc), now):
+            # feedparser reads neither month names of the region ("2 декабря 2026", "02 Դեկ 2026")
+            # nor "02.12.2026 14:30"; without a zone the time is taken as UTC, as feedparser does
+            return written.replace(tzinfo=timezone.utc)
     return None
+
+
+def _written_date(text: str | None) -> datetime | None:
+    """The date an item's date field spells, by ``extractors.date_text`` (the region's month names,
+    numeric forms, zone names): aware when a zone is written, naive when not; None without a year."""
+    from extractors.date_text import find_dates
+
+    found = find_dates(text, limit=1) if isinstance(text, str) and text.strip() else []
+    if not found:
+        return None
+    first = found[0]
+    moment = datetime.combine(first.day, first.at or datetime.min.time())
+    if first.offset is not None and first.at is not None:
+        return (moment.replace(tzinfo=timezone(first.offset))).astimezone(timezone.utc)
+    return moment
 
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
@@ -121,15 +145,36 @@ def _entry_link(entry, feed_url: str) -> str | None:
     return None
 
 
+def _own_guid(entry, shared_link: str) -> str | None:
+    """The guid of an item whose <link> several items share (a section page, the site's news
+    list), when the guid is a web URL of its own: the article's address. Without it the items
+    would be one article, the section page, and the others dropped as repeats."""
+    guid = (entry.get("id") or "").strip()
+    if not guid.startswith(("http://", "https://")):
+        return None
+    link = normalise_url(guid)
+    return link if link and link != shared_link and _is_article_address(link, None) else None
+
+
 def _is_article_address(link: str, feed_itself: str | None) -> bool:
     parts = urlsplit(link)
     return link != feed_itself and not (parts.path in ("", "/") and not parts.query)
 
 
 def _entry_content(entry) -> str:
-    contents = entry.get("content") or []
-    best = max((c.get("value", "") for c in contents), key=len, default="")
-    return best
+    """The fullest text the item carries, as HTML: ``content:encoded`` / Atom content, the
+    full-text extensions of the region's Russian-language feeds (``yandex:full-text``, plain text;
+    ``turbo:content``, HTML), or a description that holds the whole article. The poll uses it only
+    when the page itself cannot be had and it is long enough to be the article
+    (``flows.pipeline.page_from_feed``)."""
+    candidates = [c.get("value", "") for c in entry.get("content") or []]
+    plain = entry.get("yandex_full-text")
+    if isinstance(plain, str) and plain.strip():
+        candidates.append("".join(f"<p>{html.escape(line.strip())}</p>" for line in plain.splitlines() if line.strip()))
+    for key in ("turbo_content", "summary"):
+        if isinstance(entry.get(key), str):
+            candidates.append(entry[key])
+    return max(candidates, key=lambda text: len(_TAG.sub("", text)), default="")
 
 
 def declared_language(code: str | None) -> str | None:
@@ -149,6 +194,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     if looks_like_json_feed(body):
         return parse_json_feed(body, feed_id=feed_id, feed_url=feed_url, now=now)
     headers = {"content-location": feed_url}
+    body, content_type = _unmarked(body, content_type)
     if content_type:
         headers["content-type"] = _settled_content_type(body, content_type)
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
@@ -172,8 +218,11 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
 
     language = declared_language(parsed.feed.get("language"))
     entries: list[FeedEntry] = []
-    for raw in parsed.entries:
-        link = _entry_link(raw, feed_url)
+    links = [_entry_link(raw, feed_url) for raw in parsed.entries]
+    shared = {link for link, count in Counter(filter(None, links)).items() if count > 1}
+    for raw, link in zip(parsed.entries, links):
+        if link in shared:
+            link = _own_guid(raw, link) or link
         if not link:
             continue  # an entry with no web link cannot be fetched or identified
         entries.append(
@@ -220,6 +269,27 @@ def _not_a_feed(body: bytes) -> str:
 
 
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([\w.:-]+)")
+
+
+_UTF_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _unmarked(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """A UTF-16/32 document as UTF-8, with the charset labels saying so. Its byte order mark is
+    the surest sign of its encoding (XML 1.0 appendix F; WHATWG: a BOM outranks the header), but
+    feedparser follows a header that says ``charset=utf-8`` or ``text/xml`` and fails on the
+    first byte. Checked longest BOM first: UTF-32 LE starts with the UTF-16 LE mark."""
+    for bom, codec in _UTF_BOMS:
+        if body.startswith(bom):
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                return body, content_type
+            text = re.sub(r"^(\ufeff?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+", r"\1utf-8", text.lstrip("\ufeff"))
+            media = (content_type or "application/xml").split(";")[0].strip() or "application/xml"
+            return text.encode("utf-8"), f"{media}; charset=utf-8"
+    return body, content_type
 
 
 def _settled_content_type(body: bytes, content_type: str) -> str:

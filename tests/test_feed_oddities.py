@@ -112,3 +112,47 @@ def test_a_page_whose_header_and_meta_disagree_is_read_in_the_charset_its_bytes_
     # the same bytes labelled the other way round: still the reading that is Russian
     cp1251 = f'<html><head><meta charset="koi8-r"></head><body><p>{text}</p></body></html>'.encode("cp1251")
     assert text in decode_html(cp1251, "text/html; charset=windows-1251")
+
+
+@pytest.mark.parametrize("name", ["r2_dates_ru_months.xml", "r2_dates_hy_ka_az_months.xml"])
+def test_item_dates_with_the_regions_month_names_or_numeric_forms_are_read(name):
+    """feedparser reads English RFC 822 and ISO 8601 only: "2 декабря 2026 г., 14:30",
+    "02 Դեկ 2026", "02 dekabr 2026" and "02.12.2026 14:30" gave no date."""
+    entries = parsed(name).entries
+    assert entries and all(entry.published is not None for entry in entries)
+    assert {entry.published.date().isoformat() for entry in entries} == {"2026-12-02"}
+    # with a zone written, the instant is exact; without one, the time is taken as UTC
+    with_zone = [e for e in entries if e.published.hour == 10]
+    assert with_zone and all(e.published.minute == 30 for e in entries)
+
+
+def test_zone_names_of_the_region_and_gmt_offsets_give_the_right_instant():
+    hours = {slug: entry.published.hour for slug, entry in by_slug(parsed("r2_dates_zone_names.xml")).items()}
+    assert hours["tz-msk"] == 11  # 14:30 Moscow time is 11:30 UTC, not 14:30
+    for slug in ("tz-amt", "tz-get", "tz-azt", "tz-gmt4", "tz-gmtp0400", "tz-plus0400", "tz-utc0400", "tz-iso"):
+        assert hours[slug] == 10, slug
+    assert hours["tz-none"] == 14  # no zone written: UTC, as before
+
+
+def test_items_sharing_a_section_link_keep_their_own_permalink_guids():
+    links = [entry.link for entry in parsed("r2_section_link_guid.xml").entries]
+    assert links == [f"https://news.example.org/a/sec-{n}" for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("name", ["r2_yandex_full_text.xml", "r2_turbo_content.xml", "r2_description_full_text.xml"])
+def test_the_items_full_text_is_found_in_the_extensions_and_descriptions_servers_use(name):
+    from flows.pipeline import FEED_TEXT_MIN_CHARS, page_from_feed
+    from extractors.errors import FetchError
+
+    entry = parsed(name).entries[0]
+    assert "negotiators met in Tbilisi" in entry.content
+    page = page_from_feed(entry, FetchError("HTTP 403 (blocked)", url=entry.link, status=403, reason="blocked"))
+    assert page is not None and len(page.body) > FEED_TEXT_MIN_CHARS
+    assert "border delimitation" in extract_document(page.body, url=entry.link, now=NOW).text
+
+
+@pytest.mark.parametrize("content_type", ["application/rss+xml; charset=utf-8", "text/xml", None])
+def test_a_utf16_feed_is_read_by_its_byte_order_mark_whatever_the_header_says(content_type):
+    feed = parse_feed((DATA / "r2_utf16_bom.xml").read_bytes(), feed_id="odd", feed_url="https://news.example.org/f",
+                      content_type=content_type, now=NOW)
+    assert feed.entries and feed.entries[0].title == "Пашинян и Алиев — переговоры" and not feed.malformed
