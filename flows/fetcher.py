@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,6 +35,7 @@ log = logging.getLogger("newswatch.fetch")
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least the first 500 KiB
+_GZIP_MAGIC = b"\x1f\x8b\x08"  # RFC 1952: ID1 ID2 and CM=deflate
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,10 @@ class Fetcher:
                                 break
                             raise FetchError(f"too big (over {max_bytes} bytes)", url=url, status=response.status_code, reason="too-big")
                         chunks.append(chunk)
-                    return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
+                    body = b"".join(chunks)
+                    if not codings and body.startswith(_GZIP_MAGIC):
+                        body = _undeclared_gzip(body, max_bytes, url, response.status_code)
+                    return response.status_code, {k.lower(): v for k, v in response.headers.items()}, body
             except RuntimeError:  # "the client has been closed": the run is stopping (SIGTERM)
                 if self._client.is_closed:
                     raise FetchError("not fetched: the run is stopping", url=url, reason="error") from None
@@ -258,6 +263,20 @@ class Fetcher:
             return Protego.parse(body.decode("utf-8", errors="replace"))
         except Exception:  # protego has no error type of its own
             return None
+
+
+def _undeclared_gzip(body: bytes, max_bytes: int, url: str, status: int) -> bytes:
+    """A body gzipped without a Content-Encoding header (a server compressing a static
+    ``feed.xml.gz`` or a cache storing it compressed): what a browser would show, one layer, under
+    the same size cap as a declared coding. Not gzip after all (a broken stream): left as it is."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        plain = inflater.decompress(body, max_bytes + 1)
+    except zlib.error:
+        return body
+    if len(plain) > max_bytes or inflater.unconsumed_tail:
+        raise FetchError(f"too big (over {max_bytes} bytes, gzipped)", url=url, status=status, reason="too-big")
+    return plain
 
 
 def _check_url(url: str) -> None:

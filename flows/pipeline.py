@@ -115,19 +115,15 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         return result
 
     state.last_status = response.status
-    state.next_poll = None
-    state.consecutive_failures = 0
-    state.last_error = ""
-    if state.last_ok is None and not state.body_hash:
-        state.first_ok = ctx.now.isoformat()  # a new feed: its first batch is mostly backlog (flows/digest_health.py)
-    state.last_ok = now.isoformat()
     if response.status == 304:
+        _answered(ctx, state, now)
         result.outcome = state.last_outcome = "not-modified"
         _work_on(ctx, feed, [], options, result, ctx.now)  # queued pages are due whatever the feed says
         save_feed_state(ctx.store, state)
         return result
     body_hash = feed_body_hash(response.body)
     if body_hash == state.body_hash and not options.force:
+        _answered(ctx, state, now)
         result.outcome = state.last_outcome = "unchanged"
         _work_on(ctx, feed, [], options, result, ctx.now)
         _keep_validators(state, response)
@@ -136,8 +132,11 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     try:
         parsed = parse_feed(response.body, feed_id=feed.id, feed_url=response.final_url, content_type=response.content_type)
     except ExtractionError as exc:
+        # a 200 that holds no feed (a captcha or login page, an empty body) is a failed poll: it
+        # counts towards back-off and the digest's "N polls in a row", like an error status
         _record_feed_failure(ctx, state, result, FetchError(str(exc), url=response.final_url, reason="bad-feed"), now)
         return result
+    _answered(ctx, state, now)
     if parsed.malformed:
         result.malformed = True
         log.warning("feed %s is malformed (%s); using the %d entries it yields", feed.id, parsed.problem, len(parsed.entries))
@@ -172,6 +171,16 @@ def _work_on(ctx: RunContext, feed: Feed, fresh: list[FeedEntry], options: PollO
         prepared = _fetch_and_prepare(ctx, feed, entries[start:start + size], options, result)
         commit_batch(ctx, feed.id if start == 0 else f"{feed.id}--{start // size + 1}", prepared, result)
         retries.flush(ctx, feed.id, now)  # after the commit: a crash before it leaves the items queued
+
+
+def _answered(ctx: RunContext, state: FeedState, now: datetime) -> None:
+    """The feed answered with a feed (or that it has not changed): its failure streak ends."""
+    state.next_poll = None
+    state.consecutive_failures = 0
+    state.last_error = ""
+    if state.last_ok is None and not state.body_hash:
+        state.first_ok = ctx.now.isoformat()  # a new feed: its first batch is mostly backlog (flows/digest_health.py)
+    state.last_ok = now.isoformat()
 
 
 def _keep_validators(state: FeedState, response: FetchedPage) -> None:

@@ -1,5 +1,6 @@
 """The fetcher against a real HTTP server on loopback: politeness and safety rules."""
 
+import gzip
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +69,11 @@ class Routes(BaseHTTPRequestHandler):
             return self._send(403, b"no")
         if path == "/file.pdf":
             return self._send(200, b"%PDF-1.4 ...", {"Content-Type": "application/pdf"})
+        if path == "/feed.xml.gz":  # gzipped on disk, served without Content-Encoding
+            return self._send(200, gzip.compress(b"<rss version='2.0'><channel><title>Zipped</title></channel></rss>"),
+                              {"Content-Type": "application/rss+xml"})
+        if path == "/bomb.gz":  # 10 MB of zeros in 10 KB, no Content-Encoding
+            return self._send(200, gzip.compress(b"\0" * 10_000_000), {"Content-Type": "text/html"})
         if path == "/slow":
             time.sleep(2)
             return self._send(200, PAGE, {"Content-Type": "text/html"})
@@ -170,3 +176,14 @@ def test_a_page_asked_for_after_the_run_closed_its_fetcher_is_a_one_line_failure
     with pytest.raises(FetchError) as caught:
         f.fetch_page(server + "/article.html")
     assert "the run is stopping" in str(caught.value) and is_passing(caught.value)
+
+
+def test_a_body_gzipped_without_a_content_encoding_header_is_read_decompressed(server):
+    page = fetcher().fetch_feed(server + "/feed.xml.gz")
+    assert page.body.startswith(b"<rss") and b"Zipped" in page.body
+
+
+def test_an_undeclared_gzip_body_is_held_to_the_size_cap_once_decompressed(server):
+    with pytest.raises(FetchError) as caught:
+        fetcher().fetch_page(server + "/bomb.gz")
+    assert caught.value.reason == "too-big"
