@@ -27,12 +27,15 @@ from extractors.date_text import FoundDate, find_dates
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "head", "nav", "footer", "aside", "select",
                  "button", "form", "iframe", "svg", "figcaption", "figure", "blockquote", "option", "textarea"}
 # Class/id words of furniture whose dates are not the article's (not site names: generic words).
-_FURNITURE = re.compile(r"(?i)(?:^|[\s_-])(?:comment\w*|related|sidebar|widget|teaser\w*|footer|"
+# Class/id words of blocks that are not the article: a date in them is another story's, the day's
+# (a calendar, weather, exchange rates "на 13.11.2024" — an "informer" in Russian-language CMSes).
+_FURNITURE = re.compile(r"(?i)(?:^|[\s_-])(?:comment\w*|related|sidebar|widget\w*|teaser\w*|footer|"
                         r"nav\w*|menu|breadcrumb\w*|recommend\w*|popular|most-?read|ticker|"
-                        r"trending|more-?news|latest|archive|calendar|weather|cookie\w*)(?:$|[\s_-])")
+                        r"trending|more-?news|latest|archive|calendar|weather|cookie\w*|"
+                        r"informer\w*|currenc\w*|rates|exchange\w*)(?:$|[\s_-])")
 _UPDATE_LABEL = re.compile(r"(?i)(?:updated?|modified|last\s+edit\w*|aktualisiert|geändert|mis\s+à\s+jour|"
                            r"actualis\w+|обновл\w*|изменен\w*|güncellen\w*|güncelleme|yenilən\w*|"
-                           r"թարմացվ\w*|განახლ\w*)\W{0,3}$")
+                           r"թարմացվ\w*|განახლ\w*)(?:\W{1,3}\w{1,7}){0,2}\W{0,3}$")  # "Updated on", "Обновлено в", "Թարմացվել է՝", "Güncellenme tarihi:"
 _DIGIT = re.compile(r"\d")
 _SHORT_BLOCK = 160  # characters: a date line, a byline; longer blocks are looked into
 _AFTER_HEADLINE = 80  # elements after the headline a date line may sit (share bars, images, bylines)

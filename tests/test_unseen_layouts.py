@@ -107,3 +107,23 @@ def test_a_short_item_taken_from_the_second_opinion_loses_a_breaking_news_bar_an
     text = extracted("r2_turkish_kars_relative_only.html").text
     assert text.startswith("Kars'ın Akyaka ilçesine bağlı")
     assert "SON DAKİKA" not in text and "saat önce" not in text
+
+
+def test_an_update_line_whose_label_is_followed_by_a_word_is_not_the_publication_day():
+    # "Թարմացվել է՝ 13.11.2024" (updated) under the headline; published_time says the 12th
+    assert extracted("r2_two_dates_hy_updated.html").published.startswith("2024-11-12")
+
+
+@pytest.mark.parametrize("before", ["Updated on ", "Last updated on ", "Обновлено в ", "Թարմացվել է՝ ",
+                                    "Güncellenme tarihi: "])
+def test_update_labels_with_a_preposition_or_auxiliary_are_recognised(before):
+    from extractors.date_evidence import _UPDATE_LABEL
+
+    assert _UPDATE_LABEL.search(before)
+    assert not _UPDATE_LABEL.search("Published on ") and not _UPDATE_LABEL.search("By Anna Petrosyan ")
+
+
+def test_a_rates_informer_above_the_headline_does_not_date_the_article():
+    # "Курсы ЦБА на 13.11.2024" in a header informer; the article's JSON-LD says the 12th
+    article = extracted("r2_widgets_ru_relative_date.html")
+    assert article.published.startswith("2024-11-12")
