@@ -15,12 +15,17 @@ _WRAPPED = re.compile(r"[ \t]*[\r\n\t][ \t\r\n]*")
 # Parameters courlan's list misses that news sites and social shares add.
 _EXTRA_TRACKERS = re.compile(
     r"^(?:fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|_hs\w*|hsctatrk|ocid|"
-    r"spm|share|shared|from|cmpid|icid|s_cid|ns_\w+|rss|wt\.\w+|at_\w+|oc|amp;.*)$",
+    r"spm|share|shared|from|cmpid|cmp|icid|s_cid|ns_\w+|rss|wt\.\w+|at_\w+|oc|amp;.*|"
+    # Openstat's campaign tag (Russian-language sites), Facebook share ids, session ids: none names a page
+    r"_openstat|fb_\w+|phpsessid|jsessionid)$",
     re.IGNORECASE,
 )
 # courlan's rule drops any parameter containing "source" or "ref"; some CMSes use
 # those words inside real ids, so we apply it only to names that are tracker-shaped.
 _SAFE_PARAMS = {"id", "p", "page_id", "article", "aid", "nid", "newsid", "story", "lang", "l", "n"}
+
+
+_PERCENT_ESCAPE = re.compile(r"%[0-9a-f][0-9a-fA-F]|%[0-9A-F][a-f]")
 
 
 def is_tracking_param(name: str) -> bool:
@@ -50,6 +55,8 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
     # user:password@ is a credential, never part of an article's address: it must not reach a
     # record, a manifest, the digest or a log (the fetcher keeps a feed's own credentials, by origin).
     parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+    # "%d0%b0" and "%D0%B0" are one address (RFC 3986 6.2.2.1): CMSes and feeds print either
+    parts = parts._replace(path=_PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), parts.path))
     query = urlencode(
         sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)),
         doseq=True,

@@ -117,3 +117,13 @@ def test_a_json_feed_gives_entries_like_rss(data_dir):
 def test_a_broken_json_feed_is_a_clear_error():
     with pytest.raises(ExtractionError, match="^not a readable feed: bad JSON Feed"):
         parse_feed(b'{"version": "https://jsonfeed.org/version/1", "items": [', feed_id="x", feed_url="https://x.example/")
+
+
+def test_percent_escapes_in_either_case_are_one_address():
+    assert normalise_url("https://news.example.am/%d5%a1%d5%b4/1") == normalise_url("https://news.example.am/%D5%A1%D5%B4/1")
+
+
+@pytest.mark.parametrize("tracker", ["_openstat=dGVzdDsxOzE7", "fb_action_ids=123", "fb_source=feed", "PHPSESSID=ab12",
+                                     "jsessionid=77", "cmp=rss"])
+def test_campaign_share_and_session_parameters_are_not_part_of_an_address(tracker):
+    assert normalise_url(f"https://news.example.am/a/1?id=5&{tracker}") == "https://news.example.am/a/1?id=5"
