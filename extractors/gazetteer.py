@@ -31,7 +31,12 @@ _ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و"
 _CHAR_MAP = str.maketrans({
     "ı": "i", "\u200c": None, "\u200d": None, "ё": "е",
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ی": "ي", "ى": "ي", "ک": "ك",
+    # the palochka and Ossetian ӕ as data and keyboards spell them: Cyrillic і (U+0456), Latin æ
+    "і": "ӏ", "æ": "ӕ",
 })
+# ... and the palochka typed as Latin I/l or the digit 1 inside (or ending) a Cyrillic word:
+# "МахIачхъала", "Г1ала" are "МахӀачхъала", "ГӀала".
+_PALOCHKA_LOOKALIKE = re.compile(r"(?<=[а-яӏӕ])[il1](?=[а-яӏӕ])|(?<=[кгхтпчц])[il1]$")
 _MEMO_LIMIT = 200_000
 
 
@@ -41,7 +46,10 @@ def fold(text: str) -> str:
         return text.lower()  # what the steps below give for ASCII (no accents, no variants), 20x faster
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", stripped).translate(_CHAR_MAP)
+    folded = unicodedata.normalize("NFC", stripped).translate(_CHAR_MAP)
+    if "i" in folded or "l" in folded or "1" in folded:
+        folded = _PALOCHKA_LOOKALIKE.sub("ӏ", folded)
+    return folded
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ class LanguageGuess:
 
     code: str | None  # ISO 639-1, or None when the text is too short or mixed to say
     confidence: float  # 0..1
-    method: str  # "script", "letters", "langdetect", "declared", "too-short", "mixed"
+    method: str  # "script", "letters", "langdetect", "declared", "too-short", "mixed", "unsupported"
     declared: str | None = None  # what the page or feed claimed, kept as a hint
 
 

@@ -127,3 +127,34 @@ def test_a_rates_informer_above_the_headline_does_not_date_the_article():
     # "Курсы ЦБА на 13.11.2024" in a header informer; the article's JSON-LD says the 12th
     article = extracted("r2_widgets_ru_relative_date.html")
     assert article.published.startswith("2024-11-12")
+
+
+@pytest.mark.parametrize("name, language, entity", [
+    ("r2_chechen_grozny_school.html", "ce", "Chechnya"),  # the palochka as Ӏ
+    ("r2_ossetian_latin_ae_vladikavkaz.html", "os", "North Ossetia"),  # ӕ typed as Latin æ
+    ("r2_avar_makhachkala_short.html", "av", "Dagestan"),  # the palochka typed as Latin I
+])
+def test_north_caucasian_languages_are_not_russian_and_their_endonyms_count(name, language, entity):
+    from extractors.article import make_record
+
+    record = make_record(extracted(name), article_id="x", url="https://news.example.org/a/1", source="t",
+                         canonical_url="https://news.example.org/a/1",
+                         first_seen=NOW)
+    assert record.language == language
+    assert record.caucasus["relevant"] and entity in {hit["entity"] for hit in record.caucasus["terms"]}
+
+
+def test_a_north_caucasian_text_with_no_declared_language_is_told_by_its_letters_or_left_unnamed():
+    from extractors.language import detect_language
+
+    chechen = extracted("r2_chechen_grozny_school.html").text
+    assert detect_language(chechen).code == "ce"
+    avar = extracted("r2_avar_makhachkala_short.html").text
+    assert detect_language(avar).code == "av"
+    # the palochka without either language's digraphs: some other language of the region, not Russian
+    lak = "Гъази-Гъумучиял шагьрулий цӀуцӀа школа тӀивтӀуну. Ца шяравун ттунил кӀулну бия. " * 3
+    guess = detect_language(lak)
+    assert guess.code != "ru"
+    # Russian with Roman numerals and a model name stays Russian
+    assert detect_language("Пётр I основал город. Танк Т-90 и Ил-76 показали на параде в Москве в XXI веке, "
+                           "сообщили в министерстве обороны России.").code == "ru"
