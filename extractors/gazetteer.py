@@ -129,7 +129,7 @@ class Gazetteer:
                 i += 1
                 continue
             best = 0  # the length of the longest phrase found here, and its entity
-            for wid in cands[i]:
+            for wid in (cands[i] if len(cands[i]) == 1 else self._ranked(cands[i])):
                 seqs = phrases.get(wid)
                 # Every phrase in seqs starts with wid: when the word's case rules wid out, none is
                 # here ("t" of "don't" starts 40 phrases of capital T words: one test, not 40).
@@ -149,6 +149,20 @@ class Gazetteer:
             start, end = spans[i][0], spans[i + best - 1][1]
             yield Match(best_entity, start, end, text[start:end])
             i += best
+
+    def _ranked(self, ids: frozenset[int]) -> list[int]:
+        """The readings of one word, surest first: the highest weight among the entities it starts
+        (the weights say how ambiguous a name is), then the longest stem ("Goris" the Armenian town,
+        not "Gori" plus a plural -s), then the id. A set's order would decide by the ids, which any
+        edit of the gazetteer reshuffles."""
+        memo = self.__dict__.setdefault("_rank_memo", {})  # not a field: cached pickles stay valid
+        key = memo.get(ids)
+        if key is None:
+            def rank(wid: int) -> tuple[float, int, int]:
+                weight = max((self.entities[ent].weight for _seq, ent in self._phrases.get(wid, ())), default=0.0)
+                return (-weight, -len(self._words[wid].key), wid)
+            key = memo[ids] = sorted(ids, key=rank)
+        return key
 
     def _rest_at(self, seq: tuple[int, ...], i: int, words: list[str], cands: list) -> bool:
         """Whether the words after the i-th continue the phrase ``seq`` (whose first word is there)."""

@@ -158,3 +158,32 @@ def test_a_north_caucasian_text_with_no_declared_language_is_told_by_its_letters
     # Russian with Roman numerals and a model name stays Russian
     assert detect_language("Пётр I основал город. Танк Т-90 и Ил-76 показали на параде в Москве в XXI веке, "
                            "сообщили в министерстве обороны России.").code == "ru"
+
+
+def _judged(name: str):
+    from extractors.article import make_record
+
+    return make_record(extracted(name), article_id="x", url="https://news.example.org/a/1", source="t",
+                       canonical_url="https://news.example.org/a/1", first_seen=NOW).caucasus
+
+
+def test_lake_sevan_in_its_set_genitive_makes_an_armenian_article_relevant():
+    assert _judged("r2_nuxt_hy_sevan.html")["relevant"]
+
+
+def test_a_town_whose_name_is_another_towns_stem_plus_an_ending_keeps_its_own_country():
+    judged = _judged("r2_liveblog_en_goris.html")  # Goris (Armenia) is not Gori (Georgia) + plural -s
+    assert "ge" not in judged["countries"]
+    assert {hit["entity"] for hit in judged["terms"] if hit["term"] == "Goris"} == {"Armenian towns"}
+
+
+def test_a_word_two_entries_can_read_is_read_as_the_surer_one_whatever_the_gazetteers_order():
+    from extractors.gazetteer import compile_gazetteer
+
+    doc = {"suffixes": {"en": "(?:s|es)?"}, "entities": [
+        {"name": "Gori", "kind": "city", "weight": 1.5, "tags": ["GE"], "terms": {"en": ["Gori"]}},
+        {"name": "Goris", "kind": "city", "weight": 2.5, "tags": ["AM"], "terms": {"en": ["Goris"]}}]}
+    for entities in (doc["entities"], doc["entities"][::-1]):
+        gazetteer = compile_gazetteer({**doc, "entities": entities})
+        found = [gazetteer.entities[m.entity].name for m in gazetteer.find("Buses left Goris at dawn.")]
+        assert found == ["Goris"]
