@@ -404,6 +404,15 @@ def extract_html(
         declared = clean_paragraphs(meta.article_body, known_fingerprints, fingerprint, titles=titles)
         if _word_count(declared) > _word_count(paragraphs):
             paragraphs = declared
+    if _word_count(paragraphs) < NEARLY_EMPTY_WORDS:
+        # Nor in JSON-LD: a single-page application's skeleton, its article only in the state its
+        # script draws from (Next.js __NEXT_DATA__, window.__INITIAL_STATE__ = {...})
+        from extractors.embedded_state import article_paragraphs
+
+        drawn = clean_paragraphs("\n".join(article_paragraphs(intact.read(), meta.title)), known_fingerprints, fingerprint,
+                                 titles=titles)
+        if _word_count(drawn) > _word_count(paragraphs):
+            paragraphs = drawn
     body = "\n".join(paragraphs)
     if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")

@@ -4,12 +4,14 @@ article's own <footer>, captions and channel calls kept out of the text."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from extractors.article import extract_document
+from extractors.errors import ExtractionError
 from extractors.metadata import clean_title
 
 DATA = Path(__file__).resolve().parent / "data" / "unseen_layouts"
@@ -187,3 +189,31 @@ def test_a_word_two_entries_can_read_is_read_as_the_surer_one_whatever_the_gazet
         gazetteer = compile_gazetteer({**doc, "entities": entities})
         found = [gazetteer.entities[m.entity].name for m in gazetteer.find("Buses left Goris at dawn.")]
         assert found == ["Goris"]
+
+
+def test_a_single_page_applications_article_is_read_from_the_state_its_script_draws_from():
+    """A Next.js skeleton: no text in the markup, no articleBody in JSON-LD, the article only in
+    the __NEXT_DATA__ JSON."""
+    article = extracted("r2_nextjs_ru_state_only.html")
+    assert article.text.startswith("В Гюмри во вторник открылся новый грузовой терминал")
+    assert article.title == "В Гюмри открыли новый пограничный терминал"
+    assert article.published.startswith("2024-11-12")
+
+
+def test_a_state_assigned_to_a_global_is_read_too_its_own_story_first_and_short_strings_are_no_article():
+    body = ("<p>Ереван и Тбилиси договорились о новом расписании поездов. Первый поезд отправится в пятницу "
+            "вечером, сообщили в железнодорожной компании.</p>") * 4
+    other = ("<p>В Баку открылась выставка современного искусства, на которой представлены работы сорока "
+             "художников из двенадцати стран.</p>") * 8  # a longer story the state also holds
+    state = json.dumps({"route": "/news/1", "data": {"teaser": "Короткий анонс новости.",
+                                                      "post": {"title": "Поезда", "html": body},
+                                                      "next": {"title": "Выставка", "html": other}}},
+                       ensure_ascii=False)
+    page = ("<html><head><title>Поезда</title></head><body><div id='app'>Загрузка…</div>"
+            f"<script>window.__INITIAL_STATE__ = {state};</script></body></html>")
+    article = extract_document(page, url="https://news.example.org/a/3", now=NOW)
+    assert article.text.startswith("Ереван и Тбилиси договорились") and "анонс" not in article.text
+    assert "выставка" not in article.text  # the story whose record carries the page's title
+    only_teaser = page.replace(json.dumps(body, ensure_ascii=False), '"Коротко."')
+    with pytest.raises(ExtractionError):
+        extract_document(only_teaser, url="https://news.example.org/a/4", now=NOW)

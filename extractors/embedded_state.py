@@ -1,0 +1,178 @@
+"""The article of a page rendered by script from its framework's state, when the markup has none.
+
+Single-page-application news sites (Next.js, Nuxt, Gatsby and in-house React/Vue themes) send a
+skeleton: the text is drawn in the reader's browser from a JSON state the page carries, in a
+``<script type="application/json">`` element (``__NEXT_DATA__``, a Nuxt payload) or assigned to a
+global in an inline script (``window.__INITIAL_STATE__ = {...}``). Every framework nests it
+differently, so no path is looked up: the article is the state's longest string that reads as
+prose (sentences of words, as text or as HTML paragraphs). Used only when the markup and JSON-LD
+give (nearly) no text (``extractors.html``), so on ordinary pages it never runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+from extractors.ensemble import block_texts
+
+MAX_STATE_CHARS = 5_000_000  # a state this large is a catalogue, not one page's article
+MIN_PROSE_WORDS = 40  # a teaser or a description is shorter; the article is what is looked for
+_ASSIGNED_STATE = re.compile(r"^\s*(?:window\.|self\.|globalThis\.)?[\w$.\[\]\"']+\s*=\s*(\{.*\})\s*;?\s*$", re.S)
+_TAG = re.compile(r"<[A-Za-z/!][^<>]*>")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_SENTENCE_END = re.compile(r"[.!?…։。](?:\s|$|<)")
+_NOT_PROSE = re.compile(r"^(?:https?:|/|data:|[\w-]+\.(?:js|css|jpe?g|png|webp|svg)\b)")
+
+
+def state_objects(tree: HtmlElement) -> Iterator[object]:
+    """The JSON values the page's scripts carry: JSON script elements and ``x = {...}`` assignments."""
+    for script in tree.iter("script"):
+        kind = (script.get("type") or "").strip().lower()
+        text = script.text or ""
+        if not text.strip() or len(text) > MAX_STATE_CHARS or script.get("src"):
+            continue
+        if kind == "application/ld+json":
+            continue  # schema.org is read as metadata (extractors.metadata), articleBody included
+        if kind == "application/json":
+            candidate = text
+        elif kind in ("", "text/javascript", "application/javascript", "module"):
+            found = _ASSIGNED_STATE.match(text)
+            if not found:
+                continue
+            candidate = found.group(1)
+        else:
+            continue
+        try:
+            yield json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue  # a script that only looks like an assignment of JSON
+
+
+def _strings(value: object, depth: int = 0) -> Iterator[str]:
+    if depth > 60:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
+
+
+def _prose_words(value: str) -> int:
+    """Words of ``value`` when it reads as prose (text or HTML with sentences), else 0."""
+    if len(value) < 200 or _NOT_PROSE.match(value):
+        return 0
+    text = _TAG.sub(" ", value) if "<" in value else value
+    words = len(_WORD.findall(text))
+    sentences = len(_SENTENCE_END.findall(value))
+    if words < MIN_PROSE_WORDS or sentences < 2 or words < 0.5 * len(text.split()):
+        return 0  # too short, no sentences, or mostly numbers, ids and code
+    return words
+
+
+# Keys under which a structured document (a rich-text tree: paragraphs of runs of text and links)
+# keeps its text; the others (type, url, id, class...) describe it.
+_TEXT_KEYS = frozenset("data text content value body html plain plaintext markdown caption".split())
+
+
+def _run_text(value: object, depth: int = 0) -> str:
+    """The text of one node of a structured document: its text runs in order."""
+    if depth > 30:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(_run_text(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return "".join(_run_text(item, depth + 1) for key, item in value.items()
+                       if key in _TEXT_KEYS or isinstance(item, (list, dict)))
+    return ""
+
+
+def _lists(value: object, depth: int = 0) -> Iterator[list]:
+    if depth > 60:
+        return
+    if isinstance(value, list):
+        yield value
+        items = value
+    elif isinstance(value, dict):
+        items = value.values()
+    else:
+        return
+    for item in items:
+        if isinstance(item, (list, dict)):
+            yield from _lists(item, depth + 1)
+
+
+def _document_paragraphs(items: list) -> list[str]:
+    """A list of paragraph nodes (each a run tree) as paragraphs, when it reads as an article."""
+    paragraphs = [" ".join(_TAG.sub(" ", _run_text(item)).split()) for item in items if isinstance(item, (dict, list))]
+    paragraphs = [p for p in paragraphs if len(_WORD.findall(p)) >= 3]
+    if len(paragraphs) < 2 or len(_SENTENCE_END.findall("\n".join(paragraphs))) < 2:
+        return []
+    return paragraphs
+
+
+def _words(paragraphs: list[str]) -> int:
+    return sum(len(_WORD.findall(p)) for p in paragraphs)
+
+
+def _folded(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def _titled(value: object, title: str, depth: int = 0) -> Iterator[dict]:
+    """The objects of the state that carry the page's headline as one of their own strings: the
+    article's record. A state holds other stories too (related, most read, the next article)."""
+    if depth > 60 or not isinstance(value, (dict, list)):
+        return
+    items = value.values() if isinstance(value, dict) else value
+    if isinstance(value, dict) and any(isinstance(v, str) and _same_title(v, title) for v in items):
+        yield value
+        return
+    for item in items:
+        yield from _titled(item, title, depth + 1)
+
+
+def _same_title(value: str, title: str) -> bool:
+    if len(value) > 4 * len(title) + 40:
+        return False
+    folded = _folded(value)
+    return bool(folded) and (folded == title or (len(title.split()) >= 5 and folded.startswith(title)))
+
+
+def article_paragraphs(tree: HtmlElement, title: str = "") -> list[str]:
+    """The article in the page's script state ([] when none): its longest prose string (the body
+    as text or HTML), or a list of paragraph nodes (a rich-text tree, each paragraph split into
+    runs around its links), whichever holds more words; looked for in the objects that carry the
+    page's ``title`` when there are any, so that a related story's text is not taken for it."""
+    states = list(state_objects(tree))
+    wanted = _folded(title.rstrip(".…")) if title else ""
+    titled = [record for state in states for record in _titled(state, wanted)] if wanted else []
+    best: list[str] = []
+    for state in titled or states:
+        for value in _strings(state):
+            if _prose_words(value) > _words(best):
+                best = _as_paragraphs(value)
+        for items in _lists(state):
+            paragraphs = _document_paragraphs(items)
+            if _words(paragraphs) > max(_words(best), MIN_PROSE_WORDS - 1):
+                best = paragraphs
+    return best
+
+
+def _as_paragraphs(value: str) -> list[str]:
+    if _TAG.search(value):
+        try:
+            return block_texts(lxml_html.fragment_fromstring(value, create_parent="div"))
+        except (ValueError, lxml_html.etree.ParserError):
+            return []
+    return [" ".join(line.split()) for line in value.splitlines() if line.strip()]
