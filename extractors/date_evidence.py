@@ -64,6 +64,13 @@ def _is_furniture(element: HtmlElement) -> bool:
     return (class_attr is not None or id_attr is not None) and _furniture_names(f"{class_attr or ''} {id_attr or ''}")
 
 
+def named_furniture(element: HtmlElement) -> bool:
+    """Whether the element's class or id names a block that is not the article (related, sidebar,
+    ticker, informer...): by its names only, not by its tag."""
+    class_attr, id_attr = element.get("class"), element.get("id")
+    return (class_attr is not None or id_attr is not None) and _furniture_names(f"{class_attr or ''} {id_attr or ''}")
+
+
 @functools.lru_cache(maxsize=8192)
 def _furniture_names(names: str) -> bool:
     """Whether a "class id" string names furniture; a page repeats a few names on many elements."""
@@ -88,7 +95,19 @@ def _headline_link(element: HtmlElement) -> bool:
     return any(len(a.text_content().split()) >= 3 for a in element.iter("a"))
 
 
-def _is_link_list_item(element: HtmlElement) -> bool:
+TEASER_MAX_WORDS = 30
+
+
+def is_teaser(element: HtmlElement) -> bool:
+    """A short block linking another story's headline, one of three or more such siblings of its
+    kind (a "More news" column of divs, a list's items): its date is that story's."""
+    if not _headline_link(element) or len(element.text_content().split()) > TEASER_MAX_WORDS:
+        return False
+    siblings = [*element.itersiblings(element.tag), *element.itersiblings(element.tag, preceding=True)]
+    return sum(1 for s in siblings if _headline_link(s)) >= 2
+
+
+def is_link_list_item(element: HtmlElement) -> bool:
     """An item of a list of headlines (related stories, a news ticker), not the article's own line:
     it links a headline, and so do at least two of its siblings."""
     item = element if element.tag == "li" else next(element.iterancestors("li"), None)
@@ -155,7 +174,7 @@ def _as_line(entry: tuple[int, HtmlElement, str], headline_order: int, month_fir
              around_headline: frozenset = frozenset()) -> DateLine | None:
     order, element, text = entry
     found = find_dates(text, month_first=month_first, limit=3)
-    if not found or _is_prose(text, found) or _is_link_list_item(element):
+    if not found or _is_prose(text, found) or is_link_list_item(element):
         return None
     if any(_is_furniture(a) and a not in around_headline for a in element.iterancestors()):
         return None
@@ -229,7 +248,7 @@ def labelled_date(root: HtmlElement, month_first: bool) -> FoundDate | None:
             label = previous.text_content().strip() if previous is not None else ""
         if not _DATE_LABEL.search(label) or _UPDATE_LABEL.search(label):
             continue
-        if _is_link_list_item(element) or any(_is_comment(a) for a in element.iterancestors()):
+        if is_link_list_item(element) or any(_is_comment(a) for a in element.iterancestors()):
             continue
         return found[0]
     return None

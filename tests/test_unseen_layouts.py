@@ -217,3 +217,8 @@ def test_a_state_assigned_to_a_global_is_read_too_its_own_story_first_and_short_
     only_teaser = page.replace(json.dumps(body, ensure_ascii=False), '"Коротко."')
     with pytest.raises(ExtractionError):
         extract_document(only_teaser, url="https://news.example.org/a/4", now=NOW)
+
+
+def test_a_page_with_no_date_of_its_own_takes_none_from_its_other_news_column():
+    # only "3 saat önce" on the page; the sidebar's teasers carry 11.11.2024 and 10.11.2024
+    assert extracted("r2_turkish_kars_relative_only.html").published is None
