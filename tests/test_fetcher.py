@@ -74,6 +74,16 @@ class Routes(BaseHTTPRequestHandler):
                               {"Content-Type": "application/rss+xml"})
         if path == "/bomb.gz":  # 10 MB of zeros in 10 KB, no Content-Encoding
             return self._send(200, gzip.compress(b"\0" * 10_000_000), {"Content-Type": "text/html"})
+        if path.startswith("/gn/articles"):  # an aggregator's link: 200 and a refresh to the article
+            return self._send(200, b"<html><head><meta content='0;URL=/page.html' http-equiv='refresh'>"
+                              b"<title>Redirecting</title></head><body><a href='/page.html'>continue</a></body></html>",
+                              {"Content-Type": "text/html"})
+        if path == "/reloads":  # a challenge page that reloads itself, and a page refreshing in 5 minutes
+            return self._send(200, b"<html><head><meta http-equiv='refresh' content='390'></head><body>wait</body></html>",
+                              {"Content-Type": "text/html"})
+        if path == "/later":
+            return self._send(200, b"<html><head><meta http-equiv='refresh' content='300; url=/page.html'></head>"
+                              b"<body><p>An article that reloads itself.</p></body></html>", {"Content-Type": "text/html"})
         if path == "/slow":
             time.sleep(2)
             return self._send(200, PAGE, {"Content-Type": "text/html"})
@@ -187,3 +197,14 @@ def test_an_undeclared_gzip_body_is_held_to_the_size_cap_once_decompressed(serve
     with pytest.raises(FetchError) as caught:
         fetcher().fetch_page(server + "/bomb.gz")
     assert caught.value.reason == "too-big"
+
+
+def test_a_redirect_page_with_a_meta_refresh_is_followed_like_a_redirect(server):
+    page = fetcher().fetch_page(server + "/gn/articles?url=x&hl=en")
+    assert page.final_url == server + "/page.html" and b"Hello from Tbilisi" in page.body
+
+
+@pytest.mark.parametrize("path", ["/reloads", "/later"])
+def test_a_refresh_without_a_target_or_after_minutes_is_the_page_itself(server, path):
+    page = fetcher().fetch_page(server + path)
+    assert page.final_url == server + path
