@@ -195,6 +195,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
         return parse_json_feed(body, feed_id=feed_id, feed_url=feed_url, now=now)
     headers = {"content-location": feed_url}
     body, content_type = _unmarked(body, content_type)
+    body = _from_the_declaration(body)
     if content_type:
         headers["content-type"] = _settled_content_type(body, content_type)
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
@@ -269,6 +270,21 @@ def _not_a_feed(body: bytes) -> str:
 
 
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([\w.:-]+)")
+
+
+_LEADING_JUNK_MAX = 4096
+_DOCUMENT_START = re.compile(rb"<\?xml\s|<(?:rss|feed|rdf:RDF)[\s>]")
+
+
+def _from_the_declaration(body: bytes) -> bytes:
+    """The feed from its XML declaration (or root) on, when something precedes it: blank lines
+    and a byte order mark, or a PHP notice printed before the feed ("<br /><b>Warning</b>: …").
+    Every poll logged such a feed as malformed though nothing in the feed itself is wrong."""
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:RDF")):
+        return start
+    found = _DOCUMENT_START.search(body, 0, _LEADING_JUNK_MAX)
+    return body[found.start():] if found else body
 
 
 _UTF_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),

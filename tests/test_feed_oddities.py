@@ -156,3 +156,9 @@ def test_a_utf16_feed_is_read_by_its_byte_order_mark_whatever_the_header_says(co
     feed = parse_feed((DATA / "r2_utf16_bom.xml").read_bytes(), feed_id="odd", feed_url="https://news.example.org/f",
                       content_type=content_type, now=NOW)
     assert feed.entries and feed.entries[0].title == "Пашинян и Алиев — переговоры" and not feed.malformed
+
+
+@pytest.mark.parametrize("name", ["r2_php_warning_first.xml", "r2_bom_blank_lines_first.xml"])
+def test_junk_before_the_xml_declaration_does_not_make_a_feed_malformed(name):
+    feed = parsed(name)
+    assert feed.entries and not feed.malformed and feed.entries[0].title == "Пашинян и Алиев — переговоры"
