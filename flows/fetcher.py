@@ -69,9 +69,13 @@ class _Clock:
 class Fetcher:
     """One per run; thread-safe (one httpx client, per-host semaphores, a robots cache)."""
 
-    def __init__(self, settings: Settings, *, sleep=time.sleep):
+    def __init__(self, settings: Settings, *, sleep=None):
         self.settings = settings
-        self._sleep = sleep
+        self._stopping = threading.Event()
+        # a wait a server asked for ends early when the run stops (SIGTERM, Ctrl-C): close() sets it
+        self._sleep = sleep or self._stopping.wait
+        # hosts that still answered 429/503 after the wait they asked for: not asked again this run
+        self._resting: dict[str, tuple[int, str]] = {}
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout_seconds),
@@ -90,6 +94,7 @@ class Fetcher:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        self._stopping.set()
         self._client.close()
 
     def __enter__(self) -> "Fetcher":
@@ -144,7 +149,7 @@ class Fetcher:
                 continue
             if status == 304:
                 body = b""
-            elif status in (403, 429):
+            if status in (403, 429):
                 raise FetchError(f"HTTP {status} (blocked)", url=current, status=status, reason="blocked")
             elif status >= 400:
                 raise FetchError(f"HTTP {status}", url=current, status=status, reason="http")
@@ -169,16 +174,35 @@ class Fetcher:
         return without_credentials(url)
 
     def _request_with_backoff(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock):
+        """One GET, again after the wait a 429/503 asks for (at most ``max_retry_after_seconds``).
+        A host still answering 429/503 after its wait, or asking for longer, rests for the rest of
+        the run: its other pages fail at once with the same answer (retried next poll) instead of
+        each waiting again — 100 pages of one such host held their feed for half an hour."""
+        host = urlsplit(url).hostname or ""
+        resting = self._resting.get(host)
+        if resting is not None:
+            status, why = resting
+            what = "blocked" if status == 429 else "unavailable"
+            raise FetchError(f"HTTP {status} ({what}: the site {why}; not asked again until the next poll)",
+                             url=url, status=status, reason="blocked" if status == 429 else "http")
         attempts = 3
         for attempt in range(attempts):
             status, response_headers, body = self._request(url, headers, max_bytes, clock)
-            if status not in (429, 503) or attempt == attempts - 1:
+            if status not in (429, 503):
                 return status, response_headers, body
             wait = _retry_after(response_headers.get("retry-after"), default=2.0 * (attempt + 1))
-            if wait > self.settings.max_retry_after_seconds:
-                return status, response_headers, body  # the server wants us gone for long: give up for this poll
+            if attempt == attempts - 1 or wait > self.settings.max_retry_after_seconds:
+                # the server still wants us gone, or for longer than we wait: not again this run
+                # (a 503 without Retry-After may be one broken page: only that page fails)
+                if status == 429 or "retry-after" in response_headers:
+                    asked = (f"asked to wait {wait:.0f} s" if wait > self.settings.max_retry_after_seconds
+                             else "was still busy after the wait it asked for")
+                    with self._lock:
+                        self._resting[host] = (status, asked)
+                return status, response_headers, body
             log.info("%s answered %s; retrying in %.1f s", url, status, wait)
-            self._sleep(wait)
+            if self._sleep(wait) is True:  # Event.wait: the run is stopping
+                raise FetchError("not fetched: the run is stopping", url=url, reason="error")
             clock = _Clock(self.settings.timeout_seconds)  # the wait is bounded on its own; the retry gets a full budget
         raise AssertionError("unreachable")
 

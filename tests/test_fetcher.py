@@ -74,6 +74,8 @@ class Routes(BaseHTTPRequestHandler):
                               {"Content-Type": "application/rss+xml"})
         if path == "/bomb.gz":  # 10 MB of zeros in 10 KB, no Content-Encoding
             return self._send(200, gzip.compress(b"\0" * 10_000_000), {"Content-Type": "text/html"})
+        if path.startswith("/crowded/"):  # every page of the host: 503, come back in 30 s
+            return self._send(503, b"busy", {"Retry-After": "30"})
         if path.startswith("/gn/articles"):  # an aggregator's link: 200 and a refresh to the article
             return self._send(200, b"<html><head><meta content='0;URL=/page.html' http-equiv='refresh'>"
                               b"<title>Redirecting</title></head><body><a href='/page.html'>continue</a></body></html>",
@@ -208,3 +210,27 @@ def test_a_redirect_page_with_a_meta_refresh_is_followed_like_a_redirect(server)
 def test_a_refresh_without_a_target_or_after_minutes_is_the_page_itself(server, path):
     page = fetcher().fetch_page(server + path)
     assert page.final_url == server + path
+
+
+def test_a_host_still_busy_after_the_wait_it_asked_for_is_not_asked_again_this_run(server):
+    # 503 + Retry-After on every page: the first page waits twice (the test's sleep returns at once),
+    # the host then rests; its other pages fail at once with a passing reason, retried next poll
+    client = fetcher(max_retry_after_seconds=60)
+    failures = []
+    for n in range(4):
+        with pytest.raises(FetchError) as caught:
+            client.fetch_page(server + f"/crowded/{n}")
+        failures.append(caught.value)
+    asked = {path for path in Routes.hits if path.startswith("/crowded/")}
+    assert asked == {"/crowded/0"} and Routes.hits["/crowded/0"] == 3
+    assert all(f.status == 503 and f.reason == "http" for f in failures)
+    assert "not asked again until the next poll" in str(failures[1])
+
+
+def test_a_wait_the_server_asked_for_ends_when_the_run_stops(server):
+    client = Fetcher(Settings(allow_private_hosts=True, timeout_seconds=1.0, max_retry_after_seconds=60))
+    threading.Timer(0.5, client.close).start()
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        client.fetch_page(server + "/crowded/9")
+    assert time.monotonic() - started < 5 and "stopping" in str(caught.value)
