@@ -150,8 +150,11 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
 
     if fresh:
         state.last_new_entry = now.isoformat()
-    state.body_hash = body_hash
-    _keep_validators(state, response)
+    if not result.skipped_old:
+        # After a --since poll the feed is not "read": its older items were skipped, not seen, and
+        # a 304 or an unchanged body would hide them from the next plain poll for good.
+        state.body_hash = body_hash
+        _keep_validators(state, response)
     state.last_outcome = "ok"
     save_feed_state(ctx.store, state)
     return result

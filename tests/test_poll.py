@@ -95,6 +95,14 @@ def test_since_skips_entries_published_before_it(site, site_feeds, tmp_path):
     assert summary.totals["new_entries"] == summary.totals["entries"] - summary.totals["skipped_old"] - summary.totals["skipped_seen"]
 
 
+def test_entries_a_since_poll_skipped_are_polled_by_the_next_plain_poll(site, site_feeds, tmp_path):
+    skipped = poll(tmp_path / "a", site_feeds, since=parse_since("2099-01-01"))
+    assert skipped.totals["skipped_old"] >= 1
+    poll(tmp_path / "a", site_feeds)  # the feeds have not changed: no 304, no "unchanged" hiding them
+    poll(tmp_path / "b", site_feeds)  # one plain poll of the same feeds
+    assert sorted(r.id for r in records(tmp_path / "a")) == sorted(r.id for r in records(tmp_path / "b"))
+
+
 def test_only_the_named_feeds_are_polled(site, site_feeds, tmp_path):
     feeds = load_feeds(site_feeds)
     summary = run_poll(str(tmp_path), load_feeds(site_feeds, [feeds[0].id]), PollOptions(), settings())
