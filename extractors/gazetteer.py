@@ -329,7 +329,8 @@ def _read(path: Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"cannot read gazetteer {path}: {exc}") from exc
     except (yaml.YAMLError, ValueError) as exc:
-        raise ConfigError(f"gazetteer {path} is not valid {path.suffix[1:].upper()}: {exc}") from exc
+        detail = " ".join(str(exc).split())  # PyYAML's message spans lines; an error stays one
+        raise ConfigError(f"gazetteer {path} is not valid {path.suffix[1:].upper() or 'YAML'}: {detail}") from exc
 
 
 def _known_terms(entries: list[dict[str, Any]]) -> set[str]:

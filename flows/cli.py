@@ -68,6 +68,10 @@ def cmd_extract(args) -> int:
     from flows.process_guard import resume_collection
     from storage import layout
 
+    from config.settings import get_settings
+    from extractors.gazetteer import load_gazetteer
+
+    gazetteer = load_gazetteer(get_settings().topics_file)  # NEWSWATCH_TOPICS_FILE, as a poll reads it
     status = 0
     results = []
     paths = args.paths or ["-"]
@@ -78,7 +82,7 @@ def cmd_extract(args) -> int:
             url = args.url or ("stdin" if path == "-" else os.path.abspath(path))
             article_id = layout.url_key(url)
             record = make_record(extracted, article_id=article_id, url=url, canonical_url=extracted.canonical_url or url,
-                                 source="extract", first_seen=datetime.now(timezone.utc))
+                                 source="extract", first_seen=datetime.now(timezone.utc), gazetteer=gazetteer)
             results.append(record.to_dict())
         except (OSError, ExtractionError) as exc:
             print(f"newswatch extract: {path}: {exc}", file=sys.stderr)
@@ -370,6 +374,7 @@ def run(argv: list[str] | None, program: bool = False) -> int:
         print(f"newswatch {args.command}: stopped by a signal; the next run finishes what this one started", file=sys.stderr)
         return EXIT_TERMINATED
     except KeyboardInterrupt:
+        print(f"newswatch {args.command}: interrupted; the next run finishes what this one started", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug or an unforeseen input: one line, the traceback only with -v
         if args.verbose:

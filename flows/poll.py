@@ -118,12 +118,16 @@ def parse_since(value: str | datetime | None) -> datetime | None:
 
 def preflight(*, store: str | None, feeds_file: str | None, feed_ids: list[str] | None, since: str | None) -> Settings:
     """Everything a poll can be refused for, checked before Prefect's start-up (10–20 s) is paid:
-    the settings, the feed list and ``--feed`` ids, ``--since``, and that the store takes a write."""
+    the settings, the feed list and ``--feed`` ids, the gazetteer, ``--since``, and that the store
+    takes a write."""
     from config.settings import settings_with
     from flows.pipeline import load_feeds
 
+    from extractors.gazetteer import load_gazetteer
+
     settings = settings_with(store=store, feeds_file=feeds_file)
     load_feeds(settings.feeds_file, feed_ids)
+    load_gazetteer(settings.topics_file)  # a damaged topics file: one line now, not one traceback per worker
     parse_since(since)
     preflight_store(settings)
     return settings
