@@ -29,6 +29,11 @@ class FetchError(NewswatchError):
         self.reason = reason
 
 
+class RunStopping(NewswatchError):
+    """The run is being stopped (SIGTERM, Ctrl-C) and closed what this work needed: the work ends
+    without committing, and the next run does it (its pages were never marked seen)."""
+
+
 class StoreError(NewswatchError):
     """The object store failed or refused an operation."""
 

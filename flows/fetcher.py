@@ -76,12 +76,13 @@ class Fetcher:
         self._sleep = sleep or self._stopping.wait
         # hosts that still answered 429/503 after the wait they asked for: not asked again this run
         self._resting: dict[str, tuple[int, str]] = {}
+        self._transport = pinned_transport(settings.allow_private_hosts)
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout_seconds),
             follow_redirects=False,
             trust_env=False,  # no proxy surprises from the environment
-            transport=pinned_transport(settings.allow_private_hosts),
+            transport=self._transport,
         )
         self._host_slots: dict[str, threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(settings.per_host_concurrency)
@@ -95,6 +96,7 @@ class Fetcher:
 
     def close(self) -> None:
         self._stopping.set()
+        self._transport.abort()  # requests in flight end now, not at their deadline
         self._client.close()
 
     def __enter__(self) -> "Fetcher":
@@ -245,13 +247,15 @@ class Fetcher:
                 # a redirect to "mailto:", "data:" or "http://[abc/": httpx prepares the next request
                 # even when it is not told to follow it, and fails on the Location
                 raise FetchError(f"bad URL or redirect target: {exc}", url=url, reason="url") from None
-            except httpx.TimeoutException as exc:
-                raise FetchError(f"time-out after {self.settings.timeout_seconds:g} s ({type(exc).__name__})",
-                                 url=url, reason="timeout") from None
-            except httpx.DecodingError as exc:  # a corrupt gzip/deflate body: the answer, not the connection
-                raise FetchError(f"bad response: the body could not be decoded ({exc})", url=url,
-                                 reason="bad-response") from None
             except httpx.HTTPError as exc:
+                if self._stopping.is_set():  # close() cut the connection: not the site's doing
+                    raise FetchError("not fetched: the run is stopping", url=url, reason="error") from None
+                if isinstance(exc, httpx.TimeoutException):
+                    raise FetchError(f"time-out after {self.settings.timeout_seconds:g} s ({type(exc).__name__})",
+                                     url=url, reason="timeout") from None
+                if isinstance(exc, httpx.DecodingError):  # a corrupt gzip/deflate body: the answer, not the connection
+                    raise FetchError(f"bad response: the body could not be decoded ({exc})", url=url,
+                                     reason="bad-response") from None
                 raise FetchError(f"connection failed: {exc}", url=url, reason="connect") from None
             except FetchError as exc:
                 exc.url = exc.url if exc.url.startswith(("http:", "https:")) else url

@@ -22,6 +22,7 @@ import ipaddress
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -140,8 +141,22 @@ class PinnedBackend(httpcore.SyncBackend):
 
     def __init__(self, allow_private: bool):
         self.allow_private = allow_private
+        self._open: weakref.WeakSet = weakref.WeakSet()
+        self._aborted = False
+
+    def abort(self) -> None:
+        """Stop every request in flight, now and later: the run is stopping. A read blocked on a
+        silent server would otherwise hold its thread, and the exit, until its deadline."""
+        self._aborted = True
+        for stream in list(self._open):
+            try:
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
+                pass  # already closed
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if self._aborted:
+            raise httpcore.ConnectError("the run is stopping")
         infos = resolve(host, port, _budget(timeout, httpcore.ConnectTimeout))
         addresses = list(dict.fromkeys(info[4][0] for info in infos))
         if not self.allow_private:
@@ -155,6 +170,7 @@ class PinnedBackend(httpcore.SyncBackend):
             try:
                 stream = super().connect_tcp(address, port, _budget(timeout, httpcore.ConnectTimeout),
                                              local_address, socket_options)
+                self._open.add(stream)
                 return DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
@@ -165,9 +181,11 @@ def pinned_transport(allow_private: bool) -> httpx.HTTPTransport:
     """An httpx transport whose connections go through ``PinnedBackend`` (no proxies, by design)."""
     transport = httpx.HTTPTransport(trust_env=False)
     pool = transport._pool  # httpx builds the pool; only its network backend changes
+    backend = PinnedBackend(allow_private)
     transport._pool = httpcore.ConnectionPool(
         ssl_context=pool._ssl_context, max_connections=pool._max_connections,
         max_keepalive_connections=pool._max_keepalive_connections, keepalive_expiry=pool._keepalive_expiry,
-        http1=True, http2=False, network_backend=PinnedBackend(allow_private),
+        http1=True, http2=False, network_backend=backend,
     )
+    transport.abort = backend.abort  # Fetcher.close(): in-flight requests end when the run stops
     return transport

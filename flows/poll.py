@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from config.settings import Settings
-from extractors.errors import ConfigError, StoreError
+from extractors.errors import ConfigError, RunStopping, StoreError
 from extractors.records import Feed
 from flows.batch import recover_journals
 from flows.context import close_context, open_context
@@ -182,6 +182,9 @@ def _safe_poll(ctx, feed: Feed, options: PollOptions) -> FeedResult:
     except StoreError as exc:
         log.error("feed %s: the store failed: %s", feed.id, exc)
         return FeedResult(feed_id=feed.id, outcome="failed", error=f"{STORE_FAILURE}{exc}")
+    except RunStopping as exc:  # the run was stopped mid-batch: nothing committed, the next run does it
+        log.warning("feed %s: %s; its batch is left to the next run", feed.id, exc)
+        return FeedResult(feed_id=feed.id, outcome="stopped", error=str(exc))
     except Exception as exc:  # a bug on one feed must not end the run
         log.exception("feed %s failed unexpectedly", feed.id)
         return FeedResult(feed_id=feed.id, outcome="failed", error=f"{type(exc).__name__}: {exc}")

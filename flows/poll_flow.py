@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from config.settings import Settings, settings_with
-from extractors.errors import FetchError, NewswatchError, StoreError
+from extractors.errors import FetchError, NewswatchError, RunStopping, StoreError
 from extractors.records import Feed
 from flows.context import close_context, open_context
 from flows.pipeline import TRANSIENT_FEED_FAILURES, FeedResult, PollOptions, load_feeds, poll_feed
@@ -67,6 +67,9 @@ def poll_feed_task(run_id: str, store_uri: str, feed: Feed, options: PollOptions
     except StoreError as exc:  # the store, not the feed: reported, and the poll exits 2
         get_run_logger().error("feed %s: the store failed: %s", feed.id, exc)
         return FeedResult(feed_id=feed.id, outcome="failed", error=f"{STORE_FAILURE}{exc}")
+    except RunStopping as exc:  # SIGTERM/Ctrl-C closed the pool mid-batch: nothing committed, no traceback
+        get_run_logger().warning("feed %s: %s; its batch is left to the next run", feed.id, exc)
+        return FeedResult(feed_id=feed.id, outcome="stopped", error=str(exc))
     if result.outcome in ("failed", "blocked"):
         raise FeedFailed(result)  # the task run shows Failed with this message
     return result

@@ -10,7 +10,9 @@ Two guards:
 * SIGTERM (and SIGHUP) become an exception in the main thread (``Terminated``), so the command
   unwinds, its run context closes (the run lease is released) and ``atexit`` stops the server;
 * the server is started through ``flows.orphan_guard``, which runs uvicorn in the same process
-  and watches its parent: when the parent dies (even by ``kill -9``) the server stops itself.
+  and watches its parent: when the parent dies (even by ``kill -9``) the server stops itself. It
+  runs in a session of its own, so Ctrl-C at the terminal reaches the command, not the server
+  the command still needs to report the stop to.
   (``PR_SET_PDEATHSIG`` was not used: it fires when the *thread* that started the child ends,
   and Prefect may start the server from a worker thread.)
 
@@ -112,6 +114,10 @@ def _patch(server_module) -> None:
         args = list(args)
         if args[1:3] == ["-m", "uvicorn"]:
             args = [args[0], "-m", "flows.orphan_guard", str(parent), *args[2:]]
+        # Its own session: Ctrl-C in a terminal signals the whole foreground process group, and the
+        # server, stopped first, left the command retrying its reports to a dead API for ~150 s.
+        # The command stops it on the way out (atexit), and the orphan guard if the command dies.
+        kwargs.setdefault("start_new_session", True)
         return subprocess.Popen(args, **kwargs)
 
     def run_guarded(self):

@@ -22,13 +22,13 @@ import logging
 import multiprocessing
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from extractors.errors import ExtractionError
+from extractors.errors import ExtractionError, RunStopping
 from extractors.records import ArticleRecord
 from flows.rebuild import PageMeta, canonical_of, extract_page, record_from_page, unextracted_canonical, unextracted_record
 from storage import layout
@@ -67,9 +67,15 @@ def _ping() -> bool:
 
 
 def _start(topics_file: str) -> None:
-    """Worker initialiser: the gazetteer once per process (the imports come with this module)."""
+    """Worker initialiser: the gazetteer once per process (the imports come with this module).
+    Ctrl-C is the run's to handle: it closes the pool; a worker interrupted mid-page would only
+    print a traceback."""
     global _gazetteer
+    import signal
+
     from extractors.gazetteer import load_gazetteer
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     _gazetteer = load_gazetteer(Path(topics_file))
 
@@ -112,6 +118,8 @@ class Pending:
         if self._future is not None:
             try:
                 return self._future.result()
+            except CancelledError:  # the run closed the pool: it is stopping
+                raise RunStopping("not extracted: the run is stopping") from None
             except BrokenProcessPool as exc:
                 self._pool._broke(self._executor, exc)
                 return self._pool.isolated(self._job)

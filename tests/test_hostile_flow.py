@@ -152,3 +152,49 @@ def test_a_poll_whose_completed_report_is_sent_twice_still_returns_its_summary(p
         poll_feeds(store=str(tmp_path / "store"), feeds_file=str(feeds))
     result = run_poll_flow(store=str(tmp_path / "store"), feeds_file=str(feeds))
     assert result["feeds"][0]["feed_id"] == "dead" and result["feeds"][0]["outcome"] == "failed"
+
+
+def test_ctrl_c_at_the_terminal_stops_a_poll_in_seconds_without_a_traceback(tmp_path):
+    """Ctrl-C signals the terminal's whole foreground process group. Prefect's temporary server was in
+    it: stopped first, it left the poll retrying its reports to a dead API for ~150 s (exit 2)."""
+    import os
+    import signal
+    import socket as sockets
+    import subprocess
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+
+    if not Path("/proc").is_dir():
+        pytest.skip("needs /proc to find the server process")
+    silent = sockets.socket()  # accepts connections and never answers: the poll is mid-fetch
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    held = []
+    threading.Thread(target=lambda: [held.append(silent.accept()) for _ in range(16)], daemon=True).start()
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - {{id: slow, name: Slow, url: 'http://127.0.0.1:{silent.getsockname()[1]}/rss'}}\n")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parent.parent), NEWSWATCH_ALLOW_PRIVATE_HOSTS="true",
+               NEWSWATCH_RESPECT_ROBOTS="false", NEWSWATCH_TIMEOUT_SECONDS="120",
+               PREFECT_HOME=str(tmp_path / "prefect-home"))
+    poll = subprocess.Popen([sys.executable, "-m", "flows.cli", "poll", "--feeds", str(feeds), "--store", str(tmp_path / "s")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    marker = f"flows.orphan_guard {poll.pid} "
+    deadline = time.monotonic() + 240
+    while not held and time.monotonic() < deadline and poll.poll() is None:
+        time.sleep(0.2)  # the feed's request has reached the silent server: the flow is running
+    assert held and _children_running(marker), "the poll never reached its feed"
+    os.killpg(poll.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    started = time.monotonic()
+    code = poll.wait(timeout=120)
+    took = time.monotonic() - started
+    stderr = poll.stderr.read().decode(errors="replace")
+    silent.close()
+    assert code == 130 and took < 30, (code, took, stderr[-1500:])
+    assert "Traceback" not in stderr and "interrupted" in stderr.splitlines()[-1] or "interrupted" in stderr
+    gone_by = time.monotonic() + 20
+    while _children_running(marker) and time.monotonic() < gone_by:
+        time.sleep(0.2)
+    assert not _children_running(marker)
