@@ -143,10 +143,31 @@ def validate(data: Any, source: str = "feed list") -> tuple[list[Feed], list[Fee
     return feeds, problems
 
 
+MAX_FEED_LIST_BYTES = 5_000_000  # ~20,000 feeds; anything bigger is the wrong file (/dev/zero, a dump)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping: PyYAML keeps the last silently, so a
+    feed whose ``url:`` was pasted twice polled the second one without a word."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def check_file(path: str | Path) -> tuple[list[Feed], list[FeedProblem]]:
     """Read and validate a feed list file (no network)."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FEED_LIST_BYTES + 1)
+        if len(raw) > MAX_FEED_LIST_BYTES:
+            return [], [FeedProblem(str(path), f"larger than {MAX_FEED_LIST_BYTES // 1_000_000} MB: not a feed list")]
+        data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader
     except OSError as exc:
         return [], [FeedProblem(str(path), f"cannot read: {exc.strerror or exc}")]
     except UnicodeDecodeError:

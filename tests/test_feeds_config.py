@@ -105,3 +105,21 @@ def test_addresses_found_wrong_by_live_checks_are_gone(entries):
     assert not [url for url in urls if any(bad in url for bad in gone)]
     assert "https://apa.az/rss" in urls and "https://armenpress.am/en/rss/articles" in urls
     assert any("caucasianknot.info" in url for url in urls)
+
+
+def test_a_feed_list_with_a_key_given_twice_is_refused_not_read_as_its_last_value(tmp_path):
+    from flows.feed_list import check_file
+
+    listed = tmp_path / "feeds.yaml"
+    listed.write_text("feeds:\n  - id: a\n    name: A\n    url: https://a.example/feed\n    url: https://b.example/feed\n")
+    feeds, problems = check_file(listed)
+    assert not feeds and "'url' given twice" in problems[0].message
+
+
+def test_a_huge_file_given_as_the_feed_list_is_refused_without_reading_it_all(tmp_path):
+    from flows.feed_list import MAX_FEED_LIST_BYTES, check_file
+
+    listed = tmp_path / "dump.yaml"
+    listed.write_bytes(b"#" * (MAX_FEED_LIST_BYTES + 10))
+    feeds, problems = check_file(listed)
+    assert not feeds and "not a feed list" in problems[0].message
