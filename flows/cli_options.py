@@ -135,6 +135,9 @@ def parse_day(value: str | None, option: str = "--date") -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"{option} must be a date YYYY-MM-DD, not {value!r}") from None
+    if not 1900 <= day.year <= 2999:  # 9999-12-31 overflowed the day after it, deep in the digest
+        raise ConfigError(f"{option} {value}: not a day news could be from (years 1900-2999)")
+    return day

@@ -91,6 +91,14 @@ def _compare(src: ObjectStore, dst: ObjectStore, key: str, s: _Stat, d: _Stat) -
     return data == dst.get(key), data
 
 
+def _overlap(a: ObjectStore, b: ObjectStore) -> bool:
+    """The same store, or one under the other's root or prefix (on the same service)."""
+    if getattr(a, "endpoint", None) != getattr(b, "endpoint", None) or type(a) is not type(b):
+        return False
+    root_a, root_b = a.uri.rstrip("/") + "/", b.uri.rstrip("/") + "/"
+    return root_a.startswith(root_b) or root_b.startswith(root_a)
+
+
 def copy_store(src: ObjectStore, dst: ObjectStore, *, progress: bool = True, threads: int = 16) -> CopyReport:
     """Make ``dst`` hold every object of ``src``; resumable, idempotent, state copied last.
 
@@ -101,6 +109,9 @@ def copy_store(src: ObjectStore, dst: ObjectStore, *, progress: bool = True, thr
     """
     from tqdm import tqdm
 
+    if _overlap(src, dst):
+        raise StoreError(f"cannot copy {src.describe()} to {dst.describe()}: one store lies inside the other "
+                         "(a copy would copy itself again on every run)")
     report = CopyReport(source=src.describe(), target=dst.describe())
     source, target = _stats(src), _stats(dst)
     report.objects = len(source)

@@ -34,7 +34,10 @@ def _write_error(path: Path, exc: OSError) -> StoreError:
 
 class LocalStore(ObjectStore):
     def __init__(self, root: str | os.PathLike):
-        self.root = Path(root).expanduser().resolve()
+        try:
+            self.root = Path(root).expanduser().resolve()
+        except (RuntimeError, OSError) as exc:  # "Symlink loop from …" (RuntimeError on Python 3.11)
+            raise StoreError(f"cannot use {root} as a store: {exc}") from None
         self.uri = f"file://{self.root}"
         try:
             self.root.mkdir(parents=True, exist_ok=True)

@@ -310,3 +310,35 @@ def test_a_damaged_manifest_line_is_skipped_by_readers_and_rewritten_by_repair(t
     assert repaired.ok
     assert check_store(store).problems == []  # a second check finds nothing left
     assert {line.id for line in articles.manifest_lines(DAY)} == {r.id for r in records}
+
+
+@pytest.mark.parametrize("target", ["", "sub", "sub/deeper"])
+def test_a_store_is_not_copied_into_itself_or_a_folder_of_it(tmp_path, target):
+    from extractors.errors import StoreError
+
+    src = LocalStore(tmp_path / "store")
+    src.put("articles/2026/12/03/a.json", b"{}")
+    with pytest.raises(StoreError, match="one store lies inside the other"):
+        copy_store(src, LocalStore(tmp_path / "store" / target), progress=False)
+    if target:  # and the other way round
+        with pytest.raises(StoreError, match="one store lies inside the other"):
+            copy_store(LocalStore(tmp_path / "store" / target), src, progress=False)
+    assert copy_store(src, LocalStore(tmp_path / "store-copy"), progress=False).copied == 1  # a sibling is fine
+
+
+def test_a_store_path_that_is_a_symlink_loop_is_a_one_line_store_error(tmp_path):
+    from extractors.errors import StoreError
+
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(StoreError, match="cannot use .* as a store"):
+        LocalStore(tmp_path / "a")
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01"])
+def test_a_day_no_news_could_be_from_is_refused_in_one_line(value):
+    from extractors.errors import ConfigError
+    from flows.cli_options import parse_day
+
+    with pytest.raises(ConfigError, match="not a day news could be from"):
+        parse_day(value, "--date")
