@@ -256,6 +256,10 @@ class Fetcher:
                 if isinstance(exc, httpx.DecodingError):  # a corrupt gzip/deflate body: the answer, not the connection
                     raise FetchError(f"bad response: the body could not be decoded ({exc})", url=url,
                                      reason="bad-response") from None
+                if isinstance(exc, httpx.RemoteProtocolError) and "without sending" not in str(exc):
+                    # a malformed answer (a status line of garbage, a 1 MB header, a Content-Length
+                    # the body belies): the site answered, badly; not "unreachable"
+                    raise FetchError(f"bad response: {exc}", url=url, reason="bad-response") from None
                 raise FetchError(f"connection failed: {exc}", url=url, reason="connect") from None
             except FetchError as exc:
                 exc.url = exc.url if exc.url.startswith(("http:", "https:")) else url

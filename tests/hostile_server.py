@@ -184,6 +184,13 @@ class HostileServer:
             return None
         if path == "/short-length":
             return self._send(sock, "200 OK", article_html(2), {"Content-Length": "40"})
+        if path == "/no-status-line":  # another protocol's greeting where the status line goes
+            sock.sendall(b"SSH-2.0-OpenSSH_9.0\r\n\r\n")
+            return
+        if path == "/two-lengths":  # two Content-Length headers that disagree
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 10\r\n"
+                         b"Content-Length: 20\r\n\r\n" + b"x" * 20)
+            return
         if path == "/gzip-bomb":
             return self._send(sock, "200 OK", gzip_bomb(), {"Content-Encoding": "gzip"})
         if path == "/corrupt-gzip":  # a gzip header, then bytes no inflater accepts

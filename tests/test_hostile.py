@@ -60,6 +60,8 @@ def timed_fetch(url: str, **overrides):
     ("/gzip-gzip-bomb", "bad-response"),  # before: 8 GB of memory from 7 KB on the wire
     ("/to-mailto", "url"),  # before: httpx.InvalidURL escaped the fetcher with a traceback
     ("/to-bad-ipv6", "url"),
+    ("/no-status-line", "bad-response"),  # before: "connect", the site called unreachable
+    ("/two-lengths", "bad-response"),
 ])
 def test_a_hostile_response_ends_within_twice_the_deadline_with_a_reason(hostile, path, reason):
     outcome, elapsed = timed_fetch(hostile.base + path)
