@@ -119,6 +119,14 @@ def _names(value: Any) -> list[str]:
     return []
 
 
+def _is_organization(value: Any) -> bool:
+    """Whether a schema.org author value names an Organization (a person's blog named after its
+    author is no reason to drop a Person who shares the logo's name)."""
+    if isinstance(value, list):
+        return any(_is_organization(item) for item in value)
+    return isinstance(value, dict) and bool(_types(value) & {"organization", "newsmediaorganization"})
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return " ".join(value.split())
@@ -148,11 +156,14 @@ def clean_author(raw: str, site_name: str = "", host: str = "") -> str:
     return name
 
 
-def join_authors(names: list[str], site_name: str, host: str) -> str:
+def join_authors(names: list[str], site_name: str, host: str, own_names: tuple[str, ...] = ()) -> str:
+    """The authors, less placeholders and the site itself: a JSON-LD Organization author named as
+    the outlet names itself on its logo link (``own_names``, from ``site_names_on_page``) is no byline."""
+    site = {_squashed(n) for n in own_names} - {""}
     seen: list[str] = []
     for raw in names:
         name = clean_author(raw, site_name, host)
-        if name and name not in seen:
+        if name and name not in seen and _squashed(name) not in site:
             seen.append(name)
     return ", ".join(seen)
 
@@ -362,7 +373,8 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
     declared_title = _text(article.get("headline")) or metas.get("og:title") or metas.get("twitter:title")
     raw_title = declared_title or (title_el.text_content() if title_el is not None else "")
     headline = first_h1(tree)
-    title = clean_title(raw_title, site_name, headline, site_names_on_page(tree, host))
+    own_names = site_names_on_page(tree, host)
+    title = clean_title(raw_title, site_name, headline, own_names)
     if not declared_title:  # a bare <title>: the visible headline, when there is one, reads better
         title = title_headline(tree, title, raw_title) or title
 
@@ -370,7 +382,8 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         v for k in ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")
         if (v := metas.get(k))
     ]
-    author = join_authors(author_candidates, site_name, host) or visible_byline(tree, site_name, host)
+    outlet = own_names if _is_organization(article.get("author")) else ()
+    author = join_authors(author_candidates, site_name, host, outlet) or visible_byline(tree, site_name, host)
 
     published, source = _text(article.get("datePublished")) or None, "json-ld"
     if not published:

@@ -223,3 +223,14 @@ def test_a_page_with_no_date_of_its_own_takes_none_from_its_other_news_column():
     # only "3 saat önce" on the page; the sidebar's teasers carry 11.11.2024 and 10.11.2024
     page = (DATA / "r2_turkish_kars_relative_only.html").read_bytes()
     assert extract_document(page, url="https://news.example.org/haber/5512", now=NOW).published is None
+
+
+def test_an_organization_author_that_is_the_outlet_itself_is_no_byline():
+    # JSON-LD author {"@type": "Organization", "name": <the name on the site's logo link>}
+    assert extracted("r2_liveblog_ru_georgia_elections.html").author == ""
+    person = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "Notes",'
+              ' "author": {"@type": "Person", "name": "Anna Petrosyan"}}</script></head><body>'
+              '<a href="/" class="logo">Anna Petrosyan</a><article><h1>Notes</h1>'
+              + "<p>Anna Petrosyan writes about Gyumri, its streets, its markets and its trams every week.</p>" * 4
+              + "</article></body></html>")
+    assert extract_document(person, url="https://notes.example.org/gyumri", now=NOW).author == "Anna Petrosyan"
