@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
@@ -176,3 +176,11 @@ def _as_paragraphs(value: str) -> list[str]:
         except (ValueError, lxml_html.etree.ParserError):
             return []
     return [" ".join(line.split()) for line in value.splitlines() if line.strip()]
+
+
+def script_rendered_texts(article_body: str, page: Callable[[], HtmlElement], title: str) -> Iterator[str]:
+    """The texts a script-rendered page may hold its article in, surest first: schema.org
+    ``articleBody`` from its JSON-LD, then its script state (``page`` is asked for only then)."""
+    if article_body:
+        yield article_body
+    yield "\n".join(article_paragraphs(page(), title))

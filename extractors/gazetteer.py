@@ -35,8 +35,9 @@ _CHAR_MAP = str.maketrans({
     "і": "ӏ", "æ": "ӕ",
 })
 # ... and the palochka typed as Latin I/l or the digit 1 inside (or ending) a Cyrillic word:
-# "МахIачхъала", "Г1ала" are "МахӀачхъала", "ГӀала".
-_PALOCHKA_LOOKALIKE = re.compile(r"(?<=[а-яӏӕ])[il1](?=[а-яӏӕ])|(?<=[кгхтпчц])[il1]$")
+# "МахIачхъала", "Г1ала" are "МахӀачхъала", "ГӀала". Applied to a text's tokens before ``fold``,
+# not in it: ``fold`` stays per character (extractors/story_tables.py compiles it so).
+_PALOCHKA_LOOKALIKE = re.compile(r"(?<=[а-яӏӕА-ЯӀӔ])[Il1](?=[а-яӏӕА-ЯӀӔ])|(?<=[кгхтпчцКГХТПЧЦ])[Il1]$")
 _MEMO_LIMIT = 200_000
 
 
@@ -46,10 +47,7 @@ def fold(text: str) -> str:
         return text.lower()  # what the steps below give for ASCII (no accents, no variants), 20x faster
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    folded = unicodedata.normalize("NFC", stripped).translate(_CHAR_MAP)
-    if "i" in folded or "l" in folded or "1" in folded:
-        folded = _PALOCHKA_LOOKALIKE.sub("ӏ", folded)
-    return folded
+    return unicodedata.normalize("NFC", stripped).translate(_CHAR_MAP)
 
 
 @dataclass(frozen=True)
@@ -175,6 +173,8 @@ class Gazetteer:
         return True
 
     def _word_ids(self, token: str) -> frozenset[int]:
+        if not token.isascii() and ("I" in token or "l" in token or "1" in token):
+            token = _PALOCHKA_LOOKALIKE.sub("ӏ", token)
         key = fold(token)
         hit = self._memo.get(key)
         if hit is None:

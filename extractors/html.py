@@ -16,6 +16,7 @@ from datetime import datetime
 
 from extractors.article import MIN_TEXT_CHARS
 from extractors.dates import choose_date
+from extractors.embedded_state import script_rendered_texts
 from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion, readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
@@ -398,19 +399,12 @@ def extract_html(
                                     known_fingerprints, fingerprint, titles=titles)
         if _word_count(unpruned) > _word_count(paragraphs):
             paragraphs = unpruned
-    if _word_count(paragraphs) < NEARLY_EMPTY_WORDS and meta.article_body:
-        # Nothing in the markup, but the page's JSON-LD carries the article (schema.org articleBody):
-        # a page rendered by script in the reader's browser, whose only copy of the text is there.
-        declared = clean_paragraphs(meta.article_body, known_fingerprints, fingerprint, titles=titles)
-        if _word_count(declared) > _word_count(paragraphs):
-            paragraphs = declared
-    if _word_count(paragraphs) < NEARLY_EMPTY_WORDS:
-        # Nor in JSON-LD: a single-page application's skeleton, its article only in the state its
-        # script draws from (Next.js __NEXT_DATA__, window.__INITIAL_STATE__ = {...})
-        from extractors.embedded_state import article_paragraphs
-
-        drawn = clean_paragraphs("\n".join(article_paragraphs(intact.read(), meta.title)), known_fingerprints, fingerprint,
-                                 titles=titles)
+    for written in script_rendered_texts(meta.article_body, intact.read, meta.title):
+        # Nothing in the markup: a page rendered by script in the reader's browser, whose only copy
+        # of the text is its JSON-LD articleBody or the state its script draws from
+        if _word_count(paragraphs) >= NEARLY_EMPTY_WORDS:
+            break
+        drawn = clean_paragraphs(written, known_fingerprints, fingerprint, titles=titles)
         if _word_count(drawn) > _word_count(paragraphs):
             paragraphs = drawn
     body = "\n".join(paragraphs)

@@ -15,6 +15,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from extractors.site_names import front_page_host, names_the_site, squashed, site_names_on_page
+
 # schema.org types whose headline/author/date describe the page's article.
 _ARTICLE_TYPES = {
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
@@ -146,24 +148,22 @@ def clean_author(raw: str, site_name: str = "", host: str = "") -> str:
         return ""
     if re.fullmatch(r"[\d\W_]+", name):
         return ""
-    squashed = re.sub(r"\W+", "", low)
-    if site_name and squashed == re.sub(r"\W+", "", site_name.casefold()):
+    key = squashed(name)
+    if site_name and key == squashed(site_name):
         return ""
-    if host:
-        label = host.casefold().removeprefix("www.").split(".")[0]
-        if squashed == re.sub(r"\W+", "", label):
-            return ""
+    if host and key == squashed(host.casefold().removeprefix("www.").split(".")[0]):
+        return ""
     return name
 
 
 def join_authors(names: list[str], site_name: str, host: str, own_names: tuple[str, ...] = ()) -> str:
     """The authors, less placeholders and the site itself: a JSON-LD Organization author named as
     the outlet names itself on its logo link (``own_names``, from ``site_names_on_page``) is no byline."""
-    site = {_squashed(n) for n in own_names} - {""}
+    site = {squashed(n) for n in own_names} - {""}
     seen: list[str] = []
     for raw in names:
         name = clean_author(raw, site_name, host)
-        if name and name not in seen and _squashed(name) not in site:
+        if name and name not in seen and squashed(name) not in site:
             seen.append(name)
     return ", ".join(seen)
 
@@ -182,8 +182,8 @@ def clean_title(title: str, site_name: str, h1: str, site_names: tuple[str, ...]
         if h1 and any(p == h1 for p in parts):
             return h1
         site = site_name.casefold()
-        names = {_squashed(name) for name in site_names} - {""}
-        is_site = [bool(site and (p.casefold() in site or site in p.casefold())) or _names_the_site(p, names)
+        names = {squashed(name) for name in site_names} - {""}
+        is_site = [bool(site and (p.casefold() in site or site in p.casefold())) or names_the_site(p, names)
                    for p in parts]
         if any(is_site) and not all(is_site):
             # the title's own separators stay ("Dare to Play 3 / October pack"); a site part between
@@ -200,55 +200,6 @@ def clean_title(title: str, site_name: str, h1: str, site_names: tuple[str, ...]
     return title
 
 
-def _squashed(text: str) -> str:
-    return re.sub(r"\W+", "", text.casefold())
-
-
-def _names_the_site(part: str, names: set[str]) -> bool:
-    squashed = _squashed(part)
-    if not squashed:
-        return False
-    # the whole name, or (two words or more) a piece of a longer name such as a logo's tagline
-    return squashed in names or (len(part.split()) >= 2 and any(squashed in name for name in names))
-
-
-def site_names_on_page(tree: HtmlElement, host: str) -> tuple[str, ...]:
-    """What the page calls its site: the text, image alt and title of links to the site's front
-    page (the logo), the application-name metas, and the host's own name ("citynews" or
-    "citynews.example" for www.citynews.example). A general method: a site's name is on its logo link."""
-    names: list[str] = []
-    own_host = host.casefold().removeprefix("www.")
-    for link in tree.iter("a"):
-        href = (link.get("href") or "").strip()
-        target = _front_page_host(href)
-        if target is None or target not in ("", own_host):
-            continue  # not a front page, or another site's (a commenter's, a partner's)
-        names.append(" ".join(link.text_content().split()))
-        for image in link.iter("img"):
-            names.extend(image.get(attribute) or "" for attribute in ("alt", "title"))
-        names.append(link.get("title") or "")
-    for meta in tree.iter("meta"):
-        if (meta.get("name") or "").casefold() in ("application-name", "apple-mobile-web-app-title"):
-            names.append(meta.get("content") or "")
-    if own_host:
-        names.extend((own_host.split(".")[0], own_host))
-    return tuple(name for name in names if 2 <= len(name) <= 120)
-
-
-def _front_page_host(href: str) -> str | None:
-    """The host ("" for a relative link) when ``href`` leads to a site's front page; else None."""
-    if not href:
-        return None
-    try:
-        parts = urlsplit(href)
-        target = (parts.hostname or "").casefold().removeprefix("www.")
-    except ValueError:  # "http://[not-an-address]/"
-        return None
-    if parts.path.rstrip("/") not in ("", "/index.php", "/index.html") or parts.query or parts.fragment:
-        return None
-    return target
-
-
 def title_headline(tree: HtmlElement, title: str, raw_title: str = "") -> str:
     """The visible headline to use instead of a bare <title>: the <h1> that shares its words with
     the <title>'s longest part (``title`` cleaned, ``raw_title`` as the page has it). A <title> is
@@ -263,7 +214,7 @@ def title_headline(tree: HtmlElement, title: str, raw_title: str = "") -> str:
     part_stems = _stems(main_part)
     best, best_shared = "", 0
     for heading in tree.iter("h1"):
-        if any(a.tag == "a" and _front_page_host((a.get("href") or "").strip()) is not None
+        if any(a.tag == "a" and front_page_host((a.get("href") or "").strip()) is not None
                for a in (heading, *heading.iterancestors(), *heading.iterdescendants("a"))):
             continue  # the site's logo
         text = " ".join(heading.text_content().split())

@@ -1,0 +1,64 @@
+"""What a page calls its own site: the names on its logo link, its app-name metas, its host.
+
+``extractors.metadata`` uses them to take the site's name off a ``<title>`` ("Headline - Site"),
+to tell a logo ``<h1>`` from the headline, and to tell an outlet named as the author from a byline.
+A general method: whatever a site is called, its logo links to its front page.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+
+def squashed(text: str) -> str:
+    """A name as compared: case-folded, without spaces or punctuation ("Capital Daily" = "capitaldaily")."""
+    return re.sub(r"\W+", "", text.casefold())
+
+
+def names_the_site(part: str, names: set[str]) -> bool:
+    """Is a ``<title>`` part one of the site's (squashed) ``names``?"""
+    key = squashed(part)
+    if not key:
+        return False
+    # the whole name, or (two words or more) a piece of a longer name such as a logo's tagline
+    return key in names or (len(part.split()) >= 2 and any(key in name for name in names))
+
+
+def site_names_on_page(tree: HtmlElement, host: str) -> tuple[str, ...]:
+    """What the page calls its site: the text, image alt and title of links to the site's front
+    page (the logo), the application-name metas, and the host's own name ("citynews" or
+    "citynews.example" for www.citynews.example). A general method: a site's name is on its logo link."""
+    names: list[str] = []
+    own_host = host.casefold().removeprefix("www.")
+    for link in tree.iter("a"):
+        href = (link.get("href") or "").strip()
+        target = front_page_host(href)
+        if target is None or target not in ("", own_host):
+            continue  # not a front page, or another site's (a commenter's, a partner's)
+        names.append(" ".join(link.text_content().split()))
+        for image in link.iter("img"):
+            names.extend(image.get(attribute) or "" for attribute in ("alt", "title"))
+        names.append(link.get("title") or "")
+    for meta in tree.iter("meta"):
+        if (meta.get("name") or "").casefold() in ("application-name", "apple-mobile-web-app-title"):
+            names.append(meta.get("content") or "")
+    if own_host:
+        names.extend((own_host.split(".")[0], own_host))
+    return tuple(name for name in names if 2 <= len(name) <= 120)
+
+
+def front_page_host(href: str) -> str | None:
+    """The host ("" for a relative link) when ``href`` leads to a site's front page; else None."""
+    if not href:
+        return None
+    try:
+        parts = urlsplit(href)
+        target = (parts.hostname or "").casefold().removeprefix("www.")
+    except ValueError:  # "http://[not-an-address]/"
+        return None
+    if parts.path.rstrip("/") not in ("", "/index.php", "/index.html") or parts.query or parts.fragment:
+        return None
+    return target
