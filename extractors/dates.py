@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement, tostring
 
-from extractors.date_evidence import (date_line, is_teaser, labelled_date, line_datetime, offset_from_line,
-                                      page_month_first, page_offset, url_day)
+from extractors.date_evidence import (date_line, labelled_date, line_datetime, offset_from_line,
+                                      page_month_first, page_offset, teasers, url_day)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -116,8 +116,7 @@ def _without_prose(tree: HtmlElement) -> HtmlElement:
         if len(element.text_content().split()) > _PROSE_WORDS and element.getparent() is not None:
             element.drop_tree()
     # ... nor other stories' dates: teasers linking their headlines ("Other news", a ticker)
-    teasers = [item for item in pruned.iter("li", "div", "article") if is_teaser(item)]  # all, then drop:
-    for item in teasers:  # dropping one first would leave its siblings fewer than three
+    for item in teasers(pruned):  # all found first: dropping one would leave its siblings fewer than three
         if item.getparent() is not None:
             item.drop_tree()
     return pruned

@@ -399,10 +399,12 @@ def extract_html(
                                     known_fingerprints, fingerprint, titles=titles)
         if _word_count(unpruned) > _word_count(paragraphs):
             paragraphs = unpruned
-    for written in script_rendered_texts(meta.article_body, intact.read, meta.title):
+    written_by_script = script_rendered_texts(meta.article_body, intact.read, meta.title)
+    while _word_count(paragraphs) < NEARLY_EMPTY_WORDS:  # checked before each (costly) next text
         # Nothing in the markup: a page rendered by script in the reader's browser, whose only copy
         # of the text is its JSON-LD articleBody or the state its script draws from
-        if _word_count(paragraphs) >= NEARLY_EMPTY_WORDS:
+        written = next(written_by_script, None)
+        if written is None:
             break
         drawn = clean_paragraphs(written, known_fingerprints, fingerprint, titles=titles)
         if _word_count(drawn) > _word_count(paragraphs):
