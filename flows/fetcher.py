@@ -204,7 +204,7 @@ class Fetcher:
                 return status, response_headers, body
             log.info("%s answered %s; retrying in %.1f s", url, status, wait)
             if self._sleep(wait) is True:  # Event.wait: the run is stopping
-                raise FetchError("not fetched: the run is stopping", url=url, reason="error")
+                raise FetchError("not fetched: the run is stopping", url=url, reason="stopping")
             clock = _Clock(self.settings.timeout_seconds)  # the wait is bounded on its own; the retry gets a full budget
         raise AssertionError("unreachable")
 
@@ -241,7 +241,7 @@ class Fetcher:
                     return response.status_code, {k.lower(): v for k, v in response.headers.items()}, body
             except RuntimeError:  # "the client has been closed": the run is stopping (SIGTERM)
                 if self._client.is_closed:
-                    raise FetchError("not fetched: the run is stopping", url=url, reason="error") from None
+                    raise FetchError("not fetched: the run is stopping", url=url, reason="stopping") from None
                 raise
             except (httpx.InvalidURL, ValueError) as exc:
                 # a redirect to "mailto:", "data:" or "http://[abc/": httpx prepares the next request
@@ -249,7 +249,7 @@ class Fetcher:
                 raise FetchError(f"bad URL or redirect target: {exc}", url=url, reason="url") from None
             except httpx.HTTPError as exc:
                 if self._stopping.is_set():  # close() cut the connection: not the site's doing
-                    raise FetchError("not fetched: the run is stopping", url=url, reason="error") from None
+                    raise FetchError("not fetched: the run is stopping", url=url, reason="stopping") from None
                 if isinstance(exc, httpx.TimeoutException):
                     raise FetchError(f"time-out after {self.settings.timeout_seconds:g} s ({type(exc).__name__})",
                                      url=url, reason="timeout") from None

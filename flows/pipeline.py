@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from extractors.article import extract_document
-from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError
+from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError, RunStopping
 from extractors.feeds import feed_body_hash, parse_feed
 from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
 from extractors.urls import host_of, without_credentials
@@ -108,6 +108,8 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         conditional = None if options.force else Conditional(state.etag, state.last_modified)
         response = ctx.fetcher.fetch_feed(feed.url, conditional)
     except FetchError as exc:
+        if exc.reason == "stopping":  # the run's doing, not the feed's: no failure counted
+            raise RunStopping(str(exc)) from None
         exc = with_announced_feed(ctx.fetcher, feed.url, exc)  # a 404/410: where the site says its feed is now
         _record_feed_failure(ctx, state, result, exc, now, counted=not retrying)
         if raise_transient and exc.reason in TRANSIENT_FEED_FAILURES:
@@ -324,7 +326,9 @@ def _fetch_one(fetcher, entry: FeedEntry):
 def _page_failed(ctx: RunContext, entry: FeedEntry, error: FetchError, result: FeedResult) -> None:
     result.page_failures += 1
     result.problems.append(f"{entry.link}: {error.reason}: {error}")
-    log.warning("page skipped %s (%s: %s)", entry.link, error.reason, error)
+    # a page the stopping run did not fetch is the next run's: not a warning per queued page
+    log.log(logging.INFO if error.reason == "stopping" else logging.WARNING,
+            "page skipped %s (%s: %s)", entry.link, error.reason, error)
     retries.page_settled(ctx, result.feed_id, entry, error, ctx.now)
     if not retries.is_passing(error):  # 404, not HTML, too big, robots...: never fetched again
         ctx.seen.mark([layout.url_key(entry.link)], SEEN_FAILED, ctx.now)

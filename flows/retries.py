@@ -21,7 +21,7 @@ from storage.state import SEEN_FAILED
 
 log = logging.getLogger("newswatch.poll")
 
-PASSING_PAGE_FAILURES = {"timeout", "connect", "dns", "blocked", "error", "bad-response"}
+PASSING_PAGE_FAILURES = {"timeout", "connect", "dns", "blocked", "error", "bad-response", "stopping"}
 
 
 def is_passing(error: FetchError) -> bool:
