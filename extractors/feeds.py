@@ -29,6 +29,28 @@ _FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+x
 _GENERIC_XML = {"application/xml", "text/xml"}  # announced as feeds too, but also for other XML
 
 
+class BotCheck(ExtractionError):
+    """The URL answered 200 with a bot check (a captcha, a "checking your browser" page): the
+    site is blocking us, whatever the status said."""
+
+
+# What a bot-check page says, in the words such pages use (any vendor, en/ru/tr/az); an article
+# or a feed list never has its title made of them.
+_BOT_CHECK = re.compile(
+    r"(?i)captcha|checking (?:your|if the site connection) |just a moment\.\.\.|ddos[- ]protection|"
+    r"attention required|are you a (?:human|robot)|not a robot|enable javascript and cookies to continue|"
+    r"проверка браузера|вы не робот|robot olmad|robot deyil")
+
+
+def _is_bot_check(body: bytes) -> bool:
+    """A small page whose visible words are a bot check's (scripts aside: a site's own pages load
+    reCAPTCHA for their forms)."""
+    if len(body) > 50_000:
+        return False
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", body.decode("utf-8", "replace"))
+    return bool(_BOT_CHECK.search(text))
+
+
 class NotAFeed(ExtractionError):
     """The URL answered with a web page, not a feed; ``feed_links`` are the feeds the page names
     (``<link rel="alternate" type="application/rss+xml" href=…>``), best first."""
@@ -208,6 +230,8 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
             # checked before "malformed": a web page is rarely well-formed XML, and "mismatched tag"
             # would hide what is wrong (and which feed the page names instead)
             links = feed_links_in_page(body, feed_url)
+            if not links and _is_bot_check(body):
+                raise BotCheck("blocked: the site answered with a bot check (a captcha or browser test), not the feed")
             named = f", which names a feed at {links[0]}" if links else ""
             raise NotAFeed(f"not a feed: the URL returned an HTML page{named}", links)
         if malformed:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from extractors.article import extract_document
 from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError, RunStopping
-from extractors.feeds import feed_body_hash, parse_feed
+from extractors.feeds import BotCheck, feed_body_hash, parse_feed
 from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
 from extractors.urls import host_of, without_credentials
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
@@ -136,7 +136,8 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
     except ExtractionError as exc:
         # a 200 that holds no feed (a captcha or login page, an empty body) is a failed poll: it
         # counts towards back-off and the digest's "N polls in a row", like an error status
-        _record_feed_failure(ctx, state, result, FetchError(str(exc), url=response.final_url, reason="bad-feed"), now)
+        reason = "blocked" if isinstance(exc, BotCheck) else "bad-feed"
+        _record_feed_failure(ctx, state, result, FetchError(str(exc), url=response.final_url, reason=reason), now)
         return result
     _answered(ctx, state, now)
     if parsed.malformed:

@@ -1,6 +1,6 @@
 """What a feed's server answers, polled end to end on loopback: a 200 that holds no feed (a bot
-challenge page) is a failed poll that counts towards back-off, like an error status; a feed
-gzipped without a Content-Encoding header is read."""
+challenge page) is a failed poll, reported as the block it is, that counts towards back-off like
+an error status; a feed gzipped without a Content-Encoding header is read."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def test_a_challenge_page_answered_with_200_is_a_failed_poll_that_leads_to_back_
     for expected in (1, 2, 3):
         summary = poll(tmp_path, base + "/feed.xml")
         state = load_feed_state(LocalStore(tmp_path / "store"), "wire")
-        assert state.consecutive_failures == expected and state.last_outcome == "failed", summary.to_text()
+        assert state.consecutive_failures == expected and state.last_outcome == "blocked", summary.to_text()
+        assert "bot check" in state.last_error  # the site is blocking us: not a wrong URL
         assert state.last_ok is None and state.first_ok is None
     assert state.next_poll  # the third failure in a row starts the back-off
 

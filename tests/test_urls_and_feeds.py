@@ -127,3 +127,12 @@ def test_percent_escapes_in_either_case_are_one_address():
                                      "jsessionid=77", "cmp=rss"])
 def test_campaign_share_and_session_parameters_are_not_part_of_an_address(tracker):
     assert normalise_url(f"https://news.example.am/a/1?id=5&{tracker}") == "https://news.example.am/a/1?id=5"
+
+
+def test_a_sites_own_page_loading_recaptcha_for_its_forms_is_no_bot_check():
+    from extractors.feeds import NotAFeed
+
+    page = (b'<html><head><title>News</title><script src="https://www.google.com/recaptcha/api.js"></script>'
+            b"</head><body><p>Read the day's news from Yerevan.</p></body></html>")
+    with pytest.raises(NotAFeed):
+        parse_feed(page, feed_id="x", feed_url="https://desk.example/news")
