@@ -177,8 +177,24 @@ def _link_list(element: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:
                 yield element
             return
     items = [li for li in element if li.tag == "li"]
-    if len(items) >= 3 and all(_is_headline_link(li, counts) for li in items):
+    if len(items) >= 3 and all(_is_headline_link(li, counts) for li in items) and not _introduced_by_text(element, counts):
         yield element
+
+
+INTRO_MIN_WORDS = 5  # "Читайте также:" is a label; "The documents are published on the gazette's site:" a sentence
+
+
+def _introduced_by_text(element: HtmlElement, counts: _Counts) -> bool:
+    """A list the body's own sentence introduces ("…the texts are published here:"): its links are
+    the article's sources or documents, not a box of related headlines (those come under a
+    heading or a "Read also:" label)."""
+    previous = element.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()  # a comment between them
+    if previous is None or previous.tag not in ("p", "div"):
+        return False
+    text = " ".join(previous.text_content().split())
+    return text.endswith(":") and counts.words(previous) >= INTRO_MIN_WORDS and not starts_with_label(text)
 
 
 def _is_headline_link(item: HtmlElement, counts: _Counts) -> bool:

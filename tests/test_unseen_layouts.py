@@ -234,3 +234,19 @@ def test_an_organization_author_that_is_the_outlet_itself_is_no_byline():
               + "<p>Anna Petrosyan writes about Gyumri, its streets, its markets and its trams every week.</p>" * 4
               + "</article></body></html>")
     assert extract_document(person, url="https://notes.example.org/gyumri", now=NOW).author == "Anna Petrosyan"
+
+
+def test_a_list_of_document_links_the_body_introduces_with_a_colon_is_article_text():
+    text = extracted("r2_explainer_ru_documents_list.html").text
+    assert "опубликованы на сайте законодательного вестника Грузии:\n- Закон Грузии" in text
+    assert "Приказ министра внутренних дел № 88" in text
+    assert "выросла стоимость аренды" not in text  # the "Читайте также" box of headline links still goes
+
+
+def test_a_read_also_label_with_a_colon_does_not_keep_its_headline_list():
+    page = ("<html><head><title>Border</title></head><body><article><h1>Border</h1>"
+            + "<p>Trucks waited for hours at the crossing on Monday, the border service of Georgia said.</p>" * 4
+            + "<p><strong>Read also:</strong></p><ul>"
+            + "".join(f"<li><a href='/n/{n}'>Another headline about the region number {n}</a></li>" for n in range(4))
+            + "</ul></article></body></html>")
+    assert "Another headline" not in extract_document(page, url="https://news.example.org/a/9", now=NOW).text
