@@ -64,13 +64,6 @@ def _is_furniture(element: HtmlElement) -> bool:
     return (class_attr is not None or id_attr is not None) and _furniture_names(f"{class_attr or ''} {id_attr or ''}")
 
 
-def named_furniture(element: HtmlElement) -> bool:
-    """Whether the element's class or id names a block that is not the article (related, sidebar,
-    ticker, informer...): by its names only, not by its tag."""
-    class_attr, id_attr = element.get("class"), element.get("id")
-    return (class_attr is not None or id_attr is not None) and _furniture_names(f"{class_attr or ''} {id_attr or ''}")
-
-
 @functools.lru_cache(maxsize=8192)
 def _furniture_names(names: str) -> bool:
     """Whether a "class id" string names furniture; a page repeats a few names on many elements."""
@@ -114,7 +107,7 @@ def teasers(root: HtmlElement, tags: tuple[str, ...] = ("li", "div", "article"))
     return found
 
 
-def is_link_list_item(element: HtmlElement) -> bool:
+def _is_link_list_item(element: HtmlElement) -> bool:
     """An item of a list of headlines (related stories, a news ticker), not the article's own line:
     it links a headline, and so do at least two of its siblings."""
     item = element if element.tag == "li" else next(element.iterancestors("li"), None)
@@ -181,7 +174,7 @@ def _as_line(entry: tuple[int, HtmlElement, str], headline_order: int, month_fir
              around_headline: frozenset = frozenset()) -> DateLine | None:
     order, element, text = entry
     found = find_dates(text, month_first=month_first, limit=3)
-    if not found or _is_prose(text, found) or is_link_list_item(element):
+    if not found or _is_prose(text, found) or _is_link_list_item(element):
         return None
     if any(_is_furniture(a) and a not in around_headline for a in element.iterancestors()):
         return None
@@ -255,7 +248,7 @@ def labelled_date(root: HtmlElement, month_first: bool) -> FoundDate | None:
             label = previous.text_content().strip() if previous is not None else ""
         if not _DATE_LABEL.search(label) or _UPDATE_LABEL.search(label):
             continue
-        if is_link_list_item(element) or any(_is_comment(a) for a in element.iterancestors()):
+        if _is_link_list_item(element) or any(_is_comment(a) for a in element.iterancestors()):
             continue
         return found[0]
     return None
