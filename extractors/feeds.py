@@ -149,7 +149,12 @@ def _entry_link(entry, feed_url: str) -> str | None:
     article's address: the guid stands in when it is a web URL (feedparser says ``guidislink`` false
     whenever a <link> element exists, empty or not, so the guid is taken whenever the link is unusable)."""
     feed_itself = normalise_url(feed_url) if feed_url else None
-    candidates = [link["href"] for link in entry.get("links") or []
+    # a proxying feed (FeedBurner's namespace, which other feed proxies copy) links every item
+    # through its click counter and names the publisher's own address in ``origLink``: that
+    # address is the article's (the counter's host may be gone; its URLs differ per feed)
+    original = entry.get("feedburner_origlink")
+    candidates = [original] if isinstance(original, str) else []
+    candidates += [link["href"] for link in entry.get("links") or []
                   if link.get("rel", "alternate") == "alternate" and link.get("href") and "html" in link.get("type", "text/html")]
     candidates.append(entry.get("link") or "")
     given = "link" in entry  # a <link> element, empty or not (absent: the key is missing)

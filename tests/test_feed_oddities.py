@@ -162,3 +162,10 @@ def test_a_utf16_feed_is_read_by_its_byte_order_mark_whatever_the_header_says(co
 def test_junk_before_the_xml_declaration_does_not_make_a_feed_malformed(name):
     feed = parsed(name)
     assert feed.entries and not feed.malformed and feed.entries[0].title == "Пашинян и Алиев — переговоры"
+
+
+def test_a_proxied_items_original_address_is_its_link_not_the_click_counter():
+    links = [entry.link for entry in parsed("r3_feedburner_origlink.xml").entries]
+    assert links == ["https://news.example.am/2026/12/03/transit-lars.html",
+                     "https://news.example.am/2026/12/03/rates.html",  # trackers dropped as from any link
+                     "https://news.example.am/2026/12/03/plain.html"]
