@@ -80,7 +80,7 @@ def run_check(args: argparse.Namespace) -> int:
     from storage.check import check_store, report_text
 
     settings = _settings()
-    uri = args.store or settings.store
+    uri = settings.store if args.store is None else args.store  # an explicit "" is a mistake, not the default
     try:
         store = open_store(uri, settings, must_exist=True)
         report = check_store(store, repair=args.repair, rebuild_record=_rebuild_record(store) if args.repair else None)
@@ -123,7 +123,7 @@ def run_compact(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        report = compact_store(open_store(args.store or settings.store, settings, must_exist=True))
+        report = compact_store(open_store(settings.store if args.store is None else args.store, settings, must_exist=True))
     except NewswatchError as exc:
         return _error(str(exc))
     if args.format == "json":

@@ -342,3 +342,11 @@ def test_a_day_no_news_could_be_from_is_refused_in_one_line(value):
 
     with pytest.raises(ConfigError, match="not a day news could be from"):
         parse_day(value, "--date")
+
+
+@pytest.mark.parametrize("command", ["check", "compact"])
+def test_an_empty_store_option_is_refused_not_taken_for_the_configured_store(tmp_path, monkeypatch, capsys, command):
+    _populate(LocalStore(tmp_path))
+    monkeypatch.setenv("NEWSWATCH_STORE", str(tmp_path))  # a store that would answer
+    assert _cli(["store", command, "--store", ""]) == 2  # e.g. --store "$UNSET_VARIABLE"
+    assert "the store is empty" in capsys.readouterr().err
