@@ -39,6 +39,8 @@ _CHAR_MAP = str.maketrans({
 # not in it: ``fold`` stays per character (extractors/story_tables.py compiles it so).
 _PALOCHKA_LOOKALIKE = re.compile(r"(?<=[а-яӏӕА-ЯӀӔ])[Il1](?=[а-яӏӕА-ЯӀӔ])|(?<=[кгхтпчцКГХТПЧЦ])[Il1]$")
 _MEMO_LIMIT = 200_000
+# Scripts without capitals (Georgian, Arabic): a term's case says nothing there.
+_CASELESS_LANGS = frozenset({"ka", "ar", "fa"})
 
 
 def fold(text: str) -> str:
@@ -108,9 +110,7 @@ class Gazetteer:
     # the lookup it feeds
     _raw_memo: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
 
-    def find(self, text: str) -> Iterator[Match]:
-        """Every term occurrence in ``text``, left to right, longest phrase wins, no overlaps."""
-        words = TOKEN_RE.findall(text)
+    def _candidates(self, words: list[str]) -> list[frozenset[int]]:
         raw_memo = self._raw_memo
         if len(raw_memo) > _MEMO_LIMIT:
             raw_memo.clear()
@@ -119,6 +119,28 @@ class Gazetteer:
             for k, hit in enumerate(cands):
                 if hit is None:
                     cands[k] = raw_memo[words[k]] = self._word_ids(words[k])
+        return cands
+
+    def common_words(self, texts: list[str]) -> frozenset[int]:
+        """The capitalised terms' words that these texts also write in lower case: there they are
+        ordinary words ("görüş" a meeting, "гори" burn), so the same word opening a sentence, where
+        every word is capitalised, is one too ("Görüşte Suriye ele alındı", "Гори, гори ясно")."""
+        common: set[int] = set()
+        for text in texts:
+            words = TOKEN_RE.findall(text)
+            for word, ids in zip(words, self._candidates(words)):
+                if ids and word[:1].islower():
+                    common.update(wid for wid in ids if self._words[wid].case == "title")
+        return frozenset(common)
+
+    def find(self, text: str, common: frozenset[int] = frozenset()) -> Iterator[Match]:
+        """Every term occurrence in ``text``, left to right, longest phrase wins, no overlaps.
+        ``text`` is one sentence when ``common`` is given: the words in it (``common_words``) are
+        no term when they open the text."""
+        words = TOKEN_RE.findall(text)
+        cands = self._candidates(words)
+        if common and cands and cands[0] & common:
+            cands[0] = cands[0] - common
         spans = None  # the tokens' character offsets, found only when a term is
         phrases, known = self._phrases, self._words
         i = 0
@@ -302,6 +324,12 @@ class _Builder:
             rule = ""
             if case:
                 rule = "upper" if len(word) > 1 and word.isupper() else ("title" if word[:1].isupper() else "lower")
+            elif lang not in _CASELESS_LANGS and word[:1].isupper():
+                # A name written with a capital is a name only when the text writes it so: the
+                # lower-case word it folds to is another word ("гори" burn, not Gori; az "görüş"
+                # meeting, not Goris), and an acronym is one only in capitals (TRIPP, not Tripp).
+                # Lower-case terms (ru "армянск", fr "arménien") stay case-blind.
+                rule = "upper" if len(word) > 1 and word.isupper() else "title"
             w = _Word(fold(word), "" if exact else lang, rule)
             if w not in self.word_ids:
                 self.word_ids[w] = len(self.words)

@@ -139,8 +139,9 @@ def _split_sentences(chunk: str, armenian: bool) -> list[tuple[str, int]]:
 
 def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
     ev = _Evidence()
+    common = gaz.common_words([sent.text for sent in sentences])
     for idx, sent in enumerate(sentences):
-        matches = _topical_matches(gaz, sent, ev, first=ev.first_text_sentence < 0 and sent.field != "title")
+        matches = _topical_matches(gaz, sent, ev, common, first=ev.first_text_sentence < 0 and sent.field != "title")
         # Menu items and bylines ("Opinion", "Home page") are not sentences: they would dilute coverage.
         if matches or _SENTENCE_WORDS_RE.search(sent.text):
             ev.n_sentences += 1
@@ -159,16 +160,16 @@ def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
     return ev
 
 
-def _topical_matches(gaz: Gazetteer, sent: _Sentence, ev: _Evidence, *, first: bool) -> list:
+def _topical_matches(gaz: Gazetteer, sent: _Sentence, ev: _Evidence, common: frozenset[int], *, first: bool) -> list:
     """The sentence's gazetteer matches, less those inside a source attribution or a dateline."""
-    matches = list(gaz.find(sent.text))
+    matches = list(gaz.find(sent.text, common))
     outlets = [(m.start, m.end) for m in matches if gaz.entities[m.entity].kind == "outlet"]
     spans = attribution_spans(sent.text, outlets, first_paragraph=first and sent.offset == 0)
     if not spans:
         return matches
     for start, end in spans:
         ev.sources.add(" ".join(sent.text[start:end].split())[:40])
-    return list(gaz.find(mask(sent.text, spans)))
+    return list(gaz.find(mask(sent.text, spans), common))
 
 
 def _effective_weights(gaz: Gazetteer, ev: _Evidence) -> tuple[dict[int, float], list[tuple[str, list[str]]]]:
