@@ -174,3 +174,16 @@ def test_reading_commands_on_a_mistyped_store_say_so_and_create_nothing(tmp_path
     result = run_cli(*command, "--store", str(missing))
     assert result.returncode == 2 and "no store at" in result.stderr.decode()
     assert not missing.exists()
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly_not_with_an_error():
+    # `newswatch … | head -1`: the pipe closes while the command still writes
+    seed = str(SEEDS_DIR / "004_6d5d41b893ce7abd.txt")
+    code = "import sys; from flows.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, "extract", *[seed] * 60, "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    proc.stdout.read(100)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, stderr  # as `cat`, `grep`… end under `| head`
+    assert "BrokenPipe" not in stderr and "Traceback" not in stderr and "unexpected" not in stderr
