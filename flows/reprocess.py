@@ -106,7 +106,11 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
             try:
                 known = site_boilerplate(store, host_of(record.url), site_memory)
                 fresh = reprocess_record(articles, record, load_gazetteer(settings.topics_file), known)
-            except (NewswatchError, NotFound, OSError) as exc:
+            except NotFound as exc:
+                summary.failed.append(f"{key}: {exc} is missing")
+                log.warning("reprocess %s failed: %s is missing", key, exc)
+                continue
+            except (NewswatchError, OSError) as exc:
                 summary.failed.append(f"{key}: {exc}")
                 log.warning("reprocess %s failed: %s", key, exc)
                 continue

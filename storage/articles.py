@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -75,7 +76,16 @@ class ArticleStore:
         return key
 
     def get_raw(self, key: str) -> bytes:
-        return gzip.decompress(self.store.get(key))
+        """A raw page as fetched. A damaged object (truncated by a full disk or a hand, emptied)
+        is ``Unreadable``: its record must keep what it says, never be re-extracted from nothing."""
+        data = self.store.get(key)
+        try:
+            page = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            raise Unreadable(f"raw page {key} is damaged ({len(data)} bytes): {exc or type(exc).__name__}") from exc
+        if not page:
+            raise Unreadable(f"raw page {key} is empty ({len(data)} bytes): the poll never stores an empty page")
+        return page
 
     def put_raw_meta(self, raw_page_key: str, meta: dict, *, replace: bool = False) -> str:
         """Store what the feed and the fetch said about a raw page (write-once, like the page)."""

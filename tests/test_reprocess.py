@@ -122,3 +122,21 @@ def test_store_check_repair_rebuilds_a_lost_record_from_its_raw_page_and_feed_me
         assert {f: getattr(rebuilt, f) for f in FEED_FIELDS + ("text", "caucasus")} == \
                {f: getattr(record, f) for f in FEED_FIELDS + ("text", "caucasus")}
     assert check_store(store).ok
+
+
+def test_reprocess_leaves_a_record_whose_raw_page_is_damaged_and_counts_it_failed(site, site_feeds, tmp_path):
+    run_poll(str(tmp_path), load_feeds(site_feeds), PollOptions(), SETTINGS)
+    store = LocalStore(tmp_path)
+    articles = ArticleStore(store)
+    before = dict(articles.all_articles())
+    with_raw = sorted(key for key, record in before.items() if record.raw_key)
+    truncated, emptied, lost = (before[key].raw_key for key in with_raw[:3])
+    store.put(truncated, store.get(truncated)[:40])  # a disk that filled up mid-write
+    store.put(emptied, b"")  # a hand that emptied the file
+    store.delete(lost)
+
+    summary = reprocess(str(tmp_path), SETTINGS)  # ends: one damaged page is no reason to stop the run
+    assert len(summary.failed) == 3 and summary.changed == 0
+    assert "damaged" in " ".join(summary.failed) and "empty" in " ".join(summary.failed)
+    assert "missing" in " ".join(summary.failed)
+    assert dict(articles.all_articles()) == before  # no record re-extracted from nothing
