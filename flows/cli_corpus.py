@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import PurePosixPath
+
+from extractors.errors import ConfigError
 
 
 def register(subparsers) -> None:
@@ -47,8 +50,8 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("export", help="the records as one table: Parquet, CSV or JSON lines")
     store_option(p)
-    p.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet",
-                   help="parquet (default), csv or jsonl (NEWSWATCH_FORMAT)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
+                   help="parquet, csv or jsonl (NEWSWATCH_FORMAT); default: as --out's file name ends, else parquet")
     p.add_argument("--since", default=None, help="only records first seen on or after this UTC day YYYY-MM-DD")
     p.add_argument("--out", default=None, help="a file, s3://bucket/key, or - for stdout (csv, jsonl); "
                    "default newswatch-export.<format>")
@@ -213,13 +216,30 @@ def cmd_search(args) -> int:
     return 0
 
 
+EXPORT_FORMATS = ("parquet", "csv", "jsonl")
+_SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def export_format(given: str | None, out: str | None) -> str:
+    """The table's format: as given, else as the file name says (``x.csv``), else Parquet. A name
+    that says another format than the one given is refused: Parquet bytes in ``x.csv`` open as
+    garbage in every tool that trusts the name."""
+    suffix = PurePosixPath(out.split("?")[0]).suffix.lower() if out and out != "-" else ""
+    named = _SUFFIX_FORMATS.get(suffix)
+    if given and named and given != named:
+        raise ConfigError(f"--out {out} names a .{suffix[1:]} file but --format is {given}: "
+                          f"give --format {named} or a file name ending .{given}")
+    return given or named or "parquet"
+
+
 def cmd_export(args) -> int:
     from flows import progress
     from flows.corpus import manifest_lines, outlets, read_records
     from storage.export import export, row_of
 
+    fmt = export_format(args.format, args.out)
     settings, articles = _open(args)
-    target = args.out or f"newswatch-export.{args.format}"
+    target = args.out or f"newswatch-export.{fmt}"
     try:
         outlet_map = outlets(articles.store, settings.feeds_file)
         wanted = filter_from(args)
@@ -232,7 +252,7 @@ def cmd_export(args) -> int:
                 if wanted.accepts(record, outlet):
                     yield row_of(record, outlet.name if outlet else None)
 
-        report = export(rows(), args.format, target, settings)
+        report = export(rows(), fmt, target, settings)
     finally:
         articles.store.close()
     if not args.quiet:

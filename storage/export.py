@@ -127,6 +127,16 @@ def export(rows: Iterable[dict], fmt: str, target: str, settings=None) -> Export
     path = Path(target)
     if path.is_dir():
         raise ConfigError(f"--out {target} is a directory: give a file name")
+    if path.exists() and not path.is_file():
+        # a device, a FIFO or a shell's /dev/fd/N (`--out >(gzip > f)`): written in place, since a
+        # file renamed over it would replace the device node, and a pipe has no directory to put one
+        try:
+            with open(target, "wb") as out:
+                count = write_rows(rows, fmt, out)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {target}: {exc}") from exc
+        return ExportReport(target, fmt, count, 0)
+    path = Path(os.path.realpath(path))  # through a symlink: the file it names gets the new table
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     try:

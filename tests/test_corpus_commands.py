@@ -222,6 +222,33 @@ def test_export_parquet_csv_and_jsonl_hold_the_same_rows(corpus, tmp_path, capsy
     assert status == 2 and "Parquet is binary" in err
 
 
+def test_export_takes_its_format_from_the_file_name_and_refuses_a_name_that_says_another(corpus, tmp_path, capsys):
+    status, _, err = cli(capsys, "export", "--store", corpus, "--out", str(tmp_path / "table.csv"))
+    assert status == 0 and "as csv" in err
+    assert (tmp_path / "table.csv").read_text("utf-8").startswith('"id"')  # CSV, not Parquet bytes in a .csv
+    status, _, err = cli(capsys, "export", "--store", corpus, "--out", str(tmp_path / "t.csv"), "--format", "parquet")
+    assert status == 2 and "--format csv" in err and not (tmp_path / "t.csv").exists()
+
+
+def test_export_writes_through_a_symlink_and_into_a_device_without_replacing_them(corpus, tmp_path, capsys):
+    import os
+    import stat
+
+    real = tmp_path / "real.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    status, _, err = cli(capsys, "export", "--store", corpus, "--out", str(link))
+    assert status == 0, err
+    assert link.is_symlink() and len(real.read_text("utf-8").splitlines()) == 6
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    read = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)  # a reader, as `>(gzip > f)` is
+    status, _, err = cli(capsys, "export", "--store", corpus, "--format", "jsonl", "--out", str(fifo))
+    assert status == 0, err
+    assert len(read.communicate(timeout=30)[0].splitlines()) == 6
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe: nothing renamed over it
+
+
 def test_export_writes_parquet_to_s3(corpus, s3_uri, capsys):
     import io
 
