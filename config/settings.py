@@ -8,6 +8,7 @@ blocks named here, and ``SecretStr`` keeps them out of reprs and logs.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,6 +91,16 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("digest_to")
+    @classmethod
+    def _check_recipients(cls, value):
+        return mail_addresses(value)
+
+    @field_validator("digest_from")
+    @classmethod
+    def _check_sender(cls, value):
+        return mail_addresses([value])[0]
+
     @field_validator("task_retry_delays", mode="before")
     @classmethod
     def _parse_delays(cls, value):
@@ -151,6 +162,22 @@ class Settings(BaseSettings):
         if value not in {"starttls", "ssl", "none"}:
             raise ValueError("NEWSWATCH_SMTP_TLS must be starttls, ssl or none")
         return value
+
+
+_MAILBOX = re.compile(r"[^@\s<>,;]+@[^@\s<>,;.][^@\s<>,;]*")
+
+
+def mail_addresses(values: list[str]) -> list[str]:
+    """The addresses as given, each checked to be one mailbox ("desk@example.org" or
+    "Desk <desk@example.org>"): a typo must stop the digest before it is sent to "not" and the
+    day marked as sent."""
+    from email.utils import parseaddr
+
+    for value in values:
+        _name, address = parseaddr(value)
+        if not _MAILBOX.fullmatch(address or "") or address.endswith("."):
+            raise ValueError(f"{value!r} is not an e-mail address (name@example.org)")
+    return list(values)
 
 
 @lru_cache(maxsize=1)

@@ -50,12 +50,26 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from storage import open_store
 
     parse_day(args.date, "--date")
-    open_store(settings_with(store=args.store).store, must_exist=True).close()
+    settings = settings_with(store=args.store)
+    _check_recipients(args.to, settings)
+    open_store(settings.store, must_exist=True).close()
     from flows.digest_flow import daily_digest  # Prefect is imported only for real sends
 
     result = daily_digest(date=args.date, to=args.to, resend=args.resend, store=args.store)
     _report(result, args.format)
     return 1 if result.refused else 0
+
+
+def _check_recipients(given: list[str] | None, settings) -> None:
+    """--to or NEWSWATCH_DIGEST_TO, each a mailbox: refused here, before Prefect starts (~10 s)."""
+    from config.settings import mail_addresses
+
+    try:
+        recipients = mail_addresses(list(given or [])) or settings.digest_to
+    except ValueError as exc:
+        raise ConfigError(f"--to: {exc}") from None
+    if not recipients:
+        raise ConfigError("no digest recipients: set NEWSWATCH_DIGEST_TO or pass --to")
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -64,6 +78,13 @@ def _preview(args: argparse.Namespace) -> int:
 
     settings = settings_with(store=args.store)
     day = parse_day(args.date, "--date")
+    if args.to:
+        from config.settings import mail_addresses
+
+        try:
+            mail_addresses(args.to)
+        except ValueError as exc:
+            raise ConfigError(f"--to: {exc}") from None
     if args.out:
         result = run_digest(settings.store, day, to=args.to, dry_run=True, out_dir=Path(args.out), settings=settings)
         _report(result, args.format)

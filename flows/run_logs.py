@@ -10,8 +10,9 @@ dropped instead of warned about.
 
 A feed that fails ends its task run Failed with ``FeedFailed`` (flows/poll_flow.py); Prefect
 logs every task failure with its traceback, which for a feed that answered 404 is three screens
-of engine frames. The filter keeps the one-line message and drops the traceback for that
-exception only; every other failure keeps its traceback.
+of engine frames. The filter keeps the one-line message and drops the traceback for our own
+errors (``NewswatchError``: FeedFailed, MailError, a store error), unless -v; every other failure
+(a bug) keeps its traceback.
 """
 
 from __future__ import annotations
@@ -42,8 +43,15 @@ def _handler_class():
 
 
 class _QuietFeedFailure(logging.Filter):
+    """Our own errors (``NewswatchError``: a feed that failed, an SMTP server that refused, a
+    store that is gone) are converted at the adapter and say what went wrong in their message;
+    their tracebacks are engine frames. Kept with -v (the root logger at INFO or below)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and type(record.exc_info[1]).__name__ == "FeedFailed":
+        from extractors.errors import NewswatchError
+
+        if (record.exc_info and isinstance(record.exc_info[1], NewswatchError)
+                and logging.getLogger().getEffectiveLevel() > logging.INFO):
             record.exc_info = None
             record.exc_text = None
         return True
@@ -59,6 +67,7 @@ def send_newswatch_logs_to_runs(level: int = logging.INFO) -> None:
         logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.WARNING:
         logger.setLevel(min(logging.getLogger().getEffectiveLevel(), logging.WARNING))
-    task_logger = logging.getLogger("prefect.task_runs")
-    if not any(isinstance(f, _QuietFeedFailure) for f in task_logger.filters):
-        task_logger.addFilter(_QuietFeedFailure())
+    for name in ("prefect.task_runs", "prefect.flow_runs"):  # a task's failure, then its flow's
+        run_logger = logging.getLogger(name)
+        if not any(isinstance(f, _QuietFeedFailure) for f in run_logger.filters):
+            run_logger.addFilter(_QuietFeedFailure())

@@ -187,3 +187,22 @@ def test_a_reader_that_stops_early_ends_the_command_quietly_not_with_an_error():
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, stderr  # as `cat`, `grep`… end under `| head`
     assert "BrokenPipe" not in stderr and "Traceback" not in stderr and "unexpected" not in stderr
+
+
+@pytest.mark.parametrize("to, env, message", [
+    (["--to", "not an email"], {}, "'not an email' is not an e-mail address"),
+    ([], {"NEWSWATCH_DIGEST_TO": ""}, "no digest recipients"),
+    ([], {"NEWSWATCH_DIGEST_TO": "desk@example.org, desk"}, "'desk' is not an e-mail address"),
+])
+def test_a_digest_without_a_usable_recipient_is_refused_in_one_line_before_prefect_starts(tmp_path, to, env, message):
+    import os
+
+    store = tmp_path / "store"
+    store.mkdir()
+    code = ("import sys; from flows.cli import main; rc = main(sys.argv[1:]); "
+            "assert 'prefect' not in sys.modules, 'prefect was started'; sys.exit(rc)")
+    result = subprocess.run([sys.executable, "-c", code, "digest", "--store", str(store), "--date", "2026-12-01", *to],
+                            capture_output=True, cwd=REPO, timeout=120, env={**os.environ, **env})
+    err = result.stderr.decode()
+    assert result.returncode == 2 and message in err, err
+    assert len(err.strip().splitlines()) == 1

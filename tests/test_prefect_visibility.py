@@ -150,3 +150,23 @@ def test_serve_refuses_to_take_over_deployments_bound_to_a_work_pool(prefect_har
     assert pool_bound(deployments) == ["poll-feeds/poll-feeds (work pool newswatch-process)"]
     with pytest.raises(ConfigError, match="poll-feeds/poll-feeds .* pass --take-over"):
         serve_all(Settings())
+
+
+def test_our_own_errors_reach_the_run_logs_in_one_line_and_a_bug_keeps_its_traceback():
+    import logging
+    import sys
+
+    from flows.mailer import MailError
+    from flows.run_logs import _QuietFeedFailure
+
+    def record_of(exc):
+        try:
+            raise exc
+        except Exception:
+            return logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, "failed: %r", (exc,), sys.exc_info())
+
+    quiet = _QuietFeedFailure()
+    smtp = record_of(MailError("smtp://localhost:1 (tls=none): connection refused"))
+    assert quiet.filter(smtp) and smtp.exc_info is None and "connection refused" in smtp.getMessage()
+    bug = record_of(KeyError("digest_to"))
+    assert quiet.filter(bug) and bug.exc_info is not None
