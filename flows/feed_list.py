@@ -231,13 +231,22 @@ def from_opml(data: bytes, existing: list[Feed] = ()) -> tuple[list[dict], list[
     """
     import listparser
 
+    if not data.strip():
+        raise ConfigError("not an OPML subscription list: the file is empty")
     parsed = listparser.parse(data)
     if parsed.bozo and not parsed.feeds:
         raise ConfigError(f"not an OPML subscription list: {parsed.bozo_exception}")
+    if not parsed.get("version"):  # listparser reads text, HTML or a PNG as an empty list
+        raise ConfigError("not an OPML subscription list: no <opml> document in the file")
+    damage = _xml_damage(data)
+    if damage and not parsed.feeds:
+        raise ConfigError(f"not a readable OPML file: {damage}")
     ids = {feed.id for feed in existing}
     urls = {feed.url for feed in existing}
     own_ids = _newswatch_ids(data)
     entries, skipped = [], []
+    if damage:  # a truncated export: what stands before the damage is still worth importing
+        skipped.append(f"the file is damaged ({damage}): only the {len(parsed.feeds)} subscription(s) before it were read")
     for item in parsed.feeds:
         url = (item.get("url") or "").strip()
         problem = _url_problem(url)
@@ -265,6 +274,18 @@ def from_opml(data: bytes, existing: list[Feed] = ()) -> tuple[list[dict], list[
         urls.add(url)
         entries.append(entry)
     return entries, skipped
+
+
+def _xml_damage(data: bytes) -> str:
+    """Why the bytes are not well-formed XML ("" when they are); no entity or network access."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        return " ".join(str(exc).split())
+    return ""
 
 
 def _outline_attributes(data: bytes, name: str) -> dict[str, str]:

@@ -231,3 +231,18 @@ def test_try_takes_the_feeds_full_text_where_a_poll_would(capsys, environment):
     assert taken[0]["relevant"] and taken[0]["from_feed"].startswith("robots:")
     assert [entry for entry in report["tried"] if entry["problem"].startswith("page not fetched: robots")]
     assert "from the feed's full text (page not fetched: robots" in text
+
+
+@pytest.mark.parametrize("name, message", [
+    ("not_opml.txt", "no <opml> document"),
+    ("empty.opml", "the file is empty"),
+])
+def test_import_of_a_file_that_is_no_opml_is_one_line_error_not_an_empty_list(capsys, name, message):
+    assert main(["feeds", "import", str(LISTS / name)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_import_of_a_truncated_opml_takes_what_stands_before_the_damage_and_says_so(capsys):
+    entries, skipped = from_opml((LISTS / "reader_export_truncated.opml").read_bytes())
+    assert "https://netgazeti.ge/feed/" in [e["url"] for e in entries]
+    assert any("damaged" in line for line in skipped)
