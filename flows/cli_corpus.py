@@ -69,7 +69,7 @@ def add_filter_options(p: argparse.ArgumentParser, since: bool = True) -> None:
                    help="only this language code (repeatable; NEWSWATCH_LANGUAGE=hy,ka)")
     p.add_argument("--country", default=None, help="am, az, ge, nc or intl (outlet country or story country)")
     p.add_argument("--min-score", type=float, default=None, help="only records with a relevance score at least this")
-    p.add_argument("--story", default=None, help="only the records of this story (cluster id)")
+    p.add_argument("--story", default=None, help="only the records of this story (its id as `stories` prints it, or whole)")
 
 
 def filter_from(args: argparse.Namespace, day=None):
@@ -77,7 +77,7 @@ def filter_from(args: argparse.Namespace, day=None):
     from flows.cli_options import parse_day
 
     return Filter(day=day, since=parse_day(getattr(args, "since", None), "--since"),
-                  sources=list(getattr(args, "source", None) or []), languages=list(getattr(args, "language", None) or []),
+                  sources=list(getattr(args, "source", None) or []), languages=[code.strip().lower() for code in getattr(args, "language", None) or []],
                   country=normalise_country(getattr(args, "country", None)), min_score=getattr(args, "min_score", None),
                   story=getattr(args, "story", None))
 
@@ -196,7 +196,7 @@ def cmd_search(args) -> int:
             report = index.update(articles, {k: o.country for k, o in outlet_map.items()},
                                   progress=lambda keys: progress.track(keys, total=len(keys), desc="index",
                                                                        unit="manifest"))
-            hits = index.search(args.query, since=parse_day(args.since, "--since"), languages=args.lang or [],
+            hits = index.search(args.query, since=parse_day(args.since, "--since"), languages=[code.strip().lower() for code in args.lang or []],
                                 country=normalise_country(args.country), limit=args.limit,
                                 relevant_only=not args.irrelevant)
             size = index.count()

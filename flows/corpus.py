@@ -100,9 +100,17 @@ class Filter:
             return False
         if self.min_score is not None and float((record.caucasus or {}).get("score") or 0) < self.min_score:
             return False
-        if self.story and story_of(record) != self.story:
+        if self.story and not _names_story(self.story, story_of(record)):
             return False
         return True
+
+
+STORY_PREFIX_MIN = 6  # as `show` takes an id: `stories` prints the first 12 characters
+
+
+def _names_story(given: str, story: str) -> bool:
+    """A story given as `stories` prints it (a prefix of its id), or whole."""
+    return story == given or (len(given) >= STORY_PREFIX_MIN and story.startswith(given))
 
 
 def countries_of(record: ArticleRecord, outlet: Outlet | None) -> list[str]:

@@ -113,6 +113,9 @@ def test_articles_filters_and_a_stable_order(corpus, capsys):
     assert ids("--source", "interfax") == ["a-ru-border"]  # the outlet's name works too
     assert ids("--language", "ka", "--language", "az") == ["a-az-border", "a-ka-law"]
     assert ids("--story", "a-ka-law") == ["a-ka-law", "a-hy-law"]
+    assert ids("--story", "a-ka-la") == ["a-ka-law", "a-hy-law"]  # the prefix `stories` prints
+    assert ids("--story", "a-ka") == []  # too short to name one story
+    assert ids("--language", "KA") == ["a-ka-law"]  # codes are lower case, whatever is typed
     assert set(ids("--country", "az")) == {"a-hy-border", "a-ru-border", "a-az-border", "a-en-border"}
     assert ids("--min-score", "100") == [] and ids("--min-score", "0") == everything
     assert ids("--min-score", "4") == ["a-ka-law", "a-hy-law"]  # paragraph 1 scores 5, paragraph 0 scores 3
