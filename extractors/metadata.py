@@ -230,7 +230,87 @@ def title_headline(tree: HtmlElement, title: str, raw_title: str = "") -> str:
         enough = shared >= 2 or (shared == 1 and len(part_stems) == 1)
         if enough and shared >= 0.3 * len(stems) and shared > best_shared:
             best, best_shared = text, shared
+    if not best and len(title.split()) <= GENERIC_TITLE_WORDS and not _shown_as_heading(tree, folded_title):
+        best = _lone_headline(tree)
     return best
+
+
+def _shown_as_heading(tree: HtmlElement, folded_title: str) -> bool:
+    """A short <title> the page also sets as a heading is the headline ("Calligraphy-making robot")."""
+    return any(" ".join(h.text_content().split()).casefold() == folded_title for h in tree.iter("h1", "h2", "h3"))
+
+
+# A <title> of at most this many words that the page's headline does not match is a label, not a
+# headline: "Haber Detay", "Новости", "Çap versiyası", the site's name alone. Headlines run longer.
+GENERIC_TITLE_WORDS = 3
+HEADLINE_WORDS = (5, 40)
+_NOT_THE_ARTICLE = frozenset({"nav", "aside", "footer"})
+
+
+def _lone_headline(tree: HtmlElement) -> str:
+    """The page's own headline when its <title> is a label: the first <h1> that is neither the
+    logo nor a link, else (a logo in the <h1>, a CMS that sets headlines in <h2>) the first such
+    <h2>, else the first element whose class or id names a title or headline ("news-title");
+    a headline's length (HEADLINE_WORDS), outside menus, sidebars and footers. Widget and
+    section titles are short, and teaser headlines are links."""
+    def usable(element) -> str:
+        if any(a.tag in _NOT_THE_ARTICLE or a.tag == "a" for a in element.iterancestors()):
+            return ""
+        if next(element.iterdescendants("a"), None) is not None:
+            return ""
+        text = " ".join(element.text_content().split())
+        low, high = HEADLINE_WORDS
+        if not low <= len(text.split()) <= high or text.endswith(":") or names_the_site(text, site_names):
+            return ""  # a label introducing a list ("ich lese oder höre gerade:") is no headline
+        return text if _text_follows(element) else ""
+
+    site_names = {squashed(name) for name in site_names_on_page(tree, "")} - {""}
+
+    for tag in ("h1", "h2"):
+        for heading in tree.iter(tag):
+            text = usable(heading)
+            if text:
+                return text
+        if tag == "h1" and any(usable_logo_free(h) for h in tree.iter("h1")):
+            return ""  # a real <h1> of another length: the page's headline is not in an <h2>
+    for element in tree.iter("div", "p", "span", "b", "strong", "td"):
+        names = f"{element.get('class') or ''} {element.get('id') or ''}".casefold()
+        if ("title" in names or "headline" in names) and (text := usable(element)):
+            return text
+    return ""
+
+
+HEADLINE_FOLLOWED_BY_WORDS = 30
+
+
+def _text_follows(element: HtmlElement, levels: int = 3) -> bool:
+    """Does prose (words outside links) follow the element closely: its tail, its next siblings,
+    then those of its parents (``levels`` up)? A headline opens its article; a form's or a widget's
+    heading ("Login to leave a comment", "Fun things to do") is followed by fields or links."""
+    words = len((element.tail or "").split())
+    node = element
+    for _ in range(levels):
+        for sibling in node.itersiblings():
+            if not isinstance(sibling.tag, str) or sibling.tag in ("script", "style", "form", "nav", "aside"):
+                words += len((sibling.tail or "").split()) if isinstance(sibling.tag, str) else 0
+                continue
+            if sibling.tag != "a":
+                linked = sum(len(a.text_content().split()) for a in sibling.iterdescendants("a"))
+                words += len(sibling.text_content().split()) - linked
+            words += len((sibling.tail or "").split())
+            if words >= HEADLINE_FOLLOWED_BY_WORDS:
+                return True
+        node = node.getparent()
+        if node is None:
+            break
+    return False
+
+
+def usable_logo_free(heading: HtmlElement) -> bool:
+    """An <h1> with words that is not the site's logo (a link, or inside one)."""
+    if any(a.tag == "a" for a in heading.iterancestors()) or next(heading.iterdescendants("a"), None) is not None:
+        return False
+    return bool(heading.text_content().split())
 
 
 def _stems(text: str) -> set[str]:
@@ -270,6 +350,19 @@ def _absolute(href: str | None, base: str | None) -> str | None:
     href = href.strip()
     absolute = urljoin(base, href) if base else href
     return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def _is_logo(tree: HtmlElement, headline: str) -> bool:
+    """Is the page's first heading its logo: in or around a link to the front page ("Bike Hugger"
+    in the <h1>, which a "Post title - Bike Hugger" <title> also holds: not the post's title)?"""
+    if not headline:
+        return False
+    for tag in ("h1", "h2"):
+        for heading in tree.iter(tag):
+            if " ".join(heading.text_content().split()) == headline:
+                return any(a.tag == "a" and front_page_host((a.get("href") or "").strip()) is not None
+                           for a in (heading, *heading.iterancestors(), *heading.iterdescendants("a")))
+    return False
 
 
 def first_h1(tree: HtmlElement) -> str:
@@ -325,7 +418,10 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
     raw_title = declared_title or (title_el.text_content() if title_el is not None else "")
     headline = first_h1(tree)
     own_names = site_names_on_page(tree, host)
-    title = clean_title(raw_title, site_name, headline, own_names)
+    if _is_logo(tree, headline):  # the logo's words name the site: a <title> part equal to them goes
+        title = clean_title(raw_title, site_name, "", (*own_names, headline))
+    else:
+        title = clean_title(raw_title, site_name, headline, own_names)
     if not declared_title:  # a bare <title>: the visible headline, when there is one, reads better
         title = title_headline(tree, title, raw_title) or title
 

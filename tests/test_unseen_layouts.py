@@ -34,6 +34,27 @@ def test_the_title_is_the_headline_without_the_sites_name(name, title):
     assert extracted(name).title == title
 
 
+@pytest.mark.parametrize("name, title", [
+    ("r3_logo_h1_headline_h2_tr_nakhchivan.html", "Azerbaycan'ın Nahçıvan'a doğalgaz boru hattında ilk kaynak yapıldı"),
+    ("r3_table_cp1251_news_title_div_nalchik.html", "В Нальчике на реконструкцию закрывают Атажукинский сад"),
+    ("r3_section_title_h1_headline_ru_makhachkala.html",
+     "В Махачкале открыли движение по новому мосту через Тарнаирский канал"),
+    ("r3_blog_logo_h1_title_suffix_en.html", "Night trains return to the Tbilisi–Batumi line"),
+])
+def test_a_title_that_is_a_label_or_the_logo_gives_way_to_the_headline_the_article_opens_with(name, title):
+    assert extracted(name).title == title
+
+
+def test_a_short_title_the_page_sets_as_a_heading_stays_the_title():
+    page = ("<html><head><title>Gyumri tram approved</title></head><body>"
+            "<h1>Capital Daily, news and views from the South Caucasus</h1>"
+            "<p>" + "Regional desk reporting on the Caucasus every day of the week. " * 4 + "</p>"
+            "<h2 class='posttitle'>Gyumri tram approved</h2>"
+            + "<p>The council of Gyumri approved the tram line on Monday, the mayor's office said.</p>" * 4
+            + "</body></html>")
+    assert extract_document(page, url="https://news.example.org/a/1", now=NOW).title == "Gyumri tram approved"
+
+
 def test_a_site_named_only_by_its_logo_or_host_loses_its_title_suffix():
     assert clean_title("Yerevan opens a new metro line | Capital Daily", "", "", ("Capital Daily",)) == \
         "Yerevan opens a new metro line"
