@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from extractors.errors import NotFound
 from extractors.records import ArticleRecord
+from flows.dedup_check import confirmed
 from storage import layout, site_memory
 from storage.articles import ManifestLine
 from storage.state import SEEN_DUPLICATE, SEEN_IRRELEVANT, SEEN_STORED, is_stale, journals, write_journal
@@ -90,9 +91,11 @@ def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
     # an article copying an earlier one of the same batch is its duplicate.
     decisions = ctx.dedup.decide_and_add_many(
         [(i.record.id, i.record.text, i.record.title, layout.as_utc(i.record.first_seen)) for i in todo])
+    texts_here = {i.record.id: i.record.text for i in todo}
     for item, decision in zip(todo, decisions):
         if decision.duplicate_of == item.record.id:  # this very article, stored by an interrupted run
             decision = replace(decision, duplicate_of=None, exact=False)
+        decision = confirmed(decision, item.record.text, texts_here, ctx.articles)
         item.record = replace(item.record, duplicate_of=decision.duplicate_of, cluster=decision.cluster,
                               content_hash=decision.content_hash)
         item.status = "duplicate" if decision.duplicate_of else "stored"

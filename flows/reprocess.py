@@ -18,6 +18,7 @@ from extractors.article import extract_document, make_record
 from extractors.errors import NewswatchError, NotFound
 from extractors.gazetteer import load_gazetteer
 from extractors.urls import host_of
+from flows.dedup_check import confirmed
 from flows.rebuild import PageMeta, rebuild_record
 from flows.progress import track
 from storage import layout, open_store
@@ -167,7 +168,10 @@ def _index_recovered(store, items: list) -> list:
         [(r.id, r.text, r.title, layout.as_utc(r.first_seen)) for _key, r in items])
     index.flush()
     out = []
+    texts_here = {record.id: record.text for _key, record in items}
+    articles = ArticleStore(store)
     for (key, record), decision in zip(items, decisions):
+        decision = confirmed(decision, record.text, texts_here, articles)
         duplicate_of = decision.duplicate_of if decision.duplicate_of != record.id else None
         out.append((key, replace(record, duplicate_of=duplicate_of, cluster=decision.cluster,
                                  content_hash=decision.content_hash)))

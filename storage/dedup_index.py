@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -52,6 +52,7 @@ class DedupDecision:
     exact: bool  # content hash matched
     similarity: float  # estimated similarity to duplicate_of (1.0 exact, 0.0 none)
     cluster: str  # story cluster id: the id of the cluster's first article
+    duplicate_day: date | None = None  # the UTC day duplicate_of was first seen (its record's key)
 
 
 class _Doc(NamedTuple):
@@ -165,6 +166,7 @@ class DedupIndex:
             exact=exact,
             similarity=round(similarity, 4),
             cluster=rows.cluster_id(member) if member is not None else article_id,
+            duplicate_day=date.fromordinal(int(rows.days[duplicate]) + _EPOCH) if duplicate is not None else None,
         )
         root = rows.roots[member] if member is not None else None
         return decision, root
