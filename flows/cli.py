@@ -211,12 +211,19 @@ def cmd_compare(args) -> int:
     from extractors.article import decode_text, extract_document
     from extractors.fingerprint import compare_texts
 
+    from extractors.binary import binary_signature
+
     docs = []
+    if args.a == "-" and args.b == "-":
+        raise NewswatchError("compare: only one of the two can be standard input (-)")
     for path in (args.a, args.b):
         try:
-            data = open(path, "rb").read()
+            data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
         except OSError as exc:
             raise NewswatchError(f"compare: cannot read {path}: {exc.strerror or exc}") from None
+        kind = binary_signature(data)
+        if kind or not data.strip():  # what `extract` refuses is no text to compare either
+            raise NewswatchError(f"compare: {path} is {'not text: ' + kind if kind else 'empty'}")
         try:
             extracted = extract_document(data)
             docs.append((extracted.text, extracted.title))
@@ -294,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_reprocess)
 
     p = sub.add_parser("compare", help="are two pages or texts duplicates / the same story?")
-    p.add_argument("a", help="a page or text file")
+    p.add_argument("a", help="a page or text file (- for standard input)")
     p.add_argument("b", help="another page or text file")
     format_option(p)
     p.set_defaults(handler=cmd_compare)

@@ -56,6 +56,9 @@ TABLE = [
     (["articles", "--store", "store", "--format", "xml"], {}, 2),
     (["compare", "missing-a.txt", "missing-b.txt"], {}, 2),
     (["compare", "short.txt", "store"], {}, 2),
+    (["compare", "empty.txt", "empty.txt"], {}, 2),  # two empty files are no duplicates of one article
+    (["compare", "report.pdf", "report.pdf"], {}, 2),
+    (["compare", "-", "-"], {}, 2),
     (["extract", "missing.html"], {}, 1),
     (["extract", "store"], {}, 1),
     (["extract", "binary.yaml"], {}, 1),
