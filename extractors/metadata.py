@@ -40,6 +40,9 @@ _PLACEHOLDER_AUTHORS = {
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URLISH = re.compile(r"^(?:https?://|www\.)|^[\w-]+(?:\.[\w-]+)+/?$", re.I)
 _BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:)\s+", re.I)
+# A label before a name ("Автор:", "Müəllif:", "Հեղինակ՝" with the Armenian comma, "著者："): one
+# to three words and a colon-like mark, at the start of a byline.
+_LABEL_MARK = re.compile(r"^[^:՝：\d/.@]{1,12}[:՝：](?!/)\s*")  # not "https://…"
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:·•»/]|::|\|\|)\s+")
 
 
@@ -141,6 +144,7 @@ def clean_author(raw: str, site_name: str = "", host: str = "") -> str:
     """A readable author name, or "" when the value is a placeholder, e-mail, URL or the site."""
     name = " ".join((raw or "").split()).strip(" ,;|-")
     name = _BYLINE_PREFIX.sub("", name).strip()
+    name = _LABEL_MARK.sub("", name, count=1).strip() if _LABEL_MARK.match(name) and len(name) > 15 else name
     if not name or len(name) > 80 or not re.search(r"\w", name):
         return ""
     low = name.casefold()
@@ -394,7 +398,7 @@ def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
         text = " ".join(element.text_content().split())
         if not text or len(text) > 60:
             continue
-        text = re.sub(r"^[^:]{1,12}:\s*", "", text) if ":" in text[:14] else text
+        text = _LABEL_MARK.sub("", text, count=1) if _LABEL_MARK.search(text[:15]) else text
         name = clean_author(text, site_name, host)
         if name:
             return name

@@ -201,7 +201,9 @@ def test_cms_placeholder_authors_are_rejected(raw):
     assert clean_author(raw, site_name="Lake Region News", host="www.lakeregion.example") == ""
 
 
-@pytest.mark.parametrize("raw,name", [("By Ani Hakobyan", "Ani Hakobyan"), ("Giorgi Tsiklauri", "Giorgi Tsiklauri")])
+@pytest.mark.parametrize("raw,name", [("By Ani Hakobyan", "Ani Hakobyan"), ("Giorgi Tsiklauri", "Giorgi Tsiklauri"),
+                                      ("Հեղինակ՝ Անահիտ Մկրտչյան", "Անահիտ Մկրտչյան"),  # the Armenian comma as colon
+                                      ("Müəllif: Aytən Quliyeva", "Aytən Quliyeva"), ("ავტორი: ნინო ბერიძე", "ნინო ბერიძე")])
 def test_real_authors_are_kept(raw, name):
     assert clean_author(raw, site_name="Lake Region News") == name
 
