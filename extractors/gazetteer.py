@@ -296,6 +296,10 @@ class _Builder:
                 raise ConfigError(f"{self.source}: {entity.name}: no suffix set for language {lang!r}")
             for raw in forms:
                 self._add_term(str(raw), lang, len(self.entities) - 1)
+                if lang == "ru" and entity.kind in _PLACE_KINDS:
+                    adjective = _ru_adjective(str(raw))
+                    if adjective:
+                        self._add_term(adjective, lang, len(self.entities) - 1)
 
     def _add_context(self, ctx: dict[str, Any], suffixes: dict) -> Context:
         try:
@@ -336,6 +340,23 @@ class _Builder:
                 self.words.append(w)
             seq.append(self.word_ids[w])
         self.phrases.setdefault(seq[0], []).append((tuple(seq), entity))
+
+
+_PLACE_KINDS = frozenset({"country", "region", "province", "city", "town", "village", "place"})
+_RU_CONSONANT_END = re.compile(r"[бвгджзклмнпрстфхцчшщ]$")
+
+
+def _ru_adjective(raw: str) -> str | None:
+    """The relational adjective Russian makes of a place name ending in a consonant: Лачин →
+    лачинск(ий коридор), Ереван → ереванск(ая мэрия), Тифлис → тифлисск(ий), as the places layer
+    derives it for GeoNames' names (gazetteer_layers). Lower case, so case-blind: the adjective
+    is capitalised only in proper names ("Лачинский коридор"). A term ending in -ск already is
+    one (Каспийск); a stem (Шуш-, Гяндж-) yields a form no text writes, which costs nothing."""
+    words, exact, _case = _parse_term(raw)
+    word = words[-1] if len(words) == 1 else ""
+    if not word[:1].isupper() or len(word) < 4 or word.endswith("ск") or not _RU_CONSONANT_END.search(word):
+        return None
+    return word.lower() + "ск"
 
 
 def compile_gazetteer(doc: dict[str, Any], source: str = "<memory>") -> Gazetteer:
