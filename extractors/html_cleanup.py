@@ -193,6 +193,24 @@ def _line_facts(para: str) -> tuple[int, bool, str]:
     return words, False, _comparable(para) if words >= 2 or len(para) >= 30 else ""
 
 
+# A date (and time) as an article header shows it: "03.12.2026", "3.12.2026 14:30", "2026-12-03 09:40".
+_HEADER_STAMP = re.compile(r"^(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})(?:[,\s|•-]+\d{1,2}:\d{2})?[\s|•-]+(?=\w)")
+
+
+def _without_glued_header(first: str, titles: list[str]) -> str:
+    """The first paragraph without the article's header glued in front of it: when the body is a
+    single paragraph, an extractor may run the headline, the date line and the text into one line
+    ("В Цхинвали отключат газ на два дня 03.12.2026 В связи с…"). The headline goes (the record
+    has a title field), then a date stamp right after it; only when a sentence follows."""
+    for title in titles:
+        if _words(title) >= 3 and first.startswith(title + " "):
+            rest = first[len(title):].lstrip()
+            rest = _HEADER_STAMP.sub("", rest, count=1)
+            if rest[:1].isupper() and _words(rest) >= 5:
+                return rest
+    return first
+
+
 def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
                      fingerprint: Callable[[str], str] | None = None,
                      titles: Iterable[str] = ()) -> list[str]:
@@ -202,9 +220,12 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
     that only repeats it is dropped, as is a bare date line at the top or bottom of the text.
     """
     kept: list[str] = []
-    seen: set[str] = {_comparable(t) for t in titles if t and _words(t) >= 2}
+    titles = [" ".join(t.split()) for t in titles if t]
+    seen: set[str] = {_comparable(t) for t in titles if _words(t) >= 2}
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = [line for line in lines if line]
+    if lines:
+        lines[0] = _without_glued_header(lines[0], titles)
     for position, para in enumerate(lines):
         words, chrome, key = _line_facts(para)
         if chrome:

@@ -271,3 +271,9 @@ def test_a_read_also_label_with_a_colon_does_not_keep_its_headline_list():
             + "".join(f"<li><a href='/n/{n}'>Another headline about the region number {n}</a></li>" for n in range(4))
             + "</ul></article></body></html>")
     assert "Another headline" not in extract_document(page, url="https://news.example.org/a/9", now=NOW).text
+
+
+def test_a_one_paragraph_item_loses_the_headline_and_date_run_into_its_text():
+    article = extracted("r3_one_paragraph_item_header_glued_ru_tskhinvali.html")
+    assert article.text.startswith("В связи с плановыми ремонтными работами на газопроводе")
+    assert article.title == "В Цхинвали отключат газ на два дня"
