@@ -68,6 +68,7 @@ class _Hit:
     field: str
     sentence: int
     surface: str
+    opens_sentence: bool = False  # its capital proves nothing there ("Կենտրոնական բանկը…": central)
 
 
 @dataclass
@@ -156,7 +157,8 @@ def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
                 cue = fold(match.surface)
                 ev.cues[entity.context][cue] = max(entity.weight, ev.cues[entity.context].get(cue, 0.0))
             else:
-                ev.hits.append(_Hit(match.entity, sent.field, idx, match.surface))
+                opens = not _WORD_RE.search(sent.text, 0, match.start)
+                ev.hits.append(_Hit(match.entity, sent.field, idx, match.surface, opens))
     return ev
 
 
@@ -221,6 +223,14 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
     opening = {h.entity for h in ev.hits if h.entity in regional
                and (h.field == "title" or h.sentence == ev.first_text_sentence)}
     short_topic = {e for e in opening if _local(gaz, e, weights)} if short else set()
+    where = "title" if short_topic & by_field["title"] else "first sentence"
+    if short and not short_topic:
+        where = "text, mid-sentence"
+        # an item of two to four sentences is about one place: a town, district or person of the
+        # region heavy enough to be evidence alone (STRONG) is its topic in any sentence ("… links
+        # the two halves of Mingachevir"); a country named in passing still is not
+        short_topic = {h.entity for h in ev.hits if h.entity in regional and h.field != "title" and not h.opens_sentence
+                       and _local(gaz, h.entity, weights) and weights[h.entity] >= STRONG}
 
     names = _names(gaz, regional, weights)
     context_note = "; ".join(f"{label}: {', '.join(cues)}" for label, cues in fired)
@@ -229,13 +239,15 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
         relevant = False
     elif short_topic:
         relevant = True
-        where = "title" if short_topic & by_field["title"] else "first sentence"
         reason = (f"short item ({ev.n_text_sentences} sentence{'s' if ev.n_text_sentences > 1 else ''}): "
                   f"{_names(gaz, short_topic, weights)} in the {where}")
     elif not strong and len(distinct) < 2:
         relevant, reason = False, f"only weak terms ({names})"
     elif not in_title and sentences_hit < 2 and short:
-        relevant, reason = False, f"a short item that names only a country or outlet of the region once ({names})"
+        only_countries = all(not _local(gaz, e, weights) for e in regional)
+        relevant, reason = False, (f"a short item that names only a country or outlet of the region once ({names})"
+                                   if only_countries else
+                                   f"a short item that names the region once, as a sentence's first word ({names})")
     elif not in_title and sentences_hit < 2:
         relevant, reason = False, f"named in passing: {names} in 1 of {ev.n_sentences} sentences"
     elif score < THRESHOLD:

@@ -2,7 +2,8 @@
 
 Fixtures: tests/data/relevance/case_words/ (texts where a gazetteer name folds to a common word:
 az/tr "görüş" meeting vs Goris, ru "гори" burn vs Gori, hy "կենտրոն" centre vs Kentron, the
-surname Tripp vs the TRIPP route; and texts that name those places, in capitals or opening a sentence).
+surname Tripp vs the TRIPP route; and texts that name those places, in capitals or opening a sentence,
+or, in a two-sentence item, mid-sentence in the second: a capital there is a name's).
 """
 
 from __future__ import annotations
