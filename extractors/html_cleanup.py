@@ -115,6 +115,10 @@ def is_boilerplate_paragraph(line: str) -> bool:
     return not text or _is_chrome_line(text, _words(text))
 
 
+# Two or more hashtags and nothing else (separators aside): a tag line, in any script.
+_HASHTAG_LINE = re.compile(r"(?:#[^\W_][\w-]*[\s,;·|]*){2,}")
+
+
 def _is_chrome_line(text: str, words: int) -> bool:
     """``is_boilerplate_paragraph`` of a stripped, non-empty line whose word count is known."""
     if _SOURCE_LINE.match(text) or words <= READER_NOTICE_MAX_WORDS and _is_notice(text):
@@ -126,6 +130,8 @@ def _is_chrome_line(text: str, words: int) -> bool:
         return True
     if words <= 15 and (_CALL_TO_ACTION.match(text) or _CHANNEL_CALL.match(text)):
         return True
+    if words <= 20 and _HASHTAG_LINE.fullmatch(text):
+        return True  # "#Армения #экономика #зарплата": the post's tags, set as a paragraph
     if words <= _SHARE_MAX_WORDS:
         parts = _SHARE_SEPARATORS.split(text)
         if len(parts) <= 8 and all(_SHARE_WORDS.match(p) for p in parts if p):

@@ -210,13 +210,15 @@ def test_real_authors_are_kept(raw, name):
 
 @pytest.mark.parametrize("line", ["Source link", "Read also: Flood hits the valley", "Читайте также: В Махачкале",
                                   "Lire aussi | La COP29 à Bakou", "1.2k Shares", "Photo: Region Review",
-                                  "Like this story? Share it with a friend!"])
+                                  "Like this story? Share it with a friend!",
+                                  "#Армения #экономика #зарплата", "#ԱԺ, #Ընտրական_օրենսգիրք"])  # tag lines
 def test_chrome_paragraphs_are_recognised(line):
     assert is_boilerplate_paragraph(line)
 
 
 @pytest.mark.parametrize("line", ["The source of the river lies in the mountains above the village.",
-                                  "Related negotiations resumed in Geneva on Monday after a pause of two months, officials said."])
+                                  "Related negotiations resumed in Geneva on Monday after a pause of two months, officials said.",
+                                  "Activists posted under #Armenia and #Georgia tags all week."])
 def test_prose_is_not_taken_for_chrome(line):
     assert not is_boilerplate_paragraph(line)
 
