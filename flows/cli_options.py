@@ -75,9 +75,10 @@ def subparsers_of(parser: argparse.ArgumentParser) -> Iterator[argparse.Argument
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """-v/-q on every command (SUPPRESS: given after the command they set, else the top level's stand)."""
+    """-v/-q on every command and sub-command, `store -q check` as `store check -q` (SUPPRESS: given
+    after the command they set, else the top level's stand)."""
     for sub in subparsers_of(parser):
-        if not any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+        if not any("--quiet" in a.option_strings for a in sub._actions):
             _verbosity(sub, default=argparse.SUPPRESS)
 
 
@@ -134,6 +135,8 @@ def parse_day(value: str | None, option: str = "--date") -> date | None:
     """A YYYY-MM-DD option or flow parameter (None when not given), or a one-line ConfigError naming it."""
     if not value:
         return None
+    if option.startswith("--") and os.environ.get(env_name(option[2:].replace("-", "_"))) == value:
+        option = f"{option} (from {env_name(option[2:].replace('-', '_'))})"  # the user typed no --since
     try:
         day = date.fromisoformat(value)
     except ValueError:

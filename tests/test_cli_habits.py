@@ -206,3 +206,23 @@ def test_a_digest_without_a_usable_recipient_is_refused_in_one_line_before_prefe
     err = result.stderr.decode()
     assert result.returncode == 2 and message in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_quiet_works_between_a_command_and_its_sub_command(tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    for args in (["store", "-q", "check"], ["store", "check", "-q"], ["-q", "store", "check"]):
+        result = run_cli(*args, "--store", str(store))
+        assert result.returncode == 0, (args, result.stderr.decode())
+        assert "ok in" not in result.stderr.decode()  # -q: no closing line
+
+
+def test_a_bad_date_from_the_environment_is_named_as_such(tmp_path):
+    import os
+
+    store = tmp_path / "store"
+    store.mkdir()
+    code = "import sys; from flows.cli import main; sys.exit(main(sys.argv[1:]))"
+    result = subprocess.run([sys.executable, "-c", code, "articles", "--store", str(store)], capture_output=True,
+                            cwd=REPO, timeout=120, env={**os.environ, "NEWSWATCH_SINCE": "tomorrow"})
+    assert result.returncode == 2 and "NEWSWATCH_SINCE" in result.stderr.decode()
