@@ -130,7 +130,12 @@ def cmd_stories(args) -> int:
         wanted.relevant = True  # stories are what the digest would show: records about the region
         if not wanted.day and not wanted.since:
             wanted.day = datetime.now(timezone.utc).date()
+        # a story is kept or left whole: filtered by country before grouping, a story told by outlets
+        # of two countries showed as a smaller story with another headline
+        country, wanted.country = wanted.country, None
         found = stories(select(articles, wanted, outlet_map), outlet_map)
+        if country:
+            found = [line for line in found if country in line.countries]
     finally:
         articles.store.close()
     shown = found[: args.limit] if args.limit > 0 else found

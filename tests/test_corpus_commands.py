@@ -89,6 +89,9 @@ def test_stories_by_country_take_the_outlet_or_the_story_country(corpus, capsys)
     assert [s["story"] for s in json.loads(out)] == ["a-hy-border"]  # APA is in Baku; the law story is not about az
     _, out, _ = cli(capsys, "stories", "--store", corpus, "--since", "2026-11-19", "--country", "GE", "--format", "json")
     assert {s["story"] for s in json.loads(out)} == {"a-hy-border", "a-ka-law"}
+    _, whole, _ = cli(capsys, "stories", "--store", corpus, "--since", "2026-11-19", "--format", "json")
+    border = next(s for s in json.loads(whole) if s["story"] == "a-hy-border")
+    assert next(s for s in json.loads(out) if s["story"] == "a-hy-border") == border  # whole, not its ge part
 
 
 def test_show_prints_an_article_with_its_story_and_rejects_unknown_ids(corpus, capsys):
