@@ -246,4 +246,20 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
             # the same paragraph twice (a teaser repeated, body repeated in a data blob)
             seen.add(key)
         kept.append(para)
-    return drop_stamped_runs(kept)
+    return drop_stamped_runs(_without_pull_quotes(kept))
+
+
+PULL_QUOTE_MIN_WORDS = 8  # shorter lines recur inside paragraphs by chance ("said the minister")
+
+
+def _without_pull_quotes(paragraphs: list[str]) -> list[str]:
+    """Without a paragraph that the paragraph before or after it holds whole: a pull quote set apart
+    next to the text that quotes it («…», then «…», — сказал …). Only neighbours: repeated lines far
+    apart are a live page's own (measured: dropping those lost more gold text than pull quotes)."""
+    keys = [_comparable(p) for p in paragraphs]
+    long_enough = [_words(p) >= PULL_QUOTE_MIN_WORDS for p in paragraphs]
+    if sum(long_enough) < 2:
+        return paragraphs
+    return [p for i, p in enumerate(paragraphs)
+            if not long_enough[i]
+            or not any(0 <= j < len(keys) and len(keys[j]) > len(keys[i]) and keys[i] in keys[j] for j in (i - 1, i + 1))]

@@ -277,3 +277,9 @@ def test_a_one_paragraph_item_loses_the_headline_and_date_run_into_its_text():
     article = extracted("r3_one_paragraph_item_header_glued_ru_tskhinvali.html")
     assert article.text.startswith("В связи с плановыми ремонтными работами на газопроводе")
     assert article.title == "В Цхинвали отключат газ на два дня"
+
+
+def test_a_pull_quote_next_to_the_paragraph_that_quotes_it_is_not_repeated():
+    text = extracted("r3_pull_quote_ru_drupal_migrants.html").text
+    assert text.count("Для большинства наших сограждан") == 1
+    assert "— сказал «Кавказскому обзору» глава Миграционной службы Армении" in text
