@@ -161,6 +161,10 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
             return _url_checked(local, url), None
         gap = (line.found.day - _local_day(local)).days
         if gap == 0:
+            if offset is None and isinstance(markup, datetime) and markup.tzinfo is not None:
+                shift = offset_from_line(line, markup)
+                if shift is not None:  # a UTC stamp the line shows in local time: keep the page's offset
+                    return markup.astimezone(timezone(shift)), None
             return local, None
         if isinstance(markup, datetime) and markup.tzinfo is not None:
             shift = offset_from_line(line, markup)

@@ -283,3 +283,7 @@ def test_a_pull_quote_next_to_the_paragraph_that_quotes_it_is_not_repeated():
     text = extracted("r3_pull_quote_ru_drupal_migrants.html").text
     assert text.count("Для большинства наших сограждан") == 1
     assert "— сказал «Кавказскому обзору» глава Миграционной службы Армении" in text
+
+
+def test_a_utc_stamp_the_date_line_shows_in_local_time_keeps_the_pages_offset_on_the_same_day():
+    assert extracted("r3_utc_jsonld_local_time_line_en.html").published == "2026-12-03T12:00:00+04:00"
