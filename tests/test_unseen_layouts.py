@@ -287,5 +287,6 @@ def test_a_pull_quote_next_to_the_paragraph_that_quotes_it_is_not_repeated():
 
 def test_a_utc_stamp_the_date_line_shows_in_local_time_keeps_the_pages_offset_on_the_same_day():
     page = (DATA / "r3_utc_jsonld_local_time_line_en.html").read_bytes()
-    article = extract_document(page, url="https://news.example.org/energy/interconnector-deal", now=NOW)
+    article = extract_document(page, url="https://news.example.org/energy/interconnector-deal",
+                               now=datetime(2026, 12, 4, tzinfo=timezone.utc))
     assert article.published == "2026-12-03T12:00:00+04:00"
