@@ -208,6 +208,21 @@ def test_build_script_regenerates_the_committed_places_file(tmp_path):
     assert fresh["places"] == committed["places"]
 
 
+def test_the_place_layer_names_no_country_and_no_stem_that_spells_a_common_word():
+    sys.path.insert(0, str(CONFIG.parent / "tools"))
+    from build_places import country_names, ru_stem_forms
+
+    from extractors.gazetteer import fold
+
+    countries = country_names()
+    assert {fold("Բանգլադեշ"), fold("Bangladesh"), fold("Куба")} <= countries
+    places = json.loads((CONFIG / "places.json").read_text("utf-8"))["places"]
+    forms = [(p["name"], f) for p in places for fs in p["forms"].values() for f in fs]
+    assert not [(name, f) for name, f in forms if fold(f) in countries]  # GeoNames filed Bangladesh under a Yerevan district
+    assert "новый" in ru_stem_forms("Новий")  # stored as the stem Нов-: it would match "Новый закон"
+    assert ("Novy", "Новий") not in forms
+
+
 # ---------------------------------------------------------------- the dated layers
 
 

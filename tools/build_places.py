@@ -96,11 +96,47 @@ def common_word(alias: str, lang: str) -> bool:
     # A place of some fame is itself frequent in news-derived word lists (Баксан 2.45), so the bar is
     # a common word's frequency, not any frequency: Zipf 3 is about once per million words.
     if lang == "ru":
-        return wordfreq.zipf_frequency(key, "ru") >= COMMON_ZIPF
+        return any(wordfreq.zipf_frequency(form, "ru") >= COMMON_ZIPF for form in ru_stem_forms(alias))
     # The matcher accepts the name plus an inflection ending, so Tast + e = "Taste" and Institut + e
     # = "Institute" must count as the common words they spell.
     forms = [key + ending for ending in LATIN_ENDINGS]
     return any(wordfreq.zipf_frequency(f, lg) >= COMMON_ZIPF for f in forms for lg in ("en", "de", "fr", "es", "it", "tr"))
+
+
+COUNTRY_NAME_LOCALES = ("en", "ru", "hy", "ka", "az", "tr", "de", "fr")
+RU_ENDINGS = ("", "а", "я", "у", "ю", "е", "и", "ы", "ой", "ей", "ом", "ем", "ый", "ий", "ая", "яя", "ое", "ее",
+              "ые", "ие", "ого", "его", "ому", "ему", "ым", "им", "ых", "их", "ую", "юю")
+
+
+def country_names() -> set[str]:
+    """Every country's name in the languages the region writes (pycountry's ISO 3166-1 and its
+    translations): GeoNames files "Bangladesh" and "Բանգլադեշ" among the alternate names of a
+    Yerevan district, which made an article on Bangladesh's election Armenian news."""
+    import gettext
+
+    import pycountry
+
+    names = set()
+    for locale in COUNTRY_NAME_LOCALES:
+        translate = (gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale]).gettext
+                     if locale != "en" else str)
+        for country in pycountry.countries:
+            for name in {country.name, getattr(country, "common_name", country.name)}:
+                names.add(fold(translate(name)))
+    return names
+
+
+def ru_stem_forms(alias: str) -> list[str]:
+    """The words the matcher accepts for a Russian place name (gazetteer_layers._place_terms):
+    "Новий" is stored as the stem Нов- plus any case ending, so it matches "новый" (new)."""
+    key = alias.lower().replace("ё", "е")  # wordfreq knows "новый", not its folded "новыи"
+    if key.endswith(("ый", "ий", "ой")):
+        stem = key[:-2]
+    elif key.endswith(("а", "я")):
+        stem = key[:-1]
+    else:
+        return [key]
+    return [stem + ending for ending in RU_ENDINGS]
 
 
 def usable(alias: str, lang: str, primary: bool) -> bool:
@@ -142,6 +178,7 @@ def collect(min_population: int) -> tuple[list[dict], set[str]]:
 
 def place_entries(min_population: int) -> list[dict]:
     ours, outside = collect(min_population)
+    countries = country_names()
     best: dict[str, tuple[int, int]] = {}  # folded alias → (population, geonameid) of its largest holder
     for city in ours:
         for n in {city["name"], *city.get("alternatenames", [])}:
@@ -158,6 +195,8 @@ def place_entries(min_population: int) -> list[dict]:
             script = script_of(n)
             if script is None or n.casefold() in outside or best[n.casefold()][1] != city["geonameid"]:
                 continue
+            if fold(n) in countries:
+                continue  # a country's name is no alias of a town
             lang = ("az" if region == "AZ" else "en") if script == "latin" else script
             if not usable(n, lang, n == city["name"]):
                 continue
