@@ -250,7 +250,7 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
                                    f"a short item that names the region once, as a sentence's first word ({names})")
     elif not in_title and sentences_hit < 2:
         relevant, reason = False, f"named in passing: {names} in 1 of {ev.n_sentences} sentences"
-    elif score < THRESHOLD:
+    elif score < THRESHOLD and not _spread_locally(gaz, ev, regional, weights):
         relevant = False
         reason = f"too little about the region: {names} in {sentences_hit} of {ev.n_sentences} sentences"
     else:
@@ -279,6 +279,21 @@ def _countries(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float], regiona
                 total[code] += weights[h.entity] * FIELD_FACTOR[h.field]
                 first.setdefault(code, h.sentence)
     return sorted(total, key=lambda c: (-round(total[c], 6), first[c], c))
+
+
+LOCAL_SPREAD_ENTITIES, LOCAL_SPREAD_SENTENCES = 2, 3
+
+
+def _spread_locally(gaz: Gazetteer, ev: "_Evidence", regional: set[int], weights: dict[int, float]) -> bool:
+    """A domestic story of a regional outlet: its headline and lead name no country (its readers
+    know where they are), but its body names two or more places, office holders or institutions
+    of the region, each heavy enough alone (STRONG), mid-sentence, in three or more sentences
+    ("Economists in Yerevan said…", "The Central Bank of Armenia warned…"). World news names a
+    country in passing, rarely two local names of one region."""
+    hits = [h for h in ev.hits if h.entity in regional and not h.opens_sentence
+            and _local(gaz, h.entity, weights) and weights[h.entity] >= STRONG]
+    return (len({h.entity for h in hits}) >= LOCAL_SPREAD_ENTITIES
+            and len({h.sentence for h in ev.hits if h.entity in regional}) >= LOCAL_SPREAD_SENTENCES)
 
 
 def _local(gaz: Gazetteer, e: int, weights: dict[int, float]) -> bool:

@@ -3,7 +3,9 @@
 Fixtures: tests/data/relevance/case_words/ (texts where a gazetteer name folds to a common word:
 az/tr "görüş" meeting vs Goris, ru "гори" burn vs Gori, hy "կենտրոն" centre vs Kentron, the
 surname Tripp vs the TRIPP route; and texts that name those places, in capitals or opening a sentence,
-or, in a two-sentence item, mid-sentence in the second: a capital there is a name's).
+or, in a two-sentence item, mid-sentence in the second: a capital there is a name's; and a regional
+outlet's domestic story whose headline names no country but whose body names local places and
+institutions in several sentences).
 """
 
 from __future__ import annotations
