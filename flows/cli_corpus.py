@@ -15,6 +15,30 @@ from pathlib import PurePosixPath
 from extractors.errors import ConfigError
 
 
+def limit_count(text: str) -> int:
+    """--limit: a count of lines, 0 for all of them (as in every command that has it)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value}: give 0 for all, or how many")
+    return value
+
+
+def finite_number(text: str) -> float:
+    """A number that compares: "nan" would let every record through every comparison."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
 def register(subparsers) -> None:
     from flows.cli import format_option, store_option
 
@@ -25,7 +49,7 @@ def register(subparsers) -> None:
     when.add_argument("--since", default=None, help="stories first seen on or after this UTC day YYYY-MM-DD")
     p.add_argument("--country", default=None, help="am, az, ge, nc (North Caucasus) or intl: the outlet's country "
                    "or a country the story is about")
-    p.add_argument("--limit", type=int, default=50, help="at most this many stories (default 50; 0: all)")
+    p.add_argument("--limit", type=limit_count, default=50, help="at most this many stories (default 50; 0: all)")
     format_option(p)
     p.set_defaults(handler=cmd_stories)
 
@@ -41,7 +65,7 @@ def register(subparsers) -> None:
     p.add_argument("--since", default=None, help="only records first seen on or after this UTC day YYYY-MM-DD")
     p.add_argument("--lang", action="append", default=None, help="only this language code (repeatable; NEWSWATCH_LANG=hy,ka)")
     p.add_argument("--country", default=None, help="am, az, ge, nc or intl (outlet country or story country)")
-    p.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    p.add_argument("--limit", type=limit_count, default=20, help="at most this many results (default 20; 0: all)")
     p.add_argument("--irrelevant", action="store_true",
                    help="search the records judged not about the region too (stored, flagged)")
     p.add_argument("--index", default=None, help="the index file (default: per store under ~/.cache/newswatch/search)")
@@ -68,7 +92,7 @@ def add_filter_options(p: argparse.ArgumentParser, since: bool = True) -> None:
     p.add_argument("--language", action="append", default=None,
                    help="only this language code (repeatable; NEWSWATCH_LANGUAGE=hy,ka)")
     p.add_argument("--country", default=None, help="am, az, ge, nc or intl (outlet country or story country)")
-    p.add_argument("--min-score", type=float, default=None, help="only records with a relevance score at least this")
+    p.add_argument("--min-score", type=finite_number, default=None, help="only records with a relevance score at least this")
     p.add_argument("--story", default=None, help="only the records of this story (its id as `stories` prints it, or whole)")
 
 
@@ -202,7 +226,7 @@ def cmd_search(args) -> int:
                                   progress=lambda keys: progress.track(keys, total=len(keys), desc="index",
                                                                        unit="manifest"))
             hits = index.search(args.query, since=parse_day(args.since, "--since"), languages=[code.strip().lower() for code in args.lang or []],
-                                country=normalise_country(args.country), limit=args.limit,
+                                country=normalise_country(args.country), limit=args.limit or -1,
                                 relevant_only=not args.irrelevant)
             size = index.count()
         finally:

@@ -127,6 +127,8 @@ def _env_value(action: argparse.Action, raw: str, name: str, accepted: set[str] 
         return raw
     try:
         return action.type(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"{name}={raw!r}: {exc}") from None
     except (TypeError, ValueError):
         raise ConfigError(f"{name}={raw!r}: not a valid {getattr(action.type, '__name__', 'value')}") from None
 

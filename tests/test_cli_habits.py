@@ -61,7 +61,7 @@ def _twin_value(action):
     if action.choices:
         other = next(c for c in action.choices if c != action.default)
         return other, other
-    if action.type in (int, float):
+    if action.type in (int, float) or getattr(action.type, "__name__", "") in ("limit_count", "finite_number"):
         return "3", action.type("3")
     return "2026-11-20", "2026-11-20"
 
@@ -82,7 +82,7 @@ def test_every_option_has_a_newswatch_twin(monkeypatch):
         checked += 1
     assert checked >= 40
     monkeypatch.setenv("NEWSWATCH_LIMIT", "many")
-    with pytest.raises(Exception, match="NEWSWATCH_LIMIT='many': not a valid int"):
+    with pytest.raises(Exception, match="NEWSWATCH_LIMIT='many': not a whole number"):
         build_parser()
     monkeypatch.delenv("NEWSWATCH_LIMIT")
     monkeypatch.setenv("NEWSWATCH_QUIET", "yes")

@@ -56,6 +56,9 @@ TABLE = [
     (["articles", "--store", "store", "--format", "xml"], {}, 2),
     (["compare", "missing-a.txt", "missing-b.txt"], {}, 2),
     (["compare", "short.txt", "store"], {}, 2),
+    (["search", "border", "--store", "store", "--limit", "-1"], {}, 2),  # 0 means all; a negative count nothing
+    (["stories", "--store", "store"], {"NEWSWATCH_LIMIT": "-3"}, 2),
+    (["articles", "--store", "store", "--min-score", "nan"], {}, 2),  # NaN compares false: every record passed
     (["compare", "empty.txt", "empty.txt"], {}, 2),  # two empty files are no duplicates of one article
     (["compare", "report.pdf", "report.pdf"], {}, 2),
     (["compare", "-", "-"], {}, 2),
