@@ -76,7 +76,9 @@ def register(subparsers) -> None:
     store_option(p)
     p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
                    help="parquet, csv or jsonl (NEWSWATCH_FORMAT); default: as --out's file name ends, else parquet")
-    p.add_argument("--since", default=None, help="only records first seen on or after this UTC day YYYY-MM-DD")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--since", default=None, help="only records first seen on or after this UTC day YYYY-MM-DD")
+    when.add_argument("--date", default=None, help="only records first seen on this UTC day YYYY-MM-DD")
     p.add_argument("--out", default=None, help="a file, s3://bucket/key, or - for stdout (csv, jsonl); "
                    "default newswatch-export.<format>")
     add_filter_options(p, since=False)
@@ -266,12 +268,15 @@ def cmd_export(args) -> int:
     from flows.corpus import manifest_lines, outlets, read_records
     from storage.export import export, row_of
 
+    from flows.cli_options import parse_day
+
     fmt = export_format(args.format, args.out)
+    day = parse_day(args.date, "--date")
     settings, articles = _open(args)
     target = args.out or f"newswatch-export.{fmt}"
     try:
         outlet_map = outlets(articles.store, settings.feeds_file)
-        wanted = filter_from(args)
+        wanted = filter_from(args, day=day)
         lines = sorted(manifest_lines(articles, wanted.days()), key=lambda line: (line.first_seen or "", line.id))
 
         def rows():
@@ -288,7 +293,7 @@ def cmd_export(args) -> int:
         size = f", {report.bytes:,} bytes" if report.bytes else ""
         print(f"exported {report.rows} record(s) as {report.format} to {report.target}{size}", file=sys.stderr)
     if report.rows == 0 and not args.quiet:
-        print("note: no record matched (check --since and the filters)", file=sys.stderr)
+        print("note: no record matched (check --since/--date and the filters)", file=sys.stderr)
     return 0
 
 

@@ -224,6 +224,8 @@ def test_export_parquet_csv_and_jsonl_hold_the_same_rows(corpus, tmp_path, capsy
     assert {r["text"] for r in parquet} == {r["text"] for r in lines}  # every script survives
     status, out, _ = cli(capsys, "export", "--store", corpus, "--format", "jsonl", "--out", "-", "--since", "2026-11-21")
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["a-hy-law"]
+    status, out, _ = cli(capsys, "export", "--store", corpus, "--format", "jsonl", "--out", "-", "--date", "2026-11-21")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["a-hy-law"]  # one day, as articles --date
     status, _, err = cli(capsys, "export", "--store", corpus, "--format", "parquet", "--out", "-")
     assert status == 2 and "Parquet is binary" in err
 
