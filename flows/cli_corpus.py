@@ -213,6 +213,25 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _search_index(given: str | None, store_description: str):
+    """The index given (its errors are the user's to see), else the cached one; a cache folder that
+    cannot hold it (NEWSWATCH_CACHE_DIR a file, a read-only home) costs only speed: a throw-away
+    index is built in memory for this search, with a warning."""
+    import logging
+
+    from storage.search_index import SearchIndex, default_index_path
+
+    if given:
+        return SearchIndex(given)
+    try:
+        return SearchIndex(default_index_path(store_description))
+    except ConfigError as exc:
+        if "FTS5" in str(exc):
+            raise
+        logging.getLogger("newswatch.search").warning("%s; searching with an index in memory (rebuilt each time)", exc)
+        return SearchIndex(":memory:")
+
+
 def cmd_search(args) -> int:
     from flows import progress
     from flows.corpus import normalise_country, outlets
@@ -221,7 +240,7 @@ def cmd_search(args) -> int:
 
     settings, articles = _open(args)
     try:
-        index = SearchIndex(args.index or default_index_path(articles.store.describe()))
+        index = _search_index(args.index, articles.store.describe())
         try:
             outlet_map = outlets(articles.store, settings.feeds_file)
             report = index.update(articles, {k: o.country for k, o in outlet_map.items()},

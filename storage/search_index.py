@@ -103,7 +103,8 @@ class SearchIndex:
             raise ConfigError("this Python's SQLite has no FTS5: newswatch search needs it")
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(self.path))
             self.db.executescript(_DDL)
         except (OSError, sqlite3.Error) as exc:

@@ -137,6 +137,16 @@ def search(capsys, corpus, index_path, *args):
     return [hit["id"] for hit in json.loads(out)], err
 
 
+def test_search_with_an_unusable_cache_folder_still_answers_from_an_index_in_memory(corpus, capsys, tmp_path,
+                                                                                      monkeypatch):
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("NEWSWATCH_CACHE_DIR", str(not_a_folder))
+    status, out, err = cli(capsys, "search", "border", "--store", corpus, "--format", "json")
+    assert status == 0 and json.loads(out), err
+    assert "index :memory:" in err  # said on the summary line (and logged as a warning)
+
+
 def test_search_finds_words_in_every_script_ranked_and_filtered(corpus, index_path, capsys, data_dir):
     armenian = paragraph(data_dir, "hy", 0).split()[0]  # Հայաստանի
     georgian = paragraph(data_dir, "ka", 1).split()[0]
