@@ -49,8 +49,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from config.settings import settings_with
     from storage import open_store
 
-    parse_day(args.date, "--date")
     settings = settings_with(store=args.store)
+    _not_ahead(parse_day(args.date, "--date"), settings)
     _check_recipients(args.to, settings)
     open_store(settings.store, must_exist=True).close()
     from flows.digest_flow import daily_digest  # Prefect is imported only for real sends
@@ -58,6 +58,17 @@ def cmd_digest(args: argparse.Namespace) -> int:
     result = daily_digest(date=args.date, to=args.to, resend=args.resend, store=args.store)
     _report(result, args.format)
     return 1 if result.refused else 0
+
+
+def _not_ahead(day, settings) -> None:
+    """A digest of a day still to come would be "nothing new", and a real send would claim the day."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo(settings.timezone)).date()
+    if day is not None and day > today:
+        raise ConfigError(f"--date {day.isoformat()} is after today ({today.isoformat()} in {settings.timezone}): "
+                          "no digest of it yet")
 
 
 def _check_recipients(given: list[str] | None, settings) -> None:
@@ -78,6 +89,7 @@ def _preview(args: argparse.Namespace) -> int:
 
     settings = settings_with(store=args.store)
     day = parse_day(args.date, "--date")
+    _not_ahead(day, settings)
     if args.to:
         from config.settings import mail_addresses
 

@@ -72,6 +72,8 @@ TABLE = [
     (["poll"], {"NEWSWATCH_USER_AGENT": "café-monitor/1.0"}, 2),
     (["digest", "--date", "2026-99-01", "--store", "store", "--dry-run", "--out", "out"], {}, 2),
     (["digest", "--date", "bad", "--store", "store"], {}, 2),
+    (["digest", "--date", "2999-01-01", "--store", "store", "--dry-run"], {}, 2),  # a day still to come
+    (["digest", "--date", "2999-01-01", "--store", "store", "--to", "desk@example.org"], {}, 2),
     (["digest", "--store", "./typo", "--dry-run", "--out", "out"], {}, 2),
     (["digest", "--store", "./typo"], {}, 2),
     (["digest", "--store", "store"], {"NEWSWATCH_SMTP_TLS": "maybe"}, 2),
