@@ -27,6 +27,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from extractors.errors import ConfigError, NewswatchError, NotFound, StoreError
+from extractors.records import Feed
 from flows.digest_content import (
     FeedHealth,
     Story,
@@ -156,6 +157,10 @@ def prepare_digest(
     start, end = local_window(day, tz)
     feeds = load_feeds(settings.feeds_file)
     states = load_all_feed_states(store)
+    for state in states:  # a feed since dropped from the list keeps the name and country it was polled with
+        if state.feed_id not in feeds and state.name:
+            feeds[state.feed_id] = Feed(id=state.feed_id, name=state.name, url=state.url or "",
+                                        country=state.country, language=state.language)
     records, held = hold_back_backlog(records_in_window(ArticleStore(store), start, end), states)
     stories = build_stories(records, feeds)
     # The footer reads the feeds' state in the store; the feed list only lends names to old states.

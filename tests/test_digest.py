@@ -391,3 +391,21 @@ def test_cli_dry_run_previews_without_prefect(store, tmp_path):
     assert json.loads(written.stdout)["status"] == "dry-run" and len(list(out.iterdir())) == 3
     assert misuse.returncode == 2 and "--out only goes with --dry-run" in misuse.stderr
     assert list(store.list("digests/")) == []
+
+
+def test_a_feed_dropped_from_the_list_keeps_the_name_and_country_it_was_polled_with(tmp_path):
+    import yaml
+
+    store = load_fixture_store(tmp_path / "store")
+    listed = yaml.safe_load((DATA / "feeds.yaml").read_text(encoding="utf-8"))["feeds"]
+    for feed in listed:  # the poll records each feed's entry in its state (storage.state.FeedState)
+        key = layout.feed_state_key(feed["id"])
+        if store.exists(key):
+            state = store.get_json(key)
+            store.put_json(key, {**state, "name": feed["name"], "country": feed.get("country"),
+                                 "language": feed.get("language")})
+    shrunk = tmp_path / "feeds.yaml"  # the user has since trimmed the list to one feed
+    shrunk.write_text(yaml.safe_dump({"feeds": [listed[-1]]}), encoding="utf-8")
+    text = prepare_digest(store, DAY, recipients=[], settings=digest_settings(feeds_file=shrunk), now=NOW).text
+    assert "Civil.ge" in text and "civilge" not in text.split("-- \n")[0]
+    assert "== Georgia ==" in text
