@@ -24,6 +24,8 @@ _PHRASE_LABELS = (
     r"|(?:à |a )?lire (?:aussi|également|ensuite)|voir aussi|à voir (?:aussi|également)|sur le même sujet|dans la même rubrique"
     r"|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|leggi anche|leia (?:também|mais)|lea también|te puede interesar"
     r"|читайте (?:также|тоже|еще|ещё)|смотрите также|см\. также|читать также|последние новости|другие новости"
+    r"|about the author|об авторе|à propos de l'auteur|über den autor|müəllif haqqında|yazar hakkında"
+    r"|հեղինակի մասին|ავტორის შესახებ"
     r"|также читайте|новости по теме|похожие новости|похожие материалы"
     r"|կարդացեք նաև|կարդա նաև|տես նաև|ასევე (?:წაიკითხეთ|იხილეთ|ნახეთ)|მსგავსი სიახლეები"
     r"|həmçinin (?:oxuyun|bax)|oxşar xəbərlər|digər xəbərlər|ayrıca (?:okuyun|bakınız)|ilgili haberler|bunlar da ilginizi"
@@ -67,6 +69,14 @@ _CHANNEL_CALL = re.compile(
     r"ալիք\w*|არხ\w*)\b)"
     r".*(?:\babunə ol(?:un|maq)|\bizləyin|\babone ol(?:un|mayı)|\btakip edin|բաժանորդագրվ\w*|հետևեք|"
     r"გამოიწერეთ|გამოგვყევით|подписывайтесь|подпишитесь|присоединяйтесь)", re.I | re.S)
+# A reader appeal opening a paragraph (independent outlets end articles with one): "Support us!",
+# "Поддержите редакцию", "Bizə dəstək olun", "დაგვეხმარეთ!". Longer than a call to action.
+_APPEAL = re.compile(
+    r"^[\s*•–—-]*(?:support us|make a donation|become a (?:member|patron|supporter)|поддержите (?:нас|редакцию|проект|издание)"
+    r"|bizə dəstək ol|bize destek ol|աջակցե՛?ք մեզ|დაგვეხმარეთ|მხარი დაგვიჭირეთ)", re.I)  # not inside quotes: a plea reported
+APPEAL_MAX_WORDS = 45
+# A share call with the verb last (az, tr, hy, ka, ru): "Xəbəri dostlarınızla paylaşın!", "Поделитесь с друзьями".
+_SHARE_CALL = re.compile(r"(?:\bpaylaşın|\bpaylaşın|поделитесь\b.*|կիսվեք|გააზიარეთ)\W*$", re.I)
 _YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b")
 _TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
 _SHARE_WORDS = re.compile(
@@ -129,6 +139,10 @@ def _is_chrome_line(text: str, words: int) -> bool:
                         or _PHOTO_LABEL.match(text)):
         return True
     if words <= 15 and (_CALL_TO_ACTION.match(text) or _CHANNEL_CALL.match(text)):
+        return True
+    if words <= 8 and _SHARE_CALL.search(text):
+        return True
+    if words <= APPEAL_MAX_WORDS and _APPEAL.match(text):
         return True
     if words <= 20 and _HASHTAG_LINE.fullmatch(text):
         return True  # "#Армения #экономика #зарплата": the post's tags, set as a paragraph

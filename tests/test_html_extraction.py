@@ -211,14 +211,22 @@ def test_real_authors_are_kept(raw, name):
 @pytest.mark.parametrize("line", ["Source link", "Read also: Flood hits the valley", "Читайте также: В Махачкале",
                                   "Lire aussi | La COP29 à Bakou", "1.2k Shares", "Photo: Region Review",
                                   "Like this story? Share it with a friend!",
-                                  "#Армения #экономика #зарплата", "#ԱԺ, #Ընտրական_օրենսգիրք"])  # tag lines
+                                  "#Армения #экономика #зарплата", "#ԱԺ, #Ընտրական_օրենսգիրք",  # tag lines
+                                  "Support us! Regional News is an independent outlet that exists thanks to its readers. "
+                                  "If you want us to keep working in the regions, please make a donation.",
+                                  "დაგვეხმარეთ! „რეგიონული ამბები“ დამოუკიდებელი მედიაა, რომელიც მკითხველების მხარდაჭერით არსებობს.",
+                                  "Об авторе: Ашот Варданян — экономический обозреватель, пишет о рынке труда с 2018 года.",
+                                  "About the author: Giorgi Kapanadze covers transport and infrastructure.",
+                                  "Xəbəri dostlarınızla paylaşın!"])
 def test_chrome_paragraphs_are_recognised(line):
     assert is_boilerplate_paragraph(line)
 
 
 @pytest.mark.parametrize("line", ["The source of the river lies in the mountains above the village.",
                                   "Related negotiations resumed in Geneva on Monday after a pause of two months, officials said.",
-                                  "Activists posted under #Armenia and #Georgia tags all week."])
+                                  "Activists posted under #Armenia and #Georgia tags all week.",
+                                  "„დაგვეხმარეთ!“ — ითხოვდნენ სოფლის მცხოვრებლები წყალდიდობის შემდეგ.",  # a plea reported
+                                  "The ministry urged residents to support the blood drive and donate on Saturday."])
 def test_prose_is_not_taken_for_chrome(line):
     assert not is_boilerplate_paragraph(line)
 
