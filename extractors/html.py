@@ -20,7 +20,7 @@ from extractors.embedded_state import script_rendered_texts
 from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion, readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
-from extractors.html_prune import prune_tree
+from extractors.html_prune import prune_tree, without_comment_sections
 from extractors.metadata import read_metadata
 from extractors.records import ExtractedArticle
 from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known
@@ -381,7 +381,7 @@ def extract_html(
     if needs_second_opinion(primary):
         # readability reads the intact page (not our pruned tree) so that its opinion stays
         # independent of our pruning
-        second = clean_paragraphs("\n".join(readability_paragraphs(intact.take)),
+        second = clean_paragraphs("\n".join(readability_paragraphs(lambda: without_comment_sections(intact.take()))),
                                   known_fingerprints, fingerprint, titles=titles)
     paragraphs, _how = combine(primary, second)
     paths = paragraph_paths(paragraphs, blocks)

@@ -78,6 +78,7 @@ APPEAL_MAX_WORDS = 45
 # A share call with the verb last (az, tr, hy, ka, ru): "Xəbəri dostlarınızla paylaşın!", "Поделитесь с друзьями".
 _SHARE_CALL = re.compile(r"(?:\bpaylaşın|\bpaylaşın|поделитесь\b.*|կիսվեք|გააზიარეთ)\W*$", re.I)
 _YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b")
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
 _TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
 _SHARE_WORDS = re.compile(
     r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
@@ -154,8 +155,13 @@ def _is_chrome_line(text: str, words: int) -> bool:
 
 
 def is_dateline(text: str, words: int | None = None) -> bool:
-    """A short line that is only a date (and time): "Mardi 3 mai 2022, 14:05", "20.11.2019 11:28"."""
-    if (_words(text) if words is None else words) > 10 or text.rstrip().endswith((".", "!", "?", "»", '"')) or not _YEAR.search(text):
+    """A short line that is only a date (and time): "Mardi 3 mai 2022, 14:05", "20.11.2019 11:28", or
+    two of them under labels ("Yayınlanma: 01.12.2026 - 16:40 Güncelleme: 02.12.2026 - 10:05",
+    whose numbers count as words: at most four words that are not numbers)."""
+    words = _words(text) if words is None else words
+    if words > 10 and (words > 16 or len(_LETTER_WORD.findall(text)) > 4):
+        return False
+    if text.rstrip().endswith((".", "!", "?", "»", '"')) or not _YEAR.search(text):
         return False
     return len(_TIME_OR_DAY.findall(_YEAR.sub(" ", text))) >= 1
 

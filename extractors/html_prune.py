@@ -124,6 +124,8 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
             yield element
         elif is_box and tag in _BOX_TAGS and _is_small_box(element, counts):
             yield element
+    if comments:
+        yield from comment_sections(root)
     for element in root.iter(*_LABEL_HOLDERS):  # any other tag's text has no label block
         text = element.text
         # most texts are the indentation between tags: no label there, and no regex call
@@ -138,6 +140,48 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
             yield from _link_list(element, counts)
         elif _is_link_dense_cell(element, counts):
             yield element
+
+
+# A comments section's heading, whatever the theme calls its classes ("yorumlar", "şərhlər"):
+# the word for comments, alone or with their count: "Yorumlar (2)", "Комментарии: 4", "3 Comments".
+_COMMENTS_HEADING = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|reader comments|комментари\w*|отзыв\w*|yorum(?:lar)?|şərh(?:lər)?|"
+    r"մեկնաբանություն\w*|კომენტარ\w*|commentaires?|kommentare?)\s*[(:]?\s*\d*\s*\)?\W*$", re.I)
+
+
+def _comment_section(heading: HtmlElement) -> Iterator[HtmlElement]:
+    """A comments heading and the comments after it: its box when the heading opens one (nothing
+    before it there), else the heading and the siblings that follow it. Comments come last."""
+    parent = heading.getparent()
+    if parent is None:
+        return
+    before = heading.getprevious()
+    while before is not None and not isinstance(before.tag, str):
+        before = before.getprevious()
+    if before is None and not (parent.text or "").strip() and parent.tag not in ("body", "article", "main"):
+        yield parent
+        return
+    yield heading
+    yield from (sibling for sibling in heading.itersiblings() if isinstance(sibling.tag, str))
+
+
+def comment_sections(root: HtmlElement) -> list[HtmlElement]:
+    """The comments sections a page heads as such ("Yorumlar (2)", "Комментарии: 4")."""
+    found = []
+    for heading in root.iter(*_HEADINGS):
+        text = heading.text_content()
+        if len(text) < 60 and _COMMENTS_HEADING.match(text):
+            found += list(_comment_section(heading))
+    return found
+
+
+def without_comment_sections(tree: HtmlElement) -> HtmlElement:
+    """The tree less its headed comments sections (for a reader that otherwise sees the intact
+    page: readers' comments are never the article, however its extractor scores them)."""
+    for element in comment_sections(tree):
+        if element.getparent() is not None:
+            element.drop_tree()
+    return tree
 
 
 def _label_block(element: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:

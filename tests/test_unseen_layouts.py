@@ -290,3 +290,11 @@ def test_a_utc_stamp_the_date_line_shows_in_local_time_keeps_the_pages_offset_on
     article = extract_document(page, url="https://news.example.org/energy/interconnector-deal",
                                now=datetime(2026, 12, 4, tzinfo=timezone.utc))
     assert article.published == "2026-12-03T12:00:00+04:00"
+
+
+def test_a_comments_section_headed_in_the_sites_language_is_not_article_text():
+    # classes "yorumlar"/"yorum", heading "Yorumlar (2)": readers' comments, not the story
+    text = extracted("r3_logo_h1_headline_h2_tr_nakhchivan.html").text
+    assert "Çok önemli bir proje" not in text and "Yorumlar" not in text and "Kemal" not in text
+    assert text.rstrip().endswith("takas anlaşmasıyla karşılıyor.")
+    assert "Yayınlanma:" not in text  # its labelled published/updated line is meta, not text
