@@ -145,8 +145,12 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
 # A comments section's heading, whatever the theme calls its classes ("yorumlar", "şərhlər"):
 # the word for comments, alone or with their count: "Yorumlar (2)", "Комментарии: 4", "3 Comments".
 _COMMENTS_HEADING = re.compile(
-    r"^\W*(?:\d+\s+)?(?:comments?|reader comments|комментари\w*|отзыв\w*|yorum(?:lar)?|şərh(?:lər)?|"
-    r"մեկնաբանություն\w*|კომენტარ\w*|commentaires?|kommentare?)\s*[(:]?\s*\d*\s*\)?\W*$", re.I)
+    r"^\W*(?:(?:\d+|one|no)\s+)?(?:comments?|reader comments|комментари\w*|отзыв\w*|yorum(?:lar)?|şərh(?:lər)?|"
+    r"մեկնաբանություն\w*|კომენტარ\w*|commentaires?|kommentare?)\s*[(:]?\s*\d*\s*\)?\W*$"
+    # the comment threads and forms blog themes head in English: "12 Responses to “Title”",
+    # "3 thoughts on “Title”", "Leave a Reply", "Post a comment"
+    r"|^\W*(?:\d+|one|no)\s+(?:responses?|thoughts?|replies)\s+(?:to|on)\b"
+    r"|^\W*(?:leave|post|add|write)\s+a\s+(?:reply|comment|response)\W*$", re.I)
 
 
 def _comment_section(heading: HtmlElement) -> Iterator[HtmlElement]:
