@@ -67,8 +67,13 @@ _CALL_TO_ACTION = re.compile(
 _CHANNEL_CALL = re.compile(
     r"(?=.*\b(?:telegram|whatsapp|viber|facebook|instagram|youtube|twitter|tiktok|vk|канал\w*|kanal\w*|channel|"
     r"ալիք\w*|არხ\w*)\b)"
-    r".*(?:\babunə ol(?:un|maq)|\bizləyin|\babone ol(?:un|mayı)|\btakip edin|բաժանորդագրվ\w*|հետևեք|"
-    r"გამოიწერეთ|გამოგვყევით|подписывайтесь|подпишитесь|присоединяйтесь)", re.I | re.S)
+    r"(?:^\W*follow\b(?![-‐])|.*(?:\babunə ol(?:un|maq)|\bizləyin|\babone ol(?:un|mayı)|\btakip edin|բաժանորդագրվ\w*|հետևեք|"
+    r"გამოიწერეთ|გამოგვყევით|подписывайтесь|подпишитесь|присоединяйтесь))", re.I | re.S)
+# A newsletter pitch, in a short line: "If you enjoyed this article, enter your email below to get free updates!"
+_NEWSLETTER_PITCH = re.compile(
+    r"\b(?:enter your e-?mail|sign up for (?:our|the|a) (?:free )?(?:daily |weekly )?newsletter|subscribe to (?:our|the) "
+    r"(?:free )?(?:daily |weekly )?newsletter|get (?:free|our) (?:e-?mail )?updates|подпишитесь на (?:нашу )?рассылку"
+    r"|bülletenimizə abunə|bültenimize abone)", re.I)
 # A reader appeal opening a paragraph (independent outlets end articles with one): "Support us!",
 # "Поддержите редакцию", "Bizə dəstək olun", "დაგვეხმარეთ!". Longer than a call to action.
 _APPEAL = re.compile(
@@ -142,6 +147,8 @@ def _is_chrome_line(text: str, words: int) -> bool:
     if words <= 15 and (_CALL_TO_ACTION.match(text) or _CHANNEL_CALL.match(text)):
         return True
     if words <= 8 and _SHARE_CALL.search(text):
+        return True
+    if words <= 30 and _NEWSLETTER_PITCH.search(text):
         return True
     if words <= APPEAL_MAX_WORDS and _APPEAL.match(text):
         return True

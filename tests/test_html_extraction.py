@@ -217,7 +217,9 @@ def test_real_authors_are_kept(raw, name):
                                   "დაგვეხმარეთ! „რეგიონული ამბები“ დამოუკიდებელი მედიაა, რომელიც მკითხველების მხარდაჭერით არსებობს.",
                                   "Об авторе: Ашот Варданян — экономический обозреватель, пишет о рынке труда с 2018 года.",
                                   "About the author: Giorgi Kapanadze covers transport and infrastructure.",
-                                  "Xəbəri dostlarınızla paylaşın!"])
+                                  "Xəbəri dostlarınızla paylaşın!",
+                                  "Follow World News on NBCNews.com on Twitter and Facebook",
+                                  "If you enjoyed this article, enter your email below to get free updates!"])
 def test_chrome_paragraphs_are_recognised(line):
     assert is_boilerplate_paragraph(line)
 
@@ -226,7 +228,9 @@ def test_chrome_paragraphs_are_recognised(line):
                                   "Related negotiations resumed in Geneva on Monday after a pause of two months, officials said.",
                                   "Activists posted under #Armenia and #Georgia tags all week.",
                                   "„დაგვეხმარეთ!“ — ითხოვდნენ სოფლის მცხოვრებლები წყალდიდობის შემდეგ.",  # a plea reported
-                                  "The ministry urged residents to support the blood drive and donate on Saturday."])
+                                  "The ministry urged residents to support the blood drive and donate on Saturday.",
+                                  "Follow-up talks begin on Monday in Geneva, the ministry said on Twitter.",
+                                  "The minister will follow the Twitter debate closely."])
 def test_prose_is_not_taken_for_chrome(line):
     assert not is_boilerplate_paragraph(line)
 
