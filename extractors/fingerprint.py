@@ -25,7 +25,6 @@ imports; see benchmarks/dedup.py).
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extractors.figures import figures, figures_disagree  # noqa: F401 - part of this module's API
 from extractors.story import (  # noqa: F401 - part of this module's API (fp.story_terms ...)
     NAME, STORY_MIN_SHARE, STORY_MIN_SHARED, STORY_TERMS, story_terms, term_hashes, term_ids, terms_match,
 )
@@ -336,27 +336,6 @@ def fingerprint(text: str) -> Fingerprint:
     tokens = tokenize(text)
     hashed = shingles(tokens.body)
     return Fingerprint(_sha(tokens.normalised), hashed, sketch(hashed))
-
-
-# Figures: what tells a recurring template item from a copy. "Exchange rates on 4 December",
-# the day's weather, a seismic survey's "magnitude 3.8 at 14:22 in Shamakhi": the same wording day
-# after day (shingle Jaccard 0.6–0.7), different numbers; a copy carries the story's numbers, an
-# edited or shortened copy most of them (the smaller text's figures inside the larger's).
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-FIGURES_MIN = 3  # fewer distinct figures in either text say nothing
-FIGURES_AGREE = 0.5  # share of the smaller set of figures that a copy repeats
-
-
-def figures(text: str) -> frozenset[str]:
-    """The distinct numbers written in a text, decimal comma as point ("142,30" = "142.30")."""
-    return frozenset(match.replace(",", ".") for match in _FIGURE.findall(text or ""))
-
-
-def figures_disagree(a_text: str, b_text: str) -> bool:
-    """Do two texts with enough figures share too few of them to be copies of one report?"""
-    fa, fb = figures(a_text), figures(b_text)
-    smaller = min(len(fa), len(fb))
-    return smaller >= FIGURES_MIN and len(fa & fb) < FIGURES_AGREE * smaller
 
 
 def copy_of(a_text: str, b_text: str) -> tuple[bool, float]:

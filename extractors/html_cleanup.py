@@ -81,7 +81,7 @@ _APPEAL = re.compile(
     r"|bizə dəstək ol|bize destek ol|աջակցե՛?ք մեզ|დაგვეხმარეთ|მხარი დაგვიჭირეთ)", re.I)  # not inside quotes: a plea reported
 APPEAL_MAX_WORDS = 45
 # A share call with the verb last (az, tr, hy, ka, ru): "Xəbəri dostlarınızla paylaşın!", "Поделитесь с друзьями".
-_SHARE_CALL = re.compile(r"(?:\bpaylaşın|\bpaylaşın|поделитесь\b.*|կիսվեք|გააზიარეთ)\W*$", re.I)
+_SHARE_CALL = re.compile(r"(?:\bpaylaşın|поделитесь\b.*|կիսվեք|გააზიარეთ)\W*$", re.I)
 _YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b")
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 _TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
