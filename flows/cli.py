@@ -342,32 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         process_guard.freeze_for_exit()
 
 
-EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what `cat`, `grep`… end with when `head` stops reading
-
-
-def _reader_gone() -> bool:
-    """Whether stdout is a pipe whose reading end was closed (``| head``): polled, not written."""
-    import select
-
-    try:
-        poller = select.poll()
-        poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(events & select.POLLERR for _fd, events in poller.poll(0))
-    except (AttributeError, OSError, ValueError):  # no poll(), or stdout is no file
-        return False
-
-
-def _quiet_after_closed_pipe() -> int:
-    """The reader took what it wanted: stop without a word, and point stdout at /dev/null so that
-    the interpreter's last flush at exit does not raise again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    return EXIT_PIPE_CLOSED
-
-
 def run(argv: list[str] | None, program: bool = False) -> int:
     from flows.process_guard import (EXIT_TERMINATED, Terminated, guard_prefect_server, install_signal_handlers,
-                                     quiet_offline_prefect, resume_collection)
+                                     quiet_after_closed_pipe, quiet_offline_prefect, reader_gone, resume_collection)
 
     install_signal_handlers()  # SIGTERM unwinds like Ctrl-C: leases released, Prefect's server stopped
     quiet_offline_prefect()
@@ -407,9 +384,9 @@ def run(argv: list[str] | None, program: bool = False) -> int:
         print(f"newswatch {args.command}: interrupted; the next run finishes what this one started", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        if not _reader_gone():
+        if not reader_gone():
             raise  # a socket's broken pipe: the handler below's business
-        return _quiet_after_closed_pipe()
+        return quiet_after_closed_pipe()
     except Exception as exc:  # a bug or an unforeseen input: one line, the traceback only with -v
         if args.verbose:
             raise
