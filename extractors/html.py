@@ -380,7 +380,8 @@ def extract_html(
     second: list[str] = []
     if needs_second_opinion(primary):
         # readability reads the intact page (not our pruned tree) so that its opinion stays
-        # independent of our pruning
+        # independent of our pruning; only comments sections headed as such are cut first: readers'
+        # comments are never the article, and readability scores a long thread as the body
         second = clean_paragraphs("\n".join(readability_paragraphs(lambda: without_comment_sections(intact.take()))),
                                   known_fingerprints, fingerprint, titles=titles)
     paragraphs, _how = combine(primary, second)
