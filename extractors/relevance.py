@@ -247,7 +247,7 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
         only_countries = all(not _local(gaz, e, weights) for e in regional)
         relevant, reason = False, (f"a short item that names only a country or outlet of the region once ({names})"
                                    if only_countries else
-                                   f"a short item that names the region once, as a sentence's first word ({names})")
+                                   f"a short item that names the region once, outside its headline and first sentence ({names})")
     elif not in_title and sentences_hit < 2:
         relevant, reason = False, f"named in passing: {names} in 1 of {ev.n_sentences} sentences"
     elif score < THRESHOLD and not _spread_locally(gaz, ev, regional, weights):
