@@ -106,7 +106,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print(status_table(rows))
         if not _quiet(args):
-            print(f"{len(rows)} feeds in {settings.store} (? = unverified in the list; new/day over 7 days)", file=sys.stderr)
+            print(f"{len(rows)} feeds in {settings.store} (? = unverified in the list, + = polled into this store but not in the list; new/day over 7 days)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -15,8 +15,9 @@ from extractors.urls import without_credentials
 from flows.digest_health import reason_in_words
 from storage.articles import ArticleStore
 from storage.layout import as_utc
-from storage.state import FeedState, load_feed_state
+from storage.state import FeedState, load_all_feed_states, load_feed_state
 
+NOT_LISTED = "not in the list"  # a FeedStatus.status for a feed only the store knows
 RATE_DAYS = 7  # new articles per day are averaged over this many UTC days (today included)
 
 @dataclass
@@ -73,7 +74,12 @@ def feed_statuses(store, feeds: list[Feed], *, now: datetime | None = None, sile
     now = as_utc(now or datetime.now(timezone.utc))
     counts = new_articles_by_feed(ArticleStore(store), now)
     out = []
-    for feed in feeds:
+    listed = {feed.id for feed in feeds}
+    # feeds the store was polled with that the list no longer names: their health is still the
+    # store's, and a store shared by several lists (or a demo's) would otherwise look empty
+    unlisted = [Feed(id=state.feed_id, name=state.name or state.feed_id, url=state.url or "", status=NOT_LISTED)
+                for state in load_all_feed_states(store) if state.feed_id not in listed]
+    for feed in [*feeds, *sorted(unlisted, key=lambda f: f.id)]:
         state = load_feed_state(store, feed.id)
         days_silent = None
         if state.last_new_entry:
@@ -96,7 +102,7 @@ def status_table(rows: list[FeedStatus]) -> str:
     lines = [header]
     for row in rows:
         silent = "never" if row.days_silent is None else f"{row.days_silent}d"
-        flag = "?" if row.status == "unverified" else " "
+        flag = "?" if row.status == "unverified" else "+" if row.status == NOT_LISTED else " "
         lines.append(f"{(row.id[:21] + flag):<22} {row.health:<12} {_short_time(row.last_ok):<16} {row.failures_in_a_row:>5} "
                      f"{_short_time(row.next_poll) if row.next_poll else 'next run':<16} {row.new_per_day:>7.2f} {silent:>6}  "
                      f"{row.last_error}")

@@ -115,6 +115,14 @@ def test_health_lists_last_ok_errors_in_words_failures_and_new_articles(site, tm
     table = capsys.readouterr().out
     assert "feed gone (404)" in table and "dead?" in table
 
+    # the list trimmed to one feed: the other keeps its health, marked as known to the store only
+    trimmed = tmp_path / "trimmed.yaml"
+    trimmed.write_text("\n".join(line for line in feeds_file.read_text("utf-8").splitlines()
+                                 if "dead" not in line) + "\n", encoding="utf-8")
+    assert main(["feeds", "--feeds", str(trimmed), "--format", "json"]) == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["dead"]["status"] == "not in the list" and rows["dead"]["last_error"] == "feed gone (404)"
+
 
 # OPML ---------------------------------------------------------------------------------------------
 
