@@ -39,8 +39,6 @@ _CHAR_MAP = str.maketrans({
 # not in it: ``fold`` stays per character (extractors/story_tables.py compiles it so).
 _PALOCHKA_LOOKALIKE = re.compile(r"(?<=[а-яӏӕА-ЯӀӔ])[Il1](?=[а-яӏӕА-ЯӀӔ])|(?<=[кгхтпчцКГХТПЧЦ])[Il1]$")
 _MEMO_LIMIT = 200_000
-# Scripts without capitals (Georgian, Arabic): a term's case says nothing there.
-_CASELESS_LANGS = frozenset({"ka", "ar", "fa"})
 
 
 def fold(text: str) -> str:

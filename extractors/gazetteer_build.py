@@ -11,7 +11,10 @@ import re
 from typing import Any
 
 from extractors.errors import ConfigError
-from extractors.gazetteer import _CASELESS_LANGS, TOKEN_RE, Context, Entity, Gazetteer, _Word, fold
+from extractors.gazetteer import TOKEN_RE, Context, Entity, Gazetteer, _Word, fold
+
+# Scripts without capitals (Georgian, Arabic): a term's case says nothing there.
+_CASELESS_LANGS = frozenset({"ka", "ar", "fa"})
 
 
 def _parse_term(raw: str) -> tuple[list[str], bool, bool]:

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from extractors.site_names import squashed, site_names_on_page
-from extractors.titles import _is_logo, clean_title, first_h1, title_headline  # noqa: F401 - re-exported
+from extractors.titles import clean_title, first_h1, is_logo_heading, title_headline  # noqa: F401 - re-exported
 
 # schema.org types whose headline/author/date describe the page's article.
 _ARTICLE_TYPES = {
@@ -249,7 +249,7 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
     raw_title = declared_title or (title_el.text_content() if title_el is not None else "")
     headline = first_h1(tree)
     own_names = site_names_on_page(tree, host)
-    if _is_logo(tree, headline):  # the logo's words name the site: a <title> part equal to them goes
+    if is_logo_heading(tree, headline):  # the logo's words name the site: a <title> part equal to them goes
         title = clean_title(raw_title, site_name, "", (*own_names, headline))
     else:
         title = clean_title(raw_title, site_name, headline, own_names)

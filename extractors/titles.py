@@ -63,8 +63,7 @@ def title_headline(tree: HtmlElement, title: str, raw_title: str = "") -> str:
     part_stems = _stems(main_part)
     best, best_shared = "", 0
     for heading in tree.iter("h1"):
-        if any(a.tag == "a" and front_page_host((a.get("href") or "").strip()) is not None
-               for a in (heading, *heading.iterancestors(), *heading.iterdescendants("a"))):
+        if _links_to_front_page(heading):
             continue  # the site's logo
         text = " ".join(heading.text_content().split())
         if len(text.split()) < 2 or len(text) > 300:
@@ -103,9 +102,7 @@ def _lone_headline(tree: HtmlElement) -> str:
     a headline's length (HEADLINE_WORDS), outside menus, sidebars and footers. Widget and
     section titles are short, and teaser headlines are links."""
     def usable(element) -> str:
-        if any(a.tag in _NOT_THE_ARTICLE or a.tag == "a" for a in element.iterancestors()):
-            return ""
-        if next(element.iterdescendants("a"), None) is not None:
+        if _linked(element) or any(a.tag in _NOT_THE_ARTICLE for a in element.iterancestors()):
             return ""
         text = " ".join(element.text_content().split())
         low, high = HEADLINE_WORDS
@@ -120,7 +117,7 @@ def _lone_headline(tree: HtmlElement) -> str:
             text = usable(heading)
             if text:
                 return text
-        if tag == "h1" and any(usable_logo_free(h) for h in tree.iter("h1")):
+        if tag == "h1" and any(not _linked(h) and h.text_content().split() for h in tree.iter("h1")):
             return ""  # a real <h1> of another length: the page's headline is not in an <h2>
     for element in tree.iter("div", "p", "span", "b", "strong", "td"):
         names = f"{element.get('class') or ''} {element.get('id') or ''}".casefold()
@@ -155,11 +152,15 @@ def _text_follows(element: HtmlElement, levels: int = 3) -> bool:
     return False
 
 
-def usable_logo_free(heading: HtmlElement) -> bool:
-    """An <h1> with words that is not the site's logo (a link, or inside one)."""
-    if any(a.tag == "a" for a in heading.iterancestors()) or next(heading.iterdescendants("a"), None) is not None:
-        return False
-    return bool(heading.text_content().split())
+def _linked(element: HtmlElement) -> bool:
+    """Inside a link or holding one: a teaser headline, or a logo."""
+    return any(a.tag == "a" for a in element.iterancestors()) or next(element.iterdescendants("a"), None) is not None
+
+
+def _links_to_front_page(heading: HtmlElement) -> bool:
+    """A heading that is, holds or sits in a link to the site's front page: its logo."""
+    return any(a.tag == "a" and front_page_host((a.get("href") or "").strip()) is not None
+               for a in (heading, *heading.iterancestors(), *heading.iterdescendants("a")))
 
 
 def _stems(text: str) -> set[str]:
@@ -167,7 +168,7 @@ def _stems(text: str) -> set[str]:
     return {word[:5] for word in re.findall(r"\w{4,}", text.casefold()) if not word.isdigit()}
 
 
-def _is_logo(tree: HtmlElement, headline: str) -> bool:
+def is_logo_heading(tree: HtmlElement, headline: str) -> bool:
     """Is the page's first heading its logo: in or around a link to the front page ("Bike Hugger"
     in the <h1>, which a "Post title - Bike Hugger" <title> also holds: not the post's title)?"""
     if not headline:
@@ -175,8 +176,7 @@ def _is_logo(tree: HtmlElement, headline: str) -> bool:
     for tag in ("h1", "h2"):
         for heading in tree.iter(tag):
             if " ".join(heading.text_content().split()) == headline:
-                return any(a.tag == "a" and front_page_host((a.get("href") or "").strip()) is not None
-                           for a in (heading, *heading.iterancestors(), *heading.iterdescendants("a")))
+                return _links_to_front_page(heading)
     return False
 
 

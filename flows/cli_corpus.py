@@ -219,15 +219,13 @@ def _search_index(given: str | None, store_description: str):
     index is built in memory for this search, with a warning."""
     import logging
 
-    from storage.search_index import SearchIndex, default_index_path
+    from storage.search_index import SearchIndex, default_index_path, fts5_available
 
-    if given:
-        return SearchIndex(given)
+    if given or not fts5_available():  # without FTS5 no index helps: SearchIndex says so
+        return SearchIndex(given or default_index_path(store_description))
     try:
         return SearchIndex(default_index_path(store_description))
     except ConfigError as exc:
-        if "FTS5" in str(exc):
-            raise
         logging.getLogger("newswatch.search").warning("%s; searching with an index in memory (rebuilt each time)", exc)
         return SearchIndex(":memory:")
 
