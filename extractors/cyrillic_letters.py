@@ -39,29 +39,37 @@ class _Marker:
     min_rate: float
     needs: str = ""  # ... and at least min_rate are among these
     excludes: str = ""  # ... and fewer than 0.2% among these
+    alphabet: str = ""  # the language's letters beyond Russian's а-я, ё: fewer than 0.2% may be others
 
 
 _CYRILLIC_MARKERS = (
-    _Marker("az", "јҹҝ", 0.003, needs="ә"),  # ј alone is Serbian/Macedonian; with ә, Azerbaijani
-    _Marker("ab", "ҧҭҵҩҿҽ", 0.003),  # Abkhaz
-    _Marker("os", "ӕ", 0.003),  # Ossetian
-    _Marker("tg", "ҷӣӯ", 0.003),
-    _Marker("kk", "ұқ", 0.003, needs="әіңғ"),
-    _Marker("tt", "җ", 0.003, needs="әң"),
-    _Marker("ba", "ҙҫҡ", 0.003),
-    _Marker("ky", "ң", 0.003, needs="өү", excludes="әқғ"),
-    _Marker("mn", "өү", 0.01, excludes="ңәқ"),
-    _Marker("be", "ў", 0.003),
-    _Marker("be", "і", 0.015, needs="ыэ", excludes="и"),  # Belarusian writes і where Russian has и
-    _Marker("sr", "ђћ", 0.003),
-    _Marker("mk", "ѓќѕ", 0.003),
-    _Marker("uk", "іїєґ", 0.015, excludes="ыэъё"),  # і is ~5% of Ukrainian; ы/э/ъ/ё never occur
+    _Marker("az", "јҹҝ", 0.003, needs="ә", alphabet="әғҹҝјөүһ"),  # ј alone is Serbian/Macedonian; with ә, Azerbaijani
+    _Marker("ab", "ҧҭҵҩҿҽ", 0.003, alphabet="ҧҭҵҩҿҽҟҕқҷӡџәҳ"),  # Abkhaz
+    _Marker("os", "ӕ", 0.003, alphabet="ӕ"),  # Ossetian
+    _Marker("tg", "ҷӣӯ", 0.003, alphabet="ғӣқӯҳҷ"),
+    _Marker("kk", "ұқ", 0.003, needs="әіңғ", alphabet="әғқңөұүһі"),
+    _Marker("tt", "җ", 0.003, needs="әң", alphabet="әөүҗңһ"),
+    _Marker("ba", "ҙҫҡ", 0.003, alphabet="әөүғҡңҙҫһ"),
+    _Marker("ky", "ң", 0.003, needs="өү", excludes="әқғ", alphabet="ңөү"),
+    _Marker("mn", "өү", 0.01, excludes="ңәқ", alphabet="өү"),
+    _Marker("be", "ў", 0.003, alphabet="іў"),  # Uzbek writes ў too, beside қ, ғ, ҳ
+    _Marker("be", "і", 0.015, needs="ыэ", excludes="и", alphabet="іў"),  # Belarusian writes і where Russian has и
+    _Marker("sr", "ђћ", 0.003, alphabet="ђћјљњџ"),
+    _Marker("mk", "ѓќѕ", 0.003, alphabet="ѓќѕјљњџ"),
+    _Marker("uk", "іїєґ", 0.015, excludes="ыэъё", alphabet="іїєґ"),  # і is ~5% of Ukrainian; ы/э/ъ/ё never occur
 )
+
+# Cyrillic letters beyond Russian's а-я and ё (lower case: the sample is lower-cased), and those of
+# them the Slavic languages langdetect has profiles for write (uk, bg, mk; sr and be by marker).
+_BEYOND_RUSSIAN = re.compile("[\u0450\u0452-\u052f]")
+_SLAVIC = frozenset("іїєґўђћѓќѕјљњџ")
+UNSUPPORTED = "unsupported"
 
 
 PALOCHKA_RATE = 0.003  # Chechen and Avar texts write Ӏ in 1-3% of their letters
 _CHECHEN_DIGRAPHS = ("аь", "оь", "уь", "юь", "яь")  # a vowel softened by ь: Chechen and Ingush
 _AVAR_DIGRAPH = "лъ"  # Avar's lateral (also Lak's, Dargin's); Chechen has no лъ
+_CIRCASSIAN = ("щӏ", "шӏ", "фӏ")  # Kabardian's and Adyghe's ejectives: neither Avar nor Chechen writes them
 
 
 def palochka_language(lower: str, letters: int, hint: str | None, lf: float) -> LanguageGuess:
@@ -73,7 +81,11 @@ def palochka_language(lower: str, letters: int, hint: str | None, lf: float) -> 
         return LanguageGuess(hint, round(0.5 + 0.4 * lf, 3), "declared")
     chechen = sum(lower.count(d) for d in _CHECHEN_DIGRAPHS) / letters
     avar = lower.count(_AVAR_DIGRAPH) / letters
-    if chechen >= 2 * PALOCHKA_RATE and chechen > 2 * avar:
+    if sum(lower.count(d) for d in _CIRCASSIAN) >= PALOCHKA_RATE * letters or lower.count("э") >= 0.02 * letters:
+        # Kabardian and Adyghe: лъ too, but also щӏ/шӏ/фӏ and э in every other word
+        return LanguageGuess(None, 0.0, "unsupported")
+    chechen_own = sum(lower.count(d) for d in _CHECHEN_DIGRAPHS if d != "уь") / letters  # Lezgian writes уь
+    if chechen >= 2 * PALOCHKA_RATE and chechen_own >= PALOCHKA_RATE and chechen > 2 * avar:
         return LanguageGuess("ce", round(0.5 + 0.4 * lf, 3), "letters")
     if avar >= PALOCHKA_RATE and avar > 2 * chechen:
         return LanguageGuess("av", round(0.5 + 0.4 * lf, 3), "letters")
@@ -81,6 +93,13 @@ def palochka_language(lower: str, letters: int, hint: str | None, lf: float) -> 
 
 
 def cyrillic_letters(lower: str, letters: int) -> str | None:
+    """The language the letters name; ``UNSUPPORTED`` when they name none we know but rule out
+    Russian and its Slavic neighbours (Kyrgyz without ң, Uzbek, Bashkir...): langdetect, with only
+    those profiles, would answer one of them with confidence."""
+    beyond = _BEYOND_RUSSIAN.findall(lower)
+    if not beyond:
+        return None  # every marker needs a letter Russian does not write
+
     def rate(chars: str) -> float:
         return sum(lower.count(ch) for ch in chars) / letters
 
@@ -89,5 +108,9 @@ def cyrillic_letters(lower: str, letters: int) -> str | None:
             continue
         if m.excludes and rate(m.excludes) >= 0.002:
             continue
+        if sum(ch not in m.alphabet for ch in beyond) >= 0.002 * letters:
+            continue  # letters the language does not write: another language sharing the marker
         return m.code
+    if sum(ch not in _SLAVIC for ch in beyond) >= 0.005 * letters:  # not a name or two quoted in Russian
+        return UNSUPPORTED
     return None

@@ -31,7 +31,7 @@ from pathlib import Path
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-from extractors.cyrillic_letters import PALOCHKA_RATE, cyrillic_letters, cyrillic_lookalikes, palochka_language
+from extractors.cyrillic_letters import PALOCHKA_RATE, UNSUPPORTED, cyrillic_letters, cyrillic_lookalikes, palochka_language
 from extractors.langdetect_fast import FastDetector
 from extractors.records import LanguageGuess
 
@@ -221,9 +221,13 @@ def _by_script(script: str, sample: str, letters: int, hint: str | None) -> Lang
         by_letters = cyrillic_letters(lower, letters)
     else:
         by_letters = None
+    if by_letters == UNSUPPORTED:
+        return LanguageGuess(None, 0.0, "unsupported")
     if by_letters:
         return LanguageGuess(by_letters, round(0.6 + 0.39 * lf, 3), "letters")
     guess = _langdetect(sample, script, hint, lf)
+    if script == "latin" and guess.code in ("tr", "az") and not _turkic_letters_agree(lower, letters):
+        return LanguageGuess(None, 0.0, "unsupported")
     if script == "latin" and guess.code == "tr" and _looks_azerbaijani(lower, letters):
         return LanguageGuess("az", round(0.5 + 0.4 * lf, 3), "letters")
     return guess
@@ -279,6 +283,26 @@ _TR_PROGRESSIVE = re.compile(r"\w+yor\w*")  # ediyor, geliyorlar: az says edir, 
 def _latin_letters(lower: str, letters: int) -> str | None:
     """ə is Azerbaijani's commonest vowel after a; no other language we meet writes it."""
     return "az" if lower.count("ə") / letters >= 0.004 else None
+
+
+# Turkish's and Azerbaijani's alphabets together (with Turkish's circumflexed loan-word vowels).
+_TURKIC_ALPHABET = frozenset("abcçdeəfgğhxıijkqlmnoöprsştuüvyzâîû")
+_TURKIC_OWN = frozenset("çğıöşüə")  # letters that English-like Latin lacks: ı alone is ~5% of Turkish
+_LATIN_LETTER = re.compile(r"[^\W\d_]")
+FOREIGN_LETTER_SHARE = 0.01
+TURKIC_OWN_MIN_LETTERS = 100
+
+
+def _turkic_letters_agree(lower: str, letters: int) -> bool:
+    """Can a text langdetect calls Turkish (or Azerbaijani) be either? langdetect has no profile for
+    Kazakh, Turkmen, Kurdish or transliterated Armenian and answers Turkish for them. A text that
+    writes letters neither alphabet has (w, ä, ñ, ê, ý, ň, ž, ū: 1% or more of its letters), or,
+    at 100 letters or more, not one of ç ğ ı ö ş ü ə, is neither."""
+    found = _LATIN_LETTER.findall(lower)
+    foreign = sum(ch not in _TURKIC_ALPHABET for ch in found if ch < "\u0250")  # Latin letters only
+    if foreign >= FOREIGN_LETTER_SHARE * letters:
+        return False
+    return letters < TURKIC_OWN_MIN_LETTERS or any(ch in _TURKIC_OWN for ch in found)
 
 
 def _looks_azerbaijani(lower: str, letters: int) -> bool:
