@@ -19,6 +19,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from extractors.ensemble import block_texts
+from extractors.site_names import names_the_site, site_names_on_page, squashed
 
 MAX_STATE_CHARS = 5_000_000  # a state this large is a catalogue, not one page's article
 MIN_PROSE_WORDS = 40  # a teaser or a description is shorter; the article is what is looked for
@@ -154,19 +155,64 @@ def article_paragraphs(tree: HtmlElement, title: str = "") -> list[str]:
     as text or HTML), or a list of paragraph nodes (a rich-text tree, each paragraph split into
     runs around its links), whichever holds more words; looked for in the objects that carry the
     page's ``title`` when there are any, so that a related story's text is not taken for it."""
+    return _article(tree, title)[0]
+
+
+def _headline_beside(states: list, source: object) -> str:
+    """The ``title``/``headline``/``name`` string of the record nearest to the article's text."""
+    if source is None:
+        return ""
+    for state in states:
+        found = _headline_near(state, source, ())
+        if found is not None:
+            return found
+    return ""
+
+
+def _article(tree: HtmlElement, title: str) -> tuple[list[str], list, object]:
     states = list(state_objects(tree))
     wanted = _folded(title.rstrip(".…")) if title else ""
     titled = [record for state in states for record in _titled(state, wanted)] if wanted else []
+    best, source = _longest_prose(titled or states)
+    return best, states, source
+
+
+def _longest_prose(records: list) -> tuple[list[str], object]:
+    """The longest prose in ``records`` as paragraphs, and the string or list it was read from."""
     best: list[str] = []
-    for state in titled or states:
-        for value in _strings(state):
+    source: object = None
+    for record in records:
+        for value in _strings(record):
             if _prose_words(value) > _words(best):
-                best = _as_paragraphs(value)
-        for items in _lists(state):
+                best, source = _as_paragraphs(value), value
+        for items in _lists(record):
             paragraphs = _document_paragraphs(items)
             if _words(paragraphs) > max(_words(best), MIN_PROSE_WORDS - 1):
-                best = paragraphs
-    return best
+                best, source = paragraphs, items
+    return best, source
+
+
+_HEADLINE_KEYS = ("headline", "title", "heading", "name")
+
+
+def _headline_near(value: object, source: object, records: tuple[dict, ...], depth: int = 0) -> str | None:
+    """Walk to ``source`` (by identity); then the nearest enclosing record's headline-like string."""
+    if value is source:
+        for record in reversed(records):
+            for key in _HEADLINE_KEYS:
+                text = record.get(key)
+                if isinstance(text, str) and 2 <= len(text.split()) <= 30 and not _NOT_PROSE.match(text):
+                    return " ".join(text.split())
+        return ""
+    if depth > 60 or not isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, dict):
+        records = (*records, value)
+    for item in value.values() if isinstance(value, dict) else value:
+        found = _headline_near(item, source, records, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def _as_paragraphs(value: str) -> list[str]:
@@ -178,9 +224,24 @@ def _as_paragraphs(value: str) -> list[str]:
     return [" ".join(line.split()) for line in value.splitlines() if line.strip()]
 
 
-def script_rendered_texts(article_body: str, page: Callable[[], HtmlElement], title: str) -> Iterator[str]:
-    """The texts a script-rendered page may hold its article in, surest first: schema.org
-    ``articleBody`` from its JSON-LD, then its script state (``page`` is asked for only then)."""
+def names_only_the_site(tree: HtmlElement, title: str, site_name: str, host: str) -> bool:
+    """Is the page's <title> empty or the site's name? A script-rendered page often sets its tab
+    title to the site's name (which the state's site record carries too) and draws the headline."""
+    names = {squashed(name) for name in (site_name, *site_names_on_page(tree, host))} - {""}
+    return not title or names_the_site(title, names)
+
+
+def script_rendered_texts(article_body: str, page: Callable[[], HtmlElement], title: str,
+                          site_name: str = "", host: str = "") -> Iterator[tuple[str, str]]:
+    """The texts a script-rendered page may hold its article in, surest first, each with the
+    headline found beside it ("" when none): schema.org ``articleBody`` from its JSON-LD, then its
+    script state (``page`` is asked for only then). A <title> that only names the site is no key
+    to the article's record: the whole state is searched, and the record's headline returned."""
     if article_body:
-        yield article_body
-    yield "\n".join(article_paragraphs(page(), title))
+        yield article_body, ""
+    tree = page()
+    if names_only_the_site(tree, title, site_name, host):
+        paragraphs, states, source = _article(tree, "")
+        yield "\n".join(paragraphs), _headline_beside(states, source)
+    else:
+        yield "\n".join(article_paragraphs(tree, title)), ""

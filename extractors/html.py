@@ -13,6 +13,7 @@ import copy
 import logging
 import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from extractors.article import MIN_TEXT_CHARS
 from extractors.dates import choose_date
@@ -400,22 +401,24 @@ def extract_html(
                                     known_fingerprints, fingerprint, titles=titles)
         if _word_count(unpruned) > _word_count(paragraphs):
             paragraphs = unpruned
-    written_by_script = script_rendered_texts(meta.article_body, intact.read, meta.title)
+    written_by_script = script_rendered_texts(meta.article_body, intact.read, meta.title, meta.site_name,
+                                              urlsplit(url or "").hostname or "")
+    title = meta.title
     while _word_count(paragraphs) < NEARLY_EMPTY_WORDS:  # checked before each (costly) next text
         # Nothing in the markup: a page rendered by script in the reader's browser, whose only copy
         # of the text is its JSON-LD articleBody or the state its script draws from
-        written = next(written_by_script, None)
+        written, headline = next(written_by_script, (None, ""))
         if written is None:
             break
         drawn = clean_paragraphs(written, known_fingerprints, fingerprint, titles=titles)
         if _word_count(drawn) > _word_count(paragraphs):
-            paragraphs = drawn
+            paragraphs, title = drawn, headline or title
     body = "\n".join(paragraphs)
     if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
     return ExtractedArticle(
         text=body,
-        title=meta.title,
+        title=title,
         author=meta.author,
         published=date.value,
         published_source=date.source,

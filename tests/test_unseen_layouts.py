@@ -99,6 +99,14 @@ def test_a_script_rendered_page_is_read_from_its_json_ld_article_body():
     assert article.title == "Գյումրիում նոր դպրոց է բացվել"
 
 
+def test_a_script_state_page_whose_title_is_the_sites_name_gives_its_article_and_headline():
+    """<title> is the site's name, which the state's site record carries too: that record holds no
+    prose, so the article is looked for in the whole state, and its record's headline is the title."""
+    article = extracted("r4_nextjs_state_site_title_en.html", host="caspianledger.example")
+    assert article.text.startswith("The Baku International Sea Trade Port at Alat has completed the second phase")
+    assert article.title == "Azerbaijan's Alat port doubles container capacity as Middle Corridor traffic grows"
+
+
 def test_a_page_with_its_own_text_is_not_replaced_by_its_json_ld_summary():
     page = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "Batumi port",'
             ' "articleBody": "A short summary of the Batumi port story for search engines only."}</script></head>'
