@@ -65,6 +65,19 @@ def _write_objects(ctx, items: list[tuple[PreparedArticle, str]]) -> set[str]:
         return {key for key in (future.result() for future in futures) if key}
 
 
+KEPT = "kept"  # a refresh whose page lost most of the stored text: nothing is written
+SHRUNK_SHARE = 0.5
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _shrunk(stored: str, fresh: str) -> bool:
+    """Does a refreshed page give less than half the stored text's words?"""
+    return _words(fresh) < SHRUNK_SHARE * _words(stored)
+
+
 def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
     todo = []
     for item in items:
@@ -77,6 +90,13 @@ def _decide_duplicates(ctx, items: list[PreparedArticle], result) -> None:
         if item.existing_day:
             try:
                 old = ctx.articles.get_article(layout.article_key(record.id, item.existing_day))
+                if _shrunk(old.text, record.text):
+                    # a paywall, a consent wall, an error page or a removed article now stands where
+                    # the story was: the stored record and raw page are the better copy, so they stay
+                    log.warning("kept the stored %s: its page now gives %d words against %d stored",
+                                record.url, _words(record.text), _words(old.text))
+                    item.status = KEPT
+                    continue
                 item.record = replace(record, first_seen=old.first_seen, duplicate_of=old.duplicate_of,
                                       cluster=old.cluster, raw_key=old.raw_key or record.raw_key)
                 item.status = "refreshed"
@@ -111,6 +131,7 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
         if ctx.settings.store_raw and item.body is not None:
             item.record = replace(item.record, raw_key=layout.raw_key(item.record.id, item.record.first_seen))
     _decide_duplicates(ctx, items, result)
+    items = [item for item in items if item.status != KEPT]
     keyed = [(item, layout.article_key(item.record.id, item.existing_day or item.record.first_seen)
               if item.record.source != "seed" else layout.seed_key(item.record.id)) for item in items]
     # What the site memory learns of the pages, prepared before the writes start (pure CPU).

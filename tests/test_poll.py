@@ -239,3 +239,30 @@ def test_a_damaged_dedup_shard_is_quarantined_and_rebuilt(tmp_path):
     summary = import_seeds(str(tmp_path), folder, settings())
     assert summary.imported == 1 and not summary.skipped  # the run goes on without the damaged shard
     assert list(store.list("state/quarantine/")) and list(store.list("state/dedup/"))
+
+
+def test_force_refresh_keeps_the_stored_article_when_its_page_became_a_paywall(tmp_path, caplog):
+    import shutil
+
+    from flows.sample_site import SampleSite
+
+    site_copy = tmp_path / "site"
+    shutil.copytree(SITE, site_copy)
+    with SampleSite(site_copy) as served:
+        feeds_file = tmp_path / "feeds.yaml"
+        feeds_file.write_text((SITE / "feeds.yaml").read_text().replace("{base}", served.base))
+        poll(tmp_path / "store", feeds_file)
+        before = next(r for r in records(tmp_path / "store") if r.canonical_url.endswith("/news/a2.html"))
+        raw_before = ArticleStore(LocalStore(tmp_path / "store")).get_raw(before.raw_key)
+        page = site_copy / "news" / "a2.html"
+        html = page.read_text()
+        start, end = html.index("<article"), html.index("</article>") + len("</article>")
+        page.write_text(html[:start] + "<article><h1>Subscribe to read</h1><p>This article is for subscribers only. "
+                        "Subscribe today to read the whole story and support independent journalism.</p></article>"
+                        + html[end:])
+        with caplog.at_level("WARNING", logger="newswatch.poll"):
+            poll(tmp_path / "store", feeds_file, force=True)
+    after = next(r for r in records(tmp_path / "store") if r.canonical_url.endswith("/news/a2.html"))
+    assert after.text == before.text and after.title == before.title
+    assert ArticleStore(LocalStore(tmp_path / "store")).get_raw(after.raw_key) == raw_before
+    assert any("kept the stored" in r.getMessage() for r in caplog.records)
