@@ -106,12 +106,18 @@ class PollSummary:
         )
 
 
-def parse_since(value: str | datetime | None) -> datetime | None:
-    """``--since`` takes a date or an ISO datetime (UTC when no offset is given)."""
+def parse_since(value: str | datetime | None, zone: str = "UTC") -> datetime | None:
+    """``--since`` takes a date or an ISO datetime. A date starts at midnight in ``zone``
+    (``NEWSWATCH_TIMEZONE``, the zone the digest's days are in), so that "since the 4th" in Baku
+    takes a story published at 00:20 Baku time on the 4th; a datetime without offset is UTC."""
     if value is None or value == "":
         return None
     try:
-        return layout.as_utc(value if isinstance(value, datetime) else (value + "T00:00:00" if len(value) == 10 else value))
+        if isinstance(value, str) and len(value) == 10:
+            from zoneinfo import ZoneInfo
+
+            return layout.as_utc(datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone)))
+        return layout.as_utc(value)
     except (ValueError, TypeError):
         raise ConfigError(f"--since {value!r}: not a date (YYYY-MM-DD) or an ISO date-time") from None
 

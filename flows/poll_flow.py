@@ -98,7 +98,7 @@ def poll_feeds(
     logger = get_run_logger()
     settings = settings_with(store=store, feeds_file=feeds_file, keep_irrelevant=keep_irrelevant)
     feed_list = load_feeds(settings.feeds_file, feeds)
-    options = PollOptions(since=parse_since(since), force=force, keep_irrelevant=settings.keep_irrelevant)
+    options = PollOptions(since=parse_since(since, settings.timezone), force=force, keep_irrelevant=settings.keep_irrelevant)
     ctx, recovered = start_run(settings.store, settings)
     summary = PollSummary(run_id=ctx.run_id, store=ctx.store.describe(), recovered=recovered)
     bar = Counter(len(feed_list), desc="poll", unit="feed")  # a bar only at a terminal (flows/progress.py)

@@ -266,3 +266,13 @@ def test_force_refresh_keeps_the_stored_article_when_its_page_became_a_paywall(t
     assert after.text == before.text and after.title == before.title
     assert ArticleStore(LocalStore(tmp_path / "store")).get_raw(after.raw_key) == raw_before
     assert any("kept the stored" in r.getMessage() for r in caplog.records)
+
+
+def test_since_a_date_starts_at_midnight_in_the_configured_time_zone():
+    from datetime import datetime, timezone
+
+    assert parse_since("2026-12-04") == datetime(2026, 12, 4, tzinfo=timezone.utc)
+    baku = parse_since("2026-12-04", "Asia/Baku")  # UTC+4: a story of 00:20 on the 4th in Baku is in
+    assert baku == datetime(2026, 12, 3, 20, 0, tzinfo=timezone.utc)
+    assert datetime(2026, 12, 3, 20, 20, tzinfo=timezone.utc) >= baku
+    assert parse_since("2026-12-04T10:00:00+04:00", "Asia/Baku") == datetime(2026, 12, 4, 6, 0, tzinfo=timezone.utc)
