@@ -37,7 +37,8 @@ _BOX_TOKEN = re.compile(
     r"(?:^|[-_])(?:related|read-?also|see-?also|also-?read|more-?(?:stories|news|articles|posts)|recommend(?:ed|ations)?"
     r"|toc|table-?of-?contents|ez-toc|wp-caption-text|figcaption|caption|photo-?credit|image-?credit|credits?"
     r"|post-?navigation|nav-?links|share-?(?:bar|buttons|count|total)|social-?(?:share|links|icons)|jp-relatedposts"
-    r"|modal|popup|dialog|breadcrumbs?|tag-?(?:list|cloud|links)|post-?tags|entry-?tags)(?:$|[-_])",
+    r"|modal|popup|dialog|breadcrumbs?|tag-?(?:list|cloud|links)|post-?tags|entry-?tags"
+    r"|ads?|advert\w*|adv|reklam\w*|reklama|sponsored)(?:$|[-_])",  # ad slots by their names in any language
     re.I,
 )
 # The same rules over the whole "class id" string (whitespace separates tokens): one regex
@@ -124,6 +125,7 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
             yield element
         elif is_box and tag in _BOX_TAGS and _is_small_box(element, counts):
             yield element
+    yield from root.iter("amp-ad", "amp-embed", "amp-sticky-ad")  # AMP's ad slots (their placeholder says "Ad")
     if comments:
         yield from comment_sections(root)
     for element in root.iter(*_LABEL_HOLDERS):  # any other tag's text has no label block

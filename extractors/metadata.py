@@ -40,7 +40,9 @@ _PLACEHOLDER_AUTHORS = {
 }
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URLISH = re.compile(r"^(?:https?://|www\.)|^[\w-]+(?:\.[\w-]+)+/?$", re.I)
-_BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:)\s+", re.I)
+_BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:)(?:\s+|$)", re.I)  # "By" alone: a label
+# A photo credit set in an element its theme calls "…photo-author" ("Фото: пресс-служба"): no byline.
+_PHOTO_CREDIT = re.compile(r"^\W*(?:photo|фото|foto|ფოტო|լուսանկար\w*|şəkil|fotoğraf|image|изображение)\b", re.I)
 # A label before a name ("Автор:", "Müəllif:", "Հեղինակ՝" with the Armenian comma, "著者："): one
 # to three words and a colon-like mark, at the start of a byline.
 _LABEL_MARK = re.compile(r"^[^:՝：\d/.@]{1,12}[:՝：](?!/)\s*")  # not "https://…"
@@ -223,7 +225,7 @@ def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
                for a in (element, *element.iterancestors())):
             continue  # hidden (a CMS user), or a commenter's name
         text = " ".join(element.text_content().split())
-        if not text or len(text) > 60:
+        if not text or len(text) > 60 or _PHOTO_CREDIT.match(text):
             continue
         text = _LABEL_MARK.sub("", text, count=1) if _LABEL_MARK.search(text[:15]) else text
         name = clean_author(text, site_name, host)

@@ -12,8 +12,10 @@ import re
 
 from lxml.html import HtmlElement
 
+from extractors.html_cleanup import is_dateline
 from extractors.site_names import front_page_host, names_the_site, site_names_on_page, squashed
 
+_LETTERS = re.compile(r"[^\W\d_]+")  # a date part of a title has a month and a weekday at most
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:·•»/]|::|\|\|)\s+")
 
 
@@ -27,6 +29,12 @@ def clean_title(title: str, site_name: str, h1: str, site_names: tuple[str, ...]
     if not title:
         return h1
     parts = _TITLE_SEPARATORS.split(title)
+    dated = next((i for i, part in enumerate(parts) if i and is_dateline(part) and len(_LETTERS.findall(part)) <= 2), None)
+    if dated is not None:
+        # "Headline - 12 Марта 2026 - Section - Site" (uCoz and other CMSs): what follows the date is
+        # the page's place in the site, never the story
+        title = title[:list(_TITLE_SEPARATORS.finditer(title))[dated - 1].start()]
+        parts = parts[:dated]
     if len(parts) > 1:
         if h1 and any(p == h1 for p in parts):
             return h1

@@ -306,3 +306,58 @@ def test_a_comments_section_headed_in_the_sites_language_is_not_article_text():
     assert "Çok önemli bir proje" not in text and "Yorumlar" not in text and "Kemal" not in text
     assert text.rstrip().endswith("takas anlaşmasıyla karşılıyor.")
     assert "Yayınlanma:" not in text  # its labelled published/updated line is meta, not text
+
+
+# --- fifth probe (r4_*): chrome in the site's language, labels glued to links, titles, bylines -----
+
+def test_an_ad_slots_lone_label_is_no_article_text():
+    # an AMP page: <amp-ad> with its "Reklam" placeholder, and an ad <div> named in Turkish
+    text = extracted("r4_amp_ad_label_tr.html").text
+    assert "Reklam" not in text.split("\n") and "Iğdır" in text
+
+
+def test_a_follow_our_channel_line_ends_no_article():
+    text = extracted("r4_channel_line_ru.html").text
+    assert "Telegram" not in text and text.rstrip().endswith(".")
+
+
+def test_a_read_also_label_glued_to_its_linked_headline_goes_with_it():
+    text = extracted("r4_glued_read_also_hy.html").text
+    assert "Կարդացեք նաև" not in text and "Կապանում նոր ավտոբուսներ" not in text
+
+
+def test_a_title_of_headline_date_section_and_site_is_the_headline():
+    assert extracted("r4_ucoz_title_chain_ru.html").title == "В Нальчике на Долинске появится новая лыжная трасса"
+
+
+def test_a_photo_credit_or_a_bare_by_label_is_no_author():
+    assert extracted("r4_photo_credit_author_ru.html").author == ""  # "Фото: пресс-служба …" in "…photo-author"
+    assert extracted("r4_by_label_author_az.html").author != "By"
+
+
+def test_a_footer_paragraph_of_house_notices_is_dropped_so_two_short_stories_are_not_copies():
+    from extractors.fingerprint import compare_texts
+
+    nalchik, grozny = (extracted(f"r4_footer_paragraph_ru_{city}.html") for city in ("nalchik", "grozny"))
+    for article in (nalchik, grozny):
+        assert "Подписывайтесь" not in article.text and "гиперссылки" not in article.text
+    assert not compare_texts(nalchik.text, grozny.text).duplicate
+
+
+@pytest.mark.parametrize("line, chrome", [
+    ("Следите за новостями в нашем Telegram-канале.", True),
+    ("Больше новостей — в нашем телеграм-канале.", True),
+    ("📲 Подписаться на Кавказ Ленту", True),
+    ("Join our WhatsApp channel for updates", True),
+    ("Reklam", True), ("Реклама 18+", True), ("Advertisement", True), ("Գովազդ", True),
+    # reporting, not a call: the official's channel, a verb in the third person
+    ("Глава республики написал в своём Telegram-канале, что ремонт завершится в марте.", False),
+    ("The ministry said it would follow the case on its Telegram channel.", False),
+    ("Следите за развитием событий.", False),
+    # a copyright line alone stays (benchmark annotators count it as the article's)
+    ("© 2019 Associated Press. All Rights Reserved.", False),
+])
+def test_channel_calls_and_ad_labels_in_the_regions_languages_are_chrome(line, chrome):
+    from extractors.html_cleanup import is_boilerplate_paragraph
+
+    assert is_boilerplate_paragraph(line) is chrome
