@@ -14,7 +14,9 @@ found"; a "last successful poll" line. It never says "all feeds healthy" while o
 Backlog: the first successful poll of a newly added feed stores everything its feed still lists —
 often weeks of items. Those that were published more than ``BACKLOG_AGE`` before they were found
 (or carry no date) are held back from that day's stories and counted in one line with the command
-that lists them; later polls of the feed are not affected.
+that lists them. A later poll that brings in ``BACKLOG_BURST`` or more such dated items at once
+(a redesign or a move made the feed list its archive again) is held back the same way; one or
+two late items are not.
 
 The subject line is here too: it carries the top story's headline, or says no feed could be reached.
 """
@@ -32,6 +34,7 @@ from storage.state import FeedState
 
 BACKLOG_AGE = timedelta(days=2)  # published this long before it was first seen: old news, not today's
 FIRST_POLL_SLACK = timedelta(minutes=1)  # records of a feed's first poll carry that run's time
+BACKLOG_BURST = 10  # dated items this old from one poll of a feed: it re-listed its archive
 _PROBLEM_ORDER = {"blocked": 0, "failed": 1, "silent": 2}
 _STATUS = re.compile(r"\b([1-5]\d\d)\b")
 
@@ -172,8 +175,19 @@ def feed_report(states: list[FeedState], names: dict[str, str], *, now: datetime
 
 
 def hold_back_backlog(records: list[ArticleRecord], states: list[FeedState]) -> tuple[list[ArticleRecord], dict[str, int]]:
-    """Split off the old items that a new feed's first poll brought in: (kept, {feed id: held back})."""
+    """Split off the old items that a new feed's first poll brought in, or that one later poll of a
+    feed brought in by the ``BACKLOG_BURST`` (a redesign or a move re-listed its archive):
+    (kept, {feed id: held back}). One old item found late is still news to the reader."""
     first_poll = {s.feed_id: t for s in states if (t := _time(getattr(s, "first_ok", None)))}
+
+    def old(record: ArticleRecord, seen) -> bool:
+        published = _time(record.published)
+        return published is None or published < seen - BACKLOG_AGE
+
+    # records of one poll of a feed carry that run's time: count the old ones each poll brought
+    old_per_poll = Counter((r.source, r.first_seen) for r in records
+                           if not r.duplicate_of and (seen := _time(r.first_seen)) and _time(r.published) is not None
+                           and old(r, seen))
     kept: list[ArticleRecord] = []
     held: Counter[str] = Counter()
     for record in records:
@@ -182,11 +196,11 @@ def hold_back_backlog(records: list[ArticleRecord], states: list[FeedState]) -> 
             continue
         started = first_poll.get(record.source)
         seen = _time(record.first_seen)
-        if started and seen and seen <= started + FIRST_POLL_SLACK:
-            published = _time(record.published)
-            if published is None or published < seen - BACKLOG_AGE:
-                held[record.source] += 1
-                continue
+        first = started and seen and seen <= started + FIRST_POLL_SLACK
+        burst = old_per_poll[(record.source, record.first_seen)] >= BACKLOG_BURST
+        if seen and (first or burst) and old(record, seen):
+            held[record.source] += 1
+            continue
         kept.append(record)
     return kept, dict(held)
 

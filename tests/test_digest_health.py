@@ -158,5 +158,15 @@ def test_a_real_first_poll_marks_the_feed_new_and_its_backlog_stays_out_of_the_d
     digest = prepare_digest(store, day, recipients=[], settings=settings, now=datetime.now(timezone.utc))
     # The fixture site's entries are weeks old: every story of the first poll is backlog.
     assert summary.totals["stored"] > 0 and digest.stories == []
-    assert "Held back: " in digest.text and "older items from the first poll of newly added feeds" in digest.text
+    assert "Held back: " in digest.text and "older items that feeds listed all at once, in a new feed's first poll" in digest.text
     assert f"newswatch articles --since {day}" in digest.text
+
+
+def test_a_later_poll_that_relists_a_feeds_archive_is_held_back_but_one_late_item_is_not():
+    first, later, other = "2026-11-01T09:00:00+00:00", "2026-11-21T09:00:00+00:00", "2026-11-21T12:00:00+00:00"
+    states = [FeedState("moved", first_ok=first)]
+    archive = [record(f"old-{i}", "moved", later, f"2026-10-{i + 1:02d}T08:00:00+00:00") for i in range(12)]
+    news = [record("fresh", "moved", later, "2026-11-21T07:00:00+00:00"),
+            record("late", "moved", other, "2026-11-15T07:00:00+00:00")]  # one old item on another poll
+    kept, held = hold_back_backlog(archive + news, states)
+    assert [r.id for r in kept] == ["fresh", "late"] and held == {"moved": 12}

@@ -76,7 +76,7 @@ def test_digest_groups_the_syndicated_story_and_lists_the_other_source(demo_stor
     first = run_digest(str(store), today, dry_run=True, out_dir=tmp_path / "first", to=["desk@example.org"],
                        settings=settings)
     assert first.stories == 0
-    assert "Held back: 11 older items from the first poll of newly added feeds" in \
+    assert "Held back: 11 older items that feeds listed all at once, in a new feed's first poll" in \
         next((tmp_path / "first").glob("*.txt")).read_text(encoding="utf-8")
     # As feeds polled before (no first poll on record), the same records are the day's stories.
     local = LocalStore(store)
