@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from extractors.errors import ExtractionError
 from extractors.records import ArticleRecord, ExtractedArticle, FeedEntry
-from extractors.urls import normalise_url
+from extractors.urls import host_of, normalise_url, site_of
 
 MIN_TEXT_CHARS = 80  # shorter than a lead paragraph: a stub, a paywall or an error page
 
@@ -90,12 +90,15 @@ def canonical_for(extracted: ExtractedArticle, fetched_url: str) -> str:
     """The URL that identifies the article: the page's rel=canonical when it is plausible.
 
     A canonical pointing at a site's front page (a common CMS misconfiguration) would
-    merge every article into one, so it is ignored; so is one that is not http(s).
+    merge every article into one, so it is ignored; so is one that is not http(s). So is one on
+    another site: a republication naming the original as canonical is another outlet's copy,
+    stored as its own record and found a duplicate of the original, not the original reached
+    again under another link (which would leave the copy's outlet out of the story).
     """
     fallback = normalise_url(fetched_url) or fetched_url
     candidate = normalise_url(extracted.canonical_url or "", base=fetched_url)
-    if not candidate:
-        return fallback
+    if not candidate or host_of(candidate) != host_of(fallback) and site_of(candidate) != site_of(fallback):
+        return fallback  # (the suffix list, ~40 ms to load, only when the hosts differ)
     path = candidate.split("://", 1)[1].split("/", 1)[1] if "/" in candidate.split("://", 1)[1] else ""
     if path.strip("/") == "" or len(path.strip("/")) < 4:
         return fallback

@@ -100,3 +100,18 @@ def origin_of(url: str) -> str:
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+_SITE_PREFIX = re.compile(r"^(?:www\d?|m|mobile|amp)\.")
+
+
+def site_of(url: str) -> str:
+    """The registrable domain (public suffix list: ``news.am`` for ``en.news.am``, ``bbc.co.uk`` for
+    ``m.bbc.co.uk``); for a host the list does not know (an IP, ``localhost``, a private name) the
+    host without a www./m./amp. prefix."""
+    from tld import get_fld
+
+    host = host_of(url)
+    if not host:
+        return ""
+    return get_fld(f"http://{host}", fail_silently=True) or _SITE_PREFIX.sub("", host)

@@ -136,3 +136,20 @@ def test_a_sites_own_page_loading_recaptcha_for_its_forms_is_no_bot_check():
             b"</head><body><p>Read the day's news from Yerevan.</p></body></html>")
     with pytest.raises(NotAFeed):
         parse_feed(page, feed_id="x", feed_url="https://desk.example/news")
+
+
+def test_a_canonical_link_to_another_site_is_a_republication_not_the_same_article():
+    from extractors.article import canonical_for, extract_document
+
+    def canonical(page_url: str, canonical_url: str) -> str:
+        page = (f'<html><head><link rel="canonical" href="{canonical_url}"><title>Law adopted</title></head><body>'
+                "<article><h1>Law adopted</h1>" + "<p>The parliament of Georgia adopted the law on Tuesday, "
+                "officials in Tbilisi said after the vote.</p>" * 3 + "</article></body></html>")
+        return canonical_for(extract_document(page, url=page_url), page_url)
+
+    # the same site: a mobile host, a language subdomain, an AMP path all fold into the canonical
+    assert canonical("https://m.bbc.co.uk/news/amp/123", "https://www.bbc.co.uk/news/123") == "https://www.bbc.co.uk/news/123"
+    assert canonical("https://en.news.am/eng/news/1.html", "https://news.am/eng/news/1.html") == "https://news.am/eng/news/1.html"
+    # another outlet's article named as canonical: the copy keeps its own identity
+    assert canonical("https://baku-xeber.az/en/georgia-law-12348.html",
+                     "https://tbilisi-news.ge/en/law-adopted") == "https://baku-xeber.az/en/georgia-law-12348.html"
