@@ -23,6 +23,7 @@ from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
 from extractors.html_prune import prune_tree, without_comment_sections
 from extractors.metadata import read_metadata
+from extractors.page_items import keep_item_named_by_url
 from extractors.records import ExtractedArticle
 from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known
 
@@ -365,6 +366,7 @@ def extract_html(
         raise ExtractionError("empty page")
     source = strip_leading_junk(text)
     tree = _parse(source)
+    keep_item_named_by_url(tree, url)  # a channel's or list page's other items, when the URL names one
     meta = read_metadata(tree, url)
     titles = (meta.title, meta.headline)
     known_fingerprints, template_paths = split_known(known_boilerplate)

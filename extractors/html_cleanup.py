@@ -84,6 +84,14 @@ _SITE_NOTICE = re.compile(
     r"|(?:reproduction|republication|use) of (?:this|our|the site's) (?:material|content|article)s?.{0,60}(?:prohibited|permission|link)"
     r"|materialların istifadəsi.{0,60}(?:istinad|keçid)"
     r"|мнение редакции (?:может )?не совпада\w* с мнением автор", re.I | re.S)
+def _reaction_counts(text: str) -> bool:
+    """Emoji and their counts and nothing else ("👍342🔥51", "❤ 12 · 👁 3.4K"): a post's reactions."""
+    import unicodedata
+
+    return (any(unicodedata.category(ch) == "So" for ch in text) and any(ch.isdigit() for ch in text)
+            and all(ch.isdigit() or ch in " .,·|•KkMm" or unicodedata.category(ch) in ("So", "Sk", "Mn", "Cf") for ch in text))
+
+
 # An ad slot's label left alone on its line when the slot's script did not run.
 _AD_LABEL = re.compile(r"^\W*(?:advertisement|advert|ad|ads|sponsored(?: content)?|реклама|reklam|reklama|գովազդ|რეკლამა"
                        r"|anzeige|werbung|publicité)\W*(?:\d+\s*\+)?\W*$", re.I)
@@ -181,7 +189,7 @@ def _is_chrome_line(text: str, words: int) -> bool:
         parts = _SHARE_SEPARATORS.split(text)
         if len(parts) <= 8 and all(_SHARE_WORDS.match(p) for p in parts if p):
             return True
-    if words <= 3 and _AD_LABEL.match(text):
+    if words <= 3 and (_AD_LABEL.match(text) or _reaction_counts(text)):
         return True
     if words <= 40 and _SITE_NOTICE.search(text):
         return True

@@ -361,3 +361,31 @@ def test_channel_calls_and_ad_labels_in_the_regions_languages_are_chrome(line, c
     from extractors.html_cleanup import is_boilerplate_paragraph
 
     assert is_boilerplate_paragraph(line) is chrome
+
+
+def test_a_channel_web_view_opened_at_one_post_gives_that_post_only():
+    # t.me/s/<channel>/4512 lists posts 4511-4513; each carries data-post="<channel>/<n>"
+    page = (DATA / "r4_channel_web_view_ru.html").read_bytes()
+    article = extract_document(page, url="https://t.me/s/kavkaz_lenta_tg/4512", now=NOW)
+    assert article.text.startswith("В Грозном открыли новый кардиологический центр")
+    assert "Махачкале" not in article.text and "Ингушетии" not in article.text  # the neighbouring posts
+    assert "👍" not in article.text and "Подписаться" not in article.text
+    # the channel's page without a post number is read as before: all of it
+    whole = extract_document(page, url="https://t.me/s/kavkaz_lenta_tg", now=NOW)
+    assert "Махачкале" in whole.text
+
+
+def test_items_are_kept_when_the_urls_number_names_none_or_the_identifiers_nest():
+    from lxml import html as lxml_html
+
+    from extractors.page_items import keep_item_named_by_url
+
+    items = "".join(f'<div class="item" id="post-{n}"><p>Story {n} text.</p></div>' for n in (101, 102, 103))
+    listing = f"<html><body>{items}</body></html>"
+    tree = lxml_html.fromstring(listing)
+    assert keep_item_named_by_url(tree, "https://e.org/news/102") and tree.xpath("//p/text()") == ["Story 102 text."]
+    assert not keep_item_named_by_url(lxml_html.fromstring(listing), "https://e.org/news/999")
+    assert not keep_item_named_by_url(lxml_html.fromstring(listing), "https://e.org/news/story.html")
+    nested = ('<html><body><article id="post-102"><p>Story.</p><div id="comment-5501"><p>a</p></div>'
+              '<div id="comment-5502"><p>b</p></div><div id="comment-5503"><p>c</p></div></article></body></html>')
+    assert not keep_item_named_by_url(lxml_html.fromstring(nested), "https://e.org/news/102")

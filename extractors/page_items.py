@@ -1,0 +1,81 @@
+"""A page that lists many items of one kind, whose URL names one of them: only that item is read.
+
+A channel's web view (``t.me/s/channel/4512`` shows posts 4511, 4512, 4513...), a feed-like page
+of short news items, an archive page opened at one entry: each item is an element carrying an
+identifier (``data-post="channel/4512"``, ``id="post-4512"``), and the URL's last segment names the
+wanted one. Read whole, the page gives the neighbours' text around the story (and decides its
+relevance by them). The items are told by the identifier, not by a site's class names: a group is
+the elements carrying the same attribute with values of the same shape (the value less its
+digits), and the page is a list when at least ``MIN_ITEMS`` of them differ.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from urllib.parse import unquote, urlsplit
+
+from lxml.html import HtmlElement
+
+ITEM_ATTRIBUTES = ("data-post", "data-id", "data-item-id", "data-entry-id", "data-message-id", "id")
+MIN_ITEMS = 3
+_NUMBER = re.compile(r"\d{3,}")
+_DIGITS = re.compile(r"\d+")
+_XPATH = "//*[" + " or ".join(f"@{name}" for name in ITEM_ATTRIBUTES) + "]"
+
+
+def _wanted_numbers(url: str | None) -> set[str]:
+    """The numbers of three or more digits in the URL's last path segment ("4512", "4412-…html")."""
+    if not url:
+        return set()
+    segments = [s for s in unquote(urlsplit(url).path).split("/") if s]
+    return set(_NUMBER.findall(segments[-1])) if segments else set()
+
+
+def _names(value: str, numbers: set[str]) -> bool:
+    """Does an identifier end with one of the URL's numbers ("channel/4512", "post-4512", "4512")?"""
+    tail = _DIGITS.findall(value)
+    return bool(tail) and tail[-1] in numbers and value.endswith(tail[-1])
+
+
+def keep_item_named_by_url(tree: HtmlElement, url: str | None) -> bool:
+    """Drop the other items of a list page whose URL names one item; True when it did."""
+    numbers = _wanted_numbers(url)
+    if not numbers:
+        return False
+    groups: dict[tuple[str, str], list[tuple[HtmlElement, str]]] = defaultdict(list)
+    for element in tree.xpath(_XPATH):
+        for name in ITEM_ATTRIBUTES:
+            value = element.get(name)
+            if value and _DIGITS.search(value):
+                groups[(name, _DIGITS.sub("#", value))].append((element, value))
+    for members in groups.values():
+        wanted = [element for element, value in members if _names(value, numbers)]
+        if len(wanted) != 1 or len({value for _, value in members}) < MIN_ITEMS:
+            continue
+        target = wanted[0]
+        if any(other is not target and (_contains(other, target) or _contains(target, other)) for other, _ in members):
+            continue  # nested identifiers (a post holding its comments): not a flat list of items
+        others = [element for element, _ in members if element is not target]
+        for unit in {id(u): u for u in (_unit(element, target, others) for element in others)}.values():
+            if unit.getparent() is not None:
+                unit.drop_tree()
+        return True
+    return False
+
+
+def _contains(outer: HtmlElement, inner: HtmlElement) -> bool:
+    return any(ancestor is outer for ancestor in inner.iterancestors())
+
+
+def _unit(element: HtmlElement, target: HtmlElement, members: list[HtmlElement]) -> HtmlElement:
+    """The largest block around ``element`` that holds no other item and not the wanted one (the
+    item's wrapper: its author line, date and reactions sit beside the identified element)."""
+    unit = element
+    while True:
+        parent = unit.getparent()
+        if parent is None or parent.tag in ("body", "html") or _contains(parent, target):
+            return unit
+        if any(other is not element and _contains(parent, other) for other in members):
+            return unit
+        unit = parent
