@@ -64,6 +64,7 @@ class FetchedPage:
     body: bytes
     fetched_at: datetime
     headers: dict[str, str] = field(default_factory=dict)
+    moved_to: str | None = None  # where permanent redirects (301/308) from ``url`` lead, when they do
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class FeedStatus:
     next_poll: str | None  # None: the next scheduled run
     new_per_day: float
     days_silent: int | None  # days since the feed last brought a new entry (None: never)
+    moved_to: str | None = None  # the feed answers through a permanent redirect to this URL: update the list
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,7 +90,8 @@ def feed_statuses(store, feeds: list[Feed], *, now: datetime | None = None, sile
             id=feed.id, name=feed.name, url=without_credentials(feed.url), status=feed.status, health=_health(state, now, days_silent, silent_after),
             last_polled=state.last_polled, last_ok=state.last_ok, last_error=error_in_words(state),
             failures_in_a_row=state.consecutive_failures, next_poll=next_poll,
-            new_per_day=round(counts.get(feed.id, 0) / RATE_DAYS, 2), days_silent=days_silent))
+            new_per_day=round(counts.get(feed.id, 0) / RATE_DAYS, 2), days_silent=days_silent,
+            moved_to=state.moved_to))
     return out
 
 
@@ -105,5 +107,5 @@ def status_table(rows: list[FeedStatus]) -> str:
         flag = "?" if row.status == "unverified" else "+" if row.status == NOT_LISTED else " "
         lines.append(f"{(row.id[:21] + flag):<22} {row.health:<12} {_short_time(row.last_ok):<16} {row.failures_in_a_row:>5} "
                      f"{_short_time(row.next_poll) if row.next_poll else 'next run':<16} {row.new_per_day:>7.2f} {silent:>6}  "
-                     f"{row.last_error}")
+                     f"{row.last_error or (f'moved permanently to {row.moved_to}: update the list' if row.moved_to else '')}")
     return "\n".join(lines)

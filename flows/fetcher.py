@@ -134,6 +134,7 @@ class Fetcher:
     def _get(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchedPage:
         url = self._take_credentials(url)
         current = url
+        moved = url  # followed only through permanent redirects from the start: the URL to use from now on
         clock = _Clock(self.settings.timeout_seconds)
         for _hop in range(self.settings.max_redirects + 1):
             _check_url(current)
@@ -141,10 +142,12 @@ class Fetcher:
                 raise FetchError("disallowed by robots.txt", url=current, reason="robots")
             status, response_headers, body = self._request_with_backoff(current, headers, max_bytes, clock)
             if status in REDIRECT_CODES and response_headers.get("location"):
+                permanent = status in (301, 308) and moved == current
                 try:
                     current = without_credentials(urljoin(current, response_headers["location"].strip()))
                 except ValueError as exc:  # "http://[abc/": no URL at all
                     raise FetchError(f"bad redirect target: {exc}", url=current, reason="url") from None
+                moved = current if permanent else moved
                 continue
             if status == 200 and (refresh := _meta_refresh_target(body, current)) is not None:
                 current = refresh  # a redirect page (an aggregator's link, a moved article): as a browser goes on
@@ -163,6 +166,7 @@ class Fetcher:
                 body=body,
                 fetched_at=datetime.now(timezone.utc),
                 headers={k: v for k, v in response_headers.items() if k in ("etag", "last-modified", "content-type", "date")},
+                moved_to=moved if moved != url else None,
             )
         raise FetchError(f"more than {self.settings.max_redirects} redirects", url=url, reason="redirects")
 

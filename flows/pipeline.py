@@ -118,14 +118,14 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
 
     state.last_status = response.status
     if response.status == 304:
-        _answered(ctx, state, now)
+        _answered(ctx, state, now, response)
         result.outcome = state.last_outcome = "not-modified"
         _work_on(ctx, feed, [], options, result, ctx.now)  # queued pages are due whatever the feed says
         save_feed_state(ctx.store, state)
         return result
     body_hash = feed_body_hash(response.body)
     if body_hash == state.body_hash and not options.force:
-        _answered(ctx, state, now)
+        _answered(ctx, state, now, response)
         result.outcome = state.last_outcome = "unchanged"
         _work_on(ctx, feed, [], options, result, ctx.now)
         _keep_validators(state, response)
@@ -139,7 +139,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         reason = "blocked" if isinstance(exc, BotCheck) else "bad-feed"
         _record_feed_failure(ctx, state, result, FetchError(str(exc), url=response.final_url, reason=reason), now)
         return result
-    _answered(ctx, state, now)
+    _answered(ctx, state, now, response)
     if parsed.malformed:
         result.malformed = True
         log.warning("feed %s is malformed (%s); using the %d entries it yields", feed.id, parsed.problem, len(parsed.entries))
@@ -179,8 +179,12 @@ def _work_on(ctx: RunContext, feed: Feed, fresh: list[FeedEntry], options: PollO
         retries.flush(ctx, feed.id, now)  # after the commit: a crash before it leaves the items queued
 
 
-def _answered(ctx: RunContext, state: FeedState, now: datetime) -> None:
-    """The feed answered with a feed (or that it has not changed): its failure streak ends."""
+def _answered(ctx: RunContext, state: FeedState, now: datetime, response: FetchedPage) -> None:
+    """The feed answered with a feed (or that it has not changed): its failure streak ends. A feed
+    reached through a permanent redirect says where it lives now: the list should be updated."""
+    if response.moved_to and response.moved_to != state.moved_to:
+        log.warning("feed %s moved permanently to %s: update the feed list", state.feed_id, without_credentials(response.moved_to))
+    state.moved_to = response.moved_to
     state.next_poll = None
     state.consecutive_failures = 0
     state.last_error = ""

@@ -56,6 +56,7 @@ class FeedState:
     consecutive_failures: int = 0
     last_new_entry: str | None = None  # when the feed last brought an entry we had not seen
     next_poll: str | None = None  # back-off after failures / Retry-After
+    moved_to: str | None = None  # the feed answered with a permanent redirect here: the list should say so
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FeedState":

@@ -254,3 +254,18 @@ def test_import_of_a_truncated_opml_takes_what_stands_before_the_damage_and_says
     entries, skipped = from_opml((LISTS / "reader_export_truncated.opml").read_bytes())
     assert "https://netgazeti.ge/feed/" in [e["url"] for e in entries]
     assert any("damaged" in line for line in skipped)
+
+
+def test_a_feed_that_moved_permanently_is_shown_with_its_new_address(tmp_path):
+    from extractors.records import Feed
+    from flows.feed_status import feed_statuses, status_table
+    from storage.local import LocalStore
+    from storage.state import FeedState, save_feed_state
+
+    store = LocalStore(tmp_path)
+    save_feed_state(store, FeedState("armwire", url="https://armwire.example/rss", last_polled="2026-12-01T08:00:00+00:00",
+                                     last_ok="2026-12-01T08:00:00+00:00", last_outcome="ok",
+                                     moved_to="https://armwire.example/feed/"))
+    rows = feed_statuses(store, [Feed(id="armwire", name="ArmWire", url="https://armwire.example/rss")])
+    assert rows[0].moved_to == "https://armwire.example/feed/"
+    assert "moved permanently to https://armwire.example/feed/: update the list" in status_table(rows)

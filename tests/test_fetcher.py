@@ -47,6 +47,12 @@ class Routes(BaseHTTPRequestHandler):
             n = int(path.rsplit("/", 1)[1])
             target = "/page.html" if n == 0 else f"/hop/{n - 1}"
             return self._send(302, b"", {"Location": target})
+        if path == "/old-feed.xml":  # moved for good, then a temporary hop at the new place
+            return self._send(301, b"", {"Location": "/new-feed.xml"})
+        if path == "/new-feed.xml":
+            return self._send(308, b"", {"Location": "/feed.xml"})
+        if path == "/campaign-feed.xml":  # a temporary redirect first: nothing moved for good
+            return self._send(302, b"", {"Location": "/old-feed.xml"})
         if path == "/to-private":
             return self._send(301, b"", {"Location": "http://10.255.255.1/secret"})
         if path == "/big-declared":
@@ -234,3 +240,11 @@ def test_a_wait_the_server_asked_for_ends_when_the_run_stops(server):
     with pytest.raises(FetchError) as caught:
         client.fetch_page(server + "/crowded/9")
     assert time.monotonic() - started < 5 and "stopping" in str(caught.value)
+
+
+def test_a_feed_reached_through_permanent_redirects_says_where_it_lives_now(server):
+    with fetcher() as f:
+        moved = f.fetch_feed(server + "/old-feed.xml")
+        assert moved.final_url == server + "/feed.xml" and moved.moved_to == server + "/feed.xml"  # 301 then 308
+        assert f.fetch_feed(server + "/campaign-feed.xml").moved_to is None  # a 302 first: the list's URL stays
+        assert f.fetch_feed(server + "/feed.xml").moved_to is None
