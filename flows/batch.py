@@ -149,7 +149,7 @@ def commit_batch(ctx, batch_name: str, items: list[PreparedArticle], result) -> 
         status = {"duplicate": SEEN_DUPLICATE}.get(item.status, SEEN_STORED if _relevant(item.record) else SEEN_IRRELEVANT)
         ctx.seen.mark(item.url_keys, status, item.record.first_seen)
         if key not in written:
-            result.skipped_seen += 1  # stored by another writer of this article
+            result.stored_elsewhere += 1  # stored by another writer of this article
         elif item.status == IRRELEVANT:
             result.irrelevant += 1
         elif item.status == "duplicate":

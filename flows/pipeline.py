@@ -64,6 +64,7 @@ class FeedResult:
     retried: int = 0  # queued pages tried again (earlier passing failures, batches a crash cut short)
     skipped_seen: int = 0
     skipped_old: int = 0
+    stored_elsewhere: int = 0  # new entries whose page turned out to be a stored article (canonical, redirect)
     new_articles: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -351,11 +352,11 @@ def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: 
     url_keys = sorted({link_key, article_id, layout.url_key(page.final_url)})
     existing_day = ctx.seen.first_seen_day(article_id)
     if existing_day and not options.force:
-        result.skipped_seen += 1  # reached under another link (redirect, AMP, canonical)
+        result.stored_elsewhere += 1  # reached under another link (redirect, AMP, canonical)
         ctx.seen.mark([link_key], SEEN_DUPLICATE, ctx.now)
         return None
     if article_id != link_key and not ctx.claim(article_id):
-        result.skipped_seen += 1  # another entry of this run reached the same canonical article
+        result.stored_elsewhere += 1  # another entry of this run reached the same canonical article
         return None
     if built.error:
         log.info("no article text in %s (%s): stored as irrelevant, for a later reprocess", entry.link, built.error)

@@ -24,7 +24,7 @@ log = logging.getLogger("newswatch.poll")
 STORE_FAILURE = "store: "  # the error prefix of a feed that failed because the store did
 
 COUNTED = ("entries", "new_entries", "pages_fetched", "page_failures", "from_feed", "stored", "duplicates", "irrelevant",
-           "refreshed", "retried", "skipped_seen", "skipped_old")
+           "refreshed", "retried", "skipped_seen", "skipped_old", "stored_elsewhere")
 
 
 @dataclass
@@ -74,7 +74,8 @@ class PollSummary:
             + (f", {t['from_feed']} taken from the feed's full text" if t["from_feed"] else "")
             + (f", {t['retried']} retried from the queue" if t["retried"] else ""),
             f"  articles: {t['stored']} stored, {t['duplicates']} duplicates, {t['irrelevant']} irrelevant, "
-            f"{t['refreshed']} refreshed",
+            f"{t['refreshed']} refreshed"
+            + (f", {t['stored_elsewhere']} new links to articles already stored" if t["stored_elsewhere"] else ""),
         ]
         if self.recovered:
             lines.append(f"  recovered from an interrupted run: {self.recovered}")

@@ -276,3 +276,11 @@ def test_since_a_date_starts_at_midnight_in_the_configured_time_zone():
     assert baku == datetime(2026, 12, 3, 20, 0, tzinfo=timezone.utc)
     assert datetime(2026, 12, 3, 20, 20, tzinfo=timezone.utc) >= baku
     assert parse_since("2026-12-04T10:00:00+04:00", "Asia/Baku") == datetime(2026, 12, 4, 6, 0, tzinfo=timezone.utc)
+
+
+def test_a_new_link_to_a_stored_article_is_counted_once_and_apart_from_entries_already_seen(site, site_feeds, tmp_path):
+    # the sample site's feed lists a3 both as itself and as its AMP page: two new entries, one article
+    summary = poll(tmp_path, site_feeds)
+    t = summary.totals
+    assert t["skipped_seen"] == 0  # nothing was seen before this first poll
+    assert t["stored_elsewhere"] >= 1 and "new links to articles already stored" in summary.to_text()
