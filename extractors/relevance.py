@@ -250,7 +250,7 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
                                    f"a short item that names the region once, outside its headline and first sentence ({names})")
     elif not in_title and sentences_hit < 2:
         relevant, reason = False, f"named in passing: {names} in 1 of {ev.n_sentences} sentences"
-    elif score < THRESHOLD and not _spread_locally(gaz, ev, regional, weights):
+    elif score < THRESHOLD and not _spread_locally(gaz, ev, regional, weights) and not _set_in_the_lead(gaz, ev, regional, weights):
         relevant = False
         reason = f"too little about the region: {names} in {sentences_hit} of {ev.n_sentences} sentences"
     else:
@@ -294,6 +294,21 @@ def _spread_locally(gaz: Gazetteer, ev: "_Evidence", regional: set[int], weights
             and _local(gaz, h.entity, weights) and weights[h.entity] >= STRONG]
     return (len({h.entity for h in hits}) >= LOCAL_SPREAD_ENTITIES
             and len({h.sentence for h in ev.hits if h.entity in regional}) >= LOCAL_SPREAD_SENTENCES)
+
+
+def _set_in_the_lead(gaz: Gazetteer, ev: "_Evidence", regional: set[int], weights: dict[int, float]) -> bool:
+    """A long piece whose lead sets it in a place of the region (a heavy local name, mid-sentence, in
+    the text's first sentence) and whose body comes back to the region in two or more sentences:
+    an interview or a feature whose many short lines (questions, quotes) dilute the share of
+    sentences that name a place, though the place is its subject."""
+    lead = {h.entity for h in ev.hits if h.sentence == ev.first_text_sentence and h.entity in regional
+            and not h.opens_sentence and _local(gaz, h.entity, weights) and weights[h.entity] >= STRONG}
+    later = {h.sentence for h in ev.hits if h.entity in regional and h.sentence != ev.first_text_sentence
+             and h.field != "title"}
+    return bool(lead) and len(later) >= LEAD_RETURNS
+
+
+LEAD_RETURNS = 2
 
 
 def _local(gaz: Gazetteer, e: int, weights: dict[int, float]) -> bool:

@@ -315,3 +315,18 @@ def test_national_railways_of_the_region_are_its_institutions():
                           "Georgian Railway carried 3.1 million tonnes of freight in January-March, down 8 percent from a "
                           "year earlier, the company said. Oil products and grain made up most of the decline.")
     assert rel.relevant
+
+
+def test_an_interview_whose_lead_sets_it_in_the_region_is_relevant_however_many_questions_it_has():
+    body = ("Этнограф Патимат Гаджиева больше двадцати лет изучает высокогорные сёла Дагестана. "
+            "Мы поговорили с ней о том, почему люди уезжают с гор.\n"
+            + "— Почему сёла пустеют?\n— Потому что дорога работает в обе стороны.\n" * 8
+            + "— А молодёжь?\n— Она уезжает в Махачкалу и Каспийск, где есть работа.\n"
+            + "— Какие сёла вы бы привели в пример?\n— В Гунибском районе есть сёла, куда вернулись семьи.\n"
+            + "— Что бы вы посоветовали?\n— Не строить ничего, не спросив самих жителей.\n" * 8)
+    rel = score_relevance("«Горные сёла пустеют не из-за дорог»: интервью с этнографом", body)
+    assert rel.relevant, rel.reason
+    # a world story naming the region in its lead only: still named in passing
+    world = score_relevance("Oil prices rise", "Oil prices rose on Monday after a pipeline stop in Dagestan. "
+                            + "Traders in London and New York watched supply from the Gulf. " * 12)
+    assert not world.relevant
