@@ -8,7 +8,6 @@ logs a warning); one that yields nothing is an ``ExtractionError``.
 from __future__ import annotations
 
 import calendar
-import codecs
 import hashlib
 import html
 import re
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from extractors.errors import ExtractionError
+from extractors.feed_bytes import addressable_guids, escape_bare_ampersands, from_the_declaration, settled_content_type, unmarked
 from extractors.records import FeedEntry, ParsedFeed
 from extractors.urls import normalise_url, without_credentials
 
@@ -172,12 +172,14 @@ def _entry_link(entry, feed_url: str) -> str | None:
     return None
 
 
-def _own_guid(entry, shared_link: str) -> str | None:
+def _own_guid(entry, shared_link: str, addresses: frozenset[str]) -> str | None:
     """The guid of an item whose <link> several items share (a section page, the site's news
     list), when the guid is a web URL of its own: the article's address. Without it the items
-    would be one article, the section page, and the others dropped as repeats."""
+    would be one article, the section page, and the others dropped as repeats. feedparser resolves
+    every guid against the feed's URL, so "g1" or "12345" would come back as an address nobody
+    wrote: only a guid the feed writes as an address or a path counts (``addresses``)."""
     guid = (entry.get("id") or "").strip()
-    if not guid.startswith(("http://", "https://")):
+    if not guid.startswith(("http://", "https://")) or guid not in addresses:
         return None
     link = normalise_url(guid)
     return link if link and link != shared_link and _is_article_address(link, None) else None
@@ -221,10 +223,11 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     if looks_like_json_feed(body):
         return parse_json_feed(body, feed_id=feed_id, feed_url=feed_url, now=now)
     headers = {"content-location": feed_url}
-    body, content_type = _unmarked(body, content_type)
-    body = _from_the_declaration(body)
-    if content_type:
-        headers["content-type"] = _settled_content_type(body, content_type)
+    body, content_type = unmarked(body, content_type)
+    body = escape_bare_ampersands(from_the_declaration(body))
+    settled = settled_content_type(body, content_type or "")
+    if settled:
+        headers["content-type"] = settled
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
     exception = parsed.get("bozo_exception")
     # A wrong or missing Content-Type or charset label is the server's slip, not broken XML.
@@ -250,9 +253,10 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     entries: list[FeedEntry] = []
     links = [_entry_link(raw, feed_url) for raw in parsed.entries]
     shared = {link for link, count in Counter(filter(None, links)).items() if count > 1}
+    addresses = addressable_guids(body, feed_url) if shared else frozenset()
     for raw, link in zip(parsed.entries, links):
         if link in shared:
-            link = _own_guid(raw, link) or link
+            link = _own_guid(raw, link, addresses) or link
         if not link:
             continue  # an entry with no web link cannot be fetched or identified
         entries.append(
@@ -296,59 +300,6 @@ def _not_a_feed(body: bytes) -> str:
         return "not a feed: no RSS, Atom or JSON Feed in the answer"
     root = found.group(1).decode("ascii", "replace").lower()
     return f"not a feed: {_NOT_FEEDS.get(root, f'an XML document whose root is <{root}>')}"
-
-
-_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([\w.:-]+)")
-
-
-_LEADING_JUNK_MAX = 4096
-_DOCUMENT_START = re.compile(rb"<\?xml\s|<(?:rss|feed|rdf:RDF)[\s>]")
-
-
-def _from_the_declaration(body: bytes) -> bytes:
-    """The feed from its XML declaration (or root) on, when something precedes it: blank lines
-    and a byte order mark, or a PHP notice printed before the feed ("<br /><b>Warning</b>: …").
-    Every poll logged such a feed as malformed though nothing in the feed itself is wrong."""
-    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if start.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:RDF")):
-        return start
-    found = _DOCUMENT_START.search(body, 0, _LEADING_JUNK_MAX)
-    return body[found.start():] if found else body
-
-
-_UTF_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def _unmarked(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
-    """A UTF-16/32 document as UTF-8, with the charset labels saying so. Its byte order mark is
-    the surest sign of its encoding (XML 1.0 appendix F; WHATWG: a BOM outranks the header), but
-    feedparser follows a header that says ``charset=utf-8`` or ``text/xml`` and fails on the
-    first byte. Checked longest BOM first: UTF-32 LE starts with the UTF-16 LE mark."""
-    for bom, codec in _UTF_BOMS:
-        if body.startswith(bom):
-            try:
-                text = body.decode(codec)
-            except UnicodeDecodeError:
-                return body, content_type
-            text = re.sub(r"^(\ufeff?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+", r"\1utf-8", text.lstrip("\ufeff"))
-            media = (content_type or "application/xml").split(";")[0].strip() or "application/xml"
-            return text.encode("utf-8"), f"{media}; charset=utf-8"
-    return body, content_type
-
-
-def _settled_content_type(body: bytes, content_type: str) -> str:
-    """``content_type`` with the charset the bytes bear out when the header and the XML declaration
-    disagree (``extractors.html.settle_charset``); feedparser follows the header, as the spec says."""
-    from extractors.html import charset_label, http_charset, settle_charset
-
-    header = http_charset(content_type)
-    declared = _XML_ENCODING.match(body.lstrip(b"\xef\xbb\xbf")[:300])
-    own = charset_label(declared.group(1).decode("ascii")) if declared else None
-    if not header or not own or header == own or any(c.startswith(("utf-16", "utf-32")) for c in (header, own)):
-        return content_type
-    chosen = settle_charset(body, header, own)
-    return content_type if chosen == header else re.sub(r"(?i)charset\s*=\s*[\"']?[\w.:-]+[\"']?", f"charset={chosen}", content_type)
 
 
 def _is_web_page(body: bytes) -> bool:

@@ -169,3 +169,33 @@ def test_a_proxied_items_original_address_is_its_link_not_the_click_counter():
     assert links == ["https://news.example.am/2026/12/03/transit-lars.html",
                      "https://news.example.am/2026/12/03/rates.html",  # trackers dropped as from any link
                      "https://news.example.am/2026/12/03/plain.html"]
+
+
+# --- fifth probe: labels the bytes contradict, bare ampersands, guids that are no address -------
+
+def test_utf8_bytes_labelled_windows_1251_are_read_as_utf8():
+    # the declaration says windows-1251 (header: no charset); the bytes are valid UTF-8 Cyrillic
+    for content_type in ("application/rss+xml", "text/xml; charset=windows-1251"):
+        feed = parse_feed((DATA / "r4_utf8_declared_cp1251.xml").read_bytes(), feed_id="odd",
+                          feed_url="https://news.example.org/rss", content_type=content_type, now=NOW)
+        assert feed.title == "Новости Кавказа" and feed.entries[0].title.startswith("Пашинян прибыл в Тбилиси")
+
+
+def test_a_servers_default_latin1_header_yields_to_the_feeds_own_single_byte_declaration():
+    feed = parse_feed((DATA / "r4_latin5_declared.xml").read_bytes(), feed_id="odd", feed_url="https://news.example.org/rss",
+                      content_type="application/rss+xml; charset=ISO-8859-1", now=NOW)
+    assert feed.entries[0].title.startswith("Iğdır'da Nahçıvan ile ağır")
+
+
+def test_a_bare_ampersand_in_a_link_is_the_character_not_an_entity():
+    feed = parsed("r4_bare_ampersands.xml")
+    links = [entry.link for entry in feed.entries]
+    assert "https://news.example.org/a.php?id=5&lang=ru&section=2" in links  # not "id=5〈=ru"
+    assert "https://news.example.org/a.php?id=6&lang=ru" in links
+    assert any(entry.title == "Tom & Jerry & Co" for entry in feed.entries)  # CDATA left as written
+
+
+def test_a_guid_that_is_no_address_never_becomes_one():
+    links = [entry.link for entry in parsed("r4_shared_link_plain_guids.xml").entries]
+    assert not any(link.endswith(("/g1", "/12345")) for link in links)
+    assert "https://news.example.org/news/2026/12/03/bridge.html" in links  # a path guid still is the item's own
