@@ -124,3 +124,19 @@ def addressable_guids(body: bytes, base: str) -> frozenset[str]:
         if raw and _ADDRESS_LIKE.search(raw) and not raw.startswith(("tag:", "urn:")):
             found.add(raw if raw.startswith(("http://", "https://")) else urljoin(base, raw))
     return frozenset(found)
+
+
+def as_utf8_xml(data: bytes) -> bytes:
+    """An XML document whose declaration names a non-Unicode charset, as UTF-8 with the declaration
+    saying so (for parsers that read bytes as UTF-8 whatever is declared: listparser with OPML)."""
+    declared = _XML_ENCODING.match(data[:300])
+    if not declared:
+        return data
+    name = declared.group(1).decode("ascii").lower()
+    if name.replace("_", "-") in ("utf-8", "utf8", "us-ascii", "ascii") or name.startswith(("utf-16", "utf-32")):
+        return data
+    try:
+        text = data.decode(name)
+    except (LookupError, UnicodeDecodeError):
+        return data
+    return re.sub(r"^(\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+", r"\1utf-8", text, count=1).encode("utf-8")

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from extractors.errors import ConfigError
+from extractors.feed_bytes import as_utf8_xml
 from extractors.records import Feed
 from extractors.urls import without_credentials
 from storage import layout
@@ -233,6 +234,7 @@ def from_opml(data: bytes, existing: list[Feed] = ()) -> tuple[list[dict], list[
 
     if not data.strip():
         raise ConfigError("not an OPML subscription list: the file is empty")
+    data = as_utf8_xml(data)  # listparser reads the bytes as UTF-8 whatever the declaration says
     parsed = listparser.parse(data)
     if parsed.bozo and not parsed.feeds:
         raise ConfigError(f"not an OPML subscription list: {parsed.bozo_exception}")
@@ -246,7 +248,7 @@ def from_opml(data: bytes, existing: list[Feed] = ()) -> tuple[list[dict], list[
     own_ids = _newswatch_ids(data)
     entries, skipped = [], []
     if damage:  # a truncated export: what stands before the damage is still worth importing
-        skipped.append(f"the file is damaged ({damage}): only the {len(parsed.feeds)} subscription(s) before it were read")
+        skipped.append(f"the file is damaged ({damage}): {len(parsed.feeds)} subscription(s) could still be read")
     for item in parsed.feeds:
         url = (item.get("url") or "").strip()
         problem = _url_problem(url)
@@ -319,5 +321,9 @@ def entries_yaml(entries: list[dict]) -> str:
 def _yaml_scalar(value: str) -> str:
     import json
 
-    # A JSON string is a valid double-quoted YAML scalar, safe inside a flow mapping.
-    return value if re.fullmatch(r"[a-z0-9-]+", value) else json.dumps(value, ensure_ascii=False)
+    # A JSON string is a valid double-quoted YAML scalar, safe inside a flow mapping. Bare only
+    # when YAML reads the word back as this very string: "1", "yes", "on" or "null" would come
+    # back as a number, a boolean or nothing (an outlet called "ON" has the id "on").
+    if re.fullmatch(r"[a-z0-9-]+", value) and yaml.safe_load(value) == value:
+        return value
+    return json.dumps(value, ensure_ascii=False)

@@ -269,3 +269,17 @@ def test_a_feed_that_moved_permanently_is_shown_with_its_new_address(tmp_path):
     rows = feed_statuses(store, [Feed(id="armwire", name="ArmWire", url="https://armwire.example/rss")])
     assert rows[0].moved_to == "https://armwire.example/feed/"
     assert "moved permanently to https://armwire.example/feed/: update the list" in status_table(rows)
+
+
+def test_import_of_titles_yaml_reads_as_numbers_or_booleans_writes_a_list_that_loads(tmp_path):
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text((LISTS / "good.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    before = len(load_feeds(feeds_file))
+    assert main(["feeds", "import", str(LISTS / "r4_yaml_words.opml"), "--feeds", str(feeds_file), "--write"]) == 0
+    new = load_feeds(feeds_file)[before:]
+    assert [(f.id, f.name) for f in new] == [("1", "1"), ("yes", "yes"), ("null", "null")]
+
+
+def test_import_of_an_opml_file_in_windows_1251_reads_its_titles():
+    entries, _skipped = from_opml((LISTS / "r4_cp1251.opml").read_bytes())
+    assert [e["name"] for e in entries] == ["Кавказский узел"]
