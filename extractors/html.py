@@ -352,6 +352,13 @@ def _body_text(tree, url: str | None) -> str:
     return text
 
 
+# The zero-width non-joiner is part of Persian (and Kurdish, Urdu...) spelling: "راه‌آهن" (railway)
+# without it is misspelt, and no longer matches a copy that has it. trafilatura drops every
+# character Python calls unprintable, so it crosses the extraction as the (printable) object
+# replacement character, which no article text uses, and comes back at the end.
+ZWNJ, _ZWNJ_KEPT = "\u200c", "\ufffc"
+
+
 def extract_html(
     html: bytes | str,
     *,
@@ -364,7 +371,7 @@ def extract_html(
     text = decode_html(html) if isinstance(html, bytes) else html
     if not text or not text.strip():
         raise ExtractionError("empty page")
-    source = strip_leading_junk(text)
+    source = strip_leading_junk(text).replace(ZWNJ, _ZWNJ_KEPT)
     tree = _parse(source)
     keep_item_named_by_url(tree, url)  # a channel's or list page's other items, when the URL names one
     meta = read_metadata(tree, url)
@@ -415,13 +422,13 @@ def extract_html(
         drawn = clean_paragraphs(written, known_fingerprints, fingerprint, titles=titles)
         if _word_count(drawn) > _word_count(paragraphs):
             paragraphs, title = drawn, headline or title
-    body = "\n".join(paragraphs)
+    body = "\n".join(paragraphs).replace(_ZWNJ_KEPT, ZWNJ)
     if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
     return ExtractedArticle(
         text=body,
-        title=title,
-        author=meta.author,
+        title=title.replace(_ZWNJ_KEPT, ZWNJ),
+        author=meta.author.replace(_ZWNJ_KEPT, ZWNJ),
         published=date.value,
         published_source=date.source,
         canonical_url=meta.canonical_url,
