@@ -92,6 +92,27 @@ def _reaction_counts(text: str) -> bool:
             and all(ch.isdigit() or ch in " .,·|•KkMm" or unicodedata.category(ch) in ("So", "Sk", "Mn", "Cf") for ch in text))
 
 
+# Page furniture that is one kind of line in every language: a view counter ("Baxış sayı: 2417",
+# "Просмотров: 1 204", "2,417 views"), a footer link alone on its line, a cookie notice (a cookie
+# word and a consent word), a browser notice ("Your browser does not support the video tag").
+_VIEW_COUNTER = re.compile(
+    r"^\W*(?:(?:views?|reads?|просмотр\w*|прочитан\w*|baxış(?: sayı)?|oxunub|görüntülenme|okunma|դիտում\w*|ნახვ\w*)\s*[:：՝-]?\s*"
+    r"[\d\s.,]+[kKmM]?|[\d\s.,]+[kKmM]?\s*(?:views?|reads?|просмотр\w*|baxış|görüntülenme|դիտում\w*|ნახვ\w*))\W*$", re.I)
+_FOOTER_LINK = re.compile(
+    r"^\W*(?:privacy policy|privacy|terms (?:of (?:use|service))|cookie policy|contact us|about us|advertise(?: with us)?"
+    r"|политика конфиденциальности|пользовательское соглашение|контакты|реклама на сайте|gizlilik politikası|künye"
+    r"|məxfilik siyasəti|əlaqə|գաղտնիության քաղաքականություն|կոնտակտներ|კონფიდენციალურობის პოლიტიკა|კონტაქტი)\W*$", re.I)
+_COOKIE_WORD = re.compile(r"\bcookies?\b|çerez|куки|cookie-файл|թխուկ|ქუქი|kuki", re.I)
+# addressed to the reader ("we use", "accept", "by continuing"): a news sentence about cookies is not
+_CONSENT_WORD = re.compile(
+    r"\b(?:accept(?!ed)|you agree|i agree|we use|by (?:using|continuing)|continue (?:reading|browsing)|cookie settings|manage cookies"
+    r"|kullanıyoruz|kabul et|используем|продолжая|принять|согласен|qəbul et|istifadə edirik|ընդունել|օգտագործում ենք"
+    r"|ვიყენებთ|tamam\b|ok\b)", re.I)
+_BROWSER_NOTICE = re.compile(
+    r"(?:enable javascript|javascript is disabled|your browser does not support|browser doesn'?t support|update your browser"
+    r"|включите javascript|ваш браузер не поддерживает|tarayıcınız .{0,30}desteklemiyor|brauzeriniz .{0,30}dəstəkləmir)", re.I)
+
+
 # An ad slot's label left alone on its line when the slot's script did not run.
 _AD_LABEL = re.compile(r"^\W*(?:advertisement|advert|ad|ads|sponsored(?: content)?|реклама|reklam|reklama|գովազդ|რეკლამა"
                        r"|anzeige|werbung|publicité)\W*(?:\d+\s*\+)?\W*$", re.I)
@@ -190,6 +211,10 @@ def _is_chrome_line(text: str, words: int) -> bool:
         if len(parts) <= 8 and all(_SHARE_WORDS.match(p) for p in parts if p):
             return True
     if words <= 3 and (_AD_LABEL.match(text) or _reaction_counts(text)):
+        return True
+    if words <= 8 and (_VIEW_COUNTER.match(text) or _FOOTER_LINK.match(text)):
+        return True
+    if words <= 40 and (_COOKIE_WORD.search(text) and _CONSENT_WORD.search(text) or _BROWSER_NOTICE.search(text)):
         return True
     if words <= 40 and _SITE_NOTICE.search(text):
         return True

@@ -395,3 +395,23 @@ def test_persian_keeps_its_zero_width_non_joiners():
     # "راه‌آهن" (railway) without U+200C is misspelt and no longer matches a copy that has it
     text = extracted("r4_persian_zwnj.html").text
     assert "راه\u200cآهن" in text and "راهآهن" not in text and "\ufffc" not in text
+
+
+def test_a_cookie_wall_is_no_article():
+    with pytest.raises(ExtractionError):
+        extracted("r4_cookie_wall_en.html")
+
+
+@pytest.mark.parametrize("line, chrome", [
+    ("Baxış sayı: 2417", True), ("Просмотров: 1 204", True), ("2,417 views", True),
+    ("Privacy policy", True), ("Your browser does not support the video tag.", True),
+    ("Size daha iyi hizmet sunabilmek için çerezler kullanıyoruz. Detaylı bilgi Tamam", True),
+    ("Мы используем файлы cookie. Продолжая пользоваться сайтом, вы соглашаетесь.", True),
+    # news about cookies or views is news
+    ("The court fined the company for using tracking cookies without consent, the regulator said.", False),
+    ("The ministry said 2,417 views were recorded.", False), ("Views of the parliament differ.", False),
+])
+def test_view_counters_footer_links_cookie_and_browser_notices_are_chrome(line, chrome):
+    from extractors.html_cleanup import is_boilerplate_paragraph
+
+    assert is_boilerplate_paragraph(line) is chrome
