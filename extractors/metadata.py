@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from extractors.site_names import squashed, site_names_on_page
-from extractors.titles import clean_title, first_h1, is_logo_heading, title_headline  # noqa: F401 - re-exported
+from extractors.titles import clean_title, first_h1, heading_holds_title, is_logo_heading, lone_headline, title_headline  # noqa: F401
 
 # schema.org types whose headline/author/date describe the page's article.
 _ARTICLE_TYPES = {
@@ -257,6 +257,11 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         title = clean_title(raw_title, site_name, headline, own_names)
     if not declared_title:  # a bare <title>: the visible headline, when there is one, reads better
         title = title_headline(tree, title, raw_title) or title
+    if not headline and not heading_holds_title(tree, title):
+        # a title that no heading of the page shows, on a page without <h1>: the site's name set
+        # for every page ("National Assembly of the Republic of Armenia") rather than the headline
+        # its CMS sets in an <h2>/<h3> (followed by the story's prose, not a link)
+        title = lone_headline(tree, levels=("h2", "h3"), by_class=False) or title
 
     author_candidates = _names(article.get("author")) or [
         v for k in ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")

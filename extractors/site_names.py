@@ -59,6 +59,12 @@ def front_page_host(href: str) -> str | None:
         target = (parts.hostname or "").casefold().removeprefix("www.")
     except ValueError:  # "http://[not-an-address]/"
         return None
-    if parts.path.rstrip("/") not in ("", "/index.php", "/index.html") or parts.query or parts.fragment:
+    path = parts.path.rstrip("/")
+    if parts.query or parts.fragment or (path not in ("", "/index.php", "/index.html") and not _LANGUAGE_ROOT.fullmatch(path)):
         return None
     return target
+
+
+# The front page of one language version ("/az/", "/en", "/ru/index.php"): the region's outlets and
+# institutions publish in two or three languages, each with its own logo link.
+_LANGUAGE_ROOT = re.compile(r"/[a-z]{2}(?:[-_][a-zA-Z]{2})?(?:/index\.(?:php|html?))?")

@@ -86,14 +86,26 @@ def title_headline(tree: HtmlElement, title: str, raw_title: str = "") -> str:
         enough = shared >= 2 or (shared == 1 and len(part_stems) == 1)
         if enough and shared >= 0.3 * len(stems) and shared > best_shared:
             best, best_shared = text, shared
-    if not best and len(title.split()) <= GENERIC_TITLE_WORDS and not _shown_as_heading(tree, folded_title):
-        best = _lone_headline(tree)
+    if not best and len(title.split()) <= GENERIC_TITLE_WORDS and not shown_as_heading(tree, folded_title):
+        best = lone_headline(tree)
     return best
 
 
-def _shown_as_heading(tree: HtmlElement, folded_title: str) -> bool:
+def shown_as_heading(tree: HtmlElement, folded_title: str) -> bool:
     """A short <title> the page also sets as a heading is the headline ("Calligraphy-making robot")."""
     return any(" ".join(h.text_content().split()).casefold() == folded_title for h in tree.iter("h1", "h2", "h3"))
+
+
+def heading_holds_title(tree: HtmlElement, title: str) -> bool:
+    """Does a heading show the title, or its main part (three words or more) inside more words
+    ("3 Responses to “<title>”")? Then the title is the page's own headline, not a site label."""
+    folded = " ".join(title.casefold().split())
+    main = max(_TITLE_SEPARATORS.split(folded), key=len)
+    for heading in tree.iter("h1", "h2", "h3"):
+        text = " ".join(heading.text_content().split()).casefold()
+        if text == folded or (len(main.split()) >= 3 and main in text):
+            return True
+    return False
 
 
 # A <title> of at most this many words that the page's headline does not match is a label, not a
@@ -103,7 +115,7 @@ HEADLINE_WORDS = (5, 40)
 _NOT_THE_ARTICLE = frozenset({"nav", "aside", "footer"})
 
 
-def _lone_headline(tree: HtmlElement) -> str:
+def lone_headline(tree: HtmlElement, levels: tuple[str, ...] = ("h1", "h2"), by_class: bool = True) -> str:
     """The page's own headline when its <title> is a label: the first <h1> that is neither the
     logo nor a link, else (a logo in the <h1>, a CMS that sets headlines in <h2>) the first such
     <h2>, else the first element whose class or id names a title or headline ("news-title");
@@ -120,14 +132,14 @@ def _lone_headline(tree: HtmlElement) -> str:
 
     site_names = {squashed(name) for name in site_names_on_page(tree, "")} - {""}
 
-    for tag in ("h1", "h2"):
+    for tag in levels:
         for heading in tree.iter(tag):
             text = usable(heading)
             if text:
                 return text
         if tag == "h1" and any(not _linked(h) and h.text_content().split() for h in tree.iter("h1")):
             return ""  # a real <h1> of another length: the page's headline is not in an <h2>
-    for element in tree.iter("div", "p", "span", "b", "strong", "td"):
+    for element in tree.iter("div", "p", "span", "b", "strong", "td") if by_class else ():
         names = f"{element.get('class') or ''} {element.get('id') or ''}".casefold()
         if ("title" in names or "headline" in names) and (text := usable(element)):
             return text

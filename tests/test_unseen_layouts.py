@@ -415,3 +415,12 @@ def test_view_counters_footer_links_cookie_and_browser_notices_are_chrome(line, 
     from extractors.html_cleanup import is_boilerplate_paragraph
 
     assert is_boilerplate_paragraph(line) is chrome
+
+
+def test_a_page_without_h1_whose_title_is_the_sites_name_takes_its_h2_or_h3_headline():
+    # og:title is the institution's name on every page; the story's headline is an <h3>
+    assert extracted("r4_og_title_site_h3_headline_en.html").title == (
+        "Standing Committee on Regional and Eurasian Integration debates draft law on cross-border trade")
+    # "Site - Section" <title>; the logo links to the language version's front page "/az/"
+    assert extracted("r4_language_root_logo_h2_headline_az.html").title == (
+        "Mühəndis-istehkam bölmələri ilə təlim-metodiki toplanış keçirilib")
