@@ -330,3 +330,15 @@ def test_an_interview_whose_lead_sets_it_in_the_region_is_relevant_however_many_
     world = score_relevance("Oil prices rise", "Oil prices rose on Monday after a pipeline stop in Dagestan. "
                             + "Traders in London and New York watched supply from the Gulf. " * 12)
     assert not world.relevant
+
+
+def test_the_elbrus_area_is_kabardino_balkaria_and_maykop_is_adygea():
+    rel = score_relevance("Приэльбрусье ждёт рекордный сезон", "Канатные дороги на Эльбрусе и Чегете откроются в декабре. "
+                          "Гостиницы Терскола уже заполнены на новогодние праздники, сообщили в министерстве курортов.")
+    assert rel.relevant and "Kabardino-Balkaria" in rel.reason
+    maykop = score_relevance("В Майкопе открыли новый мост", "Мост через реку Белая соединил два района Майкопа. "
+                             "Строительство заняло два года.")
+    assert any(t.entity == "Adygea" for t in maykop.terms) and not any(t.entity == "Karachay-Cherkessia" for t in maykop.terms)
+    cpu = score_relevance("Процессор «Эльбрус» получил новую версию", "Разработчики процессора «Эльбрус» выпустили "
+                          "обновлённую версию для серверов. Поставки начнутся весной.")
+    assert not cpu.relevant  # Elbrus alone is also a processor's name: weight 1.0, no evidence on its own
