@@ -109,9 +109,12 @@ def teasers(root: HtmlElement, tags: tuple[str, ...] = ("li", "div", "article"))
 
 def _is_link_list_item(element: HtmlElement) -> bool:
     """An item of a list of headlines (related stories, a news ticker), not the article's own line:
-    it links a headline, and so do at least two of its siblings."""
+    it links a headline, and so do at least two of its siblings. The item is its <li>, or the
+    block itself when the list is made of <div>s ("<div class=item><span>date</span><a>…</a>")."""
     item = element if element.tag == "li" else next(element.iterancestors("li"), None)
-    if item is None or not _headline_link(item):
+    if item is None:
+        item = element
+    if not _headline_link(item):
         return False
     siblings = [*item.itersiblings(), *item.itersiblings(preceding=True)]
     return sum(1 for s in siblings if _headline_link(s)) >= 2

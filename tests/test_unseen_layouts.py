@@ -424,3 +424,11 @@ def test_a_page_without_h1_whose_title_is_the_sites_name_takes_its_h2_or_h3_head
     # "Site - Section" <title>; the logo links to the language version's front page "/az/"
     assert extracted("r4_language_root_logo_h2_headline_az.html").title == (
         "Mühəndis-istehkam bölmələri ilə təlim-metodiki toplanış keçirilib")
+
+
+def test_a_dated_teaser_after_the_headline_is_not_the_pages_date_line():
+    # "<div class=item><span class=date>11.03.2026</span><a>other story</a></div>" x N below the
+    # headline; the page's own "12.03.2026" stands just above it
+    article = extract_document((DATA / "r4_teaser_dates_after_headline_hy.html").read_bytes(),
+                               url="https://mfa.example/hy/press-release/", now=NOW)
+    assert (article.published or "")[:10] == "2026-03-12"
