@@ -214,11 +214,32 @@ def _is_chrome_line(text: str, words: int) -> bool:
         return True
     if words <= 8 and (_VIEW_COUNTER.match(text) or _FOOTER_LINK.match(text)):
         return True
-    if words <= 40 and (_COOKIE_WORD.search(text) and _CONSENT_WORD.search(text) or _BROWSER_NOTICE.search(text)):
+    # the searches below run on most body lines: a substring that every match holds is looked for
+    # first (lower-cased; the needles avoid the letters re.I folds beyond str.lower())
+    low = text.lower()
+    if words <= 40 and (_has(low, _COOKIE_NEEDLES) and _COOKIE_WORD.search(text) and _CONSENT_WORD.search(text)
+                        or _has(low, _BROWSER_NEEDLES) and _BROWSER_NOTICE.search(text)):
         return True
-    if words <= 40 and _SITE_NOTICE.search(text):
+    if words <= 40 and _has(low, _SITE_NEEDLES) and _SITE_NOTICE.search(text):
         return True
-    return words <= ALL_CHROME_MAX_WORDS and _all_chrome(text)
+    return words <= ALL_CHROME_MAX_WORDS and _has(low, _FOOTER_NEEDLES) and _all_chrome(text)
+
+
+def _has(low: str, needles: re.Pattern[str]) -> bool:
+    return needles.search(low) is not None
+
+
+def _needles(*words: str) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, words)))  # one search in C instead of a loop of `in`
+
+
+_COOKIE_NEEDLES = _needles("cookie", "çerez", "куки", "թխուկ", "ქუქი", "kuki")
+_BROWSER_NEEDLES = _needles("javascript", "browser", "браузер", "tarayıc", "brauzer")
+_SITE_NEEDLES = _needles("материал", "ответствен", "реклам", "reproduction", "republication", "use of", "materiallar", "мнение")
+# A footer paragraph of notices has a channel call, a reader notice or a house notice in it.
+_FOOTER_NEEDLES = _needles("подпис", "telegram", "телеграм", "канал", "kanal", "channel", "subscribe", "follow", "редакци", "материал",
+                   "реклам", "rights", "права", "hüquq", "abunə", "izləyin", "abone", "takip", "ctrl", "views expressed",
+                   "բաժանորդագր", "გამოიწერ", "mövqe", "խմբագր", "რედაქცი", "newsletter", "рассылк")
 
 
 ALL_CHROME_MAX_WORDS = 150
