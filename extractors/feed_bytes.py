@@ -59,7 +59,7 @@ def settled_content_type(body: bytes, content_type: str) -> str:
       feed's own declaration of another single-byte charset (ISO-8859-9 Turkish read as Latin-1
       gives "Iðdýr");
     - otherwise, when the header and the declaration disagree, ``extractors.html.settle_charset``."""
-    from extractors.html import charset_label, http_charset, settle_charset
+    from extractors.charsets import charset_label, http_charset, settle_charset
 
     header = http_charset(content_type)
     declared = _XML_ENCODING.match(body.lstrip(b"\xef\xbb\xbf")[:300])
