@@ -181,8 +181,7 @@ def _work_on(ctx: RunContext, feed: Feed, fresh: list[FeedEntry], options: PollO
 
 
 def _answered(ctx: RunContext, state: FeedState, now: datetime, response: FetchedPage) -> None:
-    """The feed answered with a feed (or that it has not changed): its failure streak ends. A feed
-    reached through a permanent redirect says where it lives now: the list should be updated."""
+    """The feed answered (a feed, or that it has not changed): its failure streak ends; a move is noted."""
     if response.moved_to and response.moved_to != state.moved_to:
         log.warning("feed %s moved permanently to %s: update the feed list", state.feed_id, without_credentials(response.moved_to))
     state.moved_to = response.moved_to
