@@ -222,7 +222,7 @@ def extract_html(
         raise ExtractionError("empty page")
     source = strip_leading_junk(text).replace(ZWNJ, _ZWNJ_KEPT)
     tree = _parse(source)
-    keep_item_named_by_url(tree, url)  # a channel's or list page's other items, when the URL names one
+    keep_item_named_by_url(tree, url, source)  # a channel's or list page's other items, when the URL names one
     meta = read_metadata(tree, url)
     titles = (meta.title, meta.headline)
     known_fingerprints, template_paths = split_known(known_boilerplate)

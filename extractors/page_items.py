@@ -38,10 +38,11 @@ def _names(value: str, numbers: set[str]) -> bool:
     return bool(tail) and tail[-1] in numbers and value.endswith(tail[-1])
 
 
-def keep_item_named_by_url(tree: HtmlElement, url: str | None) -> bool:
-    """Drop the other items of a list page whose URL names one item; True when it did."""
+def keep_item_named_by_url(tree: HtmlElement, url: str | None, source: str) -> bool:
+    """Drop the other items of a list page whose URL names one item; True when it did. ``source``
+    is the markup the tree was parsed from."""
     numbers = _wanted_numbers(url)
-    if not numbers:
+    if not numbers or not _any_naming(source, numbers):
         return False
     groups: dict[tuple[str, str], list[tuple[HtmlElement, str]]] = defaultdict(list)
     for element in tree.xpath(_XPATH):
@@ -61,6 +62,24 @@ def keep_item_named_by_url(tree: HtmlElement, url: str | None) -> bool:
             if unit.getparent() is not None:
                 unit.drop_tree()
         return True
+    return False
+
+
+_ATTRIBUTE_BEFORE = re.compile(r"""\b(?:""" + "|".join(ITEM_ATTRIBUTES) + r""")\s*=\s*["']?[^"'\s<>=]*$""")
+
+
+def _any_naming(source: str, numbers: set[str]) -> bool:
+    """Does the page's markup hold an identifier ending with one of the numbers at all? Each place
+    the number is followed by a quote is looked at, backwards, for an identifier attribute: plain
+    substring searches before any walk over the tree (most pages: none)."""
+    for number in numbers:
+        for quote in ('"', "'"):
+            needle = number + quote
+            at = source.find(needle)
+            while at != -1:
+                if not source[at - 1:at].isdigit() and _ATTRIBUTE_BEFORE.search(source, max(0, at - 120), at):
+                    return True
+                at = source.find(needle, at + 1)
     return False
 
 

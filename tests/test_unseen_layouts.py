@@ -383,12 +383,12 @@ def test_items_are_kept_when_the_urls_number_names_none_or_the_identifiers_nest(
     items = "".join(f'<div class="item" id="post-{n}"><p>Story {n} text.</p></div>' for n in (101, 102, 103))
     listing = f"<html><body>{items}</body></html>"
     tree = lxml_html.fromstring(listing)
-    assert keep_item_named_by_url(tree, "https://e.org/news/102") and tree.xpath("//p/text()") == ["Story 102 text."]
-    assert not keep_item_named_by_url(lxml_html.fromstring(listing), "https://e.org/news/999")
-    assert not keep_item_named_by_url(lxml_html.fromstring(listing), "https://e.org/news/story.html")
+    assert keep_item_named_by_url(tree, "https://e.org/news/102", listing) and tree.xpath("//p/text()") == ["Story 102 text."]
+    assert not keep_item_named_by_url(lxml_html.fromstring(listing), "https://e.org/news/999", listing)
+    assert not keep_item_named_by_url(lxml_html.fromstring(listing), "https://e.org/news/story.html", listing)
     nested = ('<html><body><article id="post-102"><p>Story.</p><div id="comment-5501"><p>a</p></div>'
               '<div id="comment-5502"><p>b</p></div><div id="comment-5503"><p>c</p></div></article></body></html>')
-    assert not keep_item_named_by_url(lxml_html.fromstring(nested), "https://e.org/news/102")
+    assert not keep_item_named_by_url(lxml_html.fromstring(nested), "https://e.org/news/102", nested)
 
 
 def test_persian_keeps_its_zero_width_non_joiners():
