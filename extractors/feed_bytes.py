@@ -58,7 +58,7 @@ def settled_content_type(body: bytes, content_type: str) -> str:
     - a header of ISO-8859-1 (a web server's default, not the author's choice) yields to the
       feed's own declaration of another single-byte charset (ISO-8859-9 Turkish read as Latin-1
       gives "Iðdýr");
-    - otherwise, when the header and the declaration disagree, ``extractors.html.settle_charset``."""
+    - otherwise, when the header and the declaration disagree, ``extractors.charsets.settle_charset``."""
     from extractors.charsets import charset_label, http_charset, settle_charset
 
     header = http_charset(content_type)
@@ -77,12 +77,13 @@ def settled_content_type(body: bytes, content_type: str) -> str:
 
 _LATIN1_DEFAULT = "cp1252"  # how charset_label names ISO-8859-1, Latin-1 and US-ASCII (WHATWG)
 _UTF8_MIN_NON_ASCII = 8
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 def _utf8_text(body: bytes) -> bool:
     """Non-ASCII text (some bytes ≥ 0x80) that decodes as strict UTF-8."""
     sample = body[:200_000]
-    if sum(1 for b in sample if b >= 0x80) < _UTF8_MIN_NON_ASCII:
+    if sample.isascii() or len(_NON_ASCII.findall(sample)) < _UTF8_MIN_NON_ASCII:
         return False
     try:
         sample.decode("utf-8")

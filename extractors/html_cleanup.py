@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import Callable, Iterable
 
 # Labels that introduce links to other articles, in the region's languages and the big ones.
@@ -76,7 +77,7 @@ _CHANNEL_CALL = re.compile(
     r"|читайте (?:нас|наш)|\bнаш\w*\s+(?:\S+\s+)?\S*канал|\bour\s+(?:\S+\s+)?channel|kanalımız\w*|մեր\s+(?:\S+\s+)?ալիք"
     r"|ჩვენს\s+(?:\w+\s+)?არხ\w*))", re.I | re.S)
 # Legal and house notices outlets print under every article: reuse only with a link, comments
-# moderation, advertising contacts, all rights reserved. Judged per sentence (``_all_chrome``).
+# moderation, advertising contacts, the editors' disclaimer (a copyright line: ``_RIGHTS_RESERVED``).
 _SITE_NOTICE = re.compile(
     r"(?:использование|перепечатка|копирование|цитирование) материалов.{0,80}(?:ссылк|разрешени|согласи)"
     r"|(?:не несёт|не несет) ответственност\w* за .{0,40}(?:комментари|содержани|реклам)"
@@ -86,8 +87,6 @@ _SITE_NOTICE = re.compile(
     r"|мнение редакции (?:может )?не совпада\w* с мнением автор", re.I | re.S)
 def _reaction_counts(text: str) -> bool:
     """Emoji and their counts and nothing else ("👍342🔥51", "❤ 12 · 👁 3.4K"): a post's reactions."""
-    import unicodedata
-
     return (any(unicodedata.category(ch) == "So" for ch in text) and any(ch.isdigit() for ch in text)
             and all(ch.isdigit() or ch in " .,·|•KkMm" or unicodedata.category(ch) in ("So", "Sk", "Mn", "Cf") for ch in text))
 
