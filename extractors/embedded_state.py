@@ -234,7 +234,7 @@ def names_only_the_site(tree: HtmlElement, title: str, site_name: str, host: str
 def script_rendered_texts(article_body: str, page: Callable[[], HtmlElement], title: str,
                           site_name: str = "", host: str = "") -> Iterator[tuple[str, str]]:
     """The texts a script-rendered page may hold its article in, surest first, each with the
-    headline found beside it ("" when none): schema.org ``articleBody`` from its JSON-LD, then its
+    headline found beside it ("" when none): the ``articleBody`` of its JSON-LD, then its
     script state (``page`` is asked for only then). A <title> that only names the site is no key
     to the article's record: the whole state is searched, and the record's headline returned."""
     if article_body:

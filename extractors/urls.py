@@ -106,7 +106,7 @@ _SITE_PREFIX = re.compile(r"^(?:www\d?|m|mobile|amp)\.")
 
 
 def site_of(url: str) -> str:
-    """The registrable domain (public suffix list: ``news.am`` for ``en.news.am``, ``bbc.co.uk`` for
+    """The registrable domain (public suffix list: ``example.am`` for ``en.example.am``, ``bbc.co.uk`` for
     ``m.bbc.co.uk``); for a host the list does not know (an IP, ``localhost``, a private name) the
     host without a www./m./amp. prefix."""
     from tld import get_fld
