@@ -29,6 +29,14 @@ def from_the_declaration(body: bytes) -> bytes:
     return body[found.start():] if found else body
 
 
+_DECLARED_ENCODING = re.compile(r"^(\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+")
+
+
+def _declared_utf8(text: str) -> str:
+    """The document with its XML declaration (if it names an encoding) saying utf-8."""
+    return _DECLARED_ENCODING.sub(r"\1utf-8", text, count=1)
+
+
 _UTF_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
               (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -44,7 +52,7 @@ def unmarked(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
                 text = body.decode(codec)
             except UnicodeDecodeError:
                 return body, content_type
-            text = re.sub(r"^(\ufeff?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+", r"\1utf-8", text.lstrip("\ufeff"))
+            text = _declared_utf8(text.lstrip("\ufeff"))
             media = (content_type or "application/xml").split(";")[0].strip() or "application/xml"
             return text.encode("utf-8"), f"{media}; charset=utf-8"
     return body, content_type
@@ -140,4 +148,4 @@ def as_utf8_xml(data: bytes) -> bytes:
         text = data.decode(name)
     except (LookupError, UnicodeDecodeError):
         return data
-    return re.sub(r"^(\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+", r"\1utf-8", text, count=1).encode("utf-8")
+    return _declared_utf8(text).encode("utf-8")

@@ -155,10 +155,18 @@ _READER_NOTICE = re.compile(
     r"|խմբագրության տեսակետ\w* (?:կարող է )?չհամընկնել|ავტორის პოზიცია .{0,60}რედაქცი",
     re.I | re.S)
 READER_NOTICE_MAX_WORDS = 60
+def _has(low: str, needles: re.Pattern[str]) -> bool:
+    return needles.search(low) is not None
+
+
+def _needles(*words: str) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, words)))  # one search in C instead of a loop of `in`
+
+
 # One of these is in every text the notice pattern matches (a necessary condition, ~10x cheaper
 # than the pattern's case-insensitive search over every short paragraph): a piece of each branch,
 # lower-cased, without the letters re.I folds beyond str.lower() (i/ı, s/ſ, Cyrillic в д о с т ъ).
-_NOTICE_NEEDLES = re.compile("|".join(map(re.escape, ("+", "xpre", "ранн", "акци", "mövqey", "չհամընկնել", "რედაქცი"))))
+_NOTICE_NEEDLES = _needles("+", "xpre", "ранн", "акци", "mövqey", "չհամընկնել", "რედაქცი")
 
 
 def is_reader_notice(text: str) -> bool:
@@ -167,7 +175,7 @@ def is_reader_notice(text: str) -> bool:
 
 
 def _is_notice(text: str) -> bool:
-    return _NOTICE_NEEDLES.search(text.lower()) is not None and _READER_NOTICE.search(text) is not None
+    return _has(text.lower(), _NOTICE_NEEDLES) and _READER_NOTICE.search(text) is not None
 
 
 _PHOTO_LABEL = re.compile(r"^\W*(?:photo|фото|foto)\b", re.I)
@@ -222,14 +230,6 @@ def _is_chrome_line(text: str, words: int) -> bool:
     if words <= 40 and _has(low, _SITE_NEEDLES) and _SITE_NOTICE.search(text):
         return True
     return words <= ALL_CHROME_MAX_WORDS and _has(low, _FOOTER_NEEDLES) and _all_chrome(text)
-
-
-def _has(low: str, needles: re.Pattern[str]) -> bool:
-    return needles.search(low) is not None
-
-
-def _needles(*words: str) -> re.Pattern[str]:
-    return re.compile("|".join(map(re.escape, words)))  # one search in C instead of a loop of `in`
 
 
 _COOKIE_NEEDLES = _needles("cookie", "çerez", "куки", "թխուկ", "ქუქი", "kuki")
