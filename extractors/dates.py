@@ -6,7 +6,8 @@ page without comments and prose. A UTC instant is turned into the page's zone wh
 it (an offset on its other timestamps, a zone or a local time on its date line, the day in its
 URL), so an evening story keeps its local day and the full instant keeps its offset. A date line
 that shows another day than the metadata wins: it is what readers see. Nothing in the future
-(14 h tolerance for local days), nothing a page never wrote: htmldate's year must appear on the
+(14 h tolerance for local days; a zoned time up to 14 h ahead is a wall clock in the wrong zone,
+``wrongly_zoned``), nothing a page never wrote: htmldate's year must appear on the
 page, and its year-only or month-only guesses count only when the feed agrees.
 """
 
@@ -74,6 +75,23 @@ def is_plausible(value: datetime | date, now: datetime) -> bool:
             return value <= now + _CLOCK_SKEW and value.date() >= _EARLIEST
         return value <= now.replace(tzinfo=None) + _LOCAL_SLACK and value.date() >= _EARLIEST
     return _EARLIEST <= value <= (now + _LOCAL_SLACK).date()
+
+
+def wrongly_zoned(value: datetime | date | None, now: datetime) -> bool:
+    """An aware time ahead of ``now`` by more than clock skew but by no more than a zone can be:
+    a local wall-clock time written with the wrong zone, as CMSs do that stamp local time "+0000"
+    or "GMT" (a site at UTC+4 then seems 4 h ahead for its first 4 h, when a poll sees its items).
+    The wall clock is what the site meant; its zone is not."""
+    return (isinstance(value, datetime) and value.tzinfo is not None
+            and now + _CLOCK_SKEW < value <= now + _LOCAL_SLACK)
+
+
+def believable_instant(value: datetime, now: datetime) -> datetime | None:
+    """An aware time as an instant to keep: itself when plausible; ``now`` when it is wrongly zoned
+    (the item exists, so it came out by now: a date kept, never one in the future); else None."""
+    if is_plausible(value, now):
+        return value
+    return now if wrongly_zoned(value, now) else None
 
 
 def _as_day(value: datetime | date) -> date:
@@ -232,10 +250,12 @@ def choose_date(
     feed = feed_published if isinstance(feed_published, datetime) else parse_iso(feed_published)
     if isinstance(feed, datetime) and feed.tzinfo is None:
         feed = feed.replace(tzinfo=timezone.utc)  # feeds' dates are normalised to UTC upstream
-    if feed is not None and not is_plausible(feed, clock):
-        feed = None
+    if feed is not None:
+        feed = believable_instant(feed, clock) if isinstance(feed, datetime) else (feed if is_plausible(feed, clock) else None)
 
     page = parse_iso(markup_value)
+    if wrongly_zoned(page, clock):
+        page = page.replace(tzinfo=None)  # its wall clock, in the page's zone like any naive time
     # A page that states a future date has no believable date: a guess from elsewhere would be invented.
     in_future = page is not None and not is_plausible(page, clock)
     if in_future:

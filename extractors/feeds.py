@@ -94,24 +94,26 @@ def feed_body_hash(body: bytes) -> str:
 def _entry_date(entry, now: datetime) -> datetime | None:
     """The item's date, when believable: a feed's 1970-01-01, 0001-01-01 or 2100 is a CMS default
     or a typo, never the day the article came out (the same test as a page's own dates)."""
-    from extractors.dates import is_plausible
+    from extractors.dates import believable_instant
 
+    # A time up to 14 h ahead is local time written with the wrong zone: kept as "by now"
+    # (extractors.dates.believable_instant), not dropped.
     for name in ("published", "updated", "created"):
         written = _written_date(entry.get(name))
-        if written is not None and written.tzinfo is not None and is_plausible(written, now):
-            return written  # a zone feedparser does not know ("MSK", "AMT", "GMT+4") it reads as UTC
+        if written is not None and written.tzinfo is not None and (kept := believable_instant(written, now)):
+            return kept  # a zone feedparser does not know ("MSK", "AMT", "GMT+4") it reads as UTC
         value = entry.get(f"{name}_parsed")
         if value:
             try:
                 when = datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
             except (OverflowError, ValueError, TypeError):
                 when = None
-            if when is not None and is_plausible(when, now):
-                return when
-        if written is not None and is_plausible(written.replace(tzinfo=timezone.utc), now):
+            if when is not None and (kept := believable_instant(when, now)):
+                return kept
+        if written is not None and (kept := believable_instant(written.replace(tzinfo=timezone.utc), now)):
             # feedparser reads neither month names of the region ("2 декабря 2026", "02 Դեկ 2026")
             # nor "02.12.2026 14:30"; without a zone the time is taken as UTC, as feedparser does
-            return written.replace(tzinfo=timezone.utc)
+            return kept
     return None
 
 

@@ -66,8 +66,9 @@ def _text(value) -> str:
 
 def _date(value, now: datetime) -> datetime | None:
     """RFC 3339, as the spec asks; a date without an offset is taken as UTC. Only a believable one
-    (extractors.dates.is_plausible: not in the future, not before 1995)."""
-    from extractors.dates import is_plausible
+    (extractors.dates.believable_instant: not in the future — up to 14 h ahead is a wrong zone, kept
+    as "by now" — and not before 1995)."""
+    from extractors.dates import believable_instant
 
     text = _text(value).strip()
     if not text:
@@ -77,7 +78,7 @@ def _date(value, now: datetime) -> datetime | None:
         moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     except (ValueError, OverflowError):
         return None
-    return moment if is_plausible(moment, now) else None
+    return believable_instant(moment, now)
 
 
 def _author(holder: dict) -> str:

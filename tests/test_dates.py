@@ -73,6 +73,15 @@ def test_a_date_line_in_the_future_is_rejected():
     assert published is None or published[:4] != "2031"
 
 
+def test_a_local_time_stamped_utc_keeps_its_day_instead_of_reading_as_the_future():
+    # 03:40 "+00:00" seen at 00:00 UTC: a site at UTC+4 stamping its wall clock as UTC. Dropping
+    # it as a future date lost the date of every item such a site published in the last 4 hours.
+    published, source = _published("local_time_labelled_utc")
+    assert published[:10] == "2026-01-01" and "+00:00" not in published and source == "json-ld"
+    # a whole day ahead is still no date
+    assert _published("local_time_labelled_utc", now=NOW - timedelta(days=1))[0] is None
+
+
 @pytest.mark.parametrize("name", ["day_without_year", "dated_headline_list_only"])
 def test_no_date_is_invented_from_a_yearless_day_or_a_headline_list(name):
     assert _published(name) == (None, None)

@@ -33,6 +33,17 @@ def test_impossible_feed_dates_are_dropped_and_real_ones_kept():
     assert entries["nodate-two-digit-year"].published == datetime(2024, 12, 3, 10, 0, tzinfo=timezone.utc)
 
 
+def test_an_item_a_few_hours_ahead_is_local_time_in_the_wrong_zone_and_dated_by_now():
+    # 15:30 "GMT" at 12:00 UTC: a site stamping its wall clock (UTC+3/+4) as GMT. Dropped, every
+    # item of such a site lost its date on the poll that first saw it.
+    entry = by_slug(parsed("dates.xml"))["nodate-local-as-gmt"]
+    assert entry.published == NOW
+    page = "<html><body><article><p>" + "Gyumri residents gathered in the central square on Sunday. " * 8 + "</p></article></body></html>"
+    record = make_record(extract_document(page, url=entry.link, now=NOW), article_id="a", url=entry.link,
+                         canonical_url=entry.link, source="odd", first_seen=NOW, entry=entry)
+    assert record.published == NOW.isoformat() and record.published_source == "feed"
+
+
 def test_a_record_never_takes_a_future_feed_date_when_the_page_has_none():
     entry = by_slug(parse_feed((DATA / "dates.xml").read_bytes(), feed_id="odd", feed_url="https://news.example.org/f",
                                now=datetime(2101, 1, 1, tzinfo=timezone.utc)))["nodate-far-future"]
