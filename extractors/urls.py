@@ -115,3 +115,34 @@ def site_of(url: str) -> str:
     if not host:
         return ""
     return get_fld(f"http://{host}", fail_silently=True) or _SITE_PREFIX.sub("", host)
+
+
+# Files a feed links to that are no web page (a podcast's episode, a scanned decree, a photo):
+# fetched as pages, they cost a download up to the page cap and then fail as "not HTML".
+_FILE_KINDS = {
+    "audio": "mp3 m4a aac ogg oga opus wav flac wma",
+    "video": "mp4 m4v mov webm avi mkv wmv flv 3gp",
+    "image": "jpg jpeg png gif webp svg bmp tif tiff heic avif",
+    "document": "pdf doc docx xls xlsx ppt pptx odt ods rtf epub djvu",
+    "archive": "zip rar 7z apk exe dmg iso torrent",  # not .gz: a server may store pages gzipped
+}
+_KIND_OF_EXTENSION = {ext: kind for kind, exts in _FILE_KINDS.items() for ext in exts.split()}
+_MEDIA_TYPES = ("audio/", "video/", "image/", "font/", "application/pdf", "application/zip", "application/msword",
+                "application/vnd.openxmlformats", "application/vnd.ms-", "application/x-rar", "application/epub")
+
+
+def file_kind(url: str) -> str | None:
+    """"audio", "video", "image", "document" or "archive" when the URL's path names such a file
+    by its extension ("/podcast/ep12.mp3"); None for anything that may be a page."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
+    name = path.rsplit("/", 1)[-1]
+    return _KIND_OF_EXTENSION.get(name.rsplit(".", 1)[-1].lower()) if "." in name else None
+
+
+def is_media_type(content_type: str) -> bool:
+    """A Content-Type that no HTML page is served as (audio, video, images, fonts, office files)."""
+    kind = content_type.split(";")[0].strip().lower()
+    return kind.startswith(_MEDIA_TYPES)

@@ -30,7 +30,7 @@ from config.settings import Settings
 from extractors.binary import binary_signature
 from extractors.errors import FetchError
 from extractors.records import FetchedPage
-from extractors.urls import credentials_of, origin_of, without_credentials
+from extractors.urls import credentials_of, file_kind, is_media_type, origin_of, without_credentials
 from flows.http_transport import deadline_scope, pinned_transport
 
 log = logging.getLogger("newswatch.fetch")
@@ -117,8 +117,13 @@ class Fetcher:
         return self._get(url, headers, self.settings.max_feed_bytes)
 
     def fetch_page(self, url: str) -> FetchedPage:
-        """GET an article page; only HTML (or XHTML) is accepted, and never a binary body."""
-        page = self._get(url, {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"}, self.settings.max_page_bytes)
+        """GET an article page; only HTML (or XHTML) is accepted, and never a binary body. A link
+        that names a media file, or an answer typed as one, is refused before its body is read."""
+        kind_by_name = file_kind(url)
+        if kind_by_name:
+            raise FetchError(f"not HTML ({kind_by_name} file, by its name)", url=url, reason="not-html")
+        page = self._get(url, {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"}, self.settings.max_page_bytes,
+                         pages_only=True)
         if page.status != 200:
             raise FetchError(f"HTTP {page.status}", url=url, status=page.status, reason="http")
         kind = page.content_type.split(";")[0].strip().lower()
@@ -131,7 +136,7 @@ class Fetcher:
 
     # Internals ----------------------------------------------------------------------------
 
-    def _get(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchedPage:
+    def _get(self, url: str, headers: dict[str, str], max_bytes: int, *, pages_only: bool = False) -> FetchedPage:
         url = self._take_credentials(url)
         current = url
         moved = url  # followed only through permanent redirects from the start: the URL to use from now on
@@ -140,7 +145,7 @@ class Fetcher:
             _check_url(current)
             if self.settings.respect_robots and not self._robots_allow(current, clock):
                 raise FetchError("disallowed by robots.txt", url=current, reason="robots")
-            status, response_headers, body = self._request_with_backoff(current, headers, max_bytes, clock)
+            status, response_headers, body = self._request_with_backoff(current, headers, max_bytes, clock, pages_only)
             if status in REDIRECT_CODES and response_headers.get("location"):
                 permanent = status in (301, 308) and moved == current
                 try:
@@ -179,7 +184,8 @@ class Fetcher:
             self._credentials[origin_of(url)] = httpx.BasicAuth(*found)
         return without_credentials(url)
 
-    def _request_with_backoff(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock):
+    def _request_with_backoff(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock,
+                              pages_only: bool = False):
         """One GET, again after the wait a 429/503 asks for (at most ``max_retry_after_seconds``).
         A host still answering 429/503 after its wait, or asking for longer, rests for the rest of
         the run: its other pages fail at once with the same answer (retried next poll) instead of
@@ -193,7 +199,7 @@ class Fetcher:
                              url=url, status=status, reason="blocked" if status == 429 else "http")
         attempts = 3
         for attempt in range(attempts):
-            status, response_headers, body = self._request(url, headers, max_bytes, clock)
+            status, response_headers, body = self._request(url, headers, max_bytes, clock, pages_only=pages_only)
             if status not in (429, 503):
                 return status, response_headers, body
             wait = _retry_after(response_headers.get("retry-after"), default=2.0 * (attempt + 1))
@@ -212,9 +218,11 @@ class Fetcher:
             clock = _Clock(self.settings.timeout_seconds)  # the wait is bounded on its own; the retry gets a full budget
         raise AssertionError("unreachable")
 
-    def _request(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock, *, truncate: bool = False):
+    def _request(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock, *, truncate: bool = False,
+                 pages_only: bool = False):
         """(status, headers, body) of one GET; a body over ``max_bytes`` fails the fetch, or with
-        ``truncate`` is cut there (robots.txt: RFC 9309 reads the first 500 KiB)."""
+        ``truncate`` is cut there (robots.txt: RFC 9309 reads the first 500 KiB). With
+        ``pages_only`` a 200 typed as audio, video, an image or an office file is refused unread."""
         host = urlsplit(url).hostname or ""
         with self._host_slots[host], deadline_scope(clock.start()):
             try:
@@ -227,6 +235,10 @@ class Fetcher:
                     if len(codings) > 1:
                         raise FetchError(f"bad response: stacked content encodings ({', '.join(codings)})", url=url,
                                          status=response.status_code, reason="bad-response")
+                    media = response.headers.get("content-type", "")
+                    if pages_only and response.status_code == 200 and is_media_type(media):
+                        raise FetchError(f"not HTML ({media.split(';')[0].strip()})", url=url,
+                                         status=response.status_code, reason="not-html")
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes and not truncate:
                         raise FetchError(f"too big ({declared} bytes)", url=url, status=response.status_code, reason="too-big")

@@ -73,6 +73,15 @@ class Routes(BaseHTTPRequestHandler):
             return self._send(200, PAGE, {"Content-Type": "text/html"})
         if path == "/forbidden":
             return self._send(403, b"no")
+        if path == "/listen":  # an episode behind a page-like link: the body would take the whole time-out
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Content-Length", "40000000")
+            self.end_headers()
+            self.wfile.write(b"ID3\x04\x00" + b"\x00" * 10)
+            self.wfile.flush()
+            time.sleep(3)
+            return
         if path == "/file.pdf":
             return self._send(200, b"%PDF-1.4 ...", {"Content-Type": "application/pdf"})
         if path == "/feed.xml.gz":  # gzipped on disk, served without Content-Encoding
@@ -176,6 +185,21 @@ def test_bad_pages_give_a_clear_reason(server, path, reason):
     with fetcher() as f, pytest.raises(FetchError) as caught:
         f.fetch_page(server + path)
     assert caught.value.reason == reason
+
+
+def test_a_link_naming_a_media_file_is_refused_without_a_request(server):
+    with fetcher() as f, pytest.raises(FetchError) as caught:
+        f.fetch_page(server + "/podcast/episode-12.MP3?utm_source=rss")
+    assert caught.value.reason == "not-html" and "audio file" in str(caught.value)
+    assert not any(path.startswith("/podcast/") for path in Routes.hits)
+
+
+def test_an_answer_typed_as_audio_is_refused_before_its_body_is_read(server):
+    started = time.monotonic()
+    with fetcher() as f, pytest.raises(FetchError) as caught:
+        f.fetch_page(server + "/listen")
+    assert caught.value.reason == "not-html" and "audio/mpeg" in str(caught.value)
+    assert time.monotonic() - started < 0.9  # reading the body would have waited out the 1 s time-out
 
 
 def test_unknown_host_is_a_dns_failure():
