@@ -54,6 +54,15 @@ def front_page_host(href: str) -> str | None:
     """The host ("" for a relative link) when ``href`` leads to a site's front page; else None."""
     if not href:
         return None
+    # Most links on a page are articles: their path alone is longer than any front page's
+    # ("/en-us/index.html"), which rules them out without parsing them (a page has hundreds).
+    scheme_end = href.find("://")
+    if scheme_end != -1:
+        path_start = href.find("/", scheme_end + 3)
+    else:
+        path_start = href.find("/", 2) if href.startswith("//") else 0
+    if path_start != -1 and len(href) - path_start > _FRONT_PATH_MAX:
+        return None
     try:
         parts = urlsplit(href)
         target = (parts.hostname or "").casefold().removeprefix("www.")
@@ -64,6 +73,8 @@ def front_page_host(href: str) -> str | None:
         return None
     return target
 
+
+_FRONT_PATH_MAX = 24  # characters from the path's "/" to the end: "/ru-RU/index.html" has 17
 
 # The front page of one language version ("/az/", "/en", "/ru/index.php"): the region's outlets and
 # institutions publish in two or three languages, each with its own logo link.
