@@ -177,7 +177,7 @@ def _word_count(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-_SENTENCE_END = re.compile(r"[.!?…։。:;][\"'”»’)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?…։。][\"'”»’)\]]*$")  # a line ending in ":" announces, it is no sentence
 _HAS_SENTENCE = re.compile(r"[.!?…։。][\"'”»’)\]]*(?:\s|$)")  # a caption or lead has one; a ticker or meta line not
 DUMP_MIN_LINES = 5
 DUMP_LINE_WORDS = 10

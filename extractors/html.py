@@ -23,6 +23,7 @@ from extractors.ensemble import combine, confirmed_by_second, needs_second_opini
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
 from extractors.html_prune import prune_tree, without_comment_sections
+from extractors.html_tree import unwrap_source_lines
 from extractors.metadata import read_metadata
 from extractors.page_items import keep_item_named_by_url
 from extractors.records import ExtractedArticle
@@ -184,6 +185,7 @@ class _IntactPage:
 def _trafilatura(tree, url: str | None, fast: bool) -> str:
     from trafilatura import bare_extraction
 
+    unwrap_source_lines(tree)
     try:
         document = bare_extraction(tree, url=url, fast=fast, **_TRAFILATURA_OPTIONS)
     except Exception as err:

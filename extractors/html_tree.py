@@ -19,6 +19,7 @@ repair's pass over the whole page for invalid XML characters only when one is th
 from __future__ import annotations
 
 import logging
+import re
 
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, HTMLParser, fromstring
@@ -85,3 +86,32 @@ def _from_bytes(text: str) -> HtmlElement | None:
     except Exception as err:
         LOGGER.debug("lxml parser bytestring %s", err)
     return None
+
+
+# Elements whose line breaks are the content's own; elsewhere a browser renders them as spaces.
+_PREFORMATTED = ("pre", "textarea", "code", "listing", "plaintext", "xmp", "script", "style")
+
+
+def unwrap_source_lines(tree: HtmlElement) -> None:
+    """Line breaks in the page's source text become spaces, as a browser renders them.
+
+    Hand-written and older CMS pages wrap their paragraphs at 80 columns; trafilatura keeps those
+    breaks in a paragraph that also holds a ``<br>``, so a sentence came out cut into lines of
+    four to ten words ("To meet the" / "growing demand of businesses"), which the cleaner and the
+    edge vote then judged as short lines (22 of 781 benchmark pages). A ``<br>`` stays a break.
+    """
+    kept = set()
+    for element in tree.iter(*_PREFORMATTED):
+        kept.update(element.iter())
+    for element in tree.iter():
+        if element.text and "\n" in element.text and element not in kept:
+            element.text = _collapsed(element.text)
+        if element.tail and "\n" in element.tail and element.getparent() not in kept:
+            element.tail = _collapsed(element.tail)
+
+
+_SOURCE_BREAK = re.compile(r"[ \t]*[\r\n]+[ \t\r\n]*")
+
+
+def _collapsed(text: str) -> str:
+    return _SOURCE_BREAK.sub(" ", text)

@@ -76,6 +76,22 @@ def test_a_list_of_four_to_ten_word_lines_is_a_dump_but_an_article_is_not():
                                      "Subheading", "And the story goes on for a while.", "Then it ends."])
 
 
+def test_source_line_wraps_are_spaces_and_a_br_is_still_a_break():
+    # an old CMS's 78-column source around a <br>: trafilatura kept every wrap as a line break
+    article = _extract("ru_hard_wrapped_source.html")
+    lines = article.text.split("\n")
+    assert len(lines) == 4
+    assert lines[1].startswith("По словам министра") and lines[1].endswith("систему обогрева.")
+    assert lines[3] == "Реконструкцию оплатит корпорация развития курортов, смета проекта составляет 1,2 миллиарда рублей."
+
+
+def test_label_lines_ending_in_a_colon_are_a_dump_not_sentences():
+    captions = [f"Фото №{n} Подпись:" for n in range(5120, 5132)]
+    assert looks_like_list_dump(captions)
+    assert not looks_like_list_dump(["Министр заявил:", "Переговоры продолжатся в Ереване в среду.",
+                                     "Стороны обсудили график работ.", "Он добавил:", "Документ подпишут весной."])
+
+
 def test_the_list_dump_rule_needs_an_article_from_the_second_opinion():
     tours = [f"Туры в город номер {i} недорого" for i in range(12)]
     assert combine(tours, list(tours)) == (tours, "primary")
