@@ -71,6 +71,7 @@ class Context:
     factor: float
     min_cues: float
     anchors: frozenset[str]
+    raise_to: float = 0.0  # > 0: the tagged entities weigh at least this when the cues fire (not × factor)
 
 
 class _Word(NamedTuple):  # a tuple, not a dataclass: 14,000 of them unpickle 5x faster

@@ -83,7 +83,7 @@ class _Builder:
         try:
             context = Context(str(ctx["id"]), str(ctx.get("label", ctx["id"])), frozenset(ctx["discounts"]),
                               float(ctx["factor"]), float(ctx.get("min_cues", 1.0)),
-                              frozenset(ctx.get("anchors") or ()))
+                              frozenset(ctx.get("anchors") or ()), float(ctx.get("raise_to", 0.0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"{self.source}: bad context {ctx!r}: {exc}") from exc
         for strength, weight in (("strong", 1.0), ("weak", 0.5)):

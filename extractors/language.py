@@ -214,7 +214,7 @@ def _by_script(script: str, sample: str, letters: int, hint: str | None) -> Lang
         return LanguageGuess(code, round(0.9 + 0.09 * lf, 3), "script")
     lower = sample.lower()
     if script == "latin":
-        by_letters = _latin_letters(lower, letters)
+        by_letters = _latin_letters(sample, lower, letters)
     elif script == "cyrillic":
         if "ӏ" in lower and lower.count("ӏ") >= PALOCHKA_RATE * letters:
             return palochka_language(lower, letters, hint, lf)
@@ -280,9 +280,14 @@ _AZ_PERFECT = re.compile(r"\w{2,}(?:ib|ıb|ub|üb)\b")  # edib, olub, bildirib: 
 _TR_PROGRESSIVE = re.compile(r"\w+yor\w*")  # ediyor, geliyorlar: az says edir, gəlirlər
 
 
-def _latin_letters(lower: str, letters: int) -> str | None:
-    """ə is Azerbaijani's commonest vowel after a; no other language we meet writes it."""
-    return "az" if lower.count("ə") / letters >= 0.004 else None
+def _latin_letters(sample: str, lower: str, letters: int) -> str | None:
+    """ə is Azerbaijani's commonest vowel after a; no other language we meet writes it. Counted in
+    words written in lower case: a Turkish or English report quotes Azerbaijani *names* with ə
+    ("Əli Əsədov", "Həsənov"), which made it Azerbaijani; Azerbaijani's ə is in its common words."""
+    if "ə" not in lower:
+        return None
+    schwas = sum(word.count("ə") for word in _WORD.findall(sample) if not word[:1].isupper())
+    return "az" if schwas / letters >= 0.004 else None
 
 
 # Turkish's and Azerbaijani's alphabets together (with Turkish's circumflexed loan-word vowels).

@@ -86,7 +86,15 @@ def score_relevance(title: str, text: str, *, gazetteer: Gazetteer | None = None
     """Decide whether ``title`` + ``text`` (paragraphs separated by newlines) is about the Caucasus."""
     gaz = gazetteer or load_gazetteer()
     sentences = _sentences(title, text, language)
-    evidence = _collect(gaz, sentences)
+    shown = None
+    if language in _READ_AS_RUSSIAN:
+        # Ukrainian and Belarusian share the region's names with Russian but spell four letters
+        # otherwise ("Грузії" is "Грузии", "Єреван" "Ереван"); read letter for letter in Russian
+        # spelling (the same length, so each match keeps its place), shown as written. Without it
+        # the palochka rule (і → ӏ) left every Ukrainian name unmatched.
+        shown = [sent.text for sent in sentences]
+        sentences = [_Sentence(sent.field, sent.text.translate(_AS_RUSSIAN), sent.offset) for sent in sentences]
+    evidence = _collect(gaz, sentences, shown)
     weights, fired = _effective_weights(gaz, evidence)
     return _decide(gaz, evidence, weights, fired)
 
@@ -138,7 +146,13 @@ def _split_sentences(chunk: str, armenian: bool) -> list[tuple[str, int]]:
 # ---------------------------------------------------------------- evidence
 
 
-def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
+_READ_AS_RUSSIAN = frozenset({"uk", "be"})
+_AS_RUSSIAN = str.maketrans("іїєґўІЇЄҐЎ", "ииегуИИЕГУ")
+
+
+def _collect(gaz: Gazetteer, sentences: list[_Sentence], shown: list[str] | None = None) -> _Evidence:
+    """The sentences' terms and cues; a term's surface is taken from ``shown`` (the sentences as
+    written) when the sentences were respelled for matching."""
     ev = _Evidence()
     common = gaz.common_words([sent.text for sent in sentences])
     for idx, sent in enumerate(sentences):
@@ -158,7 +172,8 @@ def _collect(gaz: Gazetteer, sentences: list[_Sentence]) -> _Evidence:
                 ev.cues[entity.context][cue] = max(entity.weight, ev.cues[entity.context].get(cue, 0.0))
             else:
                 opens = not _WORD_RE.search(sent.text, 0, match.start)
-                ev.hits.append(_Hit(match.entity, sent.field, idx, match.surface, opens))
+                surface = shown[idx][match.start:match.end] if shown else match.surface
+                ev.hits.append(_Hit(match.entity, sent.field, idx, surface, opens))
     return ev
 
 
@@ -179,7 +194,9 @@ def _effective_weights(gaz: Gazetteer, ev: _Evidence) -> tuple[dict[int, float],
     found = {h.entity for h in ev.hits}
     weights = {e: gaz.entities[e].weight for e in found}
     fired: list[tuple[str, list[str]]] = []
-    for ctx_id, cues in ev.cues.items():
+    # contexts that raise a weight first, then those that discount: a US state's cues still zero
+    # a "Georgia" that a parliament elsewhere in the text raised
+    for ctx_id, cues in sorted(ev.cues.items(), key=lambda item: not gaz.contexts[item[0]].raise_to):
         ctx = gaz.contexts[ctx_id]
         cue_sum = sum(cues.values())
         anchor_sum = sum(gaz.entities[e].weight for e in found
@@ -191,7 +208,7 @@ def _effective_weights(gaz: Gazetteer, ev: _Evidence) -> tuple[dict[int, float],
         if not touched:
             continue  # the cues were there but nothing ambiguous to reinterpret
         for e in touched:
-            weights[e] *= ctx.factor
+            weights[e] = max(weights[e], ctx.raise_to) if ctx.raise_to else weights[e] * ctx.factor
         strongest = sorted(cues, key=lambda c: (-cues[c], c))[:3]
         fired.append((ctx.label, strongest))
     return weights, fired

@@ -85,7 +85,9 @@ def script_of(name: str) -> str | None:
 def common_word(alias: str, lang: str) -> bool:
     import wordfreq
 
-    key = fold(alias)  # as the matcher compares: İnstitut is "institut", a common word
+    # as the matcher compares: İnstitut is "institut", a common word; an apostrophe at the edge
+    # (a transliterated soft sign, "Banka'") is no part of the token the matcher sees ("Banka")
+    key = fold(alias).strip("'’ʼ`")
     if re.search(r"[\s\-‐’']", key):
         return False  # a compound name (Urus-Martan, Novy Afon) is no ordinary word
     if lang in COMMON_WORDS:
