@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extractors.figures import figures, figures_disagree  # noqa: F401 - part of this module's API
+from extractors.figures import figures, figures_disagree, places_disagree  # noqa: F401 - part of this module's API
 from extractors.story import (  # noqa: F401 - part of this module's API (fp.story_terms ...)
     NAME, STORY_MIN_SHARE, STORY_MIN_SHARED, STORY_TERMS, story_terms, term_hashes, term_ids, terms_match,
 )
@@ -345,7 +345,12 @@ def copy_of(a_text: str, b_text: str) -> tuple[bool, float]:
     if fa.content_hash == fb.content_hash:
         return True, 1.0
     similarity = jaccard(fa.shingles, fb.shingles)
-    return similarity >= DUPLICATE_SIMILARITY and not figures_disagree(a_text, b_text), similarity
+    return similarity >= DUPLICATE_SIMILARITY and not _facts_disagree(a_text, b_text), similarity
+
+
+def _facts_disagree(a_text: str, b_text: str) -> bool:
+    """Shared wording, other facts: a recurring template's figures or another incident's places."""
+    return figures_disagree(a_text, b_text) or places_disagree(a_text, b_text)
 
 
 @dataclass(frozen=True)
@@ -374,7 +379,7 @@ def compare_texts(
     if fa.content_hash == fb.content_hash:
         return Comparison(True, 1.0, True)
     similarity = jaccard(fa.shingles, fb.shingles)
-    duplicate = similarity >= DUPLICATE_SIMILARITY and not figures_disagree(a_text, b_text)
+    duplicate = similarity >= DUPLICATE_SIMILARITY and not _facts_disagree(a_text, b_text)
     close = within_window(a_date, b_date)
     # An excerpt or a summary lifted from an article (most of its wording inside the other
     # text) is the same story though far too short to be a duplicate. The index, which keeps

@@ -227,3 +227,21 @@ def _digest(shingles: np.ndarray) -> bytes:
 def _bytes(values: list[bytes]) -> np.ndarray:
     """As uint8 rows: numpy's bytes dtype would drop trailing zero bytes on reading."""
     return np.frombuffer(b"".join(values), np.uint8).reshape(len(values), -1)
+
+
+def _probe(name: str) -> str:
+    return (DEDUP / "templates" / f"{name}.txt").read_text(encoding="utf-8")  # not in the golden set above
+
+
+def test_two_reports_of_one_template_naming_other_places_are_not_copies():
+    # a mine blast in Tavush and, days later, one in Syunik told in the same sentences (Jaccard
+    # 0.65, no figures to tell them apart): the second was stored as a copy of the first, and hidden
+    tavush, syunik = _probe("mine_tavush"), _probe("mine_syunik")
+    assert fp.compare_texts(tavush, syunik).similarity >= fp.DUPLICATE_SIMILARITY
+    assert not fp.compare_texts(tavush, syunik).duplicate
+    assert fp.copy_of(tavush, syunik)[0] is False
+
+
+@pytest.mark.parametrize("copy", ["w1_outlet_wrap", "w1_trim3"])
+def test_a_copy_trimmed_or_wrapped_by_another_outlet_names_no_other_places(copy):
+    assert fp.compare_texts(_probe("w1_original"), _probe(copy)).duplicate
