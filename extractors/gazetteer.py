@@ -39,6 +39,15 @@ _CHAR_MAP = str.maketrans({
 # not in it: ``fold`` stays per character (extractors/story_tables.py compiles it so).
 _PALOCHKA_LOOKALIKE = re.compile(r"(?<=[а-яӏӕА-ЯӀӔ])[Il1](?=[а-яӏӕА-ЯӀӔ])|(?<=[кгхтпчцКГХТПЧЦ])[Il1]$")
 _MEMO_LIMIT = 200_000
+# Western Armenian and the diaspora press keep the classical orthography: -եան for -յան
+# (Փաշինեան, Pashinyan), իւ for յու (Գիւմրի), է inside a word for ե. A word no term matches is
+# tried again in the reformed spelling the gazetteer lists.
+_CLASSICAL_ARMENIAN = re.compile(r"եա|իւ|(?<=.)է")
+
+
+def _reformed_armenian(key: str) -> str:
+    return re.sub(r"(?<=.)է", "ե", key.replace("եա", "յա").replace("իւ", "յու"))
+
 
 
 def fold(text: str) -> str:
@@ -202,6 +211,8 @@ class Gazetteer:
             hit = self._lookup(key)
             if not hit and _ARABIC_RE.match(key):
                 hit = self._lookup_arabic(key)
+            if not hit and _CLASSICAL_ARMENIAN.search(key):
+                hit = self._lookup(_reformed_armenian(key))
             if len(self._memo) > _MEMO_LIMIT:
                 self._memo.clear()
             self._memo[key] = hit
