@@ -289,10 +289,12 @@ def _without_foreign_edges(second: list[str], primary: list[str]) -> list[str]:
     return kept
 
 
-def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
+def combine(primary: list[str], second: list[str], *, several_stories: bool = False) -> tuple[list[str], str]:
     """The body from trafilatura's paragraphs and readability's, and which rule decided it.
 
-    Returns (paragraphs, how) where how is "primary", "second" (fallback) or "edge-vote".
+    Returns (paragraphs, how) where how is "primary", "second" (fallback) or "edge-vote". With
+    ``several_stories`` (the page carries other stories' headlines: an endless page that loaded
+    the next one) the fragment rule is off: readability's longer text is then the next story.
     """
     primary_words = _words(primary)
     if primary_words < SHORT_BODY_WORDS and _words(second) > primary_words and not looks_like_list_dump(second):
@@ -305,7 +307,7 @@ def combine(primary: list[str], second: list[str]) -> tuple[list[str], str]:
             return beyond, "second"
     if not second or len(primary) < 2:
         return list(primary), "primary"
-    if is_fragment_of(primary, second):
+    if not several_stories and is_fragment_of(primary, second):
         return list(second), "second"
     if not same_block(primary, second):
         return list(primary), "primary"

@@ -27,6 +27,7 @@ from extractors.html_tree import unwrap_source_lines
 from extractors.metadata import read_metadata
 from extractors.page_items import keep_item_named_by_url
 from extractors.records import ExtractedArticle
+from extractors.titles import several_headlines
 from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known
 
 LOGGER = logging.getLogger(__name__)
@@ -230,6 +231,7 @@ def extract_html(
     known_fingerprints, template_paths = split_known(known_boilerplate)
     fingerprint = _fingerprinter() if known_fingerprints else None
     blocks = index_blocks(tree)  # block paths of the intact page, for the site's template memory
+    several = several_headlines(tree)
     intact = _IntactPage(tree, source)
     prune_tree(tree)
     # the date now, while the intact page is still the copy (readability takes it over below);
@@ -245,7 +247,7 @@ def extract_html(
         # comments are never the article, and readability scores a long thread as the body
         second = clean_paragraphs("\n".join(readability_paragraphs(lambda: without_comment_sections(intact.take()))),
                                   known_fingerprints, fingerprint, titles=titles)
-    paragraphs, _how = combine(primary, second)
+    paragraphs, _how = combine(primary, second, several_stories=several)
     paths = paragraph_paths(paragraphs, blocks)
     main = main_path(paragraphs, paths)
     paragraphs = drop_template_paragraphs(paragraphs, paths, template_paths, main)

@@ -348,7 +348,7 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
     titles = [" ".join(t.split()) for t in titles if t]
     seen: set[str] = {_comparable(t) for t in titles if _words(t) >= 2}
     lines = [" ".join(line.split()) for line in text.split("\n")]
-    lines = [line for line in lines if line]
+    lines = _before_end_mark([line for line in lines if line])
     if lines:
         lines[0] = _without_glued_header(lines[0], titles)
     for position, para in enumerate(lines):
@@ -366,6 +366,19 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
             seen.add(key)
         kept.append(para)
     return drop_stamped_runs(_without_pull_quotes(kept))
+
+
+# The wire and press-release convention for "the release ends here": what follows is the media
+# contacts and an "About us" paragraph, never the text ("###", "# # #", "-30-", "- ENDS -").
+_END_MARK = re.compile(r"^(?:#\s?#\s?#|[-–—]\s?30\s?[-–—]|[-–—]\s?ends?\s?[-–—]|ends)$", re.I)
+END_MARK_MIN_BEFORE = 2  # paragraphs of text before it: a mark at the top is no end
+
+
+def _before_end_mark(lines: list[str]) -> list[str]:
+    for position, line in enumerate(lines):
+        if position >= END_MARK_MIN_BEFORE and _END_MARK.match(line):
+            return lines[:position]
+    return lines
 
 
 PULL_QUOTE_MIN_WORDS = 8  # shorter lines recur inside paragraphs by chance ("said the minister")

@@ -316,6 +316,8 @@ def merge_split_bodies(tree: HtmlElement) -> None:
             chunks = [m for m in members if any(p in prose for p in m.iter("p"))]
             if len(chunks) < 2:
                 continue
+            if sum(1 for m in chunks if next(m.iter("h1"), None) is not None) >= 2:
+                continue  # each with its own headline: an endless page's next story, not a chunk of this one
             first = chunks[0]
             for other in chunks[1:]:
                 for grandchild in list(other):
@@ -334,6 +336,11 @@ def prune_tree(tree: HtmlElement, *, comments: bool = True) -> HtmlElement:
     for element in list(_candidates(root, comments)):
         if element.getparent() is not None:
             element.drop_tree()  # keeps the tail text, which belongs to the parent's flow
+    # <address> is the contact information of its article or page (HTML), never its text: a
+    # byline, an editor's e-mail, a press office's phone numbers
+    for address in list(root.iter("address")):
+        if address.getparent() is not None and not _HOLDS_ARTICLE(address):
+            address.drop_tree()
     unwrap_layout_tables(root)
     merge_split_bodies(root)
     return tree

@@ -7,6 +7,8 @@ Each value is checked before it is believed: a JSON-LD author that is a CMS plac
 
 from __future__ import annotations
 
+import html
+
 import json
 import re
 from dataclasses import dataclass
@@ -136,7 +138,9 @@ def _is_organization(value: Any) -> bool:
 
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        return " ".join(value.split())
+        # CMS plugins write JSON-LD strings HTML-escaped ("Syunik&#039;s", "&quot;…&quot;"): a script's
+        # text is not unescaped by the HTML parser as an attribute is
+        return " ".join((html.unescape(value) if "&" in value else value).split())
     if isinstance(value, list) and value:
         return _text(value[0])
     return ""

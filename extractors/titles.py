@@ -208,3 +208,19 @@ def first_h1(tree: HtmlElement) -> str:
             if len(text.split()) >= 2:
                 return text
     return ""
+
+
+SEVERAL_HEADLINE_WORDS = 4  # a logo's or a section's <h1> is shorter than a story's headline
+
+
+def several_headlines(tree: HtmlElement) -> bool:
+    """Does the page carry two or more stories' headlines as <h1>s (an endless page that loaded
+    the next story below this one)? Same-text copies (a mobile header) count once."""
+    seen = set()
+    for h1 in tree.iter("h1"):
+        text = " ".join(h1.text_content().split())
+        if len(text.split()) >= SEVERAL_HEADLINE_WORDS:
+            seen.add(text.casefold())
+            if len(seen) >= 2:
+                return True
+    return False

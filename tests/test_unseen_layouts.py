@@ -432,3 +432,25 @@ def test_a_dated_teaser_after_the_headline_is_not_the_pages_date_line():
     article = extract_document((DATA / "r4_teaser_dates_after_headline_hy.html").read_bytes(),
                                url="https://mfa.example/hy/press-release/", now=NOW)
     assert (article.published or "")[:10] == "2026-03-12"
+
+
+def test_an_endless_page_keeps_its_own_story_not_the_next_one_loaded_below():
+    # two sibling ".article" containers, each with its <h1>: readability reads both as one body
+    text = extracted("r5_endless_next_story_ru_grozny.html").text
+    assert text.startswith("В Грозном открылся новый корпус") and text.endswith("по телефону регистратуры.")
+    assert "Назран" not in text
+
+
+def test_an_address_block_is_contact_information_not_text():
+    text = extracted("r5_address_byline_ru_khunzakh.html").text
+    assert text.startswith("В Хунзах мы поехали") and "Патимат" not in text
+
+
+def test_a_press_release_ends_at_its_end_mark():
+    text = extracted("r5_press_release_end_mark_hy.html").text
+    assert text.endswith("հայերեն և անգլերեն լեզուներով։")
+    assert "press@" not in text and "Կազմակերպության մասին" not in text
+
+
+def test_a_json_ld_headline_written_with_html_entities_is_decoded():
+    assert extracted("r5_jsonld_escaped_headline_en.html").title == "Late frost wipes out Syunik's apricot harvest"
