@@ -209,11 +209,39 @@ def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
     if headline_order is None:
         return None
     for entry in reversed(before):
-        if headline_order - entry[0] <= _BEFORE_HEADLINE:
+        if headline_order - entry[0] <= _BEFORE_HEADLINE and not _in_another_region(entry[1], around_headline):
             line = _as_line(entry, headline_order, month_first, around_headline)
             if line is not None:
                 return line
     return None
+
+
+_REGION_DEPTH = 2  # <body> and a page wrapper: what a masthead and the article have in common
+
+
+def _in_another_region(element: HtmlElement, around_headline: frozenset) -> bool:
+    """Above the headline, but in another region of the page: its only common container with the
+    headline is <body> or a page-wide wrapper (a top bar's "Friday, 4 December 2026"), not the
+    article's header that holds a kicker date."""
+    common = next((a for a in element.iterancestors() if a in around_headline), None)
+    return common is None or sum(1 for _ in common.iterancestors()) <= _REGION_DEPTH
+
+
+def masthead_dates(root: HtmlElement) -> list[HtmlElement]:
+    """Dated short blocks above the headline in another region of the page (``_in_another_region``):
+    a top bar's "today", which free-text date search (htmldate) would otherwise take for the
+    article's date when the article shows none."""
+    headline = _headline(root)
+    if headline is None:
+        return []
+    around_headline = frozenset(headline.iterancestors())
+    found = []
+    for _order, element, text in _short_blocks(root, headline):
+        if element is None:
+            break
+        if _in_another_region(element, around_headline) and find_dates(text, limit=1):
+            found.append(element)
+    return found
 
 
 _DATE_LABEL = re.compile(r"(?i)(?:^|\W)(?:date|dated|datum|published|posted|publié\w*|publicado|pubblicato|"

@@ -86,6 +86,8 @@ _NAMED_DMY = re.compile(rf"(?<!\d){_D}(?:\.|-?(?:th|st|nd|rd|er|ը|-?(?:ci|cı|c
                         rf"[\s,/\-]*(?:{_Y}|['’‘]\s?(\d\d))(?!\d){_YEAR_TAIL}")
 _NAMED_MDY = re.compile(rf"(?<![^\W\d_]){_WORD}[\s\-/]*{_D}(?:st|nd|rd|th)?,?[\s\-/]+(?:{_Y}|['’‘]\s?(\d\d))(?!\d)")
 _NAMED_YMD = re.compile(rf"(?<!\d){_Y}{_YEAR_TAIL}[\s,\-/]*{_WORD}[\s\-/]*{_D}(?!\d)")
+# Georgian writes the year first and the day before the month: "2026 წლის 15 ნოემბერი"
+_NAMED_YDM = re.compile(rf"(?<!\d){_Y}{_YEAR_TAIL}[\s,\-/]+{_D}(?:-?ე)?[\s\-/]+{_WORD}")
 _TIME = re.compile(r"(?<![\d:.])([012]?\d)[:h.]([0-5]\d)(?::([0-5]\d))?(?:\.\d+)?(?![\d])\s*"
                    r"(?:([ap])\.?\s?m\.?(?![^\W\d_]))?\s*"
                    r"(?:\(?\s*(?:(utc|gmt)\s*([+-−]\s*\d{1,2}(?::?\d\d)?)?|([+-]\d\d:?\d\d)|([^\W\d_]{1,5})(?![^\W\d_]))\)?)?",
@@ -198,6 +200,10 @@ def find_dates(text: str, *, month_first: bool = False, limit: int = 8) -> list[
         month = month_number(m.group(2))
         if month:
             add(_day(int(m.group(1)), month, int(m.group(3))), m, False)
+    for m in _NAMED_YDM.finditer(text):
+        month = month_number(m.group(3))
+        if month:
+            add(_day(int(m.group(1)), month, int(m.group(2))), m, False)
     for m in _NUMERIC_DMY_SHORT.finditer(text):
         add(_day(_year(None, m.group(3)), int(m.group(2)), int(m.group(1))), m, True)
     found.sort(key=lambda f: f.start)

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement, tostring
 
-from extractors.date_evidence import (date_line, labelled_date, line_datetime, offset_from_line,
+from extractors.date_evidence import (date_line, labelled_date, line_datetime, masthead_dates, offset_from_line,
                                       page_month_first, page_offset, teasers, url_day)
 
 LOGGER = logging.getLogger(__name__)
@@ -130,6 +130,9 @@ def _without_prose(tree: HtmlElement) -> HtmlElement:
     """A copy of the page without its sentences: a date mentioned in the story ("the law adopted
     on 12 March 2021") is not when the story was published; datelines and meta lines are short."""
     pruned = deepcopy(tree)
+    for element in masthead_dates(pruned):  # ... nor the masthead's "today"
+        if element.getparent() is not None:
+            element.drop_tree()
     for element in list(pruned.iter("p", "li", "blockquote", "td", "dd")):
         if len(element.text_content().split()) > _PROSE_WORDS and element.getparent() is not None:
             element.drop_tree()

@@ -82,6 +82,19 @@ def test_a_local_time_stamped_utc_keeps_its_day_instead_of_reading_as_the_future
     assert _published("local_time_labelled_utc", now=NOW - timedelta(days=1))[0] is None
 
 
+def test_a_masthead_today_is_not_the_date_of_an_article_that_shows_none():
+    # a top bar's "today" above the headline, in another region of the page than the headline:
+    # neither the date line nor the free-text search may take it
+    seen = datetime(2026, 12, 4, 9, 0, tzinfo=timezone.utc)
+    assert _published("masthead_today_no_article_date_ka", now=seen) == (None, None)
+
+
+def test_a_georgian_year_first_date_line_is_read():
+    seen = datetime(2026, 12, 4, 9, 0, tzinfo=timezone.utc)
+    published, source = _published("georgian_year_first_date_line", now=seen)  # "2026 წლის 15 ნოემბერი, 13:42"
+    assert published[:10] == "2026-11-15" and source == "dateline"
+
+
 @pytest.mark.parametrize("name", ["day_without_year", "dated_headline_list_only"])
 def test_no_date_is_invented_from_a_yearless_day_or_a_headline_list(name):
     assert _published(name) == (None, None)
