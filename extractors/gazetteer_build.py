@@ -78,6 +78,9 @@ class _Builder:
                     adjective = _ru_adjective(str(raw))
                     if adjective:
                         self._add_term(adjective, lang, len(self.entities) - 1)
+                if entity.kind in _PLACE_KINDS:
+                    for changed in stem_changes(str(raw), lang):
+                        self._add_term(changed, lang, len(self.entities) - 1)
 
     def _add_context(self, ctx: dict[str, Any], suffixes: dict) -> Context:
         try:
@@ -121,6 +124,26 @@ class _Builder:
 
 
 _PLACE_KINDS = frozenset({"country", "region", "province", "city", "town", "village", "place"})
+STEM_CHANGE_MIN = 5  # letters: shorter names' changed stems are too often other words
+
+
+def stem_changes(raw: str, lang: str) -> list[str]:
+    """The forms a place name takes where its stem changes before a case ending, which the
+    ending rules cannot reach: Armenian -ի names make their genitive-dative in -ու (Գյումրի →
+    Գյումրու), Georgian -ა names drop it before -ის/-ით (მცხეთა → მცხეთის), Russian -й names drop
+    it before any ending (Домбай → в Домбае). One word, not exact, at least five letters."""
+    words, exact, _case = _parse_term(raw)
+    if len(words) != 1 or exact or len(words[0]) < STEM_CHANGE_MIN:
+        return []
+    word = words[0]
+    prefix = raw[: len(raw) - len(raw.lstrip("^"))]
+    if lang == "hy" and word.endswith("ի"):
+        return [prefix + word[:-1] + "ու"]
+    if lang == "ka" and word.endswith("ა"):
+        return [prefix + word[:-1]]
+    if lang == "ru" and word.endswith("й") and word[:1].isupper():
+        return [prefix + word[:-1]]
+    return []
 _RU_CONSONANT_END = re.compile(r"[бвгджзклмнпрстфхцчшщ]$")
 
 

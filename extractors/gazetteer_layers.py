@@ -77,7 +77,7 @@ def _place_terms(form: str, lang: str) -> list[str]:
         return [case + form, f"{case}{stem}ск"]
     if lang == "ka" and form.endswith("ი"):
         return [form[:-1]]  # გარდაბანი → გარდაბან + ის/ში/...
-    return [case + form]
+    return [case + form]  # stem changes (Գյումրու, მცხეთის, в Домбае): gazetteer_build.stem_changes
 
 
 def curated_entities(doc: dict[str, Any], source: str) -> list[dict[str, Any]]:

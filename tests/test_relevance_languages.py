@@ -36,3 +36,15 @@ def test_language_and_relevance_hold_on_unseen_texts(name):
 def test_a_ukrainian_term_is_shown_as_the_text_writes_it():
     terms = {t["term"] for t in _record("uk_gruziia_protest").caucasus["terms"]}
     assert any("ї" in term or "і" in term for term in terms), terms
+
+
+@pytest.mark.parametrize("text, place", [
+    ("Գյումրու պատմական թաղամասում", "Գյումրու"),  # Armenian -ի names: genitive-dative in -ու
+    ("Ալավերդու կամուրջը", "Ալավերդու"),
+    ("მცხეთის მუნიციპალიტეტში", "მცხეთის"),  # Georgian -ა names drop it before -ის
+    ("в Домбае открыли канатку", "Домбае"),  # Russian -й names drop it before an ending
+])
+def test_place_names_whose_stem_changes_before_an_ending_are_found(text, place):
+    from extractors.gazetteer import load_gazetteer
+
+    assert place in [match.surface for match in load_gazetteer().find(text)]
