@@ -42,7 +42,9 @@ _PLACEHOLDER_AUTHORS = {
 }
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URLISH = re.compile(r"^(?:https?://|www\.)|^[\w-]+(?:\.[\w-]+)+/?$", re.I)
-_BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:)(?:\s+|$)", re.I)  # "By" alone: a label
+# "By" alone is a label; so is the region's word for "author" before a name without a colon
+# (a theme's "Yazar" span glued to "Haber Merkezi")
+_BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:|yazar|müəllif|հեղինակ|ავტორი)(?:\s+|$)", re.I)
 # A photo credit set in an element its theme calls "…photo-author" ("Фото: пресс-служба"): no byline.
 _PHOTO_CREDIT = re.compile(r"^\W*(?:photo|фото|foto|ფოტო|լուսանկար\w*|şəkil|fotoğraf|image|изображение)\b", re.I)
 # A label before a name ("Автор:", "Müəllif:", "Հեղինակ՝" with the Armenian comma, "著者："): one

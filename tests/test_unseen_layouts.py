@@ -12,7 +12,7 @@ import pytest
 
 from extractors.article import extract_document
 from extractors.errors import ExtractionError
-from extractors.metadata import clean_title
+from extractors.metadata import clean_author, clean_title
 
 DATA = Path(__file__).resolve().parent / "data" / "unseen_layouts"
 NOW = datetime(2026, 12, 3, tzinfo=timezone.utc)
@@ -454,3 +454,12 @@ def test_a_press_release_ends_at_its_end_mark():
 
 def test_a_json_ld_headline_written_with_html_entities_is_decoded():
     assert extracted("r5_jsonld_escaped_headline_en.html").title == "Late frost wipes out Syunik's apricot harvest"
+
+
+@pytest.mark.parametrize("raw, author", [
+    ("Yazar Haber Merkezi", "Haber Merkezi"),  # a theme's "Yazar" (author) span glued to the name
+    ("Müəllif Elvin Əliyev", "Elvin Əliyev"), ("Հեղինակ Աննա Հակոբյան", "Աննա Հակոբյան"),
+    ("Yazarlar Birliği", "Yazarlar Birliği"),  # a name that starts like the label stays whole
+])
+def test_the_regions_author_label_before_a_name_is_no_part_of_it(raw, author):
+    assert clean_author(raw) == author
