@@ -80,6 +80,7 @@ _CHANNEL_CALL = re.compile(
 # moderation, advertising contacts, the editors' disclaimer (a copyright line: ``_RIGHTS_RESERVED``).
 _SITE_NOTICE = re.compile(
     r"(?:использование|перепечатка|копирование|цитирование) материалов.{0,80}(?:ссылк|разрешени|согласи)"
+    r"|при (?:перепечатке|копировании|цитировании|использовании) (?:материалов|информации).{0,80}(?:ссылк|обязательн)"
     r"|(?:не несёт|не несет) ответственност\w* за .{0,40}(?:комментари|содержани|реклам)"
     r"|по вопросам (?:размещения )?реклам"
     r"|(?:reproduction|republication|use) of (?:this|our|the site's) (?:material|content|article)s?.{0,60}(?:prohibited|permission|link)"
@@ -118,6 +119,7 @@ _AD_LABEL = re.compile(r"^\W*(?:advertisement|advert|ad|ads|sponsored(?: content
 # A copyright line alone is kept (annotators of both benchmarks count it as the article's: an AP
 # story ends with it); as a sentence of an all-chrome footer paragraph it is chrome.
 _RIGHTS_RESERVED = re.compile(r"all rights reserved|все права защищены|bütün hüquqlar qorunur|tüm hakları saklıdır"
+                              r"|©\s*(?:19|20)\d\d(?:\s*[–—-]\s*(?:19|20)\d\d)?"  # "© 2008–2026 Site."
                               r"|բոլոր իրավունքները պաշտպանված|ყველა უფლება დაცულია", re.I)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=\W*[^\W\d_])")
 # A newsletter pitch, in a short line: "If you enjoyed this article, enter your email below to get free updates!"
@@ -249,8 +251,11 @@ def _all_chrome(text: str) -> bool:
     The editors' opinion may differ … Reuse only with a link …"). Shared by every page of an
     outlet, it outweighs a one-sentence story when two of them are compared."""
     sentences = _SENTENCE_SPLIT.split(text)
-    return len(sentences) >= 2 and all(_is_chrome_line(sentence, _words(sentence)) or _RIGHTS_RESERVED.search(sentence)
-                                       for sentence in sentences)
+    if len(sentences) < 2:
+        return False
+    chrome = [_is_chrome_line(sentence, _words(sentence)) for sentence in sentences]
+    # copyright sentences alone are a wire story's closing line, which is kept
+    return any(chrome) and all(c or _RIGHTS_RESERVED.search(s) for c, s in zip(chrome, sentences))
 
 
 def is_dateline(text: str, words: int | None = None) -> bool:

@@ -463,3 +463,9 @@ def test_a_json_ld_headline_written_with_html_entities_is_decoded():
 ])
 def test_the_regions_author_label_before_a_name_is_no_part_of_it(raw, author):
     assert clean_author(raw) == author
+
+
+def test_a_print_versions_footer_row_of_source_copyright_and_reprint_notice_is_chrome():
+    text = extracted("r5_print_version_footer_table_ru_cp1251.html").text
+    assert "При перепечатке" not in text and "Телефон редакции" not in text
+    assert text.rstrip().endswith(".")
