@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([\w.:-]+)")
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
 
 
 _LEADING_JUNK_MAX = 4096
@@ -136,11 +137,20 @@ def addressable_guids(body: bytes, base: str) -> frozenset[str]:
 
 
 def as_utf8_xml(data: bytes) -> bytes:
-    """An XML document whose declaration names a non-Unicode charset, as UTF-8 with the declaration
-    saying so (for parsers that read bytes as UTF-8 whatever is declared: listparser with OPML)."""
+    """An XML document whose declaration names a non-Unicode charset, or names none, as UTF-8 with a
+    declaration saying so (for listparser, which reads bytes as UTF-8 whatever is declared, and as
+    Latin-1 when nothing is)."""
     declared = _XML_ENCODING.match(data[:300])
     if not declared:
-        return data
+        # No encoding declared and no byte order mark: XML says UTF-8 (listparser guesses Latin-1,
+        # "Новый канал" came out "Ð\x9dÐ¾Ð²Ñ\x8bÐ¹"); say it, in a declaration of its own
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)):
+            return data
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data
+        return b'<?xml version="1.0" encoding="utf-8"?>' + _XML_DECLARATION.sub(b"", data, count=1)
     name = declared.group(1).decode("ascii").lower()
     if name.replace("_", "-") in ("utf-8", "utf8", "us-ascii", "ascii") or name.startswith(("utf-16", "utf-32")):
         return data

@@ -113,7 +113,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from flows.feed_list import read_feeds, to_opml
 
-    sys.stdout.write(to_opml(read_feeds(_feeds_file(args))))
+    from extractors.urls import credentials_of
+
+    feeds = read_feeds(_feeds_file(args))
+    sys.stdout.write(to_opml(feeds))
+    private = sum(1 for feed in feeds if credentials_of(feed.url))
+    if private and not _quiet(args):
+        print(f"{private} private feed(s) exported without their user name and password: add them in the other reader",
+              file=sys.stderr)
     return EXIT_OK
 
 

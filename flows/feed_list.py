@@ -206,7 +206,8 @@ def to_opml(feeds: list[Feed], title: str = "newswatch feeds") -> str:
             if feed.country not in folders:
                 folders[feed.country] = ET.SubElement(body, "outline", text=feed.country, title=feed.country)
             parent = folders[feed.country]
-        attributes = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
+        # a private feed's user:password is never shown (the list file is where it lives)
+        attributes = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": without_credentials(feed.url)}
         if feed.language:
             attributes["language"] = feed.language
         attributes["newswatchId"] = feed.id  # kept by a round trip through newswatch; other readers ignore it

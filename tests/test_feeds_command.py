@@ -283,3 +283,22 @@ def test_import_of_titles_yaml_reads_as_numbers_or_booleans_writes_a_list_that_l
 def test_import_of_an_opml_file_in_windows_1251_reads_its_titles():
     entries, _skipped = from_opml((LISTS / "r4_cp1251.opml").read_bytes())
     assert [e["name"] for e in entries] == ["Кавказский узел"]
+
+
+def test_an_exported_private_feed_carries_no_password(capsys, tmp_path):
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text("feeds:\n  - id: wire\n    url: https://alice:hunter2pw@wire.example.am/rss\n    name: Wire\n",
+                          encoding="utf-8")
+    assert main(["feeds", "export", "--feeds", str(feeds_file)]) == 0
+    out, err = capsys.readouterr()
+    assert "hunter2pw" not in out + err and "https://wire.example.am/rss" in out
+    assert "1 private feed(s) exported without" in err
+
+
+def test_an_opml_file_without_an_xml_declaration_is_read_as_utf8(capsys, tmp_path):
+    # XML with no declaration and no byte order mark is UTF-8 by definition
+    opml = tmp_path / "reader.opml"
+    opml.write_bytes('<opml version="2.0"><body><outline type="rss" text="Новый канал" '
+                     'xmlUrl="https://kanal.example.ru/rss"/></body></opml>'.encode("utf-8"))
+    entries, skipped = from_opml(opml.read_bytes())
+    assert [e["name"] for e in entries] == ["Новый канал"]
