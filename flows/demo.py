@@ -26,8 +26,8 @@ def run_demo(store: str | None = None, fmt: str = "text") -> int:
     # The sample site lives on 127.0.0.1, which the fetcher refuses unless allowed.
     os.environ["NEWSWATCH_ALLOW_PRIVATE_HOSTS"] = "true"
     get_settings.cache_clear()
-    with SampleSite(DEMO_SITE) as site:
-        feeds_file = Path(tempfile.mkdtemp(prefix="newswatch-demo-feeds-")) / "feeds.yaml"
+    with SampleSite(DEMO_SITE) as site, tempfile.TemporaryDirectory(prefix="newswatch-demo-feeds-") as feeds_dir:
+        feeds_file = Path(feeds_dir) / "feeds.yaml"  # its URLs hold this run's port: gone with the run
         feeds_file.write_text((DEMO_SITE / "feeds.yaml").read_text(encoding="utf-8").replace("{base}", site.base),
                               encoding="utf-8")
         print(f"demo: sample site on {site.base}, store {store}", file=sys.stderr)

@@ -226,3 +226,13 @@ def test_a_bad_date_from_the_environment_is_named_as_such(tmp_path):
     result = subprocess.run([sys.executable, "-c", code, "articles", "--store", str(store)], capture_output=True,
                             cwd=REPO, timeout=120, env={**os.environ, "NEWSWATCH_SINCE": "tomorrow"})
     assert result.returncode == 2 and "NEWSWATCH_SINCE" in result.stderr.decode()
+
+
+def test_the_demo_never_takes_its_store_from_newswatch_store(monkeypatch):
+    # the demo's made-up articles would join a real store's stories for good (records are write-once)
+    from flows.cli import build_parser
+
+    monkeypatch.setenv("NEWSWATCH_STORE", "/srv/newswatch/real-store")
+    assert build_parser().parse_args(["demo"]).demo_store is None
+    assert build_parser().parse_args(["demo", "--store", "/tmp/try"]).demo_store == "/tmp/try"
+    assert build_parser().parse_args(["articles"]).store == "/srv/newswatch/real-store"  # other commands: the twin
