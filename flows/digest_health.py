@@ -105,6 +105,10 @@ def reason_in_words(state: FeedState) -> str:
     if reason == "dns" or any(w in text for w in ("name or service not known", "nodename", "getaddrinfo",
                                                    "no address", "name resolution", "nxdomain")):
         return "site unreachable (name not found)"
+    if reason == "private-address":  # before "refused" below: the refusal is our own rule, not the site's
+        return "feed address not allowed (a private network address; NEWSWATCH_ALLOW_PRIVATE_HOSTS=true allows it)"
+    if reason == "url":
+        return "feed address not allowed"
     if reason in ("connect", "tls") or any(w in text for w in ("connection", "refused", "unreachable", "reset", "ssl")):
         return "site unreachable"
     if _announced_feed(message):  # a site's page given for its feed (extractors/feeds.py)
@@ -117,8 +121,6 @@ def reason_in_words(state: FeedState) -> str:
         return "feed too large"
     if reason == "redirects":
         return "too many redirects"
-    if reason in ("private-address", "url"):
-        return "feed address not allowed"
     if status:
         return f"HTTP error {status}"
     return "could not be read"
@@ -132,6 +134,9 @@ def _problem(state: FeedState, silent_since: datetime) -> tuple[str, str] | None
         return kind, words + (f", {count} polls in a row" if count > 1 else "")
     last_new = _time(state.last_new_entry)
     if last_new is None:
+        first_ok = _time(state.first_ok)
+        if first_ok is not None and first_ok >= silent_since:
+            return None  # added lately: it has not had the time to be silent
         return "silent", "no new entry yet"
     if last_new < silent_since:
         return "silent", f"no new entry since {last_new.date().isoformat()}"

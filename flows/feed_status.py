@@ -55,19 +55,27 @@ def _health(state: FeedState, now: datetime, days_silent: int | None, silent_aft
         return "blocked"
     if state.last_outcome == "failed":
         return "failing"
-    if days_silent is None or days_silent >= silent_after:
+    if days_silent is None:
+        # never a new entry: silent only once it has had the time (a feed added today is not)
+        new_since = as_utc(state.first_ok) if state.first_ok else None
+        return "ok" if new_since and (now - new_since).days < silent_after else "silent"
+    if days_silent >= silent_after:
         return "silent"
     return "ok"
 
 
 def new_articles_by_feed(articles: ArticleStore, now: datetime, days: int = RATE_DAYS) -> Counter:
-    """Records each feed brought in the last ``days`` UTC days (manifest lines; reprocess lines not counted)."""
+    """Records each feed brought in the last ``days`` UTC days: their arrival lines, read before a
+    later line for the same record (a ``poll --force`` refresh, a reprocess) replaces them."""
     counts: Counter = Counter()
     today = as_utc(now).date()
     for back in range(days):
-        for line in articles.manifest_lines(today - timedelta(days=back)):
-            if line.status in ("stored", "duplicate", "irrelevant"):
-                counts[line.source] += 1
+        arrived: set[str] = set()
+        for key in articles.manifest_keys(today - timedelta(days=back)):
+            for line in articles.read_manifest(key):
+                if line.status in ("stored", "duplicate", "irrelevant") and line.id not in arrived:
+                    arrived.add(line.id)
+                    counts[line.source] += 1
     return counts
 
 

@@ -170,3 +170,17 @@ def test_a_later_poll_that_relists_a_feeds_archive_is_held_back_but_one_late_ite
             record("late", "moved", other, "2026-11-15T07:00:00+00:00")]  # one old item on another poll
     kept, held = hold_back_backlog(archive + news, states)
     assert [r.id for r in kept] == ["fresh", "late"] and held == {"moved": 12}
+
+
+def test_a_private_address_refused_by_our_rule_is_not_called_unreachable():
+    error = ("private-address: connection failed: 127.0.0.1 is a private address (refused); "
+             "set NEWSWATCH_ALLOW_PRIVATE_HOSTS=true to allow")
+    words = reason_in_words(FeedState("f", last_error=error))
+    assert words.startswith("feed address not allowed") and "NEWSWATCH_ALLOW_PRIVATE_HOSTS" in words
+
+
+def test_a_feed_added_lately_that_brought_nothing_new_is_not_yet_silent():
+    fresh = state("fresh", last_new_entry=None, first_ok=(NOW - timedelta(hours=2)).isoformat())
+    old = state("old", last_new_entry=None, first_ok=(NOW - timedelta(days=9)).isoformat())
+    report = feed_report([fresh, old], {}, now=NOW, silent_days=3)
+    assert [(p.feed_id, p.problem) for p in report.problems] == [("old", "silent")]

@@ -302,3 +302,24 @@ def test_an_opml_file_without_an_xml_declaration_is_read_as_utf8(capsys, tmp_pat
                      'xmlUrl="https://kanal.example.ru/rss"/></body></opml>'.encode("utf-8"))
     entries, skipped = from_opml(opml.read_bytes())
     assert [e["name"] for e in entries] == ["Новый канал"]
+
+
+def test_a_refreshed_record_still_counts_as_its_feeds_arrival_and_a_new_feed_is_not_silent(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from flows.feed_status import _health, new_articles_by_feed
+    from storage.articles import ArticleStore, ManifestLine
+    from storage.local import LocalStore
+    from storage.state import FeedState
+
+    now = datetime(2026, 12, 4, 12, tzinfo=timezone.utc)
+    articles = ArticleStore(LocalStore(tmp_path))
+    line = ManifestLine(id="a1", key="articles/2026/12/04/a1.json", url="https://e.ge/1", source="geonews",
+                        first_seen=now.isoformat(), status="stored")
+    articles.write_manifest("run-1", now, [line])
+    articles.write_manifest("run-2", now, [ManifestLine(**{**line.__dict__, "status": "refreshed"})])  # poll --force
+    assert new_articles_by_feed(articles, now)["geonews"] == 1
+    added_today = FeedState("new", last_polled=now.isoformat(), last_outcome="ok", first_ok=(now - timedelta(hours=1)).isoformat())
+    assert _health(added_today, now, None, 3) == "ok"
+    assert _health(FeedState("old", last_polled=now.isoformat(), last_outcome="ok",
+                             first_ok=(now - timedelta(days=5)).isoformat()), now, None, 3) == "silent"
