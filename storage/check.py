@@ -259,6 +259,13 @@ def _orphan_raws(scan: _Scan, report: CheckReport) -> list[str]:
 # Repair ------------------------------------------------------------------------------------------
 
 
+def _with_decisions(record: ArticleRecord, line: ManifestLine) -> ArticleRecord:
+    """A record rebuilt from its raw page, with the dedup decisions its manifest line recorded: the
+    page alone cannot say what it was a copy of, and without them the digest showed the story twice."""
+    return dataclasses.replace(record, duplicate_of=line.duplicate_of or record.duplicate_of,
+                               cluster=line.cluster or record.cluster)
+
+
 def manifest_status(record: ArticleRecord) -> str:
     """The status a run would have given this record in its manifest."""
     if record.source == "seed":
@@ -317,7 +324,8 @@ class _Repair:
         record = self._rebuilt(raw_key)
         if record is not None:
             # The manifest line is the authority on identity: the rebuilt record goes where it points.
-            record = dataclasses.replace(record, id=line.id, first_seen=line.first_seen, source=line.source, raw_key=raw_key)
+            record = dataclasses.replace(_with_decisions(record, line), id=line.id, first_seen=line.first_seen,
+                                         source=line.source, raw_key=raw_key)
             pool.submit(self.articles.replace_article, line.key, record)
             self.report.written.append(line.key)
             self._done(problem, f"rebuilt from {raw_key}")
@@ -333,6 +341,8 @@ class _Repair:
         record = self._rebuilt(_raw_key_for_record(key))
         if record is None or self.articles.record_key(record) != key:
             return
+        line = next((line for _manifest, line in self.scan.latest.values() if line.key == key), None)
+        record = _with_decisions(record, line) if line is not None else record
         pool.submit(self.articles.replace_article, key, dataclasses.replace(record, raw_key=_raw_key_for_record(key)))
         self.report.written.append(key)
         self._done(self._problem("bad-record", key), f"rebuilt from {_raw_key_for_record(key)}")

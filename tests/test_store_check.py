@@ -350,3 +350,27 @@ def test_an_empty_store_option_is_refused_not_taken_for_the_configured_store(tmp
     monkeypatch.setenv("NEWSWATCH_STORE", str(tmp_path))  # a store that would answer
     assert _cli(["store", command, "--store", ""]) == 2  # e.g. --store "$UNSET_VARIABLE"
     assert "the store is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["deleted", "cut short"])
+def test_a_rebuilt_duplicate_keeps_the_dedup_decision_its_manifest_recorded(tmp_path, damage):
+    # the raw page cannot say what it was a copy of: without the manifest's decision the digest
+    # listed the story twice
+    store = LocalStore(tmp_path)
+    articles = ArticleStore(store)
+    original = sample_record(0, DAY)
+    copy = dataclasses.replace(sample_record(1, DAY), duplicate_of=original.id, cluster=original.id)
+    lines = []
+    for n, record in enumerate((original, copy)):
+        articles.put_raw(record.id, record.first_seen, f"<html><p>page {n}</p></html>".encode())
+        key, _ = articles.put_article(record)
+        lines.append(ManifestLine.from_record(record, key, "duplicate" if record.duplicate_of else "stored"))
+    articles.write_manifest("20261122T080000Z-aaaaaa", DAY, lines)
+    key = articles.record_key(copy)
+    if damage == "deleted":
+        store.delete(key)
+    else:
+        store.put(key, store.get(key)[:40])
+    assert check_store(store, repair=True, rebuild_record=_rebuild(store)).repaired == 1
+    rebuilt = articles.get_article(key)
+    assert (rebuilt.duplicate_of, rebuilt.cluster) == (original.id, original.id)
