@@ -108,8 +108,10 @@ def reprocess(store_uri: str, settings: Settings, *, day: date | None = None, ru
                 known = site_boilerplate(store, host_of(record.url), site_memory)
                 fresh = reprocess_record(articles, record, load_gazetteer(settings.topics_file), known)
             except NotFound as exc:
-                summary.failed.append(f"{key}: {exc} is missing")
-                log.warning("reprocess %s failed: %s is missing", key, exc)
+                # its raw page is gone (store check names it): the record stays as it is, as one
+                # without a raw page does; a failure here made every later reprocess fail for good
+                summary.no_raw += 1
+                log.warning("reprocess %s: %s is missing; the record is kept as it is", key, exc)
                 continue
             except (NewswatchError, OSError) as exc:
                 summary.failed.append(f"{key}: {exc}")

@@ -124,7 +124,7 @@ def test_store_check_repair_rebuilds_a_lost_record_from_its_raw_page_and_feed_me
     assert check_store(store).ok
 
 
-def test_reprocess_leaves_a_record_whose_raw_page_is_damaged_and_counts_it_failed(site, site_feeds, tmp_path):
+def test_reprocess_leaves_a_record_whose_raw_page_is_damaged_or_gone_and_counts_it_failed_or_skipped(site, site_feeds, tmp_path):
     run_poll(str(tmp_path), load_feeds(site_feeds), PollOptions(), SETTINGS)
     store = LocalStore(tmp_path)
     articles = ArticleStore(store)
@@ -136,7 +136,9 @@ def test_reprocess_leaves_a_record_whose_raw_page_is_damaged_and_counts_it_faile
     store.delete(lost)
 
     summary = reprocess(str(tmp_path), SETTINGS)  # ends: one damaged page is no reason to stop the run
-    assert len(summary.failed) == 3 and summary.changed == 0
+    assert len(summary.failed) == 2 and summary.changed == 0
     assert "damaged" in " ".join(summary.failed) and "empty" in " ".join(summary.failed)
-    assert "missing" in " ".join(summary.failed)
+    # a page that is gone is what `store check` warns of ("reprocess will skip it"): skipped, not a
+    # failure that no repair can clear and that every later reprocess would report again
+    assert summary.no_raw == 1 and "missing" not in " ".join(summary.failed)
     assert dict(articles.all_articles()) == before  # no record re-extracted from nothing
