@@ -277,6 +277,9 @@ def export_format(given: str | None, out: str | None) -> str:
     if given and named and given != named:
         raise ConfigError(f"--out {out} names a .{suffix[1:]} file but --format is {given}: "
                           f"give --format {named} or a file name ending .{given}")
+    if suffix and not named and not given:  # "x.json", "x.xlsx": Parquet bytes under a name that promises else
+        raise ConfigError(f"--out {out}: export writes parquet, csv or jsonl; name the file .parquet, .csv or "
+                          f".jsonl (JSON lines), or give --format")
     return given or named or "parquet"
 
 

@@ -246,6 +246,9 @@ def test_export_takes_its_format_from_the_file_name_and_refuses_a_name_that_says
     assert (tmp_path / "table.csv").read_text("utf-8").startswith('"id"')  # CSV, not Parquet bytes in a .csv
     status, _, err = cli(capsys, "export", "--store", corpus, "--out", str(tmp_path / "t.csv"), "--format", "parquet")
     assert status == 2 and "--format csv" in err and not (tmp_path / "t.csv").exists()
+    # a name of a format export does not write is refused too, not filled with Parquet bytes
+    status, _, err = cli(capsys, "export", "--store", corpus, "--out", str(tmp_path / "t.json"))
+    assert status == 2 and ".jsonl" in err and not (tmp_path / "t.json").exists()
 
 
 def test_export_writes_through_a_symlink_and_into_a_device_without_replacing_them(corpus, tmp_path, capsys):
