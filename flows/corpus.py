@@ -91,7 +91,10 @@ class Filter:
             return False
         if self.sources:
             wanted = {s.casefold() for s in self.sources}
-            names = {record.source.casefold()} | ({outlet.name.casefold()} if outlet else set())
+            # the feed id, the feed's name, or the outlet's: "RFE/RL (Armenian)" is RFE/RL's feed in
+            # Armenian (the feeds.yaml naming rule the digest groups by)
+            names = {record.source.casefold()} | (
+                {outlet.name.casefold(), outlet.name.split(" (")[0].strip().casefold()} if outlet else set())
             if not wanted & names:
                 return False
         if self.languages and (record.language or "") not in self.languages:

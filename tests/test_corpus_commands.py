@@ -360,3 +360,16 @@ def test_a_damaged_record_is_skipped_with_a_warning_and_the_rest_of_the_corpus_i
     assert status != 0 and "damaged record" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     status, out, err = cli(capsys, "store", "check", "--store", corpus)
     assert status == 1 and "bad-record" in out + err
+
+
+def test_source_takes_the_outlet_of_a_feed_named_outlet_and_language():
+    import dataclasses
+
+    from flows.corpus import Filter, Outlet
+    from tests.fixtures_s3 import sample_record
+
+    record = dataclasses.replace(sample_record(0, "2026-11-22T08:00:00+00:00"), source="geonews-ka")
+    outlet = Outlet("geonews-ka", "ჯეო ნიუსი (Georgian)")
+    for asked in ("geonews-ka", "ჯეო ნიუსი (Georgian)", "ჯეო ნიუსი"):
+        assert Filter(sources=[asked]).accepts(record, outlet), asked
+    assert not Filter(sources=["ჯეო"]).accepts(record, outlet)
