@@ -45,6 +45,26 @@ class FeedProblem:
         return f"{self.where}: {self.message}"
 
 
+# Folder names readers use for the sections newswatch has codes for
+_FOLDER_SECTIONS = {"north caucasus": "ru-north-caucasus", "international": "intl", "world": "intl", "russia": "ru"}
+
+
+def _folder_country(folder: str) -> str | None:
+    """The country code an OPML folder names: a code ("az", "intl") or a country's name
+    ("Azerbaijan", "Russian Federation", "North Caucasus"), as readers title their folders."""
+    name = " ".join(folder.split())
+    if name in SECTION_CODES or _iso_country(name):
+        return name
+    if name.casefold() in _FOLDER_SECTIONS:
+        return _FOLDER_SECTIONS[name.casefold()]
+    import pycountry
+
+    try:
+        return pycountry.countries.lookup(name).alpha_2.lower() if len(name) > 3 else None
+    except LookupError:
+        return None
+
+
 def _iso_country(code: str) -> bool:
     import pycountry
 
@@ -266,7 +286,7 @@ def from_opml(data: bytes, existing: list[Feed] = ()) -> tuple[list[dict], list[
             feed_id, n = f"{base[:MAX_ID_LENGTH - 4]}-{n}", n + 1
         entry = {"id": feed_id, "name": title, "url": url}
         folders = [c[-1] for c in item.get("categories") or [] if c]
-        country = next((c for c in folders if c in SECTION_CODES or _iso_country(c)), None)
+        country = next(filter(None, map(_folder_country, folders)), None)
         if country:
             entry["country"] = country
         language = _languages(data).get(url)

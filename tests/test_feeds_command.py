@@ -323,3 +323,15 @@ def test_a_refreshed_record_still_counts_as_its_feeds_arrival_and_a_new_feed_is_
     assert _health(added_today, now, None, 3) == "ok"
     assert _health(FeedState("old", last_polled=now.isoformat(), last_outcome="ok",
                              first_ok=(now - timedelta(days=5)).isoformat()), now, None, 3) == "silent"
+
+
+def test_opml_folders_named_after_a_country_give_its_code():
+    opml = ('<?xml version="1.0" encoding="utf-8"?><opml version="2.0"><body>'
+            '<outline text="Azerbaijan"><outline type="rss" text="APA" xmlUrl="https://apa.example.az/rss"/></outline>'
+            '<outline text="Russia"><outline type="rss" text="TASS" xmlUrl="https://tass.example.ru/rss"/></outline>'
+            '<outline text="North Caucasus"><outline type="rss" text="Kavkaz" xmlUrl="https://kavkaz.example.ru/rss"/></outline>'
+            '<outline text="Tech"><outline type="rss" text="Gadgets" xmlUrl="https://gadgets.example.com/rss"/></outline>'
+            '</body></opml>').encode("utf-8")
+    entries, _ = from_opml(opml)
+    assert {e["name"]: e.get("country") for e in entries} == {"APA": "az", "TASS": "ru", "Kavkaz": "ru-north-caucasus",
+                                                              "Gadgets": None}
