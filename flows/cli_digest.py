@@ -56,7 +56,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from flows.digest_flow import daily_digest  # Prefect is imported only for real sends
 
     result = daily_digest(date=args.date, to=args.to, resend=args.resend, store=args.store)
-    _report(result, args.format)
+    _report(result, args.format, quiet=getattr(args, "quiet", False))
     return 1 if result.refused else 0
 
 
@@ -99,7 +99,7 @@ def _preview(args: argparse.Namespace) -> int:
             raise ConfigError(f"--to: {exc}") from None
     if args.out:
         result = run_digest(settings.store, day, to=args.to, dry_run=True, out_dir=Path(args.out), settings=settings)
-        _report(result, args.format)
+        _report(result, args.format, quiet=getattr(args, "quiet", False))
         return 0
     with tempfile.TemporaryDirectory(prefix="newswatch-digest-") as tmp:
         result = run_digest(settings.store, day, to=args.to, dry_run=True, out_dir=Path(tmp), settings=settings)
@@ -112,7 +112,7 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(result, fmt: str) -> None:
+def _report(result, fmt: str, quiet: bool = False) -> None:
     from flows.digest import result_json
 
     if fmt == "json":
@@ -128,5 +128,5 @@ def _report(result, fmt: str) -> None:
         print(f"  {key}", file=sys.stderr)
     if result.refused:
         print(f"refused by the server: {', '.join(result.refused)}", file=sys.stderr)
-    if result.note:
+    if result.note and not quiet:  # a note, not an error: -q leaves only errors
         print(f"note: {result.note}", file=sys.stderr)

@@ -221,4 +221,7 @@ def test_cli_sends_through_the_flow_and_reports_json(prefect_harness, store, smt
     assert code == 0 and result["status"] == "sent" and result["recipients"] == ["x@example.org", "y@example.org"]
     assert smtp_server.messages[0].rcpt_tos == ["x@example.org", "y@example.org"]
     assert main(["digest", "--date", "2026-11-21"]) == 0
-    assert "already-sent" in capsys.readouterr().out and len(smtp_server.messages) == 1
+    out, err = capsys.readouterr()
+    assert "already-sent" in out and "--resend" in err and len(smtp_server.messages) == 1
+    assert main(["-q", "digest", "--date", "2026-11-21"]) == 0
+    assert "--resend" not in capsys.readouterr().err  # a note, not an error: -q leaves only errors
