@@ -166,6 +166,10 @@ def _convert(exc: BaseException, config: SmtpConfig, phase: str) -> MailError:
     code = getattr(exc, "smtp_code", None)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         text = f"{where}: login refused ({exc.smtp_code})"  # the reply, never the credentials
+    elif isinstance(exc, smtplib.SMTPNotSupportedError):
+        # a server that offers no login (AUTH) will not offer it on a retry: a setting to change
+        text = f"{where}: the server offers no login (AUTH) on this port or without TLS: check NEWSWATCH_SMTP_PORT and NEWSWATCH_SMTP_TLS"
+        code = 504
     elif isinstance(exc, smtplib.SMTPRecipientsRefused):
         parts = ", ".join(f"{addr} ({c})" for addr, (c, _r) in exc.recipients.items())
         text = f"{where}: every recipient refused: {parts}"

@@ -225,3 +225,15 @@ def test_cli_sends_through_the_flow_and_reports_json(prefect_harness, store, smt
     assert "already-sent" in out and "--resend" in err and len(smtp_server.messages) == 1
     assert main(["-q", "digest", "--date", "2026-11-21"]) == 0
     assert "--resend" not in capsys.readouterr().err  # a note, not an error: -q leaves only errors
+
+
+def test_a_server_offering_no_login_is_a_permanent_failure_with_its_setting_named():
+    import smtplib
+
+    from config.settings import Settings
+    from flows.digest_flow import worth_retrying
+    from flows.mailer import _convert
+
+    config = SmtpConfig.from_settings(Settings(smtp_host="127.0.0.1", smtp_port=2525, smtp_user="u", smtp_password="p"))
+    error = _convert(smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server."), config, "connect")
+    assert "NEWSWATCH_SMTP_TLS" in str(error) and not worth_retrying(error)
