@@ -380,10 +380,8 @@ END_MARK_MIN_BEFORE = 2  # paragraphs of text before it: a mark at the top is no
 
 
 def _before_end_mark(lines: list[str]) -> list[str]:
-    for position, line in enumerate(lines):
-        if position >= END_MARK_MIN_BEFORE and _END_MARK.match(line):
-            return lines[:position]
-    return lines
+    end = next((i for i, line in enumerate(lines) if i >= END_MARK_MIN_BEFORE and _END_MARK.match(line)), None)
+    return lines if end is None else lines[:end]
 
 
 PULL_QUOTE_MIN_WORDS = 8  # shorter lines recur inside paragraphs by chance ("said the minister")

@@ -259,11 +259,11 @@ def _orphan_raws(scan: _Scan, report: CheckReport) -> list[str]:
 # Repair ------------------------------------------------------------------------------------------
 
 
-def _with_decisions(record: ArticleRecord, line: ManifestLine) -> ArticleRecord:
-    """A record rebuilt from its raw page, with the dedup decisions its manifest line recorded: the
-    page alone cannot say what it was a copy of, and without them the digest showed the story twice."""
-    return dataclasses.replace(record, duplicate_of=line.duplicate_of or record.duplicate_of,
-                               cluster=line.cluster or record.cluster)
+def _with_decisions(record: ArticleRecord, line: ManifestLine | None) -> ArticleRecord:
+    """A record rebuilt from its raw page, with the dedup decisions its manifest line recorded (the
+    page cannot say what it was a copy of: without them the digest showed the story twice)."""
+    return record if line is None else dataclasses.replace(
+        record, duplicate_of=line.duplicate_of or record.duplicate_of, cluster=line.cluster or record.cluster)
 
 
 def manifest_status(record: ArticleRecord) -> str:
@@ -324,8 +324,7 @@ class _Repair:
         record = self._rebuilt(raw_key)
         if record is not None:
             # The manifest line is the authority on identity: the rebuilt record goes where it points.
-            record = dataclasses.replace(_with_decisions(record, line), id=line.id, first_seen=line.first_seen,
-                                         source=line.source, raw_key=raw_key)
+            record = dataclasses.replace(_with_decisions(record, line), id=line.id, first_seen=line.first_seen, source=line.source, raw_key=raw_key)
             pool.submit(self.articles.replace_article, line.key, record)
             self.report.written.append(line.key)
             self._done(problem, f"rebuilt from {raw_key}")
@@ -341,8 +340,7 @@ class _Repair:
         record = self._rebuilt(_raw_key_for_record(key))
         if record is None or self.articles.record_key(record) != key:
             return
-        line = next((line for _manifest, line in self.scan.latest.values() if line.key == key), None)
-        record = _with_decisions(record, line) if line is not None else record
+        record = _with_decisions(record, next((line for _m, line in self.scan.latest.values() if line.key == key), None))
         pool.submit(self.articles.replace_article, key, dataclasses.replace(record, raw_key=_raw_key_for_record(key)))
         self.report.written.append(key)
         self._done(self._problem("bad-record", key), f"rebuilt from {_raw_key_for_record(key)}")
