@@ -88,10 +88,15 @@ def serve_all(settings: Settings | None = None, take_over: bool = False) -> None
 
     ``pause_on_shutdown=False``: stopping the process (a restart, an upgrade) must not
     leave the schedules paused on the server (Prefect's default would pause them).
+    Without a configured ``PREFECT_API_URL`` the deployments are served against a local Prefect
+    server started for the purpose: Prefect's temporary server has no scheduler (flows/local_server.py).
     """
-    deployments = build_deployments(settings)
-    taken = [] if take_over else pool_bound(deployments)
-    if taken:
-        raise ConfigError(f"{', '.join(taken)} already run on a work pool (prefect deploy); serving them here "
-                          "would take them over: stop that route first, or pass --take-over")
-    serve(*deployments, pause_on_shutdown=False)
+    from flows.local_server import serving_api
+
+    deployments = build_deployments(settings)  # a bad time zone fails before a server is started
+    with serving_api():
+        taken = [] if take_over else pool_bound(deployments)
+        if taken:
+            raise ConfigError(f"{', '.join(taken)} already run on a work pool (prefect deploy); serving them here "
+                              "would take them over: stop that route first, or pass --take-over")
+        serve(*deployments, pause_on_shutdown=False)

@@ -47,19 +47,25 @@ def install_signal_handlers() -> None:
             signal.signal(getattr(signal, name), _raise_terminated)
 
 
+defaults_applied: set[str] = set()  # which of these the user had not set (flows/local_server.py asks)
+
+
 def quiet_offline_prefect() -> None:
     """Prefect defaults that keep a command offline and its output readable; the user's own win."""
-    for name, value in {
+    defaults = {
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
-    }.items():
-        os.environ.setdefault(name, value)
+    }
     if not os.environ.get("PREFECT_API_URL"):
         # The temporary per-process server logs tracebacks while it shuts down (events still
         # in flight); they are noise for a command-line run, never about our data.
-        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+        defaults["PREFECT_SERVER_LOGGING_LEVEL"] = "CRITICAL"
+    for name, value in defaults.items():
+        if name not in os.environ:
+            os.environ[name] = value
+            defaults_applied.add(name)
 
 
 SERVER_MODULE = "prefect.server.api.server"
