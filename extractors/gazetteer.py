@@ -43,10 +43,11 @@ _MEMO_LIMIT = 200_000
 # (Փաշինեան, Pashinyan), իւ for յու (Գիւմրի), է inside a word for ե. A word no term matches is
 # tried again in the reformed spelling the gazetteer lists.
 _CLASSICAL_ARMENIAN = re.compile(r"եա|իւ|(?<=.)է")
+_INNER_E = re.compile(r"(?<=.)է")
 
 
 def _reformed_armenian(key: str) -> str:
-    return re.sub(r"(?<=.)է", "ե", key.replace("եա", "յա").replace("իւ", "յու"))
+    return _INNER_E.sub("ե", key.replace("եա", "յա").replace("իւ", "յու"))
 
 
 
