@@ -1,9 +1,9 @@
 """URL normalisation: one spelling per article, so a link seen twice is fetched once.
 
-courlan does the heavy lifting (case, default ports, dot segments, punycode, its list
-of tracking parameters); we add what a news monitor needs on top: fragments always go
-(they never change the article), a few more trackers, stable query order, and relative
-links resolved against the feed's base.
+courlan does the heavy lifting (case, default ports, dot segments, punycode); we add what a
+news monitor needs on top: known tracking parameters go (by their whole names), fragments
+always go (they never change the article), stable query order, and relative links resolved
+against the feed's base.
 """
 
 from __future__ import annotations
@@ -20,21 +20,24 @@ _EXTRA_TRACKERS = re.compile(
     r"_openstat|fb_\w+|phpsessid|jsessionid)$",
     re.IGNORECASE,
 )
-# courlan's rule drops any parameter containing "source" or "ref"; some CMSes use
-# those words inside real ids, so we apply it only to names that are tracker-shaped.
-_SAFE_PARAMS = {"id", "p", "page_id", "article", "aid", "nid", "newsid", "story", "lang", "l", "n"}
+# Tracker names matched whole, never as parts of a name: dropping a parameter that names the page
+# merges distinct articles into one address (lost data: "news.php?refid=101" and "?refid=102"
+# were one link when courlan's rule, which drops any name containing "ref", "source" or "uid",
+# decided), while keeping a tracker costs at most a refetch that the content hash then folds.
+_TRACKERS = re.compile(
+    r"^(?:(?:utm|mc|pk|mtm|itm|oly|vero|mkt|ml|ga)_\w+|ads?_(?:source|medium|campaign|name|content)"
+    r"|(?:dc|fbc|gc|twc|yc|ysc|msc)lid|gbraid|wbraid|igsh|clickid|partnerid"
+    r"|aff|affi|affiliate|affid|aff_id|campaign|campaignid|ref|ref_?src|ref_?url|referr?er|source|xtor)$",
+    re.IGNORECASE,
+)
 
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-f][0-9a-fA-F]|%[0-9A-F][a-f]")
 
 
 def is_tracking_param(name: str) -> bool:
-    lowered = name.lower()
-    if lowered in _SAFE_PARAMS:
-        return False
-    from courlan.clean import TRACKERS_RE  # imported on first use: a text-only command never needs courlan (~40 ms)
-
-    return bool(_EXTRA_TRACKERS.match(lowered) or TRACKERS_RE.search(lowered))
+    """A parameter that only says where a reader came from (a campaign, a click id), by its whole name."""
+    return bool(_EXTRA_TRACKERS.match(name) or _TRACKERS.match(name))
 
 
 def normalise_url(url: str, base: str | None = None) -> str | None:

@@ -129,6 +129,14 @@ def test_campaign_share_and_session_parameters_are_not_part_of_an_address(tracke
     assert normalise_url(f"https://news.example.am/a/1?id=5&{tracker}") == "https://news.example.am/a/1?id=5"
 
 
+@pytest.mark.parametrize("article_id", ["refid=101", "ref_id=7", "source_id=8", "sourceid=9", "uid=12", "cid=3",
+                                        "referendum=2026"])
+def test_parameters_that_name_the_article_stay_even_when_they_contain_a_tracker_word(article_id):
+    # dropping one merges distinct articles into one address: two items, one fetch, one lost
+    assert normalise_url(f"https://news.example.az/news.php?{article_id}&utm_source=rss&ref=home") == \
+        f"https://news.example.az/news.php?{article_id}"
+
+
 def test_a_sites_own_page_loading_recaptcha_for_its_forms_is_no_bot_check():
     from extractors.feeds import NotAFeed
 
