@@ -39,6 +39,11 @@ def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str, now: datetime |
             skipped += 1
             continue
         link = normalise_url(_text(item.get("url")) or _text(item.get("external_url")), base=feed_url)
+        identifier = _text(item.get("id")).strip()
+        if not link and identifier.startswith(("http://", "https://")):
+            # JSON Feed's id is often the permalink (the spec suggests a URL): the item's address,
+            # as an RSS guid that is a web URL stands in for a missing <link>
+            link = normalise_url(identifier)
         if not link or link == normalise_url(feed_url):
             unlinked += 1
             continue  # an item with no web link cannot be fetched or identified
