@@ -90,7 +90,7 @@ _NAMED_YMD = re.compile(rf"(?<!\d){_Y}{_YEAR_TAIL}[\s,\-/]*{_WORD}[\s\-/]*{_D}(?
 _NAMED_YDM = re.compile(rf"(?<!\d){_Y}{_YEAR_TAIL}[\s,\-/]+{_D}(?:-?ე)?[\s\-/]+{_WORD}")
 _TIME = re.compile(r"(?<![\d:.])([012]?\d)[:h.]([0-5]\d)(?::([0-5]\d))?(?:\.\d+)?(?![\d])\s*"
                    r"(?:([ap])\.?\s?m\.?(?![^\W\d_]))?\s*"
-                   r"(?:\(?\s*(?:(utc|gmt)\s*([+-−]\s*\d{1,2}(?::?\d\d)?)?|([+-]\d\d:?\d\d)|([^\W\d_]{1,5})(?![^\W\d_]))\)?)?",
+                   r"(?:\(?\s*(?:(utc|gmt)\s*([+-−]\s*\d{1,2}(?::?\d\d)?)?|([+-]\d\d(?::?\d\d)?(?![\d:]))|([^\W\d_]{1,5})(?![^\W\d_]))\)?)?",
                    re.I)
 _NEAR = 24  # characters between a date and its time of day
 
