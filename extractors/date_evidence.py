@@ -145,9 +145,28 @@ def _short_blocks(root: HtmlElement, headline: HtmlElement):
         stack.extend(reversed(element))
 
 
+# a slash date ("12/04/2026", "1/7/26")
+_SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(?:\d{4}|\d\d)(?![\d/])")
+_SLASH_SAMPLE = 64  # slash dates looked at: the page's convention shows in its first few
+
+
 def page_month_first(root: HtmlElement) -> bool:
-    """Whether ``07/08/2023`` means July 8 on this page: US English pages write month first."""
+    """Whether ``07/08/2023`` means July 8 on this page. The page's own slash dates decide: one
+    that can only be read one way ("11/28/2026" or "28/11/2026") shows the site's convention for
+    all; else the page language (US English writes month first; everyone else day first). A
+    12-hour clock is no cue: British pages write "02/11/2023 02:00pm GMT" for 2 November."""
     lang = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").casefold()
+    body = root.find("body")
+    text = (body if body is not None else root).text_content()  # one C call; most pages have no slash date
+    month_first = day_first = False
+    for count, m in enumerate(_SLASH_DATE.finditer(text)):
+        if count >= _SLASH_SAMPLE:
+            break
+        first, second = int(m.group(1)), int(m.group(2))
+        month_first |= first <= 12 < second <= 31
+        day_first |= second <= 12 < first <= 31
+    if month_first != day_first:
+        return month_first
     return lang in ("en-us", "en_us")
 
 

@@ -155,6 +155,19 @@ def _localised(value: datetime | date, offset: timedelta | None) -> datetime | d
     return value
 
 
+def _line_plausible(line, clock: datetime) -> bool:
+    """The date line is not in the future: its day, and with a time of day that moment in the
+    line's zone, or in the zone furthest ahead (UTC+14) when the line has none: "05.12.2026, 09:00"
+    read at 11:00 UTC on 4 December is tomorrow everywhere, while "5 декабря" alone is not yet."""
+    found = line.found
+    if not is_plausible(found.day, clock):
+        return False
+    if found.at is None:
+        return True
+    moment = datetime.combine(found.day, found.at)
+    return is_plausible(moment.replace(tzinfo=timezone(found.offset)) if found.offset is not None else moment, clock)
+
+
 def _local_day(value: datetime | date) -> date:
     """The day as the value writes it (its own zone), not converted to UTC."""
     return value.date() if isinstance(value, datetime) else value
@@ -173,7 +186,7 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
     line = date_line(tree, month_first)
     if line is None and markup is None and intact is not None:
         line = date_line(intact, month_first)
-    if line is not None and not is_plausible(line.found.day, clock):
+    if line is not None and not _line_plausible(line, clock):
         return None, _IN_FUTURE
     offset = page_offset(tree, line)
     if markup is not None:
@@ -215,6 +228,17 @@ def _year_written(found: date, tree: HtmlElement, url: str | None) -> bool:
     return year in (url or "") or year in tostring(tree, encoding="unicode")
 
 
+def _written_as_found(found: date, tree: HtmlElement, url: str | None) -> bool:
+    """htmldate's day is one the page writes: a first of the month is also how htmldate spells
+    "only a year and month were seen" (as of a future modification time it cannot use), which
+    would be an invented date unless the page or its URL writes that very day."""
+    if found.day != 1:
+        return _year_written(found, tree, url)
+    written = {found.strftime(pattern) for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d.%m.%Y", "%Y/%m/01")}
+    page = (url or "") + tostring(tree, encoding="unicode")
+    return any(spelling in page for spelling in written)
+
+
 def _weaker_evidence(tree: HtmlElement, url: str | None, clock: datetime) -> tuple[date | None, str | None]:
     """A day when the page has neither a markup date nor a date line: htmldate's markup and URL
     rules (fast mode), a date the page labels as its date anywhere, the URL's day, and last
@@ -222,7 +246,7 @@ def _weaker_evidence(tree: HtmlElement, url: str | None, clock: datetime) -> tup
     first use, so only the few pages that reach it pay)."""
     pruned = _without_prose(tree)
     found = _htmldate(pruned, url, clock, extensive=False)
-    if found is not None and _year_written(found, tree, url) and is_plausible(found, clock):
+    if found is not None and _written_as_found(found, tree, url) and is_plausible(found, clock):
         return found, "htmldate"
     labelled = labelled_date(tree, page_month_first(tree))
     if labelled is not None and is_plausible(labelled.day, clock):

@@ -178,3 +178,23 @@ def test_the_pages_only_h1_is_its_headline_whatever_class_its_container_has():
     # The container's class says a breadcrumb trail sits in it; the sidebar's dated list must
     # not be taken instead of the line under the headline.
     assert _published("headline_in_breadcrumb_classed_intro") == ("2023-07-14", "dateline")
+
+
+def test_a_future_modification_time_gives_no_date_not_the_first_of_its_month():
+    # htmldate spells "only a year and month were seen" as the 1st: an invented date
+    published, _ = _published("future_modified_time_only", now=datetime(2026, 12, 4, 11, 0, tzinfo=timezone.utc))
+    assert published is None
+
+
+def test_a_date_line_whose_time_is_tomorrow_in_every_zone_is_no_publication_date():
+    now = datetime(2026, 12, 4, 11, 0, tzinfo=timezone.utc)  # 09:00 on 5 December is ahead even at UTC+14
+    assert _published("dateline_tomorrow_with_time", now=now)[0] is None
+    # a day later the same line is the date
+    assert _published("dateline_tomorrow_with_time", now=now + timedelta(days=1))[0] == "2026-12-05"
+
+
+def test_a_pages_unambiguous_slash_date_sets_how_its_ambiguous_ones_read():
+    # "11/28/2026" can only be month first: the byline's "12/04/2026" is 4 December, not 12 April
+    published, _ = _published("slash_dates_month_first_by_convention",
+                              now=datetime(2026, 12, 5, tzinfo=timezone.utc))
+    assert published[:10] == "2026-12-04"

@@ -114,6 +114,17 @@ def test_a_json_feed_gives_entries_like_rss(data_dir):
     assert second.published == datetime(2026, 11, 18, 7, 0, tzinfo=timezone.utc) and second.author == "Kavkaz Notes"
 
 
+def test_a_json_feed_item_whose_id_is_its_address_needs_no_url():
+    feed = ('{"version": "https://jsonfeed.org/version/1.1", "title": "Sumqayit Today", "items": ['
+            '{"id": "https://sumqayit.example.az/xeber/4512", "title": "Sumqayıtda yeni park", '
+            '"content_text": "Sumqayıtda yeni park açıldı.", "date_published": "2026-12-03T10:00:00+04:00"},'
+            '{"id": "4513", "title": "No address at all", "content_text": "nothing to fetch"}]}').encode()
+    parsed = parse_feed(feed, feed_id="sq", feed_url="https://sumqayit.example.az/feed.json",
+                        content_type="application/feed+json")
+    assert [entry.link for entry in parsed.entries] == ["https://sumqayit.example.az/xeber/4512"]
+    assert parsed.unlinked == 1
+
+
 def test_a_broken_json_feed_is_a_clear_error():
     with pytest.raises(ExtractionError, match="^not a readable feed: bad JSON Feed"):
         parse_feed(b'{"version": "https://jsonfeed.org/version/1", "items": [', feed_id="x", feed_url="https://x.example/")
@@ -161,3 +172,10 @@ def test_a_canonical_link_to_another_site_is_a_republication_not_the_same_articl
     # another outlet's article named as canonical: the copy keeps its own identity
     assert canonical("https://baku-xeber.az/en/georgia-law-12348.html",
                      "https://tbilisi-news.ge/en/law-adopted") == "https://baku-xeber.az/en/georgia-law-12348.html"
+
+
+@pytest.mark.parametrize("written", ["2026-12-03 10:00:00 +04", "2026-12-03 10:00:00 +0400", "Thu, 03 Dec 2026 10:00:00 +04:00"])
+def test_a_feed_date_with_a_two_digit_offset_keeps_its_zone(written):
+    from extractors.feeds import _written_date
+
+    assert _written_date(written) == datetime(2026, 12, 3, 6, 0, tzinfo=timezone.utc)
