@@ -96,7 +96,8 @@ def _reaction_counts(text: str) -> bool:
 # "Просмотров: 1 204", "2,417 views"), a footer link alone on its line, a cookie notice (a cookie
 # word and a consent word), a browser notice ("Your browser does not support the video tag").
 _VIEW_COUNTER = re.compile(
-    r"^\W*(?:(?:views?|reads?|просмотр\w*|прочитан\w*|baxış(?: sayı)?|oxunub|görüntülenme|okunma|դիտում\w*|ნახვ\w*)\s*[:：՝-]?\s*"
+    # an optional word before the counter's label: "Количество просмотров: 612", "Total views: 9"
+    r"^\W*(?:(?:[^\W\d_]+\s+)?(?:views?|reads?|просмотр\w*|прочитан\w*|baxış(?: sayı)?|oxunub|görüntülenme|okunma|դիտում\w*|ნახვ\w*)\s*[:：՝-]?\s*"
     r"[\d\s.,]+[kKmM]?|[\d\s.,]+[kKmM]?\s*(?:views?|reads?|просмотр\w*|baxış|görüntülenme|դիտում\w*|ნახვ\w*))\W*$", re.I)
 _FOOTER_LINK = re.compile(
     r"^\W*(?:privacy policy|privacy|terms (?:of (?:use|service))|cookie policy|contact us|about us|advertise(?: with us)?"
@@ -141,7 +142,8 @@ _TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
 _SHARE_WORDS = re.compile(
     r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
     r"|reddit|copy link|comments?|views?|reads?|поделиться|просмотров|просмотры|комментариев|комментарии|partager|vues"
-    r"|paylaş|baxış|baxılıb|դիտում|ნახვა|\W+)\W?$", re.I)
+    # the verb "share" as a share bar's label, in the region's languages ("გააზიარე: Facebook")
+    r"|paylaş\w*|baxış|baxılıb|դիտում|ნახვა|share|поделись|կիսվել|կիսվեք|გააზიარე\w*|\W+)\W?$", re.I)
 
 
 # Notices outlets print under every article, in the words every outlet uses: the typo-report

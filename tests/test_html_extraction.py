@@ -219,7 +219,9 @@ def test_real_authors_are_kept(raw, name):
                                   "About the author: Giorgi Kapanadze covers transport and infrastructure.",
                                   "Xəbəri dostlarınızla paylaşın!",
                                   "Follow World News on NBCNews.com on Twitter and Facebook",
-                                  "If you enjoyed this article, enter your email below to get free updates!"])
+                                  "If you enjoyed this article, enter your email below to get free updates!",
+                                  "Количество просмотров: 612", "Total views: 1,204",  # a counter with a word before it
+                                  "გააზიარე: Facebook", "Paylaşın: Facebook | X"])  # a share bar's label, then its links
 def test_chrome_paragraphs_are_recognised(line):
     assert is_boilerplate_paragraph(line)
 
@@ -230,7 +232,8 @@ def test_chrome_paragraphs_are_recognised(line):
                                   "„დაგვეხმარეთ!“ — ითხოვდნენ სოფლის მცხოვრებლები წყალდიდობის შემდეგ.",  # a plea reported
                                   "The ministry urged residents to support the blood drive and donate on Saturday.",
                                   "Follow-up talks begin on Monday in Geneva, the ministry said on Twitter.",
-                                  "The minister will follow the Twitter debate closely."])
+                                  "The minister will follow the Twitter debate closely.",
+                                  "Share prices in Tbilisi rose by 12 percent on Monday."])
 def test_prose_is_not_taken_for_chrome(line):
     assert not is_boilerplate_paragraph(line)
 
