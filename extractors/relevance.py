@@ -41,6 +41,7 @@ FIELD_FACTOR = {"title": 2.0, "lead": 1.5, "body": 1.0}  # where a name stands s
 # names, if that is a LOCAL entity: a place, person, party or institution of the region. Countries
 # and demonyms are what world news names in passing, so they still need the general gates.
 SHORT_MAX_SENTENCES = 4
+NATIONAL_LANGUAGES = {"hy": "AM", "ka": "GE"}  # written almost only in one country of the region
 SHORT_MIN_WEIGHT = 1.5
 LOCAL_KINDS = frozenset({"city", "town", "village", "province", "region", "place", "person", "party", "institution"})
 _WORD_RE = re.compile(r"\w+")
@@ -96,7 +97,7 @@ def score_relevance(title: str, text: str, *, gazetteer: Gazetteer | None = None
         sentences = [_Sentence(sent.field, sent.text.translate(_AS_RUSSIAN), sent.offset) for sent in sentences]
     evidence = _collect(gaz, sentences, shown)
     weights, fired = _effective_weights(gaz, evidence)
-    return _decide(gaz, evidence, weights, fired)
+    return _decide(gaz, evidence, weights, fired, language)
 
 
 # ---------------------------------------------------------------- segmentation
@@ -218,7 +219,7 @@ def _effective_weights(gaz: Gazetteer, ev: _Evidence) -> tuple[dict[int, float],
 
 
 def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
-            fired: list[tuple[str, list[str]]]) -> Relevance:
+            fired: list[tuple[str, list[str]]], language: str | None = None) -> Relevance:
     regional = {e for e, w in weights.items() if w > 0 and gaz.entities[e].kind != "context"}
     by_field: dict[str, set[int]] = defaultdict(set)
     best_in_sentence: dict[int, float] = defaultdict(float)
@@ -241,6 +242,11 @@ def _decide(gaz: Gazetteer, ev: _Evidence, weights: dict[int, float],
                and (h.field == "title" or h.sentence == ev.first_text_sentence)}
     short_topic = {e for e in opening if _local(gaz, e, weights)} if short else set()
     where = "title" if short_topic & by_field["title"] else "first sentence"
+    if short and not short_topic and language in NATIONAL_LANGUAGES:
+        # a short item in a language written almost only in its country, naming that country in its
+        # headline or first sentence, is that country's news (a local outlet's item about a road or a
+        # pass too small for the gazetteer): the language is the second piece of evidence
+        short_topic = {e for e in opening if NATIONAL_LANGUAGES[language] in gaz.entities[e].tags}
     if short and not short_topic:
         where = "text, mid-sentence"
         # an item of two to four sentences is about one place: a town, district or person of the

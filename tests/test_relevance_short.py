@@ -245,3 +245,21 @@ def test_a_layer_entry_without_a_date_is_a_config_error(tmp_path: Path):
                                           "entities: [{name: Y, kind: city, weight: 2, terms: {en: [Yville]}}]\n", "utf-8")
     with pytest.raises(ConfigError, match="as_of"):
         load_gazetteer(tmp_path / "topics.yaml")
+
+
+def test_a_short_item_in_armenian_naming_armenia_in_its_first_sentence_is_armenian_news(gaz):
+    # a pass, a road, a school: too small for any gazetteer; the language is the second evidence
+    title = "Վարդենյաց լեռնանցքը փակ է բեռնատարների համար"
+    text = ("ՆԳՆ փրկարար ծառայության տեղեկացմամբ՝ Հայաստանի Վարդենյաց լեռնանցքում ձյուն է տեղում։ "
+            "Ավտոճանապարհը փակ է կցորդով բեռնատարների համար։")
+    rel = score_relevance(title, text, gazetteer=gaz, language="hy")
+    assert rel.relevant and rel.countries == ["am"], rel.reason
+    # the same words in a language many countries write are not enough alone
+    english = score_relevance("Pass closed to trucks", "Snow fell on a mountain pass in Armenia, rescuers said. "
+                              "The road is closed to trucks with trailers.", gazetteer=gaz, language="en")
+    assert not english.relevant
+
+
+def test_armenian_provinces_are_found_however_their_second_word_is_capitalised(gaz):
+    for text in ("Վայոց ձորի մարզում", "Վայոց Ձորի մարզում", "Կոտայքի մարզում", "Арагацотнской области"):
+        assert "Armenian towns" in _entities(gaz, text), text
