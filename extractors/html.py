@@ -27,7 +27,7 @@ from extractors.html_tree import unwrap_source_lines
 from extractors.metadata import read_metadata
 from extractors.page_items import keep_item_named_by_url
 from extractors.records import ExtractedArticle
-from extractors.titles import several_headlines
+from extractors.titles import is_error_page_title, several_headlines
 from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known
 
 LOGGER = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ EXTRACTOR_NAME = f"newswatch-html/2 (trafilatura {_TRAFILATURA_VERSION} + readab
 # Fewer words than this is a menu or an error page, not an article.
 MIN_ARTICLE_WORDS = 8
 NEARLY_EMPTY_WORDS = 20  # below this the unpruned page gets a last try
+ERROR_PAGE_MAX_WORDS = 200  # a "not found" page says little; an article about an error says more
 
 
 # --- recognition ---------------------------------------------------------------------------
@@ -276,8 +277,13 @@ def extract_html(
         if _word_count(drawn) > _word_count(paragraphs):
             paragraphs, title = drawn, headline or title
     body = "\n".join(paragraphs).replace(_ZWNJ_KEPT, ZWNJ)
-    if len(re.findall(r"\w+", body)) < MIN_ARTICLE_WORDS:
+    words = len(re.findall(r"\w+", body))
+    if words < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
+    if words < ERROR_PAGE_MAX_WORDS and is_error_page_title(meta.title):
+        # a site answering 200 for an article it removed: its "not found" page, with a search box or
+        # a few headlines, is no article (stored flagged, never in a digest)
+        raise ExtractionError(f"an error page, not an article (title: {meta.title[:80]!r})")
     return ExtractedArticle(
         text=body,
         title=title.replace(_ZWNJ_KEPT, ZWNJ),

@@ -224,3 +224,22 @@ def several_headlines(tree: HtmlElement) -> bool:
             if len(seen) >= 2:
                 return True
     return False
+
+
+# What a site's "not found" page calls itself, in the region's languages and the big European ones:
+# a whole title, or one part of it between separators ("Page not found | News.am", "404 - Ошибка").
+_ERROR_WORD = r"(?:error|ошибка|hata|xəta|սխալ|შეცდომა|erreur|fehler)"
+_NOT_FOUND = (r"(?:(?:oops[!,.]?\s*)?(?:the\s+)?page (?:was )?not found|not found|page (?:does not|doesn't) exist"
+              r"|page introuvable|page non trouvée|seite nicht gefunden|страница не найдена|страницы не существует"
+              r"|էջը (?:չի գտնվել|չգտնվեց|գոյություն չունի)|გვერდი (?:ვერ|არ) მოიძებნა|səhifə tapılmadı|sayfa bulunamadı)")
+_ERROR_SEGMENT = re.compile(
+    rf"(?:{_ERROR_WORD}\s*)?(?:404|410)(?:\s*[-–—:.]?\s*{_NOT_FOUND})?[.!]?|(?:{_ERROR_WORD}\s*[-–—:]?\s*)?{_NOT_FOUND}[.!]?"
+    rf"|{_ERROR_WORD}", re.I)
+_ERROR_TITLE_PARTS = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
+
+
+def is_error_page_title(title: str) -> bool:
+    """A title that names the page an error ("Page not found | News.am", "404", "Ошибка 404 —
+    Страница не найдена"): a site answering 200 for an article it removed (a "soft 404"). A
+    headline about something not found says more ("Missing climber not found after three days")."""
+    return any(_ERROR_SEGMENT.fullmatch(part.strip()) for part in _ERROR_TITLE_PARTS.split(title) if part.strip())

@@ -149,3 +149,13 @@ def is_media_type(content_type: str) -> bool:
     """A Content-Type that no HTML page is served as (audio, video, images, fonts, office files)."""
     kind = content_type.split(";")[0].strip().lower()
     return kind.startswith(_MEDIA_TYPES)
+
+
+# A site's front page: its root, an index file, or a language root ("/en/", "/ru/index.php").
+_FRONT_PATH = re.compile(r"^/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?(?:index\.\w{2,5}|default\.\w{2,5}|home/?|main/?)?$", re.I)
+
+
+def is_front_page(url: str) -> bool:
+    """Does ``url`` name a site's front page rather than one of its articles?"""
+    parts = urlsplit(url)
+    return not parts.query and bool(_FRONT_PATH.match(parts.path or "/"))

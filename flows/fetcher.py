@@ -30,7 +30,7 @@ from config.settings import Settings
 from extractors.binary import binary_signature
 from extractors.errors import FetchError
 from extractors.records import FetchedPage
-from extractors.urls import credentials_of, file_kind, is_media_type, origin_of, without_credentials
+from extractors.urls import credentials_of, file_kind, is_front_page, is_media_type, origin_of, without_credentials
 from flows.http_transport import deadline_scope, pinned_transport
 
 log = logging.getLogger("newswatch.fetch")
@@ -126,6 +126,9 @@ class Fetcher:
                          pages_only=True)
         if page.status != 200:
             raise FetchError(f"HTTP {page.status}", url=url, status=page.status, reason="http")
+        if page.final_url != url and is_front_page(page.final_url) and not is_front_page(url):
+            # how many sites answer for an article they removed: a "soft 404" whose page is the front page
+            raise FetchError("redirected to the site's front page (the article is gone)", url=url, reason="gone")
         kind = page.content_type.split(";")[0].strip().lower()
         if kind and kind not in ("text/html", "application/xhtml+xml") and not _sniff_html(page.body):
             raise FetchError(f"not HTML ({kind})", url=url, status=page.status, reason="not-html")

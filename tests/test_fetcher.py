@@ -53,6 +53,10 @@ class Routes(BaseHTTPRequestHandler):
             return self._send(308, b"", {"Location": "/feed.xml"})
         if path == "/campaign-feed.xml":  # a temporary redirect first: nothing moved for good
             return self._send(302, b"", {"Location": "/old-feed.xml"})
+        if path == "/2026/12/removed-article":  # a removed article sent to the front page
+            return self._send(302, b"", {"Location": "/"})
+        if path == "/":
+            return self._send(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
         if path == "/to-private":
             return self._send(301, b"", {"Location": "http://10.255.255.1/secret"})
         if path == "/big-declared":
@@ -151,6 +155,14 @@ def test_redirects_are_followed_up_to_the_limit(server):
         with pytest.raises(FetchError) as caught:
             f.fetch_page(server + "/hop/5")
     assert caught.value.reason == "redirects"
+
+
+def test_an_article_redirected_to_the_front_page_is_gone_not_an_article(server):
+    with fetcher() as f:
+        with pytest.raises(FetchError) as caught:
+            f.fetch_page(server + "/2026/12/removed-article")
+        assert caught.value.reason == "gone" and "front page" in str(caught.value)
+        assert f.fetch_page(server + "/").status == 200  # the front page asked for itself is a page
 
 
 @pytest.mark.parametrize("path", ["/big-declared", "/big-stream"])

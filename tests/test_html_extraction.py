@@ -280,3 +280,21 @@ def test_the_intact_page_is_the_same_page_after_readability_took_it_over():
     taken.find(".//body").clear()  # readability changes what it takes
     again = page.read()  # parsed again
     assert again is not taken and etree.tostring(again) == etree.tostring(tree)
+
+
+def test_a_not_found_page_answering_200_is_no_article():
+    # a "soft 404": the site's error page, with a few headlines, for an article it removed
+    with pytest.raises(ExtractionError, match="an error page, not an article"):
+        extract_html((PAGES / "soft_404_not_found_ru.html").read_bytes(), url="https://daily.example/ru/news/123", now=NOW)
+
+
+@pytest.mark.parametrize("title,error", [("Page not found | News.am", True), ("404", True), ("Oops! Page not found", True),
+                                         ("Ошибка 404 — Страница не найдена", True), ("Səhifə tapılmadı - Report.az", True),
+                                         ("გვერდი ვერ მოიძებნა", True),
+                                         ("Missing climber not found after three days", False),
+                                         ("Error in the vote count: commission", False),
+                                         ("Kapan residents: Error, the bus never came", False)])
+def test_error_page_titles_are_told_from_headlines_about_errors(title, error):
+    from extractors.titles import is_error_page_title
+
+    assert is_error_page_title(title) is error
