@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     digest_send_empty: bool = True
     digest_silent_days: int = Field(3, ge=0)
 
+    @field_validator("feeds_file", "topics_file", mode="before")
+    @classmethod
+    def _named_file(cls, value):
+        # an empty NEWSWATCH_FEEDS_FILE= would be "." and read as a directory; say what is wrong
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: give a file path, or unset it for the default")
+        return value
+
     @field_validator("digest_to", mode="before")
     @classmethod
     def _split_addresses(cls, value):

@@ -199,6 +199,9 @@ def cmd_reprocess(args) -> int:
     parse_day(args.date, "--date")
     settings = get_settings_for(args)
     open_store(settings.store, settings, must_exist=True).close()
+    from extractors.gazetteer import load_gazetteer
+
+    load_gazetteer(settings.topics_file)  # a missing or damaged topics file: one line now, not a warning per record
     from flows.maintenance_flows import reprocess_flow
     from flows.reprocess import ReprocessSummary
 

@@ -170,5 +170,6 @@ def cmd_try(args: argparse.Namespace) -> int:
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        print(report_text(report))
+        # a feed that could not be tried is an error: on stderr, as every command's errors are
+        print(report_text(report), file=sys.stderr if report.problem else sys.stdout)
     return EXIT_PROBLEMS if report.problem else EXIT_OK

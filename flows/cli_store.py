@@ -16,6 +16,7 @@ import functools
 import inspect
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from extractors.errors import NewswatchError
@@ -98,11 +99,15 @@ def run_copy(args: argparse.Namespace) -> int:
     from storage.copy import copy_store
 
     settings = _settings()
+    local_target = Path(args.dst.removeprefix("file://")) if "://" not in args.dst or args.dst.startswith("file://") else None
+    made_here = local_target is not None and not local_target.exists()
     try:
         src = open_store(args.src, settings, must_exist=True)
         dst = open_store(args.dst, settings)
         report = copy_store(src, dst, progress=not args.no_progress and sys.stderr.isatty(), threads=settings.upload_threads)
     except NewswatchError as exc:
+        if made_here and local_target.is_dir() and not any(local_target.iterdir()):
+            local_target.rmdir()  # a refused copy leaves nothing behind (not an empty folder inside the source)
         return _error(str(exc))
     if args.format == "json":
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, sort_keys=True))

@@ -26,7 +26,7 @@ import yaml
 from extractors.errors import ConfigError
 from extractors.feed_bytes import as_utf8_xml
 from extractors.records import Feed
-from extractors.urls import without_credentials
+from extractors.urls import normalise_url, without_credentials
 from storage import layout
 
 FIELDS = ("id", "name", "url", "country", "language", "status", "note")
@@ -153,10 +153,12 @@ def validate(data: Any, source: str = "feed list") -> tuple[list[Feed], list[Fee
             else:
                 first_id[state_key] = feed_id
         if isinstance(url, str) and url:
-            if url in first_url:
-                problems.append(FeedProblem(where, f"url {without_credentials(url)} is already the url of feed {first_url[url]!r}"))
+            # the address as a poll fetches it: case, a fragment, trackers or a default port make no other feed
+            same = normalise_url(url) or url
+            if same in first_url:
+                problems.append(FeedProblem(where, f"url {without_credentials(url)} is already the url of feed {first_url[same]!r}"))
             else:
-                first_url[url] = str(feed_id)
+                first_url[same] = str(feed_id)
         if not own:
             feeds.append(Feed(id=feed_id, name=str(item.get("name") or feed_id), url=url, country=item.get("country"),
                               language=item.get("language"), status=item.get("status") or "active",

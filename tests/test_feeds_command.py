@@ -181,7 +181,9 @@ def test_try_shows_what_would_be_stored_and_stores_nothing(tmp_path, capsys, env
 def test_try_on_a_page_that_is_not_a_feed_says_so_in_one_line(site, capsys, environment):
     environment(allow_private_hosts="true")
     assert main(["feeds", "try", site.url("/news/a1.html"), "--no-pages"]) == 2
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.err  # an error, so on stderr: a script reading stdout gets no error text as data
+    assert not captured.out
     assert out.splitlines()[0].startswith(site.url("/news/a1.html") + ": ") and "nothing stored" in out
 
 
@@ -216,7 +218,7 @@ def test_a_gone_feed_says_where_the_site_announces_its_feed_now(tmp_path, capsys
         summary = run_poll(str(tmp_path / "store"), [Feed(id="moved", name="Moved", url=gone)], PollOptions(),
                            Settings(allow_private_hosts=True))
         assert main(["feeds", "try", gone, "--no-pages"]) == 2
-        tried = capsys.readouterr().out
+        tried = capsys.readouterr().err
     [result] = summary.feeds
     assert result.outcome == "failed" and result.error.endswith(f"the site's front page names a feed at {announced}")
     state = load_feed_state(LocalStore(tmp_path / "store"), "moved")
@@ -335,3 +337,15 @@ def test_opml_folders_named_after_a_country_give_its_code():
     entries, _ = from_opml(opml)
     assert {e["name"]: e.get("country") for e in entries} == {"APA": "az", "TASS": "ru", "Kavkaz": "ru-north-caucasus",
                                                               "Gadgets": None}
+
+
+def test_a_feed_url_listed_twice_in_another_spelling_is_reported():
+    from flows.feed_list import validate
+
+    feeds = {"feeds": [{"id": "a", "url": "https://Desk.example.am/feed"},
+                       {"id": "b", "url": "https://desk.example.am/feed#latest"},
+                       {"id": "c", "url": "https://desk.example.am/feed?utm_source=list"},
+                       {"id": "d", "url": "https://desk.example.am/feed?lang=hy"}]}
+    _, problems = validate(feeds, "feeds.yaml")
+    assert [p.where for p in problems] == ["feeds.yaml: feed 2 (b)", "feeds.yaml: feed 3 (c)"]
+    assert all("is already the url of feed 'a'" in p.message for p in problems)

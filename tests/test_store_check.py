@@ -374,3 +374,10 @@ def test_a_rebuilt_duplicate_keeps_the_dedup_decision_its_manifest_recorded(tmp_
     assert check_store(store, repair=True, rebuild_record=_rebuild(store)).repaired == 1
     rebuilt = articles.get_article(key)
     assert (rebuilt.duplicate_of, rebuilt.cluster) == (original.id, original.id)
+
+
+def test_a_refused_copy_into_the_source_store_leaves_nothing_behind(tmp_path, capsys):
+    _populate(LocalStore(tmp_path / "store"))
+    assert _cli(["store", "copy", str(tmp_path / "store"), str(tmp_path / "store" / "sub")]) == 2
+    assert "lies inside the other" in capsys.readouterr().err
+    assert not (tmp_path / "store" / "sub").exists()
