@@ -37,6 +37,7 @@ from extractors.records import ArticleRecord
 from storage import layout
 from storage.articles import ArticleStore, ManifestLine
 from storage.base import ObjectStore, dumps
+from storage.check_state import check_state_objects
 from storage.pool import WritePool
 from storage.state import is_stale, journals as all_journals
 
@@ -142,6 +143,7 @@ def check_store(
 
     if repair:
         _Repair(articles, report, scan, rebuild_record, now).run(missing, unlisted, orphans)
+    check_state_objects(store, report, repair=repair)
     return report
 
 

@@ -106,8 +106,11 @@ def load_all_feed_states(store: ObjectStore) -> list[FeedState]:
         if key.endswith(".json"):
             try:
                 states.append(FeedState.from_dict(store.get_json(key)))
-            except (NotFound, ValueError):
+            except NotFound:
                 continue
+            except (ValueError, TypeError) as exc:  # said, not skipped in silence: the feed would just vanish
+                log.warning("feed state %s is unreadable (%s); `newswatch store check --repair` sets it aside",
+                            key, str(exc)[:80])
     return states
 
 

@@ -381,3 +381,15 @@ def test_a_refused_copy_into_the_source_store_leaves_nothing_behind(tmp_path, ca
     assert _cli(["store", "copy", str(tmp_path / "store"), str(tmp_path / "store" / "sub")]) == 2
     assert "lies inside the other" in capsys.readouterr().err
     assert not (tmp_path / "store" / "sub").exists()
+
+
+def test_a_damaged_feed_state_is_reported_and_set_aside_by_repair(tmp_path):
+    store = LocalStore(tmp_path)
+    _populate(store)
+    store.put("state/feeds/desk.json", b"{garbage")
+    report = check_store(store)
+    assert not report.ok and [p.kind for p in report.problems] == ["damaged-state"]
+    repaired = check_store(store, repair=True)
+    assert repaired.ok and repaired.repaired == 1
+    assert not store.exists("state/feeds/desk.json") and any(store.list("state/quarantine/"))
+    assert check_store(store).ok
