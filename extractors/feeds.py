@@ -14,14 +14,14 @@ import re
 from collections import Counter
 from datetime import datetime, timezone
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import feedparser
 
 from extractors.errors import ExtractionError
 from extractors.feed_bytes import addressable_guids, escape_bare_ampersands, from_the_declaration, settled_content_type, unmarked
 from extractors.records import FeedEntry, ParsedFeed
-from extractors.urls import normalise_url, without_credentials
+from extractors.urls import SHARED_LINK_ITEM, normalise_url, without_credentials
 
 
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
@@ -187,6 +187,22 @@ def _own_guid(entry, shared_link: str, addresses: frozenset[str]) -> str | None:
     return link if link and link != shared_link and _is_article_address(link, None) else None
 
 
+SHARED_LINK_TEXT_MIN_CHARS = 600  # as long as a feed text must be to stand for the page
+SECTION_LINK_ITEMS = 3
+
+
+def _shared_link_item(entry, shared_link: str) -> str | None:
+    """The address of an item that shares its <link> with items of other guids and has no address of
+    its own: its guid under the shared page when the item carries its whole text (stored from the
+    feed), else None (skipped as linkless, and counted: fetching the section page would store the
+    section's headline list as an article, once, for all of them)."""
+    guid = (entry.get("id") or "").strip()
+    text = _TAG.sub(" ", _entry_content(entry) or "")
+    if not guid or len(" ".join(text.split())) < SHARED_LINK_TEXT_MIN_CHARS:
+        return None
+    return f"{shared_link.split('#')[0]}#{SHARED_LINK_ITEM}{quote(guid, safe='')}"
+
+
 def _is_article_address(link: str, feed_itself: str | None) -> bool:
     parts = urlsplit(link)
     return link != feed_itself and not (parts.path in ("", "/") and not parts.query)
@@ -256,9 +272,18 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     links = [_entry_link(raw, feed_url) for raw in parsed.entries]
     shared = {link for link, count in Counter(filter(None, links)).items() if count > 1}
     addresses = addressable_guids(body, feed_url) if shared else frozenset()
+    # A link that three or more items of other guids and other titles share is a section page, not
+    # their article. Two may be one article listed twice (a utm-tagged copy under an edited headline).
+    items_of: dict[str, set[tuple[str, str]]] = {}
     for raw, link in zip(parsed.entries, links):
         if link in shared:
-            link = _own_guid(raw, link, addresses) or link
+            items_of.setdefault(link, set()).add(((raw.get("id") or "").strip(), _plain_title(raw).casefold()))
+    section = {link for link, items in items_of.items()
+               if len(items) >= SECTION_LINK_ITEMS and len({guid for guid, _ in items}) == len(items)
+               == len({title for _, title in items})}
+    for raw, link in zip(parsed.entries, links):
+        if link in shared:
+            link = _own_guid(raw, link, addresses) or (_shared_link_item(raw, link) if link in section else link)
         if not link:
             continue  # an entry with no web link cannot be fetched or identified
         entries.append(

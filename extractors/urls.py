@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+# Marks the address of an item whose feed gives it no link of its own (every item links one section
+# page) but carries its whole text: the section page's address + "#" + this mark + the item's guid.
+# Such an item is never fetched (the page is the section's); its text is the feed's (flows.pipeline).
+SHARED_LINK_ITEM = "newswatch-item-"
 _WRAPPED = re.compile(r"[ \t]*[\r\n\t][ \t\r\n]*")
 # Parameters courlan's list misses that news sites and social shares add.
 _EXTRA_TRACKERS = re.compile(

@@ -22,7 +22,7 @@ from extractors.article import extract_document
 from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError, RunStopping
 from extractors.feeds import BotCheck, feed_body_hash, parse_feed
 from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
-from extractors.urls import host_of, without_credentials
+from extractors.urls import SHARED_LINK_ITEM, host_of, without_credentials
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
 from flows.feed_discovery import with_announced_feed
@@ -299,7 +299,7 @@ class _Started:
 
 _TAG = re.compile(r"<[^>]+>")
 FEED_TEXT_MIN_CHARS = 600  # a feed item this long carries the article, not a teaser
-FEED_TEXT_FALLBACK = {"robots", "blocked", "not-html", "timeout", "connect", "too-big"}
+FEED_TEXT_FALLBACK = {"robots", "blocked", "not-html", "timeout", "connect", "too-big", "shared-link"}
 
 
 def page_from_feed(entry: FeedEntry, error: FetchError) -> FetchedPage | None:
@@ -319,6 +319,9 @@ def page_from_feed(entry: FeedEntry, error: FetchError) -> FetchedPage | None:
 
 
 def _fetch_one(fetcher, entry: FeedEntry):
+    if SHARED_LINK_ITEM in entry.link:  # its link is a section page's: the feed's text is the article
+        return entry, None, FetchError("the feed's items share one link; its text is the article", url=entry.link,
+                                       reason="shared-link")
     try:
         return entry, fetcher.fetch_page(entry.link), None
     except FetchError as exc:

@@ -19,7 +19,7 @@ from typing import Any
 from extractors.article import canonical_for, extract_document, make_record
 from extractors.errors import ExtractionError
 from extractors.records import ArticleRecord, ExtractedArticle, Feed, FeedEntry, FetchedPage
-from extractors.urls import normalise_url
+from extractors.urls import SHARED_LINK_ITEM, normalise_url
 from storage import layout
 
 META_SCHEMA = 1
@@ -82,6 +82,8 @@ def extract_page(body: bytes, meta: PageMeta, known_boilerplate: frozenset[str] 
 
 
 def canonical_of(extracted: ExtractedArticle, meta: PageMeta) -> str:
+    if SHARED_LINK_ITEM in meta.link:  # an item whose feed links every item to one section page: its own mark is its identity
+        return meta.link
     return canonical_for(extracted, meta.final_url or meta.link)
 
 
@@ -98,6 +100,8 @@ NO_TEXT = "no article text"  # the start of the reason of a record whose page ga
 
 def unextracted_canonical(meta: PageMeta) -> str:
     """The identity of a page that gave no article (no rel=canonical to read): its final URL."""
+    if SHARED_LINK_ITEM in meta.link:
+        return meta.link
     url = meta.final_url or meta.link
     return normalise_url(url) or url
 

@@ -190,6 +190,31 @@ def test_full_text_in_the_feed_stands_in_for_a_page_that_cannot_be_fetched(tmp_p
     assert "taken from the feed's full text" in summary.to_text()
 
 
+def test_items_sharing_a_section_link_are_stored_from_their_own_text_never_as_the_section_page(tmp_path):
+    from flows.sample_site import SampleSite
+
+    folder = Path(__file__).resolve().parent / "data" / "shared_link_site"
+    with SampleSite(folder) as plain:
+        feeds_file = tmp_path / "feeds.yaml"
+        feeds_file.write_text((folder / "feeds.yaml").read_text().replace("{base}", plain.base))
+        summary = poll(tmp_path / "store", feeds_file)
+        assert not [path for path, _c, _s in plain.requests if path == "/ss/"]  # the section page is no article
+    stored = records(tmp_path / "store")
+    assert sorted(r.title for r in stored) == ["Batumi port handles record cargo", "Kutaisi airport opens a new terminal"]
+    assert all(r.caucasus["relevant"] and "Caucasus Daily" not in r.text for r in stored)
+    assert len({r.id for r in stored}) == 2 and summary.totals["from_feed"] == 2
+
+
+def test_a_section_link_item_without_its_text_is_skipped_as_linkless_and_a_twice_listed_article_is_kept():
+    from extractors.feeds import parse_feed
+
+    folder = Path(__file__).resolve().parent / "data" / "shared_link_site"
+    parsed = parse_feed((folder / "ss" / "sec.xml").read_bytes(), feed_id="s", feed_url="https://daily.example.ge/ss/sec.xml")
+    assert [e.link for e in parsed.entries] == ["https://daily.example.ge/ss/#newswatch-item-101",
+                                                "https://daily.example.ge/ss/#newswatch-item-102"]
+    assert parsed.unlinked == 1  # the teaser-only item: logged as linkless, never the section page as its article
+
+
 def test_unreadable_state_is_quarantined_and_the_poll_goes_on(site, site_feeds, tmp_path):
     poll(tmp_path, site_feeds)
     store = LocalStore(tmp_path)
