@@ -25,8 +25,8 @@ def looks_like_json_feed(body: bytes) -> bool:
 def parse_json_feed(body: bytes, *, feed_id: str, feed_url: str, now: datetime | None = None) -> ParsedFeed:
     try:
         data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ExtractionError(f"not a readable feed: bad JSON Feed ({exc})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
+        raise ExtractionError(f"not a readable feed: bad JSON Feed ({str(exc)[:80]})") from None
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(VERSION_PREFIX):
         raise ExtractionError("not a readable feed: JSON without a JSON Feed version")
     items = data.get("items")

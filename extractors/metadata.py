@@ -83,10 +83,11 @@ def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             continue
         raw = _JSON_CONTROL.sub(" ", script.text.strip().rstrip(";"))
         try:
-            data = json.loads(raw)
-        except ValueError:
+            # a hostile page nests thousands of arrays: Python's decoder and our walk recurse
+            objects = list(_flatten(json.loads(raw)))
+        except (ValueError, RecursionError):
             continue
-        yield from _flatten(data)
+        yield from objects
 
 
 def _flatten(data: Any) -> Iterator[dict[str, Any]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from extractors.article import extract_document
-from extractors.html import looks_like_html
+from extractors.html import extract_html, looks_like_html
 
 DATA = Path(__file__).parent / "data" / "html_detection"
 LEADING_JUNK = ["php_warnings_before_doctype.html", "question_mark_before_doctype.html",
@@ -48,3 +48,31 @@ def test_bare_script_before_a_fragment_gives_the_prose_not_the_script():
 ])
 def test_text_and_feeds_with_angle_brackets_are_not_html(data):
     assert not looks_like_html(data)
+
+
+# --- eighth probe: markup built to make the parser or a JSON walk work without end -----------------
+
+_ARTICLE = ("<article><h1>Border talks in Tbilisi</h1>" + "".join(
+    f"<p>Armenian and Azerbaijani negotiators met in Tbilisi on Monday to discuss border delimitation, round {k}.</p>"
+    for k in range(4)) + "</article>")
+
+
+def test_an_element_with_a_flood_of_attributes_loses_them_before_parsing():
+    from extractors.html import MAX_ATTRIBUTES, tame_attribute_floods
+
+    flood = "<div " + " ".join(f"a{i}=x" for i in range(60_000)) + ">"  # quadratic in libxml2: minutes at 300,000
+    tamed = tame_attribute_floods(f"<html><body>{flood}{_ARTICLE}</div></body></html>")
+    assert "<div>" in tamed and "a59999" not in tamed
+    ordinary = "<div " + " ".join(f'data-x{i}="{"y" * 80}"' for i in range(MAX_ATTRIBUTES)) + ">"
+    assert tame_attribute_floods(ordinary + "</div>") == ordinary + "</div>"  # long, but few attributes: untouched
+    article = extract_html(f"<html><head><title>Border talks</title></head><body>{flood}{_ARTICLE}</div></body></html>",
+                           url="https://news.example.ge/a/1")
+    assert article.text.startswith("Armenian and Azerbaijani negotiators")
+
+
+def test_json_ld_nested_thousands_deep_is_ignored_and_the_page_still_read():
+    deep = "[" * 200_000 + "]" * 200_000
+    page = (f"<html><head><title>Border talks</title><script type='application/ld+json'>"
+            f"{{\"@type\": \"NewsArticle\", \"articleBody\": {deep}}}</script></head><body>{_ARTICLE}</body></html>")
+    article = extract_html(page, url="https://news.example.ge/a/2")
+    assert article.text.startswith("Armenian and Azerbaijani negotiators")
