@@ -114,7 +114,11 @@ class Fetcher:
             headers["If-None-Match"] = conditional.etag
         if conditional and conditional.last_modified:
             headers["If-Modified-Since"] = conditional.last_modified
-        return self._get(url, headers, self.settings.max_feed_bytes)
+        page = self._get(url, headers, self.settings.max_feed_bytes)
+        if page.status == 304 and "If-None-Match" not in headers and "If-Modified-Since" not in headers:  # never read
+            raise FetchError("HTTP 304 to a request without validators (the server answers 'not modified' to all)",
+                             url=url, status=304, reason="bad-response")
+        return page
 
     def fetch_page(self, url: str) -> FetchedPage:
         """GET an article page; only HTML (or XHTML) is accepted, and never a binary body. A link

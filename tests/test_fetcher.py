@@ -57,6 +57,8 @@ class Routes(BaseHTTPRequestHandler):
             return self._send(302, b"", {"Location": "/"})
         if path == "/":
             return self._send(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        if path == "/always-304.xml":  # answers "not modified" whatever was asked
+            return self._send(304, b"")
         if path == "/to-private":
             return self._send(301, b"", {"Location": "http://10.255.255.1/secret"})
         if path == "/big-declared":
@@ -284,3 +286,11 @@ def test_a_feed_reached_through_permanent_redirects_says_where_it_lives_now(serv
         assert moved.final_url == server + "/feed.xml" and moved.moved_to == server + "/feed.xml"  # 301 then 308
         assert f.fetch_feed(server + "/campaign-feed.xml").moved_to is None  # a 302 first: the list's URL stays
         assert f.fetch_feed(server + "/feed.xml").moved_to is None
+
+
+def test_a_feed_answering_304_to_a_request_without_validators_is_an_error_not_news(server):
+    with fetcher() as f, pytest.raises(FetchError) as caught:
+        f.fetch_feed(server + "/always-304.xml")
+    assert caught.value.reason == "bad-response" and "without validators" in str(caught.value)
+    with fetcher() as f:  # with validators a 304 is the answer it should be
+        assert f.fetch_feed(server + "/feed.xml", Conditional(etag='"v1"', last_modified=None)).status == 304
