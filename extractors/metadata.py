@@ -238,6 +238,43 @@ def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
         name = clean_author(text, site_name, host)
         if name:
             return name
+    return labelled_byline(tree, site_name, host)
+
+
+# A meta line that opens with a byline label, the name, then the date or other facts after a separator:
+# "By Chris Patton · Nov. 28, 2026", "Автор: Арсен Мелконян | 3 декабря 2026 | Просмотров: 1 204".
+_LABELLED_LINE = re.compile(r"^\s*(?:by|written by|автор|author|yazar|müəllif|հեղինակ|ავტორი)(?![\w-])\s*[:՝：]?\s*", re.I)
+_NAME_PART = re.compile(r"^(?P<name>[^|·•–—,;\d()]{3,60}?)\s*(?:[|·•–—,;(]|\d|$)")
+_PERSON = re.compile(r"[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,3}")
+_LABELLED_LINE_CHARS = 160
+_LABELLED_LINES_READ = 3
+
+
+def labelled_byline(tree: HtmlElement, site_name: str, host: str) -> str:
+    """The name in a short visible line that says who wrote the page with a byline label, when no
+    element is marked as the author: the name runs to the first separator or date, one to four
+    words, no digits. Comments are not bylines."""
+    body = tree.find("body")
+    read = 0
+    for element in (body if body is not None else tree).iter("p", "div", "span", "li", "small", "em"):
+        own = element.text
+        if not own or not _LABELLED_LINE.match(own):
+            continue
+        text = " ".join(element.text_content().split())
+        if len(text) > _LABELLED_LINE_CHARS or any(
+                "comment" in (a.get("class") or "") + (a.get("id") or "") for a in (element, *element.iterancestors())):
+            continue
+        read += 1
+        found = _NAME_PART.match(_LABELLED_LINE.sub("", text, count=1))
+        if found and _PERSON.fullmatch(name := found.group("name").strip()):
+            first = name[0]
+            # every cased script capitalises names; Georgian writes none (Unicode's Mtavruli capitals aside)
+            cased = first.lower() != first.upper() and not "\u10d0" <= first <= "\u10ff"
+            cleaned = clean_author(name, site_name, host)
+            if cleaned and (first.isupper() or not cased):
+                return cleaned
+        if read >= _LABELLED_LINES_READ:
+            break
     return ""
 
 

@@ -298,3 +298,17 @@ def test_error_page_titles_are_told_from_headlines_about_errors(title, error):
     from extractors.titles import is_error_page_title
 
     assert is_error_page_title(title) is error
+
+
+@pytest.mark.parametrize("line,name", [("<p class='by'>By Chris Patton · Nov. 28, 2026</p>", "Chris Patton"),
+                                       ("<div class='info'>Автор: Арсен Мелконян | 3 декабря 2026 | Просмотров: 1 204</div>",
+                                        "Арсен Мелконян"),
+                                       ("<p>ავტორი: ნინო ბერიძე | 2026</p>", "ნინო ბერიძე"),
+                                       ("<p>Written by <a href='/a'>Lilit Grigoryan</a>, Yerevan</p>", "Lilit Grigoryan"),
+                                       ("<p>By the way, the talks went on</p>", ""), ("<p>By 2030 Armenia plans more</p>", "")])
+def test_a_labelled_byline_line_names_the_author_when_no_element_is_marked(line, name):
+    from lxml import html as lxml_html
+
+    from extractors.metadata import labelled_byline
+
+    assert labelled_byline(lxml_html.fromstring(f"<html><body><h1>Talks</h1>{line}</body></html>"), "", "") == name
