@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     # New pages of one feed fetched, extracted and committed together: a feed listing thousands of
     # items is stored batch by batch (bounded memory, kept progress), not held whole until its end.
     batch_pages: int = Field(100, ge=1, le=10_000)
+    page_timeout_seconds: float = Field(120.0, ge=1, le=3600)  # one page's extraction in a worker, then it is stopped
     # Processes that extract and judge fetched pages (flows/workers.py); 0 or unset: one per CPU,
     # 1: in the poll's own process.
     workers: int = Field(default=0, validate_default=True)

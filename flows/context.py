@@ -95,7 +95,8 @@ class RunContext:
             if self._extraction is None:
                 from flows.workers import ExtractionPool
 
-                self._extraction = ExtractionPool(self.settings.workers, self.settings.topics_file, lambda: self.gazetteer)
+                self._extraction = ExtractionPool(self.settings.workers, self.settings.topics_file, lambda: self.gazetteer,
+                                                  page_seconds=self.settings.page_timeout_seconds)
             return self._extraction
 
     @property

@@ -23,6 +23,7 @@ import multiprocessing
 import threading
 import time
 from concurrent.futures import CancelledError, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,11 @@ _gazetteer = None  # in a worker process: loaded once by ``_start``
 # A batch's only page is built in the calling process up to this size (news pages: 50–500 KB);
 # a larger one starts the pool, so that if it gets its process killed the run is not.
 ALONE_IN_PROCESS_MAX_BYTES = 1_000_000
+# A page's extraction takes ~40 ms, a few seconds for the largest real pages; one that runs for
+# minutes is hostile (or pathological) and is stopped (NEWSWATCH_PAGE_TIMEOUT_SECONDS sets it for a
+# run). In-process builds (one worker) have no bound: nothing can stop C code in the poll's own process.
+PAGE_SECONDS_MAX = 120
+WATCH_STEP_SECONDS = 1.0
 WORKER_START_SECONDS = 120  # a worker's start (imports, gazetteer) takes ~1 s; minutes only on a starved host
 
 
@@ -117,13 +123,35 @@ class Pending:
     def result(self) -> Built:
         if self._future is not None:
             try:
-                return self._future.result()
+                return self._watched()
             except CancelledError:  # the run closed the pool: it is stopping
                 raise RunStopping("not extracted: the run is stopping") from None
             except BrokenProcessPool as exc:
                 self._pool._broke(self._executor, exc)
                 return self._pool.isolated(self._job)
         return build(self._job, self._pool._gazetteer_loader())
+
+
+    def _watched(self) -> Built:
+        """The worker's record, unless the page keeps it busy past the pool's ``page_seconds`` (markup built
+        to make a parser work without end, in C where nothing interrupts it): then the pool's
+        processes are killed, the page is skipped with its reason, and the pool's other pages are
+        built again in isolation, each under the same bound. Waiting in short steps also lets the
+        run's signal handlers act (Ctrl-C, SIGTERM) while a worker is busy."""
+        running_since = None
+        while True:
+            try:
+                return self._future.result(timeout=WATCH_STEP_SECONDS)
+            except FutureTimeout:
+                if not self._future.running():
+                    continue  # still queued behind other pages: its own time has not started
+                running_since = running_since or time.monotonic()
+                limit = self._pool.page_seconds
+                if time.monotonic() - running_since > limit:
+                    log.error("extracting %s took longer than %g s; its worker is stopped and the page skipped",
+                              self._job.meta.link, limit)
+                    self._pool._broke(self._executor, f"a page took longer than {limit:g} s")
+                    return Built(error=f"extraction took longer than {limit:g} s (markup built to stall a parser?)")
 
 
 class Occupancy:
@@ -152,8 +180,9 @@ class Occupancy:
 class ExtractionPool:
     """The run's worker processes (lazily started), or the calling process when ``workers`` is 1."""
 
-    def __init__(self, workers: int, topics_file: Path, gazetteer_loader):
+    def __init__(self, workers: int, topics_file: Path, gazetteer_loader, page_seconds: float = PAGE_SECONDS_MAX):
         self.workers = max(1, int(workers))
+        self.page_seconds = page_seconds
         self.topics_file = topics_file
         self._gazetteer_loader = gazetteer_loader  # the calling process's gazetteer (in-process runs)
         self._pool: ProcessPoolExecutor | None = None
@@ -205,7 +234,12 @@ class ExtractionPool:
                 return build(job, self._gazetteer_loader())
             executor = self._isolation
             try:
-                return executor.submit(build, job).result()
+                return executor.submit(build, job).result(timeout=self.page_seconds)
+            except FutureTimeout:
+                self._isolation = None
+                _discard(executor)
+                log.error("extracting %s took longer than %g s; the page is skipped", job.meta.link, self.page_seconds)
+                return Built(error=f"extraction took longer than {self.page_seconds:g} s (markup built to stall a parser?)")
             except BrokenProcessPool:
                 self._isolation = None
                 _discard(executor)

@@ -144,3 +144,25 @@ def run_poison_page_script(*args: str):
     root = Path(__file__).resolve().parents[1]
     return subprocess.run([sys.executable, str(root / "tests" / "poison_page_run.py"), *args], capture_output=True,
                           text=True, timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+
+
+@pytest.mark.slow
+def test_a_page_that_keeps_its_worker_busy_past_the_bound_is_skipped_and_the_other_pages_are_built():
+    """Markup built to make a parser work for minutes (in C, where no signal reaches) must not hold
+    the poll: past the pool's bound the workers are stopped, the page is skipped with its reason and
+    the pages the pool held are built again apart."""
+    from extractors.gazetteer import load_gazetteer
+
+    settings = Settings(workers=2)
+    slow = ("<html><body><article>" + "<p>Negotiators from Armenia and Azerbaijan met in Tbilisi again.</p>" * 60_000
+            + "</article></body></html>").encode()
+    normal = sorted((DATA / "pages").rglob("*.html"))[0].read_bytes()
+    pool = ExtractionPool(2, settings.topics_file, lambda: load_gazetteer(settings.topics_file), page_seconds=1.0)
+    try:
+        jobs = [page_job(slow, "https://example.org/news/slow.html")]
+        jobs += [page_job(normal, f"https://example.org/news/{n}.html") for n in range(3)]
+        built = pool.build_many(jobs)
+    finally:
+        pool.close()
+    assert not built[0].record and "took longer than 1 s" in built[0].error
+    assert all(b.record is not None and b.record.text for b in built[1:])
