@@ -184,6 +184,12 @@ def _language(code: str | None) -> str:
     return LANGUAGE_NAMES.get(code or "", code or "unknown")
 
 
+def _address(record: ArticleRecord) -> str:
+    """Where a reader goes: the article's own address (after an aggregator's redirect, a meta refresh or
+    an AMP copy: the canonical one), not the feed's link to it."""
+    return record.canonical_url or record.url
+
+
 def _title(record: ArticleRecord) -> str:
     return _clean(record.title) or (urlparse(record.url).netloc or record.id)
 
@@ -233,10 +239,10 @@ def _story(key: str, head: ArticleRecord, members: list[ArticleRecord], feeds: d
             continue
         others[outlet] = Mention(
             source=record.source, source_name=_source_name(record.source, feeds), title=_title(record),
-            url=record.url, link=safe_link(record.url), language=_language(record.language),
+            url=_address(record), link=safe_link(_address(record)), language=_language(record.language),
         )
     return Story(
-        id=key, article_id=head.id, title=_title(head), url=head.url, link=safe_link(head.url), source=head.source,
+        id=key, article_id=head.id, title=_title(head), url=_address(head), link=safe_link(_address(head)), source=head.source,
         source_name=_source_name(head.source, feeds), language=_language(head.language),
         published=_published(head.published), lead=lead_of(head.text, head.title),
         country=country_name(story_country(head, members, feeds)),

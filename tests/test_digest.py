@@ -409,3 +409,15 @@ def test_a_feed_dropped_from_the_list_keeps_the_name_and_country_it_was_polled_w
     text = prepare_digest(store, DAY, recipients=[], settings=digest_settings(feeds_file=shrunk), now=NOW).text
     assert "Civil.ge" in text and "civilge" not in text.split("-- \n")[0]
     assert "== Georgia ==" in text
+
+
+def test_a_story_links_the_articles_own_address_not_the_aggregator_link_the_feed_gave():
+    from extractors.records import ArticleRecord
+    from flows.digest_content import _address
+
+    via = ArticleRecord(id="gn", url="https://news.example.com/rss/articles/CBMiAAA1", source="agg", title="Talks resume",
+                        canonical_url="https://oc.example.ge/2026/12/talks-resume", author="", published=None,
+                        first_seen="2026-12-03T10:00:00+00:00", language="en", text="Talks resumed in Tbilisi.",
+                        caucasus={"relevant": True}, content_hash="gn")
+    assert _address(via) == "https://oc.example.ge/2026/12/talks-resume"
+    assert _address(ArticleRecord(**{**via.__dict__, "canonical_url": ""})) == via.url  # no canonical: the feed's link
