@@ -53,6 +53,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     _not_ahead(parse_day(args.date, "--date"), settings)
     _check_recipients(args.to, settings)
     open_store(settings.store, must_exist=True).close()
+    from flows.poll import preflight_store
+
+    preflight_store(settings)  # a sent digest is archived in the store: a read-only one fails now, in one line
     from flows.digest_flow import daily_digest  # Prefect is imported only for real sends
 
     result = daily_digest(date=args.date, to=args.to, resend=args.resend, store=args.store)
