@@ -33,7 +33,14 @@ def open_store(uri: str, settings=None, *, must_exist: bool = False) -> ObjectSt
     if uri.startswith("s3://"):
         from storage.s3 import S3Store  # boto3 is only imported when S3 is used
 
-        return S3Store.from_uri(uri, settings)
+        store = S3Store.from_uri(uri, settings)
+        if must_exist and next(iter(store.list("")), None) is None:
+            # a mistyped prefix holds nothing: as a mistyped directory, not an empty store with "0 records"
+            from extractors.errors import StoreError
+
+            store.close()
+            raise StoreError(f"no store at {uri} (nothing under that prefix); check --store / NEWSWATCH_STORE")
+        return store
     from storage.local import LocalStore
 
     return LocalStore.from_uri(uri)

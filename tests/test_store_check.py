@@ -393,3 +393,14 @@ def test_a_damaged_feed_state_is_reported_and_set_aside_by_repair(tmp_path):
     assert repaired.ok and repaired.repaired == 1
     assert not store.exists("state/feeds/desk.json") and any(store.list("state/quarantine/"))
     assert check_store(store).ok
+
+
+def test_a_mistyped_s3_prefix_is_no_store_for_a_command_that_only_reads(tmp_path, s3_uri):
+    from extractors.errors import StoreError
+    from storage import open_store
+
+    _populate(LocalStore(tmp_path))
+    assert _cli(["store", "copy", str(tmp_path), s3_uri]) == 0
+    open_store(s3_uri, must_exist=True).close()  # the copy is there
+    with pytest.raises(StoreError, match="^no store at .*nothing under that prefix"):
+        open_store(s3_uri.rstrip("/") + "/no-such-prefix", must_exist=True)
