@@ -104,11 +104,16 @@ def _is_small_box(element: HtmlElement, counts: _Counts) -> bool:
     return counts.words(element) < 400 and not _HOLDS_ARTICLE(element)
 
 
+# The same box words as the last part of a camel-case name ("sigProCaption", "imageCaption",
+# "photoCredit"): gallery plugins and JavaScript themes name their classes so.
+_CAMEL_BOX = re.compile(r"[a-z](?:Caption|Credits?|Related|Share(?:Bar|Buttons)|Breadcrumbs?)(?=\s|$)")
+
+
 @functools.lru_cache(maxsize=8192)
 def _name_rules(names: str) -> tuple[bool, bool]:
     """(comments, box) by an element's "class id" string: themes repeat a few names all over a
     page and a site, so each is searched once."""
-    return bool(_COMMENTS_ANY.search(names)), bool(_BOX_ANY.search(names))
+    return bool(_COMMENTS_ANY.search(names)), bool(_BOX_ANY.search(names) or _CAMEL_BOX.search(names))
 
 
 def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
