@@ -54,11 +54,25 @@ def outlets(store, feeds_file=None) -> dict[str, Outlet]:
     return found
 
 
+REGION_CODES = frozenset({"am", "az", "ge", "ru-north-caucasus", "intl"})
+
+
 def normalise_country(value: str | None) -> str | None:
+    """A --country value as records spell it; an unknown one is refused (it would match nothing,
+    and "0 records" would look like an answer)."""
     if not value:
         return None
     code = value.strip().lower()
-    return COUNTRY_ALIASES.get(code, code)
+    code = COUNTRY_ALIASES.get(code, code)
+    if code not in REGION_CODES and not _iso_country(code):
+        raise ConfigError(f"--country {value}: not a country code (am, az, ge, nc, intl, or another ISO 3166 code)")
+    return code
+
+
+def _iso_country(code: str) -> bool:
+    import pycountry
+
+    return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
 
 
 @dataclass

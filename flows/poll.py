@@ -117,10 +117,14 @@ def parse_since(value: str | datetime | None, zone: str = "UTC") -> datetime | N
         if isinstance(value, str) and len(value) == 10:
             from zoneinfo import ZoneInfo
 
-            return layout.as_utc(datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone)))
-        return layout.as_utc(value)
-    except (ValueError, TypeError):
+            moment = layout.as_utc(datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone)))
+        else:
+            moment = layout.as_utc(value)
+    except (ValueError, TypeError, OverflowError):
         raise ConfigError(f"--since {value!r}: not a date (YYYY-MM-DD) or an ISO date-time") from None
+    if not 1900 <= moment.year <= 2999:  # as every other command's dates
+        raise ConfigError(f"--since {value}: not a day news could be from (years 1900-2999)")
+    return moment
 
 
 def preflight(*, store: str | None, feeds_file: str | None, feed_ids: list[str] | None, since: str | None) -> Settings:

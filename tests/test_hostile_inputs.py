@@ -23,6 +23,10 @@ TABLE = [
     (["poll", "--since", "yesterday"], {}, 2),
     (["poll", "--since", "2026-13-45"], {}, 2),
     (["poll", "--since", "11/01/2026"], {}, 2),
+    (["poll", "--since", "0001-01-01"], {}, 2),  # a year no news is from, as every other command says
+    (["stories", "--country", "xx"], {}, 2),  # no such country: not "0 stories"
+    (["articles", "--all", "--country", "armenai"], {}, 2),
+    (["feeds", "try", "https://news.example.am/feed", "--limit", "-3"], {}, 2),
     (["poll", "--feeds", "list-shaped.yaml"], {}, 2),
     (["poll", "--feeds", "feeds-mapping.yaml"], {}, 2),
     (["poll", "--feeds", "no-url.yaml"], {}, 2),
