@@ -12,7 +12,7 @@ import hashlib
 import html
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 
 from urllib.parse import quote, urlsplit
 
@@ -91,17 +91,42 @@ def feed_body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-def _entry_date(entry, now: datetime) -> datetime | None:
+_DATE_FIELDS = ("published", "updated", "created")
+FEED_ZONE_SHARE = 0.8  # of a feed's zoned dates that must share one offset for it to be the feed's
+
+
+def feed_zone(entries) -> timezone | None:
+    """The zone a feed writes its dates in, when most of its zoned dates share one offset: the zone
+    of the items that write none ("03 Դեկ 2026 09:15" beside "… 09:40 AMT"), which feedparser
+    would read as UTC."""
+    offsets = Counter()
+    for entry in entries:
+        for name in _DATE_FIELDS:
+            written = _written_date(entry.get(name), keep_zone=True)
+            if written is not None and written.tzinfo is not None:
+                offsets[written.utcoffset()] += 1
+                break
+    if not offsets:
+        return None
+    offset, count = offsets.most_common(1)[0]
+    return timezone(offset) if count >= 2 and count >= FEED_ZONE_SHARE * sum(offsets.values()) else None
+
+
+def _entry_date(entry, now: datetime, zone: timezone | None = None) -> datetime | None:
     """The item's date, when believable: a feed's 1970-01-01, 0001-01-01 or 2100 is a CMS default
-    or a typo, never the day the article came out (the same test as a page's own dates)."""
+    or a typo, never the day the article came out (the same test as a page's own dates). A time
+    written without a zone is in the feed's ``zone`` when its other items say one (``feed_zone``)."""
     from extractors.dates import believable_instant
 
     # A time up to 14 h ahead is local time written with the wrong zone: kept as "by now"
     # (extractors.dates.believable_instant), not dropped.
-    for name in ("published", "updated", "created"):
-        written = _written_date(entry.get(name))
+    for name in _DATE_FIELDS:
+        written = _written_date(entry.get(name), keep_zone=True)
         if written is not None and written.tzinfo is not None and (kept := believable_instant(written, now)):
-            return kept  # a zone feedparser does not know ("MSK", "AMT", "GMT+4") it reads as UTC
+            return kept.astimezone(timezone.utc)  # a zone feedparser does not know ("MSK", "AMT", "GMT+4") it reads as UTC
+        if (written is not None and written.tzinfo is None and zone is not None and written.time() != time.min
+                and (kept := believable_instant(written.replace(tzinfo=zone), now))):
+            return kept.astimezone(timezone.utc)  # a time of day without a zone (a day alone stays a day)
         value = entry.get(f"{name}_parsed")
         if value:
             try:
@@ -117,9 +142,10 @@ def _entry_date(entry, now: datetime) -> datetime | None:
     return None
 
 
-def _written_date(text: str | None) -> datetime | None:
+def _written_date(text: str | None, keep_zone: bool = False) -> datetime | None:
     """The date an item's date field spells, by ``extractors.date_text`` (the region's month names,
-    numeric forms, zone names): aware when a zone is written, naive when not; None without a year."""
+    numeric forms, zone names): aware when a zone is written (in UTC, or in its own zone with
+    ``keep_zone``), naive when not; None without a year."""
     from extractors.date_text import find_dates
 
     found = find_dates(text, limit=1) if isinstance(text, str) and text.strip() else []
@@ -128,7 +154,8 @@ def _written_date(text: str | None) -> datetime | None:
     first = found[0]
     moment = datetime.combine(first.day, first.at or datetime.min.time())
     if first.offset is not None and first.at is not None:
-        return (moment.replace(tzinfo=timezone(first.offset))).astimezone(timezone.utc)
+        zoned = moment.replace(tzinfo=timezone(first.offset))
+        return zoned if keep_zone else zoned.astimezone(timezone.utc)
     return moment
 
 
@@ -269,6 +296,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
 
     language = declared_language(parsed.feed.get("language"))
     entries: list[FeedEntry] = []
+    zone = feed_zone(parsed.entries)
     links = [_entry_link(raw, feed_url) for raw in parsed.entries]
     shared = {link for link, count in Counter(filter(None, links)).items() if count > 1}
     addresses = addressable_guids(body, feed_url) if shared else frozenset()
@@ -291,7 +319,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
                 feed_id=feed_id,
                 link=link,
                 title=_plain_title(raw),
-                published=_entry_date(raw, now),
+                published=_entry_date(raw, now, zone),
                 author=(raw.get("author") or "").strip(),
                 summary=raw.get("summary") or "",
                 content=_entry_content(raw),

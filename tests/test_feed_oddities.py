@@ -142,7 +142,24 @@ def test_zone_names_of_the_region_and_gmt_offsets_give_the_right_instant():
     assert hours["tz-msk"] == 11  # 14:30 Moscow time is 11:30 UTC, not 14:30
     for slug in ("tz-amt", "tz-get", "tz-azt", "tz-gmt4", "tz-gmtp0400", "tz-plus0400", "tz-utc0400", "tz-iso"):
         assert hours[slug] == 10, slug
-    assert hours["tz-none"] == 14  # no zone written: UTC, as before
+    # no zone written, in a feed whose other items write UTC+4 (8 of its 9 zoned dates): UTC+4 too
+    assert hours["tz-none"] == 10
+
+
+def test_a_time_without_a_zone_is_in_the_zone_the_feeds_other_items_write():
+    from extractors.feeds import feed_zone
+
+    feed = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Desk</title>'
+            b'<link>https://desk.example.am/</link><description>d</description>'
+            b'<item><title>One</title><link>https://desk.example.am/a/1</link><pubDate>Thu, 03 Dec 2026 09:40:00 AMT</pubDate></item>'
+            b'<item><title>Two</title><link>https://desk.example.am/a/2</link><pubDate>Thu, 03 Dec 2026 08:10:00 +0400</pubDate></item>'
+            b'<item><title>Three</title><link>https://desk.example.am/a/3</link><pubDate>03 \xd4\xb4\xd5\xa5\xd5\xaf 2026 09:15</pubDate></item>'
+            b'<item><title>Four</title><link>https://desk.example.am/a/4</link><pubDate>2026-12-02</pubDate></item>'
+            b'</channel></rss>')
+    entries = {e.title: e.published for e in parse_feed(feed, feed_id="d", feed_url="https://desk.example.am/rss", now=NOW).entries}
+    assert entries["Three"] == datetime(2026, 12, 3, 5, 15, tzinfo=timezone.utc)  # 09:15 in Yerevan, not 09:15 UTC
+    assert entries["Four"] == datetime(2026, 12, 2, tzinfo=timezone.utc)  # a day alone stays that day
+    assert feed_zone([{"published": "Thu, 03 Dec 2026 09:40:00 +0400"}]) is None  # one item says too little
 
 
 def test_items_sharing_a_section_link_keep_their_own_permalink_guids():
