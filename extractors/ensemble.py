@@ -48,6 +48,8 @@ from itertools import chain
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from extractors.html_cleanup import ARMENIAN_STOP
+
 LOGGER = logging.getLogger(__name__)
 
 # Elements that start a new paragraph when a subtree is flattened to text.
@@ -177,8 +179,8 @@ def _word_count(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-_SENTENCE_END = re.compile(r"[.!?…։。][\"'”»’)\]]*$")  # a line ending in ":" announces, it is no sentence
-_HAS_SENTENCE = re.compile(r"[.!?…։。][\"'”»’)\]]*(?:\s|$)")  # a caption or lead has one; a ticker or meta line not
+_SENTENCE_END = re.compile(rf"(?:[.!?…։。]|{ARMENIAN_STOP})[\"'”»’)\]]*$")  # a line ending in ":" announces (Armenian aside)
+_HAS_SENTENCE = re.compile(rf"(?:[.!?…։。]|{ARMENIAN_STOP})[\"'”»’)\]]*(?:\s|$)")  # a caption or lead has one; a ticker or meta line not
 DUMP_MIN_LINES = 5
 DUMP_LINE_WORDS = 10
 DUMP_SHARE = 0.7

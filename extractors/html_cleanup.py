@@ -279,7 +279,9 @@ STAMPED_RUN = 3  # this many stamped headlines in a row are a news ticker, not t
 STAMPED_MAX_WORDS = 25  # live-blog entries are longer than ticker headlines
 # A headline is a phrase; a live-blog entry is a report of one or more sentences ("10:20 The premier
 # voted in Vake."). A full stop (not an ellipsis: a cut teaser; headlines may ask or exclaim) says which.
-_SENTENCE_FINAL = re.compile(r"(?<![.…])[.։。][\"'”»’)\]]*$")
+# ":" after an Armenian letter is the full stop "։", as typed on keyboards that lack it
+ARMENIAN_STOP = r"(?<=[\u0531-\u0556\u0561-\u0587]):"
+_SENTENCE_FINAL = re.compile(rf"(?<![.…])(?:[.։。]|{ARMENIAN_STOP})[\"'”»’)\]]*$")
 
 
 def is_stamped_headline(text: str) -> bool:

@@ -12,7 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from extractors.html_cleanup import is_reader_notice
+from extractors.html_cleanup import ARMENIAN_STOP, is_reader_notice
 from extractors.boilerplate import (
     CAPTION_PREFIX, COMMENT_HEADER, COMMENT_LINE, COOKIES, COPYRIGHT, CTA, SEE_ALSO, SHARE_WORDS, TAGS_LABEL,
     paragraph_fingerprint,
@@ -27,7 +27,7 @@ PROSE, SHORT, JUNK, META, CAPTION, SEEALSO = "prose", "short", "junk", "meta", "
 _COST = {SHORT: 25.0, JUNK: 50.0, META: 40.0, CAPTION: 30.0, SEEALSO: 50.0}
 
 _TERMINAL = re.compile(r"[.!?…։。:;][\"'”»’)\]]*$")
-_SENTENCE_END = re.compile(r"[.!?…։。][\"'”»’)\]]*$")
+_SENTENCE_END = re.compile(rf"(?:[.!?…։。]|{ARMENIAN_STOP})[\"'”»’)\]]*$")
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _BULLET = re.compile(r"^\s*[•·▪■►▸‣◦●○*✓→»>–—-]\s+")
 _URLISH = re.compile(r"https?://|www\.|\S+@\S+\.\w{2,}|\b\S+\.(?:com|org|net|ru|az|am|ge|info)\b", re.I)
