@@ -23,12 +23,9 @@ MIN_TEXT_CHARS = 80  # shorter than a lead paragraph: a stub, a paywall or an er
 def decode_text(data: bytes | str) -> str:
     if isinstance(data, str):
         return data
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
+    from extractors.charsets import decode_plain_text
+
+    return decode_plain_text(data)
 
 
 # C0 control bytes (but tab, newline, form feed, carriage return) and DEL: never text in an

@@ -161,3 +161,12 @@ def _sniffed(data: bytes) -> str:
     return data.decode("cp1252", errors="replace")
 
 
+
+
+def decode_plain_text(data: bytes) -> str:
+    """Bytes of a plain-text file → text: its byte order mark (UTF-8, UTF-16), else UTF-8, else what
+    the bytes bear out (charset-normalizer: a Russian file in cp1251 is not cp1252 mojibake)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    return _utf8_or_cp1252(data)
