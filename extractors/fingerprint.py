@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extractors.figures import figures, figures_disagree, places_disagree  # noqa: F401 - part of this module's API
+from extractors.figures import figures, figures_disagree, leads_disagree, places_disagree  # noqa: F401 - part of this module's API
 from extractors.story import (  # noqa: F401 - part of this module's API (fp.story_terms ...)
     NAME, STORY_MIN_SHARE, STORY_MIN_SHARED, STORY_TERMS, story_terms, term_hashes, term_ids, terms_match,
 )
@@ -349,8 +349,9 @@ def copy_of(a_text: str, b_text: str) -> tuple[bool, float]:
 
 
 def _facts_disagree(a_text: str, b_text: str) -> bool:
-    """Shared wording, other facts: a recurring template's figures or another incident's places."""
-    return figures_disagree(a_text, b_text) or places_disagree(a_text, b_text)
+    """Shared wording, other facts: a recurring template's figures or another incident's places,
+    over the whole texts or in their leads."""
+    return figures_disagree(a_text, b_text) or places_disagree(a_text, b_text) or leads_disagree(a_text, b_text)
 
 
 @dataclass(frozen=True)
