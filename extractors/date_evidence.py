@@ -207,9 +207,14 @@ def _as_line(entry: tuple[int, HtmlElement, str], headline_order: int, month_fir
     return DateLine(chosen, text, order > headline_order, abs(order - headline_order), stamp)
 
 
-def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
+def date_line(root: HtmlElement, month_first: bool, accept=None) -> DateLine | None:
     """The page's date line (see module docstring), or None when no date sits near a headline.
-    The first line after the headline wins; else the nearest one just above it."""
+    The first line after the headline wins; else the nearest one just above it. ``accept``: a
+    test a line must pass to count (the others are passed over)."""
+    return _date_line(root, month_first, accept or (lambda _line: True))
+
+
+def _date_line(root: HtmlElement, month_first: bool, accept) -> DateLine | None:
     headline = _headline(root)
     if headline is None:
         return None
@@ -223,14 +228,15 @@ def date_line(root: HtmlElement, month_first: bool) -> DateLine | None:
             before.append((order, element, text))
         elif order - headline_order > _AFTER_HEADLINE:
             break
-        elif (line := _as_line((order, element, text), headline_order, month_first, around_headline)) is not None:
+        elif (line := _as_line((order, element, text), headline_order, month_first, around_headline)) is not None \
+                and accept(line):
             return line
     if headline_order is None:
         return None
     for entry in reversed(before):
         if headline_order - entry[0] <= _BEFORE_HEADLINE and not _in_another_region(entry[1], around_headline):
             line = _as_line(entry, headline_order, month_first, around_headline)
-            if line is not None:
+            if line is not None and accept(line):
                 return line
     return None
 

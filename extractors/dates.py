@@ -187,7 +187,11 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
     if line is None and markup is None and intact is not None:
         line = date_line(intact, month_first)
     if line is not None and not _line_plausible(line, clock):
-        return None, _IN_FUTURE
+        # a future date near the headline (an event's day, a deadline) hides the publication line
+        # after it: that one, if the page has it; else the page states only a date to come
+        line = date_line(tree, month_first, accept=lambda found: _line_plausible(found, clock))
+        if line is None:
+            return None, _IN_FUTURE
     offset = page_offset(tree, line)
     if markup is not None:
         local = _localised(markup, offset)
