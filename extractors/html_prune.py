@@ -323,8 +323,10 @@ def merge_split_bodies(tree: HtmlElement) -> None:
                 continue
             if sum(1 for m in chunks if next(m.iter("h1"), None) is not None) >= 2:
                 continue  # each with its own headline: an endless page's next story, not a chunk of this one
+            # every chunk from the first with prose to the last, short ones between included (a
+            # one-sentence chunk, a live blog's short entry): moved in page order, never reordered
             first = chunks[0]
-            for other in chunks[1:]:
+            for other in members[members.index(first) + 1:members.index(chunks[-1]) + 1]:
                 for grandchild in list(other):
                     first.append(grandchild)
                 other.getparent().remove(other)
