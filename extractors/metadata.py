@@ -44,7 +44,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URLISH = re.compile(r"^(?:https?://|www\.)|^[\w-]+(?:\.[\w-]+)+/?$", re.I)
 # "By" alone is a label; so is the region's word for "author" before a name without a colon
 # (a theme's "Yazar" span glued to "Haber Merkezi")
-_BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:|yazar|müəllif|հեղինակ|ავტორი)(?:\s+|$)", re.I)
+_BYLINE_PREFIX = re.compile(r"^(?:by|par|von|di|por|de|автор|автор:|текст:|author:|yazar|müəllif|հեղինակ|ავტორი"
+                            r"|نویسنده:?|بقلم|كتب:?)(?:\s+|$)", re.I)
 # A photo credit set in an element its theme calls "…photo-author" ("Фото: пресс-служба"): no byline.
 _PHOTO_CREDIT = re.compile(r"^\W*(?:photo|фото|foto|ფოტო|լուսանկար\w*|şəkil|fotoğraf|image|изображение)\b", re.I)
 # A label before a name ("Автор:", "Müəllif:", "Հեղինակ՝" with the Armenian comma, "著者："): one
@@ -153,6 +154,7 @@ def clean_author(raw: str, site_name: str = "", host: str = "") -> str:
     """A readable author name, or "" when the value is a placeholder, e-mail, URL or the site."""
     name = " ".join((raw or "").split()).strip(" ,;|-")
     name = _BYLINE_PREFIX.sub("", name).strip()
+    name = _without_trailing_date(name)
     name = _LABEL_MARK.sub("", name, count=1).strip() if _LABEL_MARK.match(name) and len(name) > 15 else name
     if not name or len(name) > 80 or not re.search(r"\w", name):
         return ""
@@ -167,6 +169,19 @@ def clean_author(raw: str, site_name: str = "", host: str = "") -> str:
     if host and key == squashed(host.casefold().removeprefix("www.").split(".")[0]):
         return ""
     return name
+
+
+def _without_trailing_date(name: str) -> str:
+    """A byline that runs on into its date ("Leyla Hasanova, 18 November 2026", "… | 18.11.2026"):
+    the name before it."""
+    if not any(ch.isdigit() for ch in name):
+        return name
+    from extractors.date_text import find_dates
+
+    found = find_dates(name, limit=1)
+    if not found or found[0].start == 0:
+        return name
+    return name[:found[0].start].rstrip(" ,;|·•–—-/").strip()
 
 
 def join_authors(names: list[str], site_name: str, host: str, own_names: tuple[str, ...] = ()) -> str:
@@ -243,9 +258,10 @@ def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
 
 # A meta line that opens with a byline label, the name, then the date or other facts after a separator:
 # "By Chris Patton · Nov. 28, 2026", "Автор: Арсен Мелконян | 3 декабря 2026 | Просмотров: 1 204".
-_LABELLED_LINE = re.compile(r"^\s*(?:by|written by|автор|author|yazar|müəllif|հեղինակ|ავტორი)(?![\w-])\s*[:՝：]?\s*", re.I)
+_LABELLED_LINE = re.compile(r"(?:^|[|·•]\s*)\s*(?:by|written by|автор|author|yazar|müəllif|հեղինակ|ავტორი|نویسنده|بقلم|كتب)"
+                            r"(?![\w-])\s*[:՝：]?\s*", re.I)  # opening the line, or a part of it after a separator
 _NAME_PART = re.compile(r"^(?P<name>[^|·•–—,;\d()]{3,60}?)\s*(?:[|·•–—,;(]|\d|$)")
-_PERSON = re.compile(r"[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,3}")
+_PERSON = re.compile(r"[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){1,3}")  # two to four words: "By Category" is no one
 _LABELLED_LINE_CHARS = 160
 _LABELLED_LINES_READ = 3
 
@@ -256,16 +272,17 @@ def labelled_byline(tree: HtmlElement, site_name: str, host: str) -> str:
     words, no digits. Comments are not bylines."""
     body = tree.find("body")
     read = 0
-    for element in (body if body is not None else tree).iter("p", "div", "span", "li", "small", "em"):
+    for element in (body if body is not None else tree).iter("p", "div", "span", "li", "small", "em", "i"):
         own = element.text
-        if not own or not _LABELLED_LINE.match(own):
+        if not own or not _LABELLED_LINE.search(own):
             continue
         text = " ".join(element.text_content().split())
         if len(text) > _LABELLED_LINE_CHARS or any(
                 "comment" in (a.get("class") or "") + (a.get("id") or "") for a in (element, *element.iterancestors())):
             continue
         read += 1
-        found = _NAME_PART.match(_LABELLED_LINE.sub("", text, count=1))
+        label = _LABELLED_LINE.search(text)
+        found = _NAME_PART.match(text[label.end():]) if label else None
         if found and _PERSON.fullmatch(name := found.group("name").strip()):
             first = name[0]
             # every cased script capitalises names; Georgian writes none (Unicode's Mtavruli capitals aside)

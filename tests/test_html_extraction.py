@@ -305,6 +305,9 @@ def test_error_page_titles_are_told_from_headlines_about_errors(title, error):
                                         "Арсен Мелконян"),
                                        ("<p>ავტორი: ნინო ბერიძე | 2026</p>", "ნინო ბერიძე"),
                                        ("<p>Written by <a href='/a'>Lilit Grigoryan</a>, Yerevan</p>", "Lilit Grigoryan"),
+                                       ("<p><i>Published: 01.12.2026 | Author: Ruslan Gaziev</i></p>", "Ruslan Gaziev"),
+                                       ("<div>الأربعاء 02 ديسمبر 2026 - 10:20 | كتب: أحمد الخطيب</div>", "أحمد الخطيب"),
+                                       ("<p>Sort | By Category</p>", ""),
                                        ("<p>By the way, the talks went on</p>", ""), ("<p>By 2030 Armenia plans more</p>", "")])
 def test_a_labelled_byline_line_names_the_author_when_no_element_is_marked(line, name):
     from lxml import html as lxml_html
@@ -312,3 +315,9 @@ def test_a_labelled_byline_line_names_the_author_when_no_element_is_marked(line,
     from extractors.metadata import labelled_byline
 
     assert labelled_byline(lxml_html.fromstring(f"<html><body><h1>Talks</h1>{line}</body></html>"), "", "") == name
+
+
+@pytest.mark.parametrize("raw", ["Leyla Hasanova, 18 November 2026", "Leyla Hasanova | 18 November 2026",
+                                 "Leyla Hasanova – 18.11.2026"])
+def test_a_byline_that_runs_on_into_its_date_gives_the_name_alone(raw):
+    assert clean_author(raw) == "Leyla Hasanova"
