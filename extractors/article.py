@@ -75,12 +75,23 @@ def extract_document(
             data = decode_html(data, content_type)
         extracted = extract_html(data, url=url, feed_published=feed_published, now=now, known_boilerplate=known_boilerplate)
     else:
-        extracted = clean_text(decode_text(data), known_boilerplate=known_boilerplate)
+        extracted = clean_text(without_invisible(decode_text(data)), known_boilerplate=known_boilerplate)
         if not extracted.published and feed_published:
             extracted = replace(extracted, published=feed_published, published_source="feed")
+    extracted = replace(extracted, text=without_invisible(extracted.text), title=without_invisible(extracted.title))
     if len(extracted.text.strip()) < MIN_TEXT_CHARS:
         raise ExtractionError(f"no article text ({len(extracted.text.strip())} characters)")
     return extracted
+
+
+# Characters that are no letters and show as nothing: a soft hyphen (a CMS's hyphenation hints,
+# "Tbi\u00adlisi"), zero-width space, word joiner, a BOM inside the text. Left in, "Tbilisi" was no
+# word of the gazetteer's, nor of a copy without them. The zero-width non-joiner stays: Persian spells with it.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+
+
+def without_invisible(text: str) -> str:
+    return text.translate(_INVISIBLE) if text else text
 
 
 def canonical_for(extracted: ExtractedArticle, fetched_url: str) -> str:

@@ -60,3 +60,17 @@ def test_a_body_cut_into_chunks_keeps_its_paragraphs_in_page_order():
     order = [text.index(s) for s in ("The National Bank of Georgia kept", "The lari rose 0.3 percent",
                                      "Governor Natia Turnava said", "The next meeting of the committee")]
     assert order == sorted(order)
+
+
+def test_soft_hyphens_and_zero_width_spaces_do_not_hide_a_name():
+    from extractors.article import make_record
+
+    extracted = extract_document((DATA / "ru_soft_hyphens.txt").read_bytes())
+    assert "\u00ad" not in extracted.text + extracted.title
+    from datetime import datetime, timezone
+
+    record = make_record(extracted, article_id="s", url="https://x.example/a", canonical_url=None, source="t",
+                         first_seen=datetime(2026, 12, 4, tzinfo=timezone.utc))
+    assert record.caucasus["relevant"]
+    zwsp = extract_document((DATA / "ru_soft_hyphens.txt").read_text("utf-8").replace("\u00ad", "\u200b").encode())
+    assert "Тбилиси" in zwsp.text
