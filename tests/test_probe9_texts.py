@@ -74,3 +74,11 @@ def test_soft_hyphens_and_zero_width_spaces_do_not_hide_a_name():
     assert record.caucasus["relevant"]
     zwsp = extract_document((DATA / "ru_soft_hyphens.txt").read_text("utf-8").replace("\u00ad", "\u200b").encode())
     assert "Тбилиси" in zwsp.text
+
+
+def test_a_turkish_report_quoting_azerbaijani_is_still_turkish():
+    from extractors.language import detect_language
+
+    for name in ("tr_quoting_an_azerbaijani_title.txt", "tr_quoting_an_azerbaijani_sentence.txt"):
+        extracted = extract_document((DATA / name).read_bytes())
+        assert detect_language(extracted.text).code == "tr", name
