@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 from lxml.html import HtmlElement, tostring
 
 from extractors.date_evidence import (date_line, labelled_date, line_datetime, masthead_dates, offset_from_line,
-                                      page_month_first, page_offset, teasers, url_day)
+                                      MonthFirst, page_offset, teasers, url_day)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def _page_evidence(tree: HtmlElement, url: str | None, markup: datetime | date |
     a dated teaser cannot pose as the line); when none is left there and the page has no markup
     date, on the intact page (``intact``): a date line is short meta text, which pruning may
     take with the caption or meta bar it sits in."""
-    month_first = page_month_first(tree)
+    month_first = MonthFirst(tree)  # read from the page only if an ambiguous slash date asks
     line = date_line(tree, month_first)
     if line is None and markup is None and intact is not None:
         line = date_line(intact, month_first)
@@ -252,7 +252,7 @@ def _weaker_evidence(tree: HtmlElement, url: str | None, clock: datetime) -> tup
     found = _htmldate(pruned, url, clock, extensive=False)
     if found is not None and _written_as_found(found, tree, url) and is_plausible(found, clock):
         return found, "htmldate"
-    labelled = labelled_date(tree, page_month_first(tree))
+    labelled = labelled_date(tree, MonthFirst(tree))
     if labelled is not None and is_plausible(labelled.day, clock):
         return labelled.day, DATELINE
     day = url_day(url)
