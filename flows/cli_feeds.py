@@ -48,7 +48,7 @@ def register(subparsers) -> None:
 
     trial = commands.add_parser("try", help="fetch and parse one feed and show what would be stored (stores nothing)")
     trial.add_argument("url", help="the feed's address (http or https)")
-    trial.add_argument("--limit", type=_entries_count, default=10, help="entries whose pages are fetched (default 10)")
+    trial.add_argument("--limit", type=entries_count, default=10, help="entries whose pages are fetched (default 10)")
     trial.add_argument("--no-pages", action="store_true", help="parse the feed only, fetch no page")
     trial.add_argument("--country", default=None, help="the outlet's country, as feeds.yaml would say")
     trial.add_argument("--language", default=None, help="the outlet's language, as feeds.yaml would say")
@@ -160,7 +160,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _entries_count(text: str) -> int:
+def entries_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:

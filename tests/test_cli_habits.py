@@ -61,7 +61,7 @@ def _twin_value(action):
     if action.choices:
         other = next(c for c in action.choices if c != action.default)
         return other, other
-    if action.type in (int, float) or getattr(action.type, "__name__", "") in ("limit_count", "finite_number"):
+    if action.type in (int, float) or getattr(action.type, "__name__", "") in ("limit_count", "finite_number", "entries_count"):
         return "3", action.type("3")
     return "2026-11-20", "2026-11-20"
 
