@@ -227,10 +227,7 @@ def date_line(root: HtmlElement, month_first: bool, accept=None) -> DateLine | N
     """The page's date line (see module docstring), or None when no date sits near a headline.
     The first line after the headline wins; else the nearest one just above it. ``accept``: a
     test a line must pass to count (the others are passed over)."""
-    return _date_line(root, month_first, accept or (lambda _line: True))
-
-
-def _date_line(root: HtmlElement, month_first: bool, accept) -> DateLine | None:
+    accept = accept or (lambda _line: True)
     headline = _headline(root)
     if headline is None:
         return None

@@ -238,7 +238,7 @@ def _written_as_found(found: date, tree: HtmlElement, url: str | None) -> bool:
     would be an invented date unless the page or its URL writes that very day."""
     if found.day != 1:
         return _year_written(found, tree, url)
-    written = {found.strftime(pattern) for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d.%m.%Y", "%Y/%m/01")}
+    written = {found.strftime(pattern) for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d.%m.%Y")}
     page = (url or "") + tostring(tree, encoding="unicode")
     return any(spelling in page for spelling in written)
 

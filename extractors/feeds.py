@@ -8,6 +8,7 @@ logs a warning); one that yields nothing is an ``ExtractionError``.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import html
 import re
@@ -146,9 +147,17 @@ def _written_date(text: str | None, keep_zone: bool = False) -> datetime | None:
     """The date an item's date field spells, by ``extractors.date_text`` (the region's month names,
     numeric forms, zone names): aware when a zone is written (in UTC, or in its own zone with
     ``keep_zone``), naive when not; None without a year."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return _read_date(text, keep_zone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_date(text: str, keep_zone: bool) -> datetime | None:
+    # memoised: a feed's dates are read once for its zone (``feed_zone``) and again per item
     from extractors.date_text import find_dates
 
-    found = find_dates(text, limit=1) if isinstance(text, str) and text.strip() else []
+    found = find_dates(text, limit=1)
     if not found:
         return None
     first = found[0]

@@ -15,15 +15,20 @@ from pathlib import PurePosixPath
 from extractors.errors import ConfigError
 
 
-def limit_count(text: str) -> int:
-    """--limit: a count of lines, 0 for all of them (as in every command that has it)."""
+def count_of(text: str, what_zero_means: str) -> int:
+    """A count option's value: a whole number, 0 or more (the message says what 0 means)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{value}: give 0 for all, or how many")
+        raise argparse.ArgumentTypeError(f"{value}: {what_zero_means}")
     return value
+
+
+def limit_count(text: str) -> int:
+    """--limit: a count of lines, 0 for all of them (as in every command that has it)."""
+    return count_of(text, "give 0 for all, or how many")
 
 
 def finite_number(text: str) -> float:

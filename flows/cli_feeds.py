@@ -161,13 +161,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def entries_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value}: give how many entries to fetch (0: none)")
-    return value
+    """feeds try --limit: entries whose pages are fetched, 0 for none."""
+    from flows.cli_corpus import count_of
+
+    return count_of(text, "give how many entries to fetch (0: none)")
 
 
 def cmd_try(args: argparse.Namespace) -> int:

@@ -16,7 +16,6 @@ import functools
 import inspect
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from extractors.errors import NewswatchError
@@ -95,11 +94,11 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_copy(args: argparse.Namespace) -> int:
-    from storage import open_store
+    from storage import local_path, open_store
     from storage.copy import copy_store
 
     settings = _settings()
-    local_target = Path(args.dst.removeprefix("file://")) if "://" not in args.dst or args.dst.startswith("file://") else None
+    local_target = local_path(args.dst)
     made_here = local_target is not None and not local_target.exists()
     try:
         src = open_store(args.src, settings, must_exist=True)

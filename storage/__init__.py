@@ -21,12 +21,9 @@ def open_store(uri: str, settings=None, *, must_exist: bool = False) -> ObjectSt
         raise StoreError("the store is empty: give a path, file://… or s3://bucket[/prefix]")
     uri = _checked_scheme(uri)
     if must_exist and not uri.startswith("s3://"):  # a missing bucket is refused by the S3 backend itself
-        from pathlib import Path
-        from urllib.parse import unquote, urlparse
-
         from extractors.errors import StoreError
 
-        path = Path(unquote(urlparse(uri).path) if uri.startswith("file://") else uri).expanduser()
+        path = local_path(uri)
         if not path.is_dir():
             raise StoreError(f"no store at {uri} ({'not a directory' if path.exists() else 'no such directory'}); "
                              "check --store / NEWSWATCH_STORE")
@@ -44,6 +41,16 @@ def open_store(uri: str, settings=None, *, must_exist: bool = False) -> ObjectSt
     from storage.local import LocalStore
 
     return LocalStore.from_uri(uri)
+
+
+def local_path(uri: str):
+    """The directory a local store's URI (a path or ``file://…``) names; None for an S3 store."""
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    if uri.strip().lower().startswith("s3://"):
+        return None
+    return Path(unquote(urlparse(uri).path) if uri.startswith("file://") else uri).expanduser()
 
 
 def _checked_scheme(uri: str) -> str:

@@ -174,15 +174,21 @@ def test_since_keeps_entries_on_or_after_the_date_and_undated_ones(site, site_fe
     assert summary.totals["skipped_old"] == 3
 
 
-def test_full_text_in_the_feed_stands_in_for_a_page_that_cannot_be_fetched(tmp_path):
+def _poll_site(folder_name: str, tmp_path):
+    """A poll of a fixture site served on loopback with its own feeds.yaml: (summary, paths requested)."""
     from flows.sample_site import SampleSite
 
-    folder = Path(__file__).resolve().parent / "data" / "fulltext_site"
+    folder = Path(__file__).resolve().parent / "data" / folder_name
     with SampleSite(folder) as plain:
         feeds_file = tmp_path / "feeds.yaml"
         feeds_file.write_text((folder / "feeds.yaml").read_text().replace("{base}", plain.base))
         summary = poll(tmp_path / "store", feeds_file)
-        assert not [path for path, _c, _s in plain.requests if path.startswith("/stories/")]  # robots.txt honoured
+        return summary, [path for path, _c, _s in plain.requests]
+
+
+def test_full_text_in_the_feed_stands_in_for_a_page_that_cannot_be_fetched(tmp_path):
+    summary, requested = _poll_site("fulltext_site", tmp_path)
+    assert not [path for path in requested if path.startswith("/stories/")]  # robots.txt honoured
     stored = records(tmp_path / "store")
     assert summary.totals["from_feed"] == 1 and summary.totals["page_failures"] == 1  # the teaser-only item
     assert [r.title for r in stored] == ["Gyumri textile workers strike over unpaid wages"]
@@ -191,14 +197,8 @@ def test_full_text_in_the_feed_stands_in_for_a_page_that_cannot_be_fetched(tmp_p
 
 
 def test_items_sharing_a_section_link_are_stored_from_their_own_text_never_as_the_section_page(tmp_path):
-    from flows.sample_site import SampleSite
-
-    folder = Path(__file__).resolve().parent / "data" / "shared_link_site"
-    with SampleSite(folder) as plain:
-        feeds_file = tmp_path / "feeds.yaml"
-        feeds_file.write_text((folder / "feeds.yaml").read_text().replace("{base}", plain.base))
-        summary = poll(tmp_path / "store", feeds_file)
-        assert not [path for path, _c, _s in plain.requests if path == "/ss/"]  # the section page is no article
+    summary, requested = _poll_site("shared_link_site", tmp_path)
+    assert not [path for path in requested if path == "/ss/"]  # the section page is no article
     stored = records(tmp_path / "store")
     assert sorted(r.title for r in stored) == ["Batumi port handles record cargo", "Kutaisi airport opens a new terminal"]
     assert all(r.caucasus["relevant"] and "Caucasus Daily" not in r.text for r in stored)
