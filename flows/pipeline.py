@@ -337,8 +337,8 @@ def _page_failed(ctx: RunContext, entry: FeedEntry, error: FetchError, result: F
     # a page the stopping run did not fetch is the next run's: not a warning per queued page
     log.log(logging.INFO if error.reason == "stopping" else logging.WARNING,
             "page skipped %s (%s: %s)", entry.link, error.reason, error)
-    retries.page_settled(ctx, result.feed_id, entry, error, ctx.now)
-    if not retries.is_passing(error):  # 404, not HTML, too big, robots...: never fetched again
+    queued = retries.page_settled(ctx, result.feed_id, entry, error, ctx.now)
+    if not queued:  # an old page's 404, not HTML, too big, robots...: never fetched again
         ctx.seen.mark([layout.url_key(entry.link)], SEEN_FAILED, ctx.now)
 
 

@@ -3,25 +3,31 @@
 A page failure is *passing* when it says nothing about the article: a time-out, a refused or
 dropped connection, a DNS failure, a 5xx, being blocked or rate-limited for now. Those pages
 go to the queue and are tried again on the feed's next poll — even when the feed is unchanged
-or answers 304 — with back-off, until stored or given up. Every other failure (404, not HTML,
-too big, robots.txt, a private address) is permanent: the URL is marked failed in the seen
-index and never fetched again.
+or answers 304 — with back-off, until stored or given up. A 404 or 410 is passing too while the
+page is new (``NOT_YET_WINDOW``): sites publish the feed before the page (a scheduled post, a
+cache in front of the article), and the item would be lost for good. Every other failure (an
+older page's 404, not HTML, too big, robots.txt, a private address) is permanent: the URL is
+marked failed in the seen index and never fetched again.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from extractors.errors import FetchError
 from extractors.records import Feed, FeedEntry
 from storage import layout
 from storage.retry_queue import RetryItem
-from storage.state import SEEN_FAILED
 
 log = logging.getLogger("newswatch.poll")
 
 PASSING_PAGE_FAILURES = {"timeout", "connect", "dns", "blocked", "error", "bad-response", "stopping"}
+# How long a page's 404/410 may mean "not published yet": from the item's date, or from when the
+# page was first queued when the feed gives no date. The queue's back-off asks again 0, 10, 30 min,
+# 1 h and 3 h later, so a link that is simply dead costs about five more requests.
+NOT_YET_WINDOW = timedelta(hours=6)
+NOT_YET_STATUSES = (404, 410)
 
 
 def is_passing(error: FetchError) -> bool:
@@ -57,15 +63,28 @@ def due_entries(ctx, feed: Feed, fresh: list[FeedEntry], now: datetime) -> list[
     return due
 
 
-def page_settled(ctx, feed_id: str, entry: FeedEntry, error: FetchError | None, now: datetime) -> None:
-    """Record what became of a page: passing failures are queued, anything else leaves the queue."""
+def not_there_yet(ctx, entry: FeedEntry, error: FetchError, now: datetime) -> bool:
+    """A 404/410 for a page its feed announced less than ``NOT_YET_WINDOW`` ago."""
+    if error.reason != "http" or error.status not in NOT_YET_STATUSES:
+        return False
+    queued = ctx.retry.items.get(layout.url_key(entry.link))
+    since = [layout.as_utc(queued.first_queued)] if queued and queued.first_queued else [now]
+    if entry.published is not None:
+        since.append(layout.as_utc(entry.published))
+    return now - min(since) < NOT_YET_WINDOW
+
+
+def page_settled(ctx, feed_id: str, entry: FeedEntry, error: FetchError | None, now: datetime) -> bool:
+    """Record what became of a page: passing failures are queued (True), anything else leaves the
+    queue; the caller marks a failure that is not queued as failed for good."""
     key = layout.url_key(entry.link)
-    if error is not None and is_passing(error):
-        if not ctx.retry.failed(feed_id, item_of(entry, feed_id), f"{error.reason}: {error}", now):
-            log.warning("page %s given up after repeated failures (%s)", entry.link, error.reason)
-            ctx.seen.mark([key], SEEN_FAILED, now)
-        return
+    if error is not None and (is_passing(error) or not_there_yet(ctx, entry, error, now)):
+        if ctx.retry.failed(feed_id, item_of(entry, feed_id), f"{error.reason}: {error}", now):
+            return True
+        log.warning("page %s given up after repeated failures (%s)", entry.link, error.reason)
+        return False
     ctx.retry.done(feed_id, key, now, "fetched" if error is None else f"failed for good: {error.reason}")
+    return False
 
 
 def flush(ctx, feed_id: str, now: datetime) -> None:

@@ -65,8 +65,10 @@ def article_html(n: int, title: str | None = None) -> bytes:
             f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>").encode("utf-8")
 
 
-def rss(base: str, paths: list[str]) -> bytes:
-    items = "".join(f"<item><title>item {i}</title><link>{base}{p}</link><guid>{base}{p}</guid></item>"
+def rss(base: str, paths: list[str], dates: dict[str, str] | None = None) -> bytes:
+    dates = dates or {}
+    items = "".join(f"<item><title>item {i}</title><link>{base}{p}</link><guid>{base}{p}</guid>"
+                    + (f"<pubDate>{dates[p]}</pubDate>" if p in dates else "") + "</item>"
                     for i, p in enumerate(paths))
     return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>hostile</title><link>{base}/</link>"
             f"<description>t</description>{items}</channel></rss>").encode()
@@ -109,7 +111,8 @@ class HostileServer:
         self.slow_seconds = 0.0
         self.page_delay = 0.0  # seconds before every article page (latency)
         self.feeds: dict[str, list[str]] = {}  # /feeds/<name>.xml → the paths it lists
-        self.failing: dict[str, str] = {}  # path → "503" or "drip": a page that fails until removed
+        self.failing: dict[str, str] = {}  # path → "503", "404" or "drip": a page that fails until removed
+        self.pub_dates: dict[str, str] = {}  # path → the RFC 822 date /feed.xml gives its item (else none)
         self._tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler, bind_and_activate=False)
         self._tcp.allow_reuse_address = True
         self._tcp.daemon_threads = True
@@ -156,10 +159,13 @@ class HostileServer:
             return self._send(sock, "200 OK", rss(self.base, list(self.feeds[path[7:-4]])),
                               {"Content-Type": "application/rss+xml"})
         if path == "/feed.xml":
-            return self._send(sock, "200 OK", rss(self.base, self.feed_paths), {"Content-Type": "application/rss+xml"})
+            return self._send(sock, "200 OK", rss(self.base, self.feed_paths, self.pub_dates),
+                              {"Content-Type": "application/rss+xml"})
         if path in self.failing:
             if self.failing[path] == "503":
                 return self._send(sock, "503 Service Unavailable", b"busy", {"Retry-After": "120"})
+            if self.failing[path] == "404":  # announced in the feed before it is published
+                return self._send(sock, "404 Not Found", b"no such page")
             sock.sendall(b"HTTP/1.1 200 OK\r\n")
             return self._drip(sock, b"X-Padding: " + b"a" * 100000)
         if path.startswith("/page-") and path.endswith(".html"):

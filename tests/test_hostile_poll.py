@@ -103,6 +103,47 @@ def test_a_page_that_failed_for_a_passing_reason_is_retried_next_poll_though_the
     assert check_store(store).ok
 
 
+def test_a_new_item_whose_page_is_not_there_yet_is_asked_again_and_stored_once_it_is(hostile, tmp_path):
+    early = "/page-46.html"
+    hostile.feed_paths = [early]
+    hostile.failing[early] = "404"
+    store = LocalStore(tmp_path)
+    feed = Feed(id="early", name="e", url=hostile.base + "/feed.xml")
+    try:
+        first = run_poll(store, [feed], PollOptions(), settings())
+        assert first.totals["page_failures"] == 1 and first.totals["stored"] == 0
+        assert [i.reason.split(":")[0] for i in RetryQueue.load(store).items.values()] == ["http"]
+    finally:
+        hostile.failing.pop(early, None)
+    later = run_poll(store, [feed], PollOptions(), settings())  # the site has published it meanwhile
+    assert later.totals["retried"] == 1 and later.totals["stored"] == 1
+    assert len(titles(store)) == 1 and len(RetryQueue.load(store)) == 0
+
+
+def test_a_404_stays_queued_for_hours_only_and_an_old_items_404_is_final_at_once(hostile, tmp_path):
+    from email.utils import format_datetime
+
+    old, new = "/page-47.html", "/page-48.html"
+    hostile.feed_paths = [old, new]
+    hostile.failing.update({old: "404", new: "404"})
+    hostile.pub_dates[old] = format_datetime(soon_after(days=-2))
+    store = LocalStore(tmp_path)
+    feed = Feed(id="gone", name="g", url=hostile.base + "/feed.xml")
+    try:
+        run_poll(store, [feed], PollOptions(), settings())
+        assert [i.link for i in RetryQueue.load(store).items.values()] == [hostile.base + new]
+        # Still missing seven hours after it was first asked for: gone for good, never asked again.
+        run_poll(store, [feed], PollOptions(), settings(), now=soon_after(hours=7))
+        assert len(RetryQueue.load(store)) == 0
+        asked = hostile.hits[new]
+        run_poll(store, [feed], PollOptions(), settings(), now=soon_after(hours=8))
+        assert hostile.hits[new] == asked and hostile.hits[old] == 1
+    finally:
+        for path in (old, new):
+            hostile.failing.pop(path, None)
+        hostile.pub_dates.pop(old, None)
+
+
 def soon_after(**delta):
     from datetime import datetime, timezone
 
