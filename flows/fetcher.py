@@ -11,7 +11,6 @@ Every third-party error leaves this module as a ``FetchError``.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import threading
@@ -30,6 +29,7 @@ from config.settings import Settings
 from extractors.binary import binary_signature
 from extractors.errors import FetchError
 from extractors.records import FetchedPage
+from extractors.redirect_pages import redirect_page_target
 from extractors.urls import credentials_of, file_kind, is_front_page, is_media_type, origin_of, without_credentials
 from flows.http_transport import deadline_scope, pinned_transport
 
@@ -161,8 +161,8 @@ class Fetcher:
                     raise FetchError(f"bad redirect target: {exc}", url=current, reason="url") from None
                 moved = current if permanent else moved
                 continue
-            if status == 200 and (refresh := _meta_refresh_target(body, current)) is not None:
-                current = refresh  # a redirect page (an aggregator's link, a moved article): as a browser goes on
+            if status == 200 and (refresh := redirect_page_target(body, current)) is not None:
+                current = refresh  # a redirect or frame page (an aggregator's link, an interstitial): as a browser goes on
                 continue
             if status == 304:
                 body = b""
@@ -323,38 +323,6 @@ class Fetcher:
             return Protego.parse(body.decode("utf-8", errors="replace"))
         except Exception:  # protego has no error type of its own
             return None
-
-
-# <meta http-equiv="refresh" content="0; url=…">, its attributes in either order
-_META_REFRESH = re.compile(
-    rb"""<meta\s[^>]*?(?:http-equiv\s*=\s*["']?refresh["']?[^>]*?content\s*=\s*(["'])(.*?)\1"""
-    rb"""|content\s*=\s*(["'])(.*?)\3[^>]*?http-equiv\s*=\s*["']?refresh)""", re.I | re.S)
-_REFRESH_CONTENT = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*[;,]\s*(?:url\s*=\s*)?['\"]?([^'\"\s]+)", re.I)
-REDIRECT_PAGE_MAX_BYTES = 16 * 1024  # a page that only redirects is small; an article that reloads is not
-REFRESH_MAX_SECONDS = 10  # a longer delay is a page that reloads itself, or shows something first
-
-
-def _meta_refresh_target(body: bytes, base: str) -> str | None:
-    """Where a redirect page sends the browser (``<meta http-equiv="refresh" content="0; url=…">``,
-    as aggregators' links and moved articles answer), when the page is small, the delay short and
-    the target another http(s) address; else None. A refresh without a URL (a challenge page
-    reloading itself) is no redirect."""
-    if len(body) > REDIRECT_PAGE_MAX_BYTES:
-        return None
-    found = _META_REFRESH.search(body[:REDIRECT_PAGE_MAX_BYTES])
-    if not found:
-        return None
-    content = html.unescape((found.group(2) or found.group(4) or b"").decode("utf-8", "replace"))
-    parsed = _REFRESH_CONTENT.match(content)
-    if not parsed or float(parsed.group(1)) > REFRESH_MAX_SECONDS:
-        return None
-    try:
-        target = without_credentials(urljoin(base, parsed.group(2).strip()))
-    except ValueError:
-        return None
-    if urlsplit(target).scheme not in ("http", "https") or target.split("#")[0] == base.split("#")[0]:
-        return None
-    return target
 
 
 def _undeclared_gzip(body: bytes, max_bytes: int, url: str, status: int) -> bytes:

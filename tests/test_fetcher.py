@@ -4,6 +4,7 @@ import gzip
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from config.settings import Settings
 from extractors.errors import FetchError
 from flows.fetcher import Conditional, Fetcher
 
+DATA = Path(__file__).parent / "data"
 PAGE = b"<!DOCTYPE html><html><body><p>Hello from Tbilisi.</p></body></html>"
 
 
@@ -37,7 +39,7 @@ class Routes(BaseHTTPRequestHandler):
         Routes.agents.append(self.headers.get("User-Agent", ""))
         if path == "/robots.txt":
             return self._send(200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"})
-        if path == "/page.html":
+        if path.partition("?")[0] == "/page.html":
             return self._send(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
         if path == "/feed.xml":
             if self.headers.get("If-None-Match") == '"v1"':
@@ -107,6 +109,9 @@ class Routes(BaseHTTPRequestHandler):
         if path == "/later":
             return self._send(200, b"<html><head><meta http-equiv='refresh' content='300; url=/page.html'></head>"
                               b"<body><p>An article that reloads itself.</p></body></html>", {"Content-Type": "text/html"})
+        if path in ("/framed", "/embeds"):  # an interstitial around an article; a page with another site's video
+            name = "interstitial_same_site.html" if path == "/framed" else "video_embed_elsewhere.html"
+            return self._send(200, (DATA / "frame_pages" / name).read_bytes(), {"Content-Type": "text/html"})
         if path == "/slow":
             time.sleep(2)
             return self._send(200, PAGE, {"Content-Type": "text/html"})
@@ -250,7 +255,12 @@ def test_a_redirect_page_with_a_meta_refresh_is_followed_like_a_redirect(server)
     assert page.final_url == server + "/page.html" and b"Hello from Tbilisi" in page.body
 
 
-@pytest.mark.parametrize("path", ["/reloads", "/later"])
+def test_an_interstitial_framing_an_article_of_the_same_site_is_followed_to_the_article(server):
+    page = fetcher().fetch_page(server + "/framed")
+    assert page.final_url == server + "/page.html?from=rss" and b"Hello from Tbilisi" in page.body
+
+
+@pytest.mark.parametrize("path", ["/reloads", "/later", "/embeds"])
 def test_a_refresh_without_a_target_or_after_minutes_is_the_page_itself(server, path):
     page = fetcher().fetch_page(server + path)
     assert page.final_url == server + path
