@@ -9,7 +9,6 @@ serves ``newswatch extract``, import-seeds, poll and reprocess.
 from __future__ import annotations
 
 import re
-
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -17,7 +16,9 @@ from extractors.errors import ExtractionError
 from extractors.records import ArticleRecord, ExtractedArticle, FeedEntry
 from extractors.urls import host_of, normalise_url, site_of
 
-MIN_TEXT_CHARS = 80  # shorter than a lead paragraph: a stub, a paywall or an error page
+MIN_TEXT_CHARS = 80  # shorter than a lead paragraph: a stub, a paywall or an error page ...
+MIN_FLASH_WORDS = 4  # ... unless it is a whole sentence: a one-line flash ("Землетрясение магнитудой 4,2 произошло в Спитаке.")
+_FLASH = re.compile(r"^[\W_]*[^\W\d_].*[.!?…։。]['\"”»’)]*$", re.S)
 
 
 def decode_text(data: bytes | str) -> str:
@@ -79,9 +80,33 @@ def extract_document(
         if not extracted.published and feed_published:
             extracted = replace(extracted, published=feed_published, published_source="feed")
     extracted = replace(extracted, text=without_invisible(extracted.text), title=without_invisible(extracted.title))
-    if len(extracted.text.strip()) < MIN_TEXT_CHARS:
+    if too_short(extracted.text, extracted.title):
         raise ExtractionError(f"no article text ({len(extracted.text.strip())} characters)")
     return extracted
+
+
+def too_short(text: str, title: str = "") -> bool:
+    """Less than a lead paragraph: a stub, a label, an error line — unless it is a news flash, a
+    sentence or two of a few words that restates its headline (shares a word stem with it):
+    refusing those lost exactly the urgent one-liners ("Lənkəranda güclü külək" / "Lənkəranda
+    güclü külək ağacları aşırıb."). A paywall or cookie line says nothing its headline says."""
+    from extractors.html_cleanup import is_reader_notice
+
+    text = text.strip()
+    if len(text) >= MIN_TEXT_CHARS:
+        return False
+    paragraphs = text.split("\n")
+    # Sentences only: a menu, a label or a caption row left by a failed extraction is no flash.
+    if len(paragraphs) > 2 or not all(_FLASH.match(p.strip()) for p in paragraphs):
+        return True
+    if len(re.findall(r"[^\W\d_]+", text)) < MIN_FLASH_WORDS or is_reader_notice(text):
+        return True
+    return not _stems(text) & _stems(title)
+
+
+def _stems(text: str) -> set[str]:
+    # A fixed prefix matches inflected forms (Спитаке/Спитак, Сухумі/Сухуми); short words are function words.
+    return {w[:5] for w in re.findall(r"[^\W\d_]{4,}", text.casefold())}
 
 
 # Characters that are no letters and show as nothing: a soft hyphen (a CMS's hyphenation hints,

@@ -50,7 +50,7 @@ def clean_text(text: str, *, language: str | None = None,
     lang = language or guess_language(" ".join(u.text for u in units))
     _classify(units, lang, known_boilerplate)
     start, end = _article_start(units, *_before_comments(units, *_best_block(units)))
-    title_at, title = _title(units, start)
+    title_at, title = _title(units, start) if end >= start else _note_title(units)
     body = _body(units, start, end, title_at)
     body = drop_stamped_runs([p for p in body if p.casefold() != title.casefold()])
     published = _pick(units, start, end, "published") or lead_date
@@ -166,6 +166,20 @@ def _title(units: list[Unit], start: int) -> tuple[int, str]:
             and _headline_like(units[start]) and units[start + 1].kind == PROSE and start == _first_content(units):
         return start, units[start].text
     return -1, ""
+
+
+def _note_title(units: list[Unit]) -> tuple[int, str]:
+    """A short note's headline (no paragraph scores as prose: a one-line flash under its
+    headline): its first line, when it reads as a headline and a sentence follows it."""
+    content = [i for i, u in enumerate(units) if u.kind in (SHORT, PROSE)]
+    if len(content) < 2:
+        return -1, ""
+    first = units[content[0]]
+    if _SENTENCE_END.search(first.text) or not _headline_like(first) or _CLOCK.search(first.text):
+        return -1, ""
+    if not any(_SENTENCE_END.search(units[i].text) for i in content[1:]):
+        return -1, ""
+    return content[0], first.text
 
 
 def _first_content(units: list[Unit]) -> int:

@@ -142,6 +142,7 @@ def _classify(units: list[Unit], lang: str | None, known: frozenset[str]) -> Non
             unit.kind = JUNK
         seen.add(key)
     _mark_menu_runs(units)
+    _mark_introduced_lists(units, lang)
 
 
 def _key(text: str) -> str:
@@ -226,12 +227,42 @@ def _is_chrome(text: str, words: int) -> bool:
     return len(parts) >= 3 and _SEPARATED.search(text) is not None and all(len(p.split()) <= 3 for p in parts)
 
 
-def _is_prose(text: str, words: int, lang: str | None) -> bool:
-    if words < 6 or not (_SENTENCE_END.search(text) or len(text) >= 150):
+def _is_prose(text: str, words: int, lang: str | None, *, ended: bool = False) -> bool:
+    if words < 6 or not (ended or _SENTENCE_END.search(text) or len(text) >= 150):
         return False
     ratio = stop_ratio(text, lang)
     # A list of names or headlines has no function words; a sentence has some.
     return words >= 25 or ratio >= STOP_THRESHOLD.get(lang or "", 0.0) or words >= 12 and ratio > 0
+
+
+_INTRODUCES = re.compile(r"[:：][\"'”»’)\]]*$")
+_SEPARATOR = re.compile(r"[:=—–-]|\s[|/]\s")
+
+
+def _mark_introduced_lists(units: list[Unit], lang: str | None) -> None:
+    """A sentence ending in a colon, then two or more short lines of one shape (each with a figure,
+    or each split by the same separator): a list or table the sentence introduces ("The central
+    bank set these rates:" and one line per currency; results by constituency; prices by item).
+    They are body, not headline-like strays: dropping them kept the bulletin's closing line only,
+    and made two editions of one bulletin "duplicates". A list of headlines has no such shape."""
+    for i, unit in enumerate(units):
+        if unit.kind != SHORT or not _INTRODUCES.search(unit.text) or not _is_prose(unit.text, unit.words, lang, ended=True):
+            continue
+        j = i + 1
+        while j < len(units) and units[j].kind == SHORT and units[j].words <= 25 and not _INTRODUCES.search(units[j].text):
+            j += 1
+        items = units[i + 1:j]
+        if len(items) < 2 or not _one_shape(items):
+            continue
+        for member in (unit, *items):
+            member.kind = PROSE
+
+
+def _one_shape(items: list[Unit]) -> bool:
+    if all(any(ch.isdigit() for ch in u.text) for u in items):
+        return True
+    separators = {frozenset(_SEPARATOR.findall(u.text)) for u in items}
+    return len(separators) == 1 and bool(next(iter(separators)))
 
 
 def _mark_menu_runs(units: list[Unit]) -> None:

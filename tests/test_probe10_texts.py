@@ -1,0 +1,60 @@
+"""Texts of the tenth probe (tests/data/probe10/README.md), as behaviour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractors.article import extract_document, too_short
+from extractors.errors import ExtractionError
+from extractors.fingerprint import compare_texts
+
+DATA = Path(__file__).resolve().parent / "data" / "probe10"
+
+
+def _read(name: str):
+    return extract_document((DATA / name).read_bytes())
+
+
+@pytest.mark.parametrize("name, lines, title", [
+    ("bulletin_prices_week1.txt", 9, "Georgia weekly food prices: bread, eggs up; potatoes down"),
+    ("ru_rates_march12.txt", 7, "Курсы валют в Азербайджане на 12 марта"),
+    ("results_by_constituency.txt", 8, "Azerbaijan parliamentary election: preliminary results by constituency"),
+])
+def test_a_list_or_table_a_sentence_introduces_with_a_colon_is_kept_in_the_body(name, lines, title):
+    article = _read(name)
+    assert article.title == title
+    body = article.text.split("\n")
+    assert len(body) == lines and body[0].endswith(":")
+
+
+@pytest.mark.parametrize("first, second", [
+    ("bulletin_prices_week1.txt", "bulletin_prices_week2.txt"),
+    ("ru_rates_march12.txt", "ru_rates_march13.txt"),
+])
+def test_two_editions_of_one_bulletin_with_other_figures_are_no_duplicates(first, second):
+    comparison = compare_texts(_read(first).text, _read(second).text)
+    assert not comparison.duplicate
+
+
+@pytest.mark.parametrize("name, title", [
+    ("ru_flash_one_sentence.txt", "Землетрясение в Спитаке"),
+    ("az_flash_one_sentence.txt", "Lənkəranda güclü külək"),
+    ("uk_flash_one_sentence.txt", "Вибух у Сухумі"),
+])
+def test_a_one_sentence_flash_under_its_headline_is_an_article(name, title):
+    article = _read(name)
+    assert article.title == title and article.text.endswith(".") and "\n" not in article.text
+
+
+def test_a_headline_alone_is_still_no_article():
+    with pytest.raises(ExtractionError):
+        _read("ru_headline_only.txt")
+
+
+@pytest.mark.parametrize("text", ["Page not found.", "404", "Share this:", "Найдёте ошибку? Выделите её и нажмите Ctrl+Enter.",
+                                  "Read more", "Photo: AFP", "This article is available to subscribers only.",
+                                  "We use cookies to improve your experience.", "Для продолжения чтения оформите подписку."])
+def test_stubs_labels_and_notices_are_too_short_to_be_an_article(text):
+    assert too_short(text, "Border talks resume in Tbilisi")
