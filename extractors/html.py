@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from extractors.article import MIN_TEXT_CHARS
+from extractors.article import too_short
 from extractors.charsets import charset_label, decode_html, http_charset, meta_charset, settle_charset  # noqa: F401 - re-exported
 from extractors.dates import choose_date
 from extractors.embedded_state import script_rendered_texts
@@ -270,7 +270,7 @@ def extract_html(
     paths = paragraph_paths(paragraphs, blocks)
     main = main_path(paragraphs, paths)
     paragraphs = drop_template_paragraphs(paragraphs, paths, template_paths, main)
-    confirmed = confirmed_by_second(paragraphs, second) and len("\n".join(paragraphs)) >= MIN_TEXT_CHARS
+    confirmed = confirmed_by_second(paragraphs, second) and not too_short("\n".join(paragraphs), meta.title)
     if _word_count(paragraphs) < NEARLY_EMPTY_WORDS and not confirmed:
         # Both opinions (nearly) empty: our pruning may have taken the body with the chrome
         # (table-layout pages, bodies inside link-dense cells). trafilatura's full cascade on the
@@ -296,7 +296,7 @@ def extract_html(
             paragraphs, title = drawn, headline or title
     body = "\n".join(paragraphs).replace(_ZWNJ_KEPT, ZWNJ)
     words = len(re.findall(r"\w+", body))
-    if words < MIN_ARTICLE_WORDS:
+    if words < MIN_ARTICLE_WORDS and too_short(body, title):  # a flash that restates its headline is an article
         raise ExtractionError("no article text found")
     if words < ERROR_PAGE_MAX_WORDS and is_error_page_title(meta.title):
         # a site answering 200 for an article it removed: its "not found" page, with a search box or

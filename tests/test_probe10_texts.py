@@ -58,3 +58,9 @@ def test_a_headline_alone_is_still_no_article():
                                   "We use cookies to improve your experience.", "Для продолжения чтения оформите подписку."])
 def test_stubs_labels_and_notices_are_too_short_to_be_an_article(text):
     assert too_short(text, "Border talks resume in Tbilisi")
+
+
+def test_a_page_whose_article_is_one_short_sentence_gives_that_sentence_not_its_menu():
+    page = (DATA / "az_flash_page.html").read_bytes()
+    article = extract_document(page, url="https://xeber.example.az/news/1")
+    assert article.text == "Lənkəranda güclü külək ağacları aşırıb." and article.title == "Lənkəranda güclü külək"
