@@ -22,7 +22,7 @@ from extractors.embedded_state import script_rendered_texts
 from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion, readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
-from extractors.html_prune import prune_tree, without_comment_sections
+from extractors.html_prune import prune_tree, without_comments_or_related
 from extractors.html_tree import unwrap_source_lines
 from extractors.metadata import read_metadata
 from extractors.page_items import keep_item_named_by_url
@@ -262,9 +262,9 @@ def extract_html(
     second: list[str] = []
     if needs_second_opinion(primary):
         # readability reads the intact page (not our pruned tree) so that its opinion stays
-        # independent of our pruning; only comments sections headed as such are cut first: readers'
-        # comments are never the article, and readability scores a long thread as the body
-        second = clean_paragraphs("\n".join(readability_paragraphs(lambda: without_comment_sections(intact.take()))),
+        # independent of our pruning; only comments sections headed as such and labelled related
+        # boxes are cut first: never the article, and readability scores a long thread as the body
+        second = clean_paragraphs("\n".join(readability_paragraphs(lambda: without_comments_or_related(intact.take()))),
                                   known_fingerprints, fingerprint, titles=titles)
     paragraphs, _how = combine(primary, second, several_stories=several)
     paths = paragraph_paths(paragraphs, blocks)

@@ -133,15 +133,7 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
     yield from root.iter("amp-ad", "amp-embed", "amp-sticky-ad")  # AMP's ad slots (their placeholder says "Ad")
     if comments:
         yield from comment_sections(root)
-    for element in root.iter(*_LABEL_HOLDERS):  # any other tag's text has no label block
-        text = element.text
-        # most texts are the indentation between tags: no label there, and no regex call
-        if text and len(text) > 2 and (text := text.lstrip()) and starts_with_label(text):
-            block = element
-            while block.tag in _INLINE and block.getparent() is not None:
-                block = block.getparent()
-            if block.tag in _LABEL_TAGS:
-                yield from _label_block(block, counts)
+    yield from related_boxes(root, counts)
     for element in root.iter("ul", "ol", "td", "th"):
         if element.tag in ("ul", "ol"):
             yield from _link_list(element, counts)
@@ -176,6 +168,20 @@ def _comment_section(heading: HtmlElement) -> Iterator[HtmlElement]:
     yield from (sibling for sibling in heading.itersiblings() if isinstance(sibling.tag, str))
 
 
+def related_boxes(root: HtmlElement, counts: _Counts | None = None) -> Iterator[HtmlElement]:
+    """Blocks a related-articles label opens ("Read also", "Digər xəbərlər"), with their list."""
+    counts = counts or _Counts()
+    for element in root.iter(*_LABEL_HOLDERS):  # any other tag's text has no label block
+        text = element.text
+        # most texts are the indentation between tags: no label there, and no regex call
+        if text and len(text) > 2 and (text := text.lstrip()) and starts_with_label(text):
+            block = element
+            while block.tag in _INLINE and block.getparent() is not None:
+                block = block.getparent()
+            if block.tag in _LABEL_TAGS:
+                yield from _label_block(block, counts)
+
+
 def comment_sections(root: HtmlElement) -> list[HtmlElement]:
     """The comments sections a page heads as such ("Yorumlar (2)", "Комментарии: 4")."""
     found = []
@@ -186,10 +192,14 @@ def comment_sections(root: HtmlElement) -> list[HtmlElement]:
     return found
 
 
-def without_comment_sections(tree: HtmlElement) -> HtmlElement:
-    """The tree less its headed comments sections (for a reader that otherwise sees the intact
-    page: readers' comments are never the article, however its extractor scores them)."""
+def without_comments_or_related(tree: HtmlElement) -> HtmlElement:
+    """The tree less its headed comments sections and labelled related-article boxes (for a reader
+    that otherwise sees the intact page: readers' comments and other articles' teasers are never
+    the article, however its extractor scores them)."""
     for element in comment_sections(tree):
+        if element.getparent() is not None:
+            element.drop_tree()
+    for element in list(related_boxes(tree)):  # teasers of other articles, as labelled
         if element.getparent() is not None:
             element.drop_tree()
     return tree
@@ -207,13 +217,35 @@ def _label_block(element: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]
         if words > _LABEL_ONLY_WORDS:
             return
         yield element
+        # its list: a link list, or teaser boxes one after another (a headline link, a blurb, a time)
         sibling = element.getnext()
-        if sibling is not None:
-            sibling_words = counts.words(sibling)
-            if sibling_words and counts.link_words(sibling) >= 0.5 * sibling_words:
-                yield sibling
+        first = True
+        while sibling is not None:
+            if isinstance(sibling.tag, str):
+                sibling_words = counts.words(sibling)
+                if sibling_words and counts.link_words(sibling) >= 0.5 * sibling_words:
+                    yield sibling
+                elif sibling.tag != "p" and _opens_with_headline_link(sibling):
+                    yield sibling
+                else:
+                    break
+                if first and sibling.tag in ("ul", "ol", "table"):
+                    break  # the list itself: what follows it is no longer the box
+                first = False
+            sibling = sibling.getnext()
     elif words <= 40 or counts.link_words(element) >= 0.5 * words:
         yield element
+
+
+def _opens_with_headline_link(element: HtmlElement) -> bool:
+    """A teaser: its first words are a link of three words or more to another page."""
+    for node in element.iter():
+        if node.tag == "a":
+            href = node.get("href") or ""
+            return _words(node.text_content()) >= 3 and not href.startswith("#")
+        if (node.text or "").strip():
+            return False
+    return False
 
 
 def _link_list(element: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:

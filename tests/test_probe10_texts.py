@@ -64,3 +64,10 @@ def test_a_page_whose_article_is_one_short_sentence_gives_that_sentence_not_its_
     page = (DATA / "az_flash_page.html").read_bytes()
     article = extract_document(page, url="https://xeber.example.az/news/1")
     assert article.text == "Lənkəranda güclü külək ağacları aşırıb." and article.title == "Lənkəranda güclü külək"
+
+
+def test_teasers_of_other_articles_under_a_related_label_inside_the_body_are_not_the_article():
+    page = (DATA / "az_teasers_inside_body.html").read_bytes()
+    article = extract_document(page, url="https://xeber.example.az/medeniyyet/551203")
+    assert article.text.count("\n") == 2 and article.text.startswith("Şuşada keçirilən")
+    assert "Xalça" not in article.text and "Ağdamda" not in article.text and "Noyabr" not in article.text
