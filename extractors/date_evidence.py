@@ -35,7 +35,7 @@ _FURNITURE = re.compile(r"(?i)(?:^|[\s_-])(?:comment\w*|related|sidebar|widget\w
                         r"informer\w*|currenc\w*|rates|exchange\w*)(?:$|[\s_-])")
 _UPDATE_LABEL = re.compile(r"(?i)(?:updated?|modified|last\s+edit\w*|aktualisiert|geändert|mis\s+à\s+jour|"
                            r"actualis\w+|обновл\w*|изменен\w*|güncellen\w*|güncelleme|yenilən\w*|"
-                           r"թարմացվ\w*|განახლ\w*)(?:\W{1,3}\w{1,7}){0,2}\W{0,3}$")  # "Updated on", "Обновлено в", "Թարմացվել է՝", "Güncellenme tarihi:"
+                           r"թարմացվ\w*|թարմացում\w*|განახლ\w*)(?:\W{1,3}\w{1,7}){0,2}\W{0,3}$")  # "Updated on", "Обновлено в", "Թարմացվել է՝", "Güncellenme tarihi:"
 _DIGIT = re.compile(r"\d")
 _SHORT_BLOCK = 160  # characters: a date line, a byline; longer blocks are looked into
 _AFTER_HEADLINE = 80  # elements after the headline a date line may sit (share bars, images, bylines)
@@ -81,6 +81,25 @@ def _headline(root: HtmlElement) -> HtmlElement | None:
         for heading in root.iter(tag):
             if len(heading.text_content().split()) >= 2 and not any(_is_furniture(a) for a in heading.iterancestors()):
                 return heading
+    return _titled_block(root)
+
+
+def _titled_block(root: HtmlElement) -> HtmlElement | None:
+    """A page without heading tags (page builders style a div as the title): the first block whose
+    whole text is the page's title (``og:title``, ``<title>``), outside furniture."""
+    titles = set()
+    for element in root.iter("title", "meta"):
+        value = element.text_content() if element.tag == "title" else (
+            element.get("content") if (element.get("property") or element.get("name")) in ("og:title", "twitter:title") else None)
+        if value and len(value.split()) >= 2:
+            titles.add(" ".join(value.split()).casefold())
+    if not titles:
+        return None
+    for element in root.iter("div", "p", "span", "h3", "h4", "strong", "b", "a"):
+        text = element.text
+        if text and len(element) == 0 and " ".join(text.split()).casefold() in titles \
+                and not any(a.tag == "head" or _is_furniture(a) for a in element.iterancestors()):
+            return element
     return None
 
 

@@ -84,7 +84,12 @@ _SITE_NOTICE = re.compile(
     r"|(?:не несёт|не несет) ответственност\w* за .{0,40}(?:комментари|содержани|реклам)"
     r"|по вопросам (?:размещения )?реклам"
     r"|(?:reproduction|republication|use) of (?:this|our|the site's) (?:material|content|article)s?.{0,60}(?:prohibited|permission|link)"
-    r"|materialların istifadəsi.{0,60}(?:istinad|keçid)"
+    r"|materialların istifadəsi.{0,60}(?:istinad|keçid)|istinad (?:mütləqdir|vacibdir|edilməlidir)"
+    r"|(?:kaynak (?:gösterilmeden|belirtilmeden)|izinsiz|izin alınmadan).{0,80}(?:kullanılamaz|yayınlanamaz|alıntılanamaz|çoğaltılamaz)"
+    r"|yorumlarınızı .{0,40}(?:yazabilirsiniz|paylaşabilirsiniz|iletebilirsiniz)"
+    r"|may not be (?:reproduced|republished|copied|redistributed).{0,60}(?:without|permission)"
+    r"|(?:նյութեր|տեղեկատվ)\w*.{0,80}հղում\w*.{0,40}պարտադիր"
+    r"|მასალ\w*.{0,80}(?:მითითებ|ბმულ)\w*.{0,40}სავალდებულო"
     r"|мнение редакции (?:может )?не совпада\w* с мнением автор", re.I | re.S)
 def _reaction_counts(text: str) -> bool:
     """Emoji and their counts and nothing else ("👍342🔥51", "❤ 12 · 👁 3.4K"): a post's reactions."""
@@ -238,7 +243,9 @@ def _is_chrome_line(text: str, words: int) -> bool:
 
 _COOKIE_NEEDLES = _needles("cookie", "çerez", "куки", "թխուկ", "ქუქი", "kuki")
 _BROWSER_NEEDLES = _needles("javascript", "browser", "браузер", "tarayıc", "brauzer")
-_SITE_NEEDLES = _needles("материал", "ответствен", "реклам", "reproduction", "republication", "use of", "materiallar", "мнение")
+_SITE_NEEDLES = _needles("материал", "ответствен", "реклам", "reproduction", "republication", "use of", "materiallar", "мнение",
+                         "istinad", "kullanılamaz", "yayınlanamaz", "alıntılanamaz", "çoğaltılamaz", "yorumlarınızı",
+                         "may not be", "պարտադիր", "სავალდებულო")
 # A footer paragraph of notices has a channel call, a reader notice or a house notice in it.
 _FOOTER_NEEDLES = _needles("подпис", "telegram", "телеграм", "канал", "kanal", "channel", "subscribe", "follow", "редакци", "материал",
                    "реклам", "rights", "права", "hüquq", "abunə", "izləyin", "abone", "takip", "ctrl", "views expressed",

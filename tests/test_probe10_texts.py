@@ -71,3 +71,23 @@ def test_teasers_of_other_articles_under_a_related_label_inside_the_body_are_not
     article = extract_document(page, url="https://xeber.example.az/medeniyyet/551203")
     assert article.text.count("\n") == 2 and article.text.startswith("Şuşada keçirilən")
     assert "Xalça" not in article.text and "Ağdamda" not in article.text and "Noyabr" not in article.text
+
+
+def _page(name: str, url: str):
+    return extract_document((DATA / name).read_bytes(), url=url)
+
+
+def test_an_armenian_last_updated_line_is_an_update_not_the_publication_day():
+    article = _page("hy_k2_updated_line.html", "https://example-news.am/hasarakutyun/item/4512")
+    assert article.published.startswith("2026-11-12")
+
+
+def test_a_page_without_heading_tags_has_its_date_line_under_the_block_that_holds_its_title():
+    article = _page("hy_page_builder_no_headings.html", "https://example-post.am/domik")
+    assert article.published == "2026-11-12" and article.published_source == "dateline"
+
+
+def test_a_reuse_notice_and_a_comment_invitation_in_turkish_are_no_article_text():
+    article = _page("tr_short_with_reuse_notice.html", "https://example-haber.com.tr/ekonomi/123")
+    assert "kullanılamaz" not in article.text and "yorumlarınızı" not in article.text
+    assert article.text.startswith("Iğdır-Nahçıvan")
