@@ -91,3 +91,13 @@ def test_a_reuse_notice_and_a_comment_invitation_in_turkish_are_no_article_text(
     article = _page("tr_short_with_reuse_notice.html", "https://example-haber.com.tr/ekonomi/123")
     assert "kullanılamaz" not in article.text and "yorumlarınızı" not in article.text
     assert article.text.startswith("Iğdır-Nahçıvan")
+
+
+def test_a_georgian_place_name_with_the_particle_also_is_that_place():
+    from extractors.relevance import score_relevance
+
+    article = _page("ka_abkhazia_with_particle.html", "https://example-press.ge/ka/news/enguri")
+    assert "აფხაზეთსაც" in article.text
+    judged = score_relevance(article.title, article.text, language="ka")
+    # both mentions count: "აფხაზეთში" (in Abkhazia) and "აფხაზეთსაც" (Abkhazia too)
+    assert judged.relevant and any(t.entity == "Abkhazia" and t.count == 2 for t in judged.terms)
