@@ -28,7 +28,13 @@ finds a body where trafilatura's container choice fails outright. ``combine`` us
    silence about trafilatura's edges says nothing — voting then ate real bodies made of short
    paragraphs down to the one paragraph both shared. A lead that opens with a wire dateline
    ("MOSCOW—", "(CNN)", "ЕРЕВАН, 3 мая —") is never voted out: readability often starts one
-   paragraph later.
+   paragraph later; nor is an opening sentence of ``LEAD_MIN_WORDS`` or more (``reads_as_lead``).
+4. **The lead.** Page templates print the story's opening sentence in a block of its own (a
+   CMS's preview text, a K2 intro, an AMP ``p.lead``), which one extractor or the other leaves
+   out. When readability's paragraph right before trafilatura's first one reads as a lead and
+   trafilatura lacks it, it opens the body. ScrapingHub's gold leaves such stand-firsts out and
+   Dragnet's keeps them: the lead's facts are the article's first, so the user's need decides
+   (figures in docs/choices.md).
 
 The fallback and edge thresholds were chosen on the ScrapingHub set (the tuning set); the
 fragment rule, the same-block condition and list items at the edges were found on the diagnosis
@@ -227,6 +233,21 @@ def is_dateline_lead(paragraph: str) -> bool:
     return _word_count(paragraph) >= DATELINE_LEAD_WORDS and bool(_DATELINE_LEAD.match(paragraph))
 
 
+LEAD_MIN_WORDS = 12  # a lead states the news in a sentence; a byline, a label or a date line does not
+
+
+def reads_as_lead(paragraph: str) -> bool:
+    """The story's opening sentence, which page templates often print in their own block (a
+    CMS's "preview text", a K2 intro, an AMP ``p.lead``) where readability does not look:
+    its facts are the article's first, whatever readability says."""
+    text = paragraph.strip()
+    return (not text.startswith(LIST_ITEM) and _word_count(text) >= LEAD_MIN_WORDS
+            and _LEAD_END.search(text) is not None and "|" not in text)
+
+
+_LEAD_END = re.compile(r"[.!?…։。][\"'”»’)]*$")
+
+
 def _paragraph_shingles(paragraphs: list[str]) -> frozenset[tuple[str, ...]]:
     """The joined text's shingles, plus each paragraph's own (a line under four tokens is one
     shorter shingle, which only its own paragraph carries)."""
@@ -294,7 +315,8 @@ def _without_foreign_edges(second: list[str], primary: list[str]) -> list[str]:
 def combine(primary: list[str], second: list[str], *, several_stories: bool = False) -> tuple[list[str], str]:
     """The body from trafilatura's paragraphs and readability's, and which rule decided it.
 
-    Returns (paragraphs, how) where how is "primary", "second" (fallback) or "edge-vote". With
+    Returns (paragraphs, how) where how is "primary", "second" (fallback), "edge-vote" or
+    "second-lead" (readability's lead before trafilatura's body). With
     ``several_stories`` (the page carries other stories' headlines: an endless page that loaded
     the next one) the fragment rule is off: readability's longer text is then the next story.
     """
@@ -321,6 +343,22 @@ def combine(primary: list[str], second: list[str], *, several_stories: bool = Fa
 
     while len(kept) > 1 and unsupported_chrome(kept[-1]):
         kept.pop()
-    while len(kept) > 1 and unsupported_chrome(kept[0]):
+    while len(kept) > 1 and unsupported_chrome(kept[0]) and not reads_as_lead(kept[0]):
         kept.pop(0)
+    lead = _lead_before(kept, second)
+    if lead is not None:
+        return [lead, *kept], "second-lead"
     return kept, ("edge-vote" if len(kept) < len(primary) else "primary")
+
+
+def _lead_before(kept: list[str], second: list[str]) -> str | None:
+    """readability's paragraph right before the one trafilatura's body opens with, when it reads
+    as the story's lead and trafilatura has it nowhere (a template's intro block)."""
+    first = _shingle_set(kept[0])
+    at = next((i for i, p in enumerate(second) if first and supported(kept[0], _shingle_set(p))), None)
+    if not at:
+        return None
+    candidate = second[at - 1]
+    if not reads_as_lead(candidate) or supported(candidate, _paragraph_shingles(kept)):
+        return None
+    return candidate

@@ -101,3 +101,13 @@ def test_a_georgian_place_name_with_the_particle_also_is_that_place():
     judged = score_relevance(article.title, article.text, language="ka")
     # both mentions count: "აფხაზეთში" (in Abkhazia) and "აფხაზეთსაც" (Abkhazia too)
     assert judged.relevant and any(t.entity == "Abkhazia" and t.count == 2 for t in judged.terms)
+
+
+@pytest.mark.parametrize("name, lead", [
+    ("ru_preview_text_block.html", "Правительство Грузии объявило победителя конкурса"),  # trafilatura's, readability lacks it
+    ("hy_k2_updated_line.html", "Մեղրի-Քաջարան միջպետական ճանապարհի 32 կիլոմետրանոց"),  # readability's, trafilatura lacks it
+    ("ru_amp_lead_block.html", "Более 1200 жителей Дербента"),
+])
+def test_the_lead_a_template_prints_in_its_own_block_opens_the_article(name, lead):
+    article = _page(name, "https://example-news.org/news/1")
+    assert article.text.startswith(lead)
