@@ -250,7 +250,10 @@ class Fetcher:
                     if declared and declared.isdigit() and int(declared) > max_bytes and not truncate:
                         raise FetchError(f"too big ({declared} bytes)", url=url, status=response.status_code, reason="too-big")
                     chunks, size = [], 0
-                    for chunk in response.iter_bytes():  # decoded: the cap holds for compression bombs too
+                    # gzip is inflated here, not by httpx: its decoder accepts a stream cut short (a
+                    # Content-Length shorter than the body), which stored half an article as whole
+                    gzipped = codings in (["gzip"], ["x-gzip"])
+                    for chunk in (response.iter_raw() if gzipped else response.iter_bytes()):  # the cap holds for bombs too
                         size += len(chunk)
                         if size > max_bytes:
                             if truncate:
@@ -259,8 +262,8 @@ class Fetcher:
                             raise FetchError(f"too big (over {max_bytes} bytes)", url=url, status=response.status_code, reason="too-big")
                         chunks.append(chunk)
                     body = b"".join(chunks)
-                    if not codings and body.startswith(_GZIP_MAGIC):
-                        body = _undeclared_gzip(body, max_bytes, url, response.status_code)
+                    if gzipped or not codings and body.startswith(_GZIP_MAGIC):
+                        body = _gunzip(body, max_bytes, url, response.status_code, declared=gzipped, whole=not truncate)
                     return response.status_code, {k.lower(): v for k, v in response.headers.items()}, body
             except RuntimeError:  # "the client has been closed": the run is stopping (SIGTERM)
                 if self._client.is_closed:
@@ -325,17 +328,24 @@ class Fetcher:
             return None
 
 
-def _undeclared_gzip(body: bytes, max_bytes: int, url: str, status: int) -> bytes:
-    """A body gzipped without a Content-Encoding header (a server compressing a static
-    ``feed.xml.gz`` or a cache storing it compressed): what a browser would show, one layer, under
-    the same size cap as a declared coding. Not gzip after all (a broken stream): left as it is."""
+def _gunzip(body: bytes, max_bytes: int, url: str, status: int, *, declared: bool, whole: bool = True) -> bytes:
+    """A gzipped body inflated under the size cap. Declared by Content-Encoding, a corrupt stream or
+    one that ends early (no end-of-stream marker) is a bad response, retried later, never half an
+    article. Undeclared (a server compressing a static ``feed.xml.gz``, a cache storing it
+    compressed): what a browser would show; not gzip after all (a broken stream): left as it is.
+    ``whole=False``: the body was cut at the cap on purpose (robots.txt), its end is not expected."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         plain = inflater.decompress(body, max_bytes + 1)
-    except zlib.error:
-        return body
+    except zlib.error as exc:
+        if not declared:
+            return body
+        raise FetchError(f"bad response: the body could not be decoded ({exc})", url=url, status=status,
+                         reason="bad-response") from None
     if len(plain) > max_bytes or inflater.unconsumed_tail:
         raise FetchError(f"too big (over {max_bytes} bytes, gzipped)", url=url, status=status, reason="too-big")
+    if whole and not inflater.eof:
+        raise FetchError("bad response: the compressed body is cut short", url=url, status=status, reason="bad-response")
     return plain
 
 

@@ -109,6 +109,16 @@ class Routes(BaseHTTPRequestHandler):
         if path == "/later":
             return self._send(200, b"<html><head><meta http-equiv='refresh' content='300; url=/page.html'></head>"
                               b"<body><p>An article that reloads itself.</p></body></html>", {"Content-Type": "text/html"})
+        if path in ("/gz-cut", "/gz-whole"):  # a gzipped page whose Content-Length covers half of it, or all
+            packed = gzip.compress(PAGE * 50)
+            length = len(packed) // 2 if path == "/gz-cut" else len(packed)
+            self.send_response(200)
+            for name, value in {"Content-Type": "text/html", "Content-Encoding": "gzip",
+                                "Content-Length": str(length), "Connection": "close"}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(packed)
+            return
         if path in ("/framed", "/embeds"):  # an interstitial around an article; a page with another site's video
             name = "interstitial_same_site.html" if path == "/framed" else "video_embed_elsewhere.html"
             return self._send(200, (DATA / "frame_pages" / name).read_bytes(), {"Content-Type": "text/html"})
@@ -253,6 +263,13 @@ def test_an_undeclared_gzip_body_is_held_to_the_size_cap_once_decompressed(serve
 def test_a_redirect_page_with_a_meta_refresh_is_followed_like_a_redirect(server):
     page = fetcher().fetch_page(server + "/gn/articles?url=x&hl=en")
     assert page.final_url == server + "/page.html" and b"Hello from Tbilisi" in page.body
+
+
+def test_a_gzipped_body_cut_short_is_a_bad_response_not_half_a_page(server):
+    assert fetcher().fetch_page(server + "/gz-whole").body == PAGE * 50
+    with pytest.raises(FetchError) as caught:
+        fetcher().fetch_page(server + "/gz-cut")
+    assert caught.value.reason == "bad-response" and "cut short" in str(caught.value)
 
 
 def test_an_interstitial_framing_an_article_of_the_same_site_is_followed_to_the_article(server):
