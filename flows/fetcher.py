@@ -66,6 +66,9 @@ class _Clock:
         return self.deadline
 
 
+HOST_TIMEOUTS = 3  # requests in a row that time out before a host rests for the run
+
+
 class Fetcher:
     """One per run; thread-safe (one httpx client, per-host semaphores, a robots cache)."""
 
@@ -74,8 +77,10 @@ class Fetcher:
         self._stopping = threading.Event()
         # a wait a server asked for ends early when the run stops (SIGTERM, Ctrl-C): close() sets it
         self._sleep = sleep or self._stopping.wait
-        # hosts that still answered 429/503 after the wait they asked for: not asked again this run
+        # hosts (host:port) that still answered 429/503 after the wait they asked for, or let
+        # ``HOST_TIMEOUTS`` requests in a row time out: not asked again this run
         self._resting: dict[str, tuple[int, str]] = {}
+        self._timeouts: dict[str, int] = defaultdict(int)  # time-outs in a row per host:port
         self._transport = pinned_transport(settings.allow_private_hosts)
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -196,17 +201,32 @@ class Fetcher:
         """One GET, again after the wait a 429/503 asks for (at most ``max_retry_after_seconds``).
         A host still answering 429/503 after its wait, or asking for longer, rests for the rest of
         the run: its other pages fail at once with the same answer (retried next poll) instead of
-        each waiting again — 100 pages of one such host held their feed for half an hour."""
-        host = urlsplit(url).hostname or ""
+        each waiting again — 100 pages of one such host held their feed for half an hour. So does a
+        host that let ``HOST_TIMEOUTS`` requests in a row time out (it accepts connections and never
+        answers: 40 pages cost 7 minutes a poll, two at a time)."""
+        parts = urlsplit(url)
+        host = f"{parts.hostname or ''}:{parts.port or parts.scheme}"  # another port is another server
         resting = self._resting.get(host)
         if resting is not None:
             status, why = resting
+            if status == 0:
+                raise FetchError(f"time-out (the site {why}; not asked again until the next poll)", url=url, reason="timeout")
             what = "blocked" if status == 429 else "unavailable"
             raise FetchError(f"HTTP {status} ({what}: the site {why}; not asked again until the next poll)",
                              url=url, status=status, reason="blocked" if status == 429 else "http")
         attempts = 3
         for attempt in range(attempts):
-            status, response_headers, body = self._request(url, headers, max_bytes, clock, pages_only=pages_only)
+            try:
+                status, response_headers, body = self._request(url, headers, max_bytes, clock, pages_only=pages_only)
+            except FetchError as exc:
+                if exc.reason == "timeout":
+                    with self._lock:
+                        self._timeouts[host] += 1
+                        if self._timeouts[host] >= HOST_TIMEOUTS:
+                            self._resting[host] = (0, f"did not answer {self._timeouts[host]} requests in a row")
+                raise
+            with self._lock:
+                self._timeouts.pop(host, None)
             if status not in (429, 503):
                 return status, response_headers, body
             wait = _retry_after(response_headers.get("retry-after"), default=2.0 * (attempt + 1))

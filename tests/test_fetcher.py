@@ -122,7 +122,7 @@ class Routes(BaseHTTPRequestHandler):
         if path in ("/framed", "/embeds"):  # an interstitial around an article; a page with another site's video
             name = "interstitial_same_site.html" if path == "/framed" else "video_embed_elsewhere.html"
             return self._send(200, (DATA / "frame_pages" / name).read_bytes(), {"Content-Type": "text/html"})
-        if path == "/slow":
+        if path.partition("?")[0] == "/slow":
             time.sleep(2)
             return self._send(200, PAGE, {"Content-Type": "text/html"})
         return self._send(404, b"missing")
@@ -263,6 +263,24 @@ def test_an_undeclared_gzip_body_is_held_to_the_size_cap_once_decompressed(serve
 def test_a_redirect_page_with_a_meta_refresh_is_followed_like_a_redirect(server):
     page = fetcher().fetch_page(server + "/gn/articles?url=x&hl=en")
     assert page.final_url == server + "/page.html" and b"Hello from Tbilisi" in page.body
+
+
+def test_a_host_that_lets_three_requests_in_a_row_time_out_rests_for_the_run(server):
+    from flows.fetcher import HOST_TIMEOUTS
+
+    with fetcher(timeout_seconds=0.3) as f:
+        for n in range(HOST_TIMEOUTS):
+            with pytest.raises(FetchError) as caught:
+                f.fetch_page(server + f"/slow?n={n}")
+            assert caught.value.reason == "timeout"
+        asked = Routes.hits.get("/page.html", 0)
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            f.fetch_page(server + "/page.html")  # not asked: a passing failure, queued for the next poll
+        assert caught.value.reason == "timeout" and "not asked again" in str(caught.value)
+        assert Routes.hits.get("/page.html", 0) == asked and time.monotonic() - started < 0.2
+    with fetcher() as fresh:  # the next run asks again
+        assert fresh.fetch_page(server + "/page.html").status == 200
 
 
 def test_a_gzipped_body_cut_short_is_a_bad_response_not_half_a_page(server):
