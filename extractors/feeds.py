@@ -239,6 +239,15 @@ def _shared_link_item(entry, shared_link: str) -> str | None:
     return f"{shared_link.split('#')[0]}#{SHARED_LINK_ITEM}{quote(guid, safe='')}"
 
 
+def _own_texts(texts: list[str]) -> bool:
+    """Two or more whole texts (each long enough to stand for a page) that share under half their
+    words: different articles, not one article listed twice."""
+    if len(texts) < 2 or any(len(t) < SHARED_LINK_TEXT_MIN_CHARS for t in texts):
+        return False
+    words = [set(t.casefold().split()) for t in texts]
+    return all(len(a & b) < 0.5 * len(a | b) for i, a in enumerate(words) for b in words[i + 1:])
+
+
 def _is_article_address(link: str, feed_itself: str | None) -> bool:
     parts = urlsplit(link)
     return link != feed_itself and not (parts.path in ("", "/") and not parts.query)
@@ -311,13 +320,16 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     addresses = addressable_guids(body, feed_url) if shared else frozenset()
     # A link that three or more items of other guids and other titles share is a section page, not
     # their article. Two may be one article listed twice (a utm-tagged copy under an edited headline).
+    # Two are items of their own too when each carries its own whole text and the texts differ.
     items_of: dict[str, set[tuple[str, str]]] = {}
+    texts_of: dict[str, list[str]] = {}
     for raw, link in zip(parsed.entries, links):
         if link in shared:
             items_of.setdefault(link, set()).add(((raw.get("id") or "").strip(), _plain_title(raw).casefold()))
+            texts_of.setdefault(link, []).append(" ".join(_TAG.sub(" ", _entry_content(raw) or "").split()))
     section = {link for link, items in items_of.items()
-               if len(items) >= SECTION_LINK_ITEMS and len({guid for guid, _ in items}) == len(items)
-               == len({title for _, title in items})}
+               if (len(items) >= SECTION_LINK_ITEMS or _own_texts(texts_of[link]))
+               and len({guid for guid, _ in items}) == len(items) == len({title for _, title in items})}
     for raw, link in zip(parsed.entries, links):
         if link in shared:
             link = _own_guid(raw, link, addresses) or (_shared_link_item(raw, link) if link in section else link)

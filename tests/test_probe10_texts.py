@@ -111,3 +111,15 @@ def test_a_georgian_place_name_with_the_particle_also_is_that_place():
 def test_the_lead_a_template_prints_in_its_own_block_opens_the_article(name, lead):
     article = _page(name, "https://example-news.org/news/1")
     assert article.text.startswith(lead)
+
+
+def test_two_feed_items_sharing_one_link_each_with_its_own_whole_text_are_two_articles():
+    from datetime import datetime, timezone
+
+    from extractors.feeds import parse_feed
+    from extractors.urls import SHARED_LINK_ITEM
+
+    feed = parse_feed((DATA / "two_items_one_link.xml").read_bytes(), feed_id="kbr",
+                      feed_url="https://kbr-daily.example.ru/rss", now=datetime(2026, 12, 4, tzinfo=timezone.utc))
+    links = [entry.link for entry in feed.entries]
+    assert len(set(links)) == 2 and all(SHARED_LINK_ITEM in link for link in links)
