@@ -6,11 +6,60 @@ They are plain dataclasses so every stage is a small function over them, and
 
 from __future__ import annotations
 
+import functools
+import types
+import typing
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 SCHEMA_VERSION = 1
+
+
+_VERDICT_TYPES = {"relevant": bool, "score": float, "reason": str, "terms": list, "countries": list}
+
+
+def checked_fields(cls, data: Any) -> dict[str, Any]:
+    """The fields of ``cls`` in ``data`` (a decoded JSON object), each of the type the dataclass
+    declares; unknown keys are left out. A value of another type (a title of 123, a record that is
+    a list) raises ValueError: one damaged object must fail where it is read, as unreadable, not as
+    a crash of whatever command later sorts, formats or sums its fields."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: a JSON {type(data).__name__}, not an object")
+    hints = _field_types(cls)
+    checked = {}
+    for name, value in data.items():
+        if name not in hints:
+            continue
+        if not _fits(value, hints[name]):
+            raise ValueError(f"{cls.__name__}.{name}: {type(value).__name__} {str(value)[:40]!r} is not {hints[name]}")
+        checked[name] = value
+    return checked
+
+
+@functools.cache
+def _field_types(cls) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in typing.get_args(hint))
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if origin in (list, tuple) or hint in (list, tuple):
+        return isinstance(value, (list, tuple))  # JSON has arrays only: a tuple field arrives as a list
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint) if isinstance(hint, type) else True
 
 
 @dataclass(frozen=True)
@@ -159,5 +208,12 @@ class ArticleRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ArticleRecord":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """Raises ValueError for a damaged record (wrong types, a first_seen that is no time, a
+        ``caucasus`` verdict of the wrong shape), TypeError when a required field is missing."""
+        checked = checked_fields(cls, data)
+        datetime.fromisoformat(checked.get("first_seen") or "")  # the record's key and every day filter read it
+        verdict = checked.get("caucasus") or {}
+        for name, hint in _VERDICT_TYPES.items():
+            if name in verdict and not _fits(verdict[name], hint):
+                raise ValueError(f"ArticleRecord.caucasus.{name}: {type(verdict[name]).__name__} is not {hint}")
+        return cls(**checked)

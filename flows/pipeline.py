@@ -384,7 +384,10 @@ def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:
     from storage.state import journals
 
     articles = ArticleStore(store)
-    meta = articles.get_raw_meta(raw_key)
+    try:
+        meta = articles.get_raw_meta(raw_key)
+    except NewswatchError:  # damaged metadata: a journal may still name the page
+        meta = None
     if meta is not None:
         try:
             return rebuild_record(articles.get_raw(raw_key), PageMeta.from_dict(meta), raw_key=raw_key,

@@ -12,13 +12,13 @@ record the poll stored, and a field that came from the feed can never be lost by
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from extractors.article import canonical_for, extract_document, make_record
 from extractors.errors import ExtractionError
-from extractors.records import ArticleRecord, ExtractedArticle, Feed, FeedEntry, FetchedPage
+from extractors.records import ArticleRecord, ExtractedArticle, Feed, FeedEntry, FetchedPage, checked_fields
 from extractors.urls import SHARED_LINK_ITEM, normalise_url
 from storage import layout
 
@@ -56,8 +56,7 @@ class PageMeta:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PageMeta":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**checked_fields(cls, data))  # ValueError for a damaged object
 
     def entry(self) -> FeedEntry:
         published = layout.as_utc(self.published) if self.published else None

@@ -15,7 +15,7 @@ from datetime import date
 
 from config.settings import Settings
 from extractors.article import extract_document, make_record
-from extractors.errors import NewswatchError, NotFound
+from extractors.errors import NewswatchError, NotFound, Unreadable
 from extractors.gazetteer import load_gazetteer
 from extractors.urls import host_of
 from flows.dedup_check import confirmed
@@ -75,7 +75,11 @@ def reprocess_record(articles: ArticleStore, record, gazetteer=None,
     body = articles.get_raw(record.raw_key)
     meta = articles.get_raw_meta(record.raw_key)
     if meta is not None:
-        fresh = rebuild_record(body, PageMeta.from_dict(meta), raw_key=record.raw_key, gazetteer=gazetteer,
+        try:
+            page_meta = PageMeta.from_dict(meta)
+        except (ValueError, TypeError) as exc:
+            raise Unreadable(f"damaged page metadata of {record.raw_key}: {str(exc)[:80]}") from None
+        fresh = rebuild_record(body, page_meta, raw_key=record.raw_key, gazetteer=gazetteer,
                                known_boilerplate=known_boilerplate)
         return replace(record, **{name: getattr(fresh, name) for name in RECOMPUTED})
     url = record.url if record.url.startswith("http") else None

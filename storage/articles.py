@@ -95,10 +95,16 @@ class ArticleStore:
 
     def get_raw_meta(self, raw_page_key: str) -> dict | None:
         """The metadata of a raw page, or None for a page stored before metadata was kept."""
+        key = layout.raw_meta_key(raw_page_key)
         try:
-            return self.store.get_json(layout.raw_meta_key(raw_page_key))
+            meta = self.store.get_json(key)
         except NotFound:
             return None
+        except (ValueError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
+            raise Unreadable(f"damaged page metadata {key}: {type(exc).__name__}: {str(exc)[:80]}") from None
+        if not isinstance(meta, dict):
+            raise Unreadable(f"damaged page metadata {key}: a JSON {type(meta).__name__}, not an object")
+        return meta
 
     def record_key(self, record: ArticleRecord) -> str:
         if record.source == "seed":

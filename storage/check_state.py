@@ -31,13 +31,24 @@ def check_state_objects(store: ObjectStore, report: "CheckReport", *, repair: bo
         if not key.endswith(".json") or key.startswith(SKIPPED_PREFIXES):
             continue
         try:
-            json.loads(store.get(key))
+            _check_shape(key, json.loads(store.get(key)))
         except NotFound:
             continue  # removed since listing (a compaction)
-        except (ValueError, UnicodeDecodeError) as exc:
-            problem = report.add("damaged-state", key, f"unreadable JSON ({str(exc)[:60]}); a run would read it as missing")
+        except (ValueError, UnicodeDecodeError, TypeError) as exc:
+            problem = report.add("damaged-state", key, f"unreadable ({str(exc)[:60]}); a run would read it as missing")
             if repair:
                 quarantine(store, key, exc)
                 problem.repaired = True
                 problem.detail += "; repaired: set aside under state/quarantine/, rebuilt by the next run"
                 report.repaired += 1
+
+
+def _check_shape(key: str, value) -> None:
+    """Every JSON state object is an object; a feed state has the fields and types a run reads
+    (``[]`` or ``"x"`` in a feed state stopped the digest and ``feeds`` with an AttributeError)."""
+    from storage.state import FeedState
+
+    if not isinstance(value, dict):
+        raise ValueError(f"a JSON {type(value).__name__}, not an object")
+    if key.startswith("state/feeds/"):
+        FeedState.from_dict(value)

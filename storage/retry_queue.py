@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from extractors.errors import NotFound
+from extractors.records import checked_fields
 from storage import layout
 from storage.base import ObjectStore
 
@@ -56,8 +57,7 @@ class RetryItem:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RetryItem":
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**checked_fields(cls, data))  # ValueError for a damaged object
 
 
 def segment_prefix(now: datetime) -> str:

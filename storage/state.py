@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from extractors.errors import NotFound
+from extractors.records import checked_fields
 from storage import layout
 from storage.base import ObjectStore
 
@@ -60,8 +61,7 @@ class FeedState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FeedState":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**checked_fields(cls, data))  # ValueError for a damaged object
 
 
 def quarantine(store: ObjectStore, key: str, problem: Exception) -> None:

@@ -362,6 +362,25 @@ def test_a_damaged_record_is_skipped_with_a_warning_and_the_rest_of_the_corpus_i
     assert status == 1 and "bad-record" in out + err
 
 
+@pytest.mark.parametrize("field, value", [("caucasus", "yes"), ("title", 123), ("cluster", 5), ("first_seen", "not a date"),
+                                          ("caucasus.score", "high")])
+def test_a_record_with_a_field_of_the_wrong_type_is_a_damaged_record_for_every_reader(corpus, capsys, caplog, field, value):
+    store = open_store(corpus)
+    damaged = next(key for key in ArticleStore(store).all_article_keys() if key.endswith("/a-ka-law.json"))
+    data = json.loads(store.get(damaged))
+    if "." in field:
+        outer, inner = field.split(".")
+        data[outer][inner] = value
+    else:
+        data[field] = value
+    store.put(damaged, json.dumps(data).encode())
+    for command in (["articles", "--all"], ["stories", "--since", "2000-01-01"], ["search", "law"]):
+        status, out, err = cli(capsys, *command, "--store", corpus)
+        assert status == 0 and "unexpected" not in err, (command, err)
+    status, out, err = cli(capsys, "store", "check", "--store", corpus)
+    assert status == 1 and "bad-record" in out + err and "unexpected" not in err
+
+
 def test_source_takes_the_outlet_of_a_feed_named_outlet_and_language():
     import dataclasses
 

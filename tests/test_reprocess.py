@@ -4,6 +4,8 @@ from dataclasses import replace
 from pathlib import Path
 from datetime import datetime, timezone
 
+import pytest
+
 from config.settings import Settings
 from flows.pipeline import PollOptions, load_feeds
 from flows.poll import run_poll
@@ -142,3 +144,16 @@ def test_reprocess_leaves_a_record_whose_raw_page_is_damaged_or_gone_and_counts_
     # failure that no repair can clear and that every later reprocess would report again
     assert summary.no_raw == 1 and "missing" not in " ".join(summary.failed)
     assert dict(articles.all_articles()) == before  # no record re-extracted from nothing
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 2, b"[]", b'{"feed_id": 5}'])
+def test_reprocess_counts_a_record_whose_page_metadata_is_damaged_as_failed_and_goes_on(site, site_feeds, tmp_path, content):
+    run_poll(str(tmp_path), load_feeds(site_feeds), PollOptions(), SETTINGS)
+    store = LocalStore(tmp_path)
+    articles = ArticleStore(store)
+    with_raw = sorted(key for key, record in articles.all_articles() if record.raw_key)
+    raw_key = articles.get_article(with_raw[0]).raw_key
+    store.put(layout.raw_meta_key(raw_key), content)
+    summary = reprocess(str(tmp_path), SETTINGS)
+    assert len(summary.failed) == 1 and "metadata" in summary.failed[0]
+    assert summary.examined == sum(1 for _ in articles.all_articles())  # every record was looked at

@@ -395,6 +395,23 @@ def test_a_damaged_feed_state_is_reported_and_set_aside_by_repair(tmp_path):
     assert check_store(store).ok
 
 
+@pytest.mark.parametrize("content", [b"[]", b'"x"', b'{"feed_id": "desk", "consecutive_failures": "many"}'])
+def test_a_feed_state_of_the_wrong_shape_is_damaged_and_the_commands_that_read_it_go_on(tmp_path, content):
+    from flows.feed_status import feed_statuses
+    from extractors.records import Feed
+    from storage.state import load_all_feed_states
+
+    store = LocalStore(tmp_path)
+    _populate(store)
+    store.put("state/feeds/desk.json", content)
+    report = check_store(store)
+    assert [p.kind for p in report.problems] == ["damaged-state"]
+    assert all(state.feed_id != "desk" for state in load_all_feed_states(store))  # said, not an AttributeError
+    assert feed_statuses(store, [Feed(id="desk", name="Desk", url="https://desk.example.org/rss")])[0].id == "desk"
+    check_store(store, repair=True)  # (reading the feed's own state above already set it aside)
+    assert check_store(store).ok and any(store.list("state/quarantine/"))
+
+
 def test_a_mistyped_s3_prefix_is_no_store_for_a_command_that_only_reads(tmp_path, s3_uri):
     from extractors.errors import StoreError
     from storage import open_store
