@@ -88,6 +88,14 @@ def without_credentials(url: str) -> str:
     return _USERINFO.sub(r"\g<scheme>", url, count=1)
 
 
+_USERINFO_ANYWHERE = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s\"'@]*@")
+
+
+def without_credentials_in(text: str) -> str:
+    """``text`` (a library's error message) with every URL's ``user:password@`` part removed."""
+    return _USERINFO_ANYWHERE.sub(r"\g<scheme>", text)
+
+
 def credentials_of(url: str) -> tuple[str, str] | None:
     """(user, password) from ``url``'s ``user:password@`` part, decoded; None when it has none."""
     from urllib.parse import unquote

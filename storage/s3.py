@@ -35,6 +35,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
 from extractors.errors import Conflict, NotFound, StoreError
+from extractors.urls import without_credentials, without_credentials_in
 from storage import base_cache
 from storage.base import ObjectStore, check_key
 from storage.s3_retry import RetryingClient
@@ -89,8 +90,9 @@ def _is_conflict(exc: ClientError) -> bool:
 
 
 def _describe_error(exc: BaseException) -> str:
-    # botocore messages name the operation and the code; they never carry the secret key.
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    # botocore messages name the operation and the code, never the secret key; they do name the
+    # endpoint URL, with any user:password@ a user put in it: removed.
+    return without_credentials_in(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
 
 
 class S3Store(ObjectStore):
@@ -120,7 +122,10 @@ class S3Store(ObjectStore):
     def from_uri(cls, uri: str, settings=None) -> "S3Store":
         parsed = urlparse(uri)
         if parsed.scheme != "s3" or not parsed.netloc:
-            raise StoreError(f"not an S3 store URI: {uri!r} (expected s3://bucket[/prefix])")
+            raise StoreError(f"not an S3 store URI: {without_credentials(uri)!r} (expected s3://bucket[/prefix])")
+        if "@" in parsed.netloc:  # never echoed: what precedes the "@" is a secret
+            raise StoreError(f"an S3 store URI holds no credentials: {without_credentials(uri)} (use AWS_ACCESS_KEY_ID "
+                             "and AWS_SECRET_ACCESS_KEY, or a profile)")
         if settings is None:
             from config.settings import get_settings
 
@@ -156,7 +161,7 @@ class S3Store(ObjectStore):
             raise StoreError(f"{where}: cannot reach the S3 endpoint: {_describe_error(exc)}") from None
 
     def describe(self) -> str:
-        return f"{self.uri} (endpoint {self.endpoint})" if self.endpoint else self.uri
+        return f"{self.uri} (endpoint {without_credentials(self.endpoint)})" if self.endpoint else self.uri
 
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
