@@ -183,6 +183,8 @@ def mail_addresses(values: list[str]) -> list[str]:
     from email.utils import parseaddr
 
     for value in values:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):  # a line break would end the mail header
+            raise ValueError(f"{value!r} is not an e-mail address (it holds a line break or control character)")
         _name, address = parseaddr(value)
         if not _MAILBOX.fullmatch(address or "") or address.endswith("."):
             raise ValueError(f"{value!r} is not an e-mail address (name@example.org)")

@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timezone
 
 from extractors.errors import NewswatchError
-from flows.cli_options import add_common_options, add_top_options, apply_env_twins, parse_day
+from flows.cli_options import add_common_options, add_top_options, apply_env_twins, parse_day, unknown_env_names
 
 
 def env(name: str, default=None):
@@ -356,10 +356,14 @@ def run(argv: list[str] | None, program: bool = False) -> int:
     quiet_offline_prefect()
     started = time.monotonic()
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
     except NewswatchError as exc:  # a bad NEWSWATCH_* twin
         print(f"newswatch: {exc}", file=sys.stderr)
         return 2
+    if not args.quiet:
+        for warning in unknown_env_names(parser):
+            print(f"newswatch: {warning}", file=sys.stderr)
     level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
     if args.quiet:  # Prefect configures its loggers from the environment when a flow command imports it
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")

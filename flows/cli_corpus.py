@@ -23,7 +23,11 @@ def count_of(text: str, what_zero_means: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value}: {what_zero_means}")
-    return value
+    # SQLite and Parquet take 64-bit counts: a bigger one would end in OverflowError, and means "all"
+    return min(value, MAX_COUNT)
+
+
+MAX_COUNT = 2**62
 
 
 def limit_count(text: str) -> int:

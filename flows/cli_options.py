@@ -109,6 +109,34 @@ def apply_env_twins(parser: argparse.ArgumentParser, environ: dict[str, str] | N
                 action.default = value
 
 
+# Read elsewhere, neither an option nor a setting: the caches of compiled tables, and the folder
+# deploy/prefect.yaml starts each flow run in.
+OTHER_ENV = frozenset({ENV_PREFIX + "CACHE_DIR", ENV_PREFIX + "HOME"})
+
+
+def unknown_env_names(parser: argparse.ArgumentParser, environ: dict[str, str] | None = None) -> list[str]:
+    """``NEWSWATCH_*`` names in the environment that are neither an option's twin nor a setting,
+    each with the nearest known name when one is close: a typo (``NEWSWATCH_SMTP_HOSTT``) is
+    otherwise ignored in silence and the digest goes to the default host."""
+    import difflib
+
+    environ = os.environ if environ is None else environ
+    known = {env_name(action.dest) for p in [parser, *subparsers_of(parser)] for action in options_of(p)} | OTHER_ENV
+    unknown = [name for name in environ if name.startswith(ENV_PREFIX) and name not in known]
+    if not unknown:
+        return []
+    from config.settings import Settings  # only when needed: pydantic is no light import
+
+    known |= {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    said = []
+    for name in sorted(n for n in unknown if n not in known):
+        # compared without the shared prefix, which would make any two names look alike
+        near = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), sorted(k.removeprefix(ENV_PREFIX) for k in known),
+                                         n=1, cutoff=0.8)
+        said.append(f"{name} is not a newswatch setting (ignored)" + (f"; did you mean {ENV_PREFIX}{near[0]}?" if near else ""))
+    return said
+
+
 def _env_value(action: argparse.Action, raw: str, name: str, accepted: set[str] | None):
     if action.nargs == 0:  # store_true and friends
         text = raw.strip().lower()

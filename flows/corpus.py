@@ -236,8 +236,9 @@ def find_record(articles: ArticleStore, article_id: str) -> tuple[str, ArticleRe
     article_id = article_id.strip()
     if len(article_id) < 6:
         raise ConfigError("give at least 6 characters of the article id")
-    matches = [line for line in manifest_lines(articles, None) if line.id.startswith(article_id)]
-    exact = [line for line in matches if line.id == article_id]
+    wanted = article_id.casefold()  # ids are lower-case hex: "3F2A9C…" copied from elsewhere is the same id
+    matches = [line for line in manifest_lines(articles, None) if line.id.casefold().startswith(wanted)]
+    exact = [line for line in matches if line.id.casefold() == wanted]
     matches = exact or matches
     if not matches:
         raise ConfigError(f"no article {article_id!r} in the store")

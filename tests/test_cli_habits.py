@@ -236,3 +236,26 @@ def test_the_demo_never_takes_its_store_from_newswatch_store(monkeypatch):
     assert build_parser().parse_args(["demo"]).demo_store is None
     assert build_parser().parse_args(["demo", "--store", "/tmp/try"]).demo_store == "/tmp/try"
     assert build_parser().parse_args(["articles"]).store == "/srv/newswatch/real-store"  # other commands: the twin
+
+
+def test_a_newswatch_name_that_is_no_setting_is_said_with_the_nearest_one_and_every_known_name_is_quiet():
+    from config.settings import Settings
+    from flows.cli_options import OTHER_ENV, unknown_env_names
+
+    parser = build_parser()
+    said = unknown_env_names(parser, {"NEWSWATCH_SMTP_HOSTT": "mail", "NEWSWATCH_FOO": "1", "PATH": "/bin"})
+    assert said == ["NEWSWATCH_FOO is not a newswatch setting (ignored)",
+                    "NEWSWATCH_SMTP_HOSTT is not a newswatch setting (ignored); did you mean NEWSWATCH_SMTP_HOST?"]
+    known = {env_name(a.dest) for p in [parser, *subparsers_of(parser)] for a in options_of(p)} | set(OTHER_ENV)
+    known |= {"NEWSWATCH_" + name.upper() for name in Settings.model_fields}
+    assert unknown_env_names(parser, dict.fromkeys(known, "x")) == []
+
+
+def test_a_count_beyond_what_a_database_takes_means_all_and_a_line_break_is_no_mail_address():
+    from config.settings import mail_addresses
+    from flows.cli_corpus import MAX_COUNT, limit_count
+
+    assert limit_count("9" * 30) == MAX_COUNT
+    for value in ("desk@example.org\r\nBcc: all@example.org", "desk@example.org\n"):
+        with pytest.raises(ValueError, match="line break"):
+            mail_addresses([value])

@@ -103,6 +103,8 @@ def test_show_prints_an_article_with_its_story_and_rejects_unknown_ids(corpus, c
     assert status == 2 and err.strip() == "newswatch: no article 'a-hy-xxxx' in the store"
     status, _, err = cli(capsys, "show", "a-hy-", "--store", corpus)
     assert status == 2 and "give at least 6 characters" in err
+    status, out, _ = cli(capsys, "show", "A-HY-BOR", "--store", corpus)  # an id copied in capitals
+    assert status == 0 and "a-hy-border" in out
 
 
 def test_articles_filters_and_a_stable_order(corpus, capsys):
