@@ -39,9 +39,18 @@ _TRACKERS = re.compile(
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-f][0-9a-fA-F]|%[0-9A-F][a-f]")
 
 
-def is_tracking_param(name: str) -> bool:
-    """A parameter that only says where a reader came from (a campaign, a click id), by its whole name."""
-    return bool(_EXTRA_TRACKERS.match(name) or _TRACKERS.match(name))
+# A cache-buster: a parameter of one of these names whose value is a Unix time in seconds or
+# milliseconds, changed on every fetch ("?t=1733312345678"): kept, every poll stored the article
+# once more (as a duplicate). Both conditions: an id of ten digits under another name stays.
+_CACHE_BUSTER = re.compile(r"^(?:_|t|ts|time|timestamp|cb|cachebuster|nocache|rnd|rand|random|v)$", re.IGNORECASE)
+_EPOCH = re.compile(r"^1\d{9}(?:\d{3})?$")  # 2001-09-09 to 2033-05-18
+
+
+def is_tracking_param(name: str, value: str = "") -> bool:
+    """A parameter that only says where a reader came from (a campaign, a click id), by its whole
+    name, or that only defeats caches (a time stamp under a cache-buster's name)."""
+    return bool(_EXTRA_TRACKERS.match(name) or _TRACKERS.match(name)
+                or _CACHE_BUSTER.match(name) and _EPOCH.match(value))
 
 
 def normalise_url(url: str, base: str | None = None) -> str | None:
@@ -65,7 +74,7 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
     # "%d0%b0" and "%D0%B0" are one address (RFC 3986 6.2.2.1): CMSes and feeds print either
     parts = parts._replace(path=_PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), parts.path))
     query = urlencode(
-        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)),
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k, v)),
         doseq=True,
     )
     from courlan.clean import normalize_url

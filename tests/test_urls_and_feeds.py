@@ -148,6 +148,13 @@ def test_parameters_that_name_the_article_stay_even_when_they_contain_a_tracker_
         f"https://news.example.az/news.php?{article_id}"
 
 
+@pytest.mark.parametrize("query, kept", [("t=1733312345678", ""), ("_=1733312345", ""), ("cb=1733312345", ""),
+                                          ("id=1733312345", "?id=1733312345"), ("t=12", "?t=12"), ("v=abc", "?v=abc")])
+def test_a_time_stamp_under_a_cache_busters_name_is_dropped_and_an_id_of_as_many_digits_stays(query, kept):
+    # a cache-buster changes on every fetch: kept, every poll stored the article once more
+    assert normalise_url(f"https://news.example.ge/a/sess-2?{query}&from=rss") == f"https://news.example.ge/a/sess-2{kept}"
+
+
 def test_a_sites_own_page_loading_recaptcha_for_its_forms_is_no_bot_check():
     from extractors.feeds import NotAFeed
 
