@@ -89,10 +89,14 @@ def reason_in_words(state: FeedState) -> str:
         cause = message.rsplit(": ", 1)[-1].strip(" .") if ": " in message else ""
         plain = cause and "/" not in cause and len(cause) <= 60  # "the disk is full", not an endpoint URL
         return f"newswatch's store failed ({cause})" if plain else "newswatch's store failed (see the poll's log)"
-    if reason == "blocked" or status in (401, 403, 451):
-        return f"blocked by the site ({status})" if status else "blocked by the site"
+    if status == 401:  # not a refusal: the feed is private, and its list entry lacks the login
+        return "needs a login (401): give the feed's URL as https://user:password@host/…"
+    if status == 451:
+        return "unavailable for legal reasons (451)"
     if status == 429:
         return "blocked by the site: too many requests (429)"
+    if reason == "blocked" or status == 403:
+        return f"blocked by the site ({status})" if status else "blocked by the site"
     if status in (404, 410):
         moved = _announced_feed(message)
         return f"feed gone ({status}); the site names its feed at {moved}" if moved else f"feed gone ({status})"

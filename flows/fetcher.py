@@ -302,6 +302,8 @@ class Fetcher:
                 if isinstance(exc, httpx.DecodingError):  # a corrupt gzip/deflate body: the answer, not the connection
                     raise FetchError(f"bad response: the body could not be decoded ({exc})", url=url,
                                      reason="bad-response") from None
+                if isinstance(exc, httpx.RemoteProtocolError) and "complete message body" in str(exc):
+                    raise FetchError("bad response: the body was cut short", url=url, reason="bad-response") from None
                 if isinstance(exc, httpx.RemoteProtocolError) and "without sending" not in str(exc):
                     # a malformed answer (a status line of garbage, a 1 MB header, a Content-Length
                     # the body belies): the site answered, badly; not "unreachable"

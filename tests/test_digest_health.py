@@ -36,6 +36,9 @@ def test_reasons_are_words_not_errno_strings():
             "feed gone (404); the site names its feed at https://e.ge/feed/",
         ("blocked", "HTTP 403 (blocked)", 403): "blocked by the site (403)",
         ("http", "HTTP 429", 429): "blocked by the site: too many requests (429)",
+        ("blocked", "HTTP 429 (blocked)", 429): "blocked by the site: too many requests (429)",
+        ("http", "HTTP 401", 401): "needs a login (401): give the feed's URL as https://user:password@host/…",
+        ("http", "HTTP 451", 451): "unavailable for legal reasons (451)",
         ("http", "HTTP 503", 503): "site error (503)",
         ("bad-feed", "not a feed: syntax error at line 1", None): "not a readable feed",
         ("bad-feed", "not a feed: the URL returned an HTML page, which names a feed at https://e.am/feed/", None):

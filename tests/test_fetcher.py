@@ -119,6 +119,14 @@ class Routes(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(packed)
             return
+        if path == "/short-body":  # promises 1,000 bytes, sends 30, closes
+            self.send_response(200)
+            for name, value in {"Content-Type": "text/html", "Content-Length": "1000", "Connection": "close"}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(PAGE[:30])
+            self.close_connection = True
+            return
         if path in ("/framed", "/embeds"):  # an interstitial around an article; a page with another site's video
             name = "interstitial_same_site.html" if path == "/framed" else "video_embed_elsewhere.html"
             return self._send(200, (DATA / "frame_pages" / name).read_bytes(), {"Content-Type": "text/html"})
@@ -287,6 +295,12 @@ def test_a_gzipped_body_cut_short_is_a_bad_response_not_half_a_page(server):
     assert fetcher().fetch_page(server + "/gz-whole").body == PAGE * 50
     with pytest.raises(FetchError) as caught:
         fetcher().fetch_page(server + "/gz-cut")
+    assert caught.value.reason == "bad-response" and "cut short" in str(caught.value)
+
+
+def test_a_body_cut_short_by_the_server_is_a_broken_answer_not_a_failed_connection(server):
+    with pytest.raises(FetchError) as caught:
+        fetcher().fetch_page(server + "/short-body")
     assert caught.value.reason == "bad-response" and "cut short" in str(caught.value)
 
 
