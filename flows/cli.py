@@ -65,6 +65,7 @@ def get_settings_for(args):
 def cmd_extract(args) -> int:
     from extractors.article import extract_document, make_record
     from extractors.errors import ExtractionError
+    from extractors.urls import normalise_url
     from flows.process_guard import resume_collection
     from storage import layout
 
@@ -75,11 +76,13 @@ def cmd_extract(args) -> int:
     status = 0
     results = []
     paths = args.paths or ["-"]
+    # the address as a poll would keep it (trackers dropped): the same id the store would give
+    page_url = (normalise_url(args.url) or args.url) if args.url else None
     for path in paths:
         try:
             data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
-            extracted = extract_document(data, url=args.url)
-            url = args.url or ("stdin" if path == "-" else os.path.abspath(path))
+            extracted = extract_document(data, url=page_url)
+            url = page_url or ("stdin" if path == "-" else os.path.abspath(path))
             article_id = layout.url_key(url)
             record = make_record(extracted, article_id=article_id, url=url, canonical_url=extracted.canonical_url or url,
                                  source="extract", first_seen=datetime.now(timezone.utc), gazetteer=gazetteer)

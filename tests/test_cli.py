@@ -32,6 +32,15 @@ def test_extract_prints_one_record_per_input_with_language_and_relevance(data_di
     assert "View All Result" not in record["text"]
 
 
+def test_extract_keeps_the_address_a_poll_would_keep_so_the_id_is_the_stores():
+    from storage import layout
+
+    page = REPO / "tests" / "data" / "probe10" / "az_flash_page.html"
+    result = run_cli("extract", str(page), "--url", "https://example.az/x?utm_source=fb&fbclid=1", "--format", "json")
+    [record] = json.loads(result.stdout)
+    assert record["url"] == "https://example.az/x" and record["id"] == layout.url_key("https://example.az/x")
+
+
 def test_extract_gives_a_list_for_many_paths_too_and_reads_stdin(data_dir):
     seeds = sorted(SEEDS_DIR.glob("*.txt"))[:2]
     result = run_cli("extract", *map(str, seeds), "--format", "json")
