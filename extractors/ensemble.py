@@ -54,7 +54,7 @@ from itertools import chain
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from extractors.html_cleanup import ARMENIAN_STOP
+from extractors.header_lines import ARMENIAN_STOP
 
 LOGGER = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 The tree before trafilatura is pruned by ``html_prune``; what is left to drop in its text is
 found by *language-aware patterns*, never by one site's markup: captions and photo credits,
-"Source link" lines, share counters, "Read also" lines, reader notices, bare date lines, news
-tickers' stamped headlines and repeated paragraphs. ``starts_with_label`` (the related-articles
+"Source link" lines, share counters, "Read also" lines, reader notices, repeated paragraphs,
+and the lines ``header_lines`` knows: bare date lines, breadcrumbs, news tickers' stamped headlines. ``starts_with_label`` (the related-articles
 labels in the region's languages) serves both levels.
 """
 
@@ -13,6 +13,10 @@ import functools
 import re
 import unicodedata
 from typing import Callable, Iterable
+
+from extractors.header_lines import (  # noqa: F401 - ARMENIAN_STOP, drop_stamped_runs, is_stamped_headline: this module's API too
+    ARMENIAN_STOP, drop_stamped_runs, is_breadcrumb, is_dateline, is_stamped_headline, without_glued_header,
+)
 
 # Labels that introduce links to other articles, in the region's languages and the big ones.
 # Phrases ("read also", "lire aussi", "читайте также") almost never open a sentence of prose;
@@ -141,9 +145,6 @@ _APPEAL = re.compile(
 APPEAL_MAX_WORDS = 45
 # A share call with the verb last (az, tr, hy, ka, ru): "Xəbəri dostlarınızla paylaşın!", "Поделитесь с друзьями".
 _SHARE_CALL = re.compile(r"(?:\bpaylaşın|поделитесь\b.*|կիսվեք|გააზიარეთ)\W*$", re.I)
-_YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b")
-_LETTER_WORD = re.compile(r"[^\W\d_]+")
-_TIME_OR_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\b")
 _SHARE_WORDS = re.compile(
     r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
     r"|reddit|copy link|comments?|views?|reads?|поделиться|просмотров|просмотры|комментариев|комментарии|partager|vues"
@@ -267,57 +268,6 @@ def _all_chrome(text: str) -> bool:
     return any(chrome) and all(c or _RIGHTS_RESERVED.search(s) for c, s in zip(chrome, sentences))
 
 
-def is_dateline(text: str, words: int | None = None) -> bool:
-    """A short line that is only a date (and time): "Mardi 3 mai 2022, 14:05", "20.11.2019 11:28", or
-    two of them under labels ("Yayınlanma: 01.12.2026 - 16:40 Güncelleme: 02.12.2026 - 10:05",
-    whose numbers count as words: at most four words that are not numbers)."""
-    words = _words(text) if words is None else words
-    if words > 10 and (words > 16 or len(_LETTER_WORD.findall(text)) > 4):
-        return False
-    if text.rstrip().endswith((".", "!", "?", "»", '"')) or not _YEAR.search(text):
-        return False
-    return len(_TIME_OR_DAY.findall(_YEAR.sub(" ", text))) >= 1
-
-
-# A time or date stamp opening a line: "14:10 • 09.11.21", "09.11.2021 14:10", "14:10", "12/03/2022 |"
-_STAMP = re.compile(r"^\W*(?:\d{1,2}[:.]\d{2}(?![.\d])|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})"
-                    r"(?:[\s,•·|–—-]+(?:\d{1,2}[:.]\d{2}(?![.\d])|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}))*[\s,•·|–—-]+\S")
-STAMPED_RUN = 3  # this many stamped headlines in a row are a news ticker, not the story
-STAMPED_MAX_WORDS = 25  # live-blog entries are longer than ticker headlines
-# A headline is a phrase; a live-blog entry is a report of one or more sentences ("10:20 The premier
-# voted in Vake."). A full stop (not an ellipsis: a cut teaser; headlines may ask or exclaim) says which.
-# ":" after an Armenian letter is the full stop "։", as typed on keyboards that lack it
-ARMENIAN_STOP = r"(?<=[\u0531-\u0556\u0561-\u0587]):"
-_SENTENCE_FINAL = re.compile(rf"(?<![.…])(?:[.։。]|{ARMENIAN_STOP})[\"'”»’)\]]*$")
-
-
-def is_stamped_headline(text: str) -> bool:
-    """A short line that opens with a time or date stamp: one item of a news ticker or feed list.
-    Not a sentence (a live blog's entries are the article), nor a table row ("| 10:00-16:00 | …":
-    a schedule in the body)."""
-    return (bool(_STAMP.match(text)) and _words(text) <= STAMPED_MAX_WORDS and not text.startswith("|")
-            and not _SENTENCE_FINAL.search(text))
-
-
-def drop_stamped_runs(paragraphs: list[str]) -> list[str]:
-    """Without runs of ``STAMPED_RUN`` or more stamped headlines ("14:10 • 09.11.21 Headline").
-
-    Regional sites put a news ticker or "latest news" list after the body; its items are
-    time-stamped headlines, full of place names, which would otherwise decide relevance.
-    """
-    flags = [is_stamped_headline(p) for p in paragraphs]
-    keep = [True] * len(paragraphs)
-    i = 0
-    while i < len(flags):
-        j = i
-        while j < len(flags) and flags[j]:
-            j += 1
-        if j - i >= STAMPED_RUN:
-            keep[i:j] = [False] * (j - i)
-        i = max(j, i + 1)
-    return [p for p, k in zip(paragraphs, keep) if k]
-
-
 def _comparable(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
@@ -334,24 +284,6 @@ def _line_facts(para: str) -> tuple[int, bool, str]:
     return words, False, _comparable(para) if words >= 2 or len(para) >= 30 else ""
 
 
-# A date (and time) as an article header shows it: "03.12.2026", "3.12.2026 14:30", "2026-12-03 09:40".
-_HEADER_STAMP = re.compile(r"^(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})(?:[,\s|•-]+\d{1,2}:\d{2})?[\s|•-]+(?=\w)")
-
-
-def _without_glued_header(first: str, titles: list[str]) -> str:
-    """The first paragraph without the article's header glued in front of it: when the body is a
-    single paragraph, an extractor may run the headline, the date line and the text into one line
-    ("В Цхинвали отключат газ на два дня 03.12.2026 В связи с…"). The headline goes (the record
-    has a title field), then a date stamp right after it; only when a sentence follows."""
-    for title in titles:
-        if _words(title) >= 3 and first.startswith(title + " "):
-            rest = first[len(title):].lstrip()
-            rest = _HEADER_STAMP.sub("", rest, count=1)
-            if rest[:1].isupper() and _words(rest) >= 5:
-                return rest
-    return first
-
-
 def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
                      fingerprint: Callable[[str], str] | None = None,
                      titles: Iterable[str] = ()) -> list[str]:
@@ -366,12 +298,16 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = _before_end_mark([line for line in lines if line])
     if lines:
-        lines[0] = _without_glued_header(lines[0], titles)
+        lines[0] = without_glued_header(lines[0], titles)
     for position, para in enumerate(lines):
         words, chrome, key = _line_facts(para)
         if chrome:
             continue
-        if (position < 3 or position >= len(lines) - 2) and is_dateline(para, words):
+        # above the text: no paragraph of prose kept yet (a title, a byline, a date line may precede)
+        on_top = position < 3 or not any(_words(k) >= 15 for k in kept)
+        if (on_top or position >= len(lines) - 2) and is_dateline(para, words):
+            continue
+        if on_top and is_breadcrumb(para, words):
             continue
         if words >= 2 and key in seen:
             continue

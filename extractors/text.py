@@ -24,7 +24,7 @@ metadata labels in ``extractors.text_lang``; what chrome says in each language
 from __future__ import annotations
 
 from extractors.boilerplate import AD_WORDS, COMMENT_HEADER, COMMENT_LINE
-from extractors.html_cleanup import drop_stamped_runs
+from extractors.header_lines import drop_stamped_runs
 from extractors.records import ExtractedArticle
 import re
 

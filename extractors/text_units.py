@@ -12,7 +12,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from extractors.html_cleanup import ARMENIAN_STOP, is_reader_notice
+from extractors.header_lines import ARMENIAN_STOP
+from extractors.html_cleanup import is_reader_notice
 from extractors.boilerplate import (
     CAPTION_PREFIX, COMMENT_HEADER, COMMENT_LINE, COOKIES, COPYRIGHT, CTA, SEE_ALSO, SHARE_WORDS, TAGS_LABEL,
     paragraph_fingerprint,

@@ -12,7 +12,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from extractors.html_cleanup import is_dateline
+from extractors.header_lines import is_dateline
 from extractors.site_names import front_page_host, names_the_site, site_names_on_page, squashed
 
 _LETTERS = re.compile(r"[^\W\d_]+")  # a date part of a title has a month and a weekday at most

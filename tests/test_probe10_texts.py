@@ -123,3 +123,12 @@ def test_two_feed_items_sharing_one_link_each_with_its_own_whole_text_are_two_ar
                       feed_url="https://kbr-daily.example.ru/rss", now=datetime(2026, 12, 4, tzinfo=timezone.utc))
     links = [entry.link for entry in feed.entries]
     assert len(set(links)) == 2 and all(SHARED_LINK_ITEM in link for link in links)
+
+
+def test_a_breadcrumb_and_an_update_line_above_the_text_are_not_the_article():
+    from extractors.header_lines import is_breadcrumb
+
+    article = _page("fr_breadcrumb_and_update_line.html", "https://example-actu.fr/economie/article123")
+    assert article.text.startswith("Portées par le cognac")
+    assert is_breadcrumb("Главная / Новости / Экономика / Грузия увеличила экспорт вина")
+    assert not is_breadcrumb("Exports rose 38% > imports, the ministry said > it expects more.")
