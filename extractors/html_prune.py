@@ -131,6 +131,7 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
         elif is_box and tag in _BOX_TAGS and _is_small_box(element, counts):
             yield element
     yield from root.iter("amp-ad", "amp-embed", "amp-sticky-ad")  # AMP's ad slots (their placeholder says "Ad")
+    yield from _footnote_marks(root)
     if comments:
         yield from comment_sections(root)
     yield from related_boxes(root, counts)
@@ -235,6 +236,17 @@ def _label_block(element: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]
             sibling = sibling.getnext()
     elif words <= 40 or counts.link_words(element) >= 0.5 * words:
         yield element
+
+
+def _footnote_marks(root: HtmlElement) -> Iterator[HtmlElement]:
+    """Superscript links to a note on the same page ("<sup><a href="#fn1">1</a></sup>"): left in,
+    the number is glued to the word before it ("reported.1"). An exponent (m², 10⁶) links nowhere."""
+    for sup in root.iter("sup"):
+        links = list(sup.iter("a"))
+        if len(links) == 1 and (links[0].get("href") or "").startswith("#"):
+            mark = sup.text_content().strip()
+            if 0 < len(mark) <= 6 and mark.strip("[]()").isalnum():
+                yield sup
 
 
 def _opens_with_headline_link(element: HtmlElement) -> bool:

@@ -132,3 +132,9 @@ def test_a_breadcrumb_and_an_update_line_above_the_text_are_not_the_article():
     assert article.text.startswith("Portées par le cognac")
     assert is_breadcrumb("Главная / Новости / Экономика / Грузия увеличила экспорт вина")
     assert not is_breadcrumb("Exports rose 38% > imports, the ministry said > it expects more.")
+
+
+def test_a_footnote_mark_is_not_glued_to_the_word_before_it():
+    article = _page("en_footnote_marks.html", "https://example-lake.org/sevan-level")
+    assert "officially reported." in article.text and "reported.1" not in article.text
+    assert "September.2" not in article.text
