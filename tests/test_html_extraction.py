@@ -203,7 +203,10 @@ def test_cms_placeholder_authors_are_rejected(raw):
 
 @pytest.mark.parametrize("raw,name", [("By Ani Hakobyan", "Ani Hakobyan"), ("Giorgi Tsiklauri", "Giorgi Tsiklauri"),
                                       ("Հեղինակ՝ Անահիտ Մկրտչյան", "Անահիտ Մկրտչյան"),  # the Armenian comma as colon
-                                      ("Müəllif: Aytən Quliyeva", "Aytən Quliyeva"), ("ავტორი: ნინო ბერიძე", "ნინო ბერიძე")])
+                                      ("Müəllif: Aytən Quliyeva", "Aytən Quliyeva"), ("ავტორი: ნინო ბერიძე", "ნინო ბერიძე"),
+                                      ("Photos and text by Dato Koridze", "Dato Koridze"),  # the writer's credit line
+                                      ("Текст и фото: Анна Саркисян", "Анна Саркисян"),
+                                      ("Photo by Reuters", "Photo by Reuters")])  # a photo credit names no writer (dropped elsewhere)
 def test_real_authors_are_kept(raw, name):
     assert clean_author(raw, site_name="Lake Region News") == name
 
