@@ -206,7 +206,7 @@ def test_cms_placeholder_authors_are_rejected(raw):
                                       ("Müəllif: Aytən Quliyeva", "Aytən Quliyeva"), ("ავტორი: ნინო ბერიძე", "ნინო ბერიძე"),
                                       ("Photos and text by Dato Koridze", "Dato Koridze"),  # the writer's credit line
                                       ("Текст и фото: Анна Саркисян", "Анна Саркисян"),
-                                      ("Photo by Reuters", "Photo by Reuters")])  # a photo credit names no writer (dropped elsewhere)
+                                      ("Photo by Reuters", "Photo by Reuters")])  # a photo credit is not turned into a writer's name
 def test_real_authors_are_kept(raw, name):
     assert clean_author(raw, site_name="Lake Region News") == name
 
