@@ -20,10 +20,12 @@ class ExtractionError(NewswatchError):
 class FetchError(NewswatchError):
     """A feed or page could not be fetched (network, HTTP status, policy)."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None, reason: str = "error"):
+    def __init__(self, message: str, *, url: str = "", status: int | None = None, reason: str = "error",
+                 retry_after: float = 0.0):
         super().__init__(message)
         self.url = url
         self.status = status
+        self.retry_after = retry_after  # seconds a 429/503 asked us to wait (0: none said)
         # A short machine-readable cause: "dns", "timeout", "http", "too-big",
         # "not-html", "private-address", "robots", "redirects", "error".
         self.reason = reason

@@ -19,7 +19,6 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -31,7 +30,7 @@ from extractors.errors import FetchError
 from extractors.records import FetchedPage
 from extractors.redirect_pages import redirect_page_target
 from extractors.urls import credentials_of, file_kind, is_front_page, is_media_type, origin_of, without_credentials
-from flows.http_transport import deadline_scope, pinned_transport
+from flows.http_transport import deadline_scope, pinned_transport, retry_after_seconds
 
 log = logging.getLogger("newswatch.fetch")
 
@@ -79,7 +78,7 @@ class Fetcher:
         self._sleep = sleep or self._stopping.wait
         # hosts (host:port) that still answered 429/503 after the wait they asked for, or let
         # ``HOST_TIMEOUTS`` requests in a row time out: not asked again this run
-        self._resting: dict[str, tuple[int, str]] = {}
+        self._resting: dict[str, tuple[int, str, float]] = {}  # (status, why, seconds it asked us to wait)
         self._timeouts: dict[str, int] = defaultdict(int)  # time-outs in a row per host:port
         self._transport = pinned_transport(settings.allow_private_hosts)
         self._client = httpx.Client(
@@ -171,10 +170,12 @@ class Fetcher:
                 continue
             if status == 304:
                 body = b""
+            # how long a 429/503 asked us to stay away: a feed's next poll waits as long (pipeline)
+            asked = retry_after_seconds(response_headers.get("retry-after"), 0.0) if status in (429, 503) else 0.0
             if status in (403, 429):
-                raise FetchError(f"HTTP {status} (blocked)", url=current, status=status, reason="blocked")
+                raise FetchError(f"HTTP {status} (blocked)", url=current, status=status, reason="blocked", retry_after=asked)
             elif status >= 400:
-                raise FetchError(f"HTTP {status}", url=current, status=status, reason="http")
+                raise FetchError(f"HTTP {status}", url=current, status=status, reason="http", retry_after=asked)
             return FetchedPage(
                 url=url,
                 final_url=current,
@@ -208,12 +209,12 @@ class Fetcher:
         host = f"{parts.hostname or ''}:{parts.port or parts.scheme}"  # another port is another server
         resting = self._resting.get(host)
         if resting is not None:
-            status, why = resting
+            status, why, wait_asked = resting
             if status == 0:
                 raise FetchError(f"time-out (the site {why}; not asked again until the next poll)", url=url, reason="timeout")
             what = "blocked" if status == 429 else "unavailable"
             raise FetchError(f"HTTP {status} ({what}: the site {why}; not asked again until the next poll)",
-                             url=url, status=status, reason="blocked" if status == 429 else "http")
+                             url=url, status=status, reason="blocked" if status == 429 else "http", retry_after=wait_asked)
         attempts = 3
         for attempt in range(attempts):
             try:
@@ -223,13 +224,13 @@ class Fetcher:
                     with self._lock:
                         self._timeouts[host] += 1
                         if self._timeouts[host] >= HOST_TIMEOUTS:
-                            self._resting[host] = (0, f"did not answer {self._timeouts[host]} requests in a row")
+                            self._resting[host] = (0, f"did not answer {self._timeouts[host]} requests in a row", 0.0)
                 raise
             with self._lock:
                 self._timeouts.pop(host, None)
             if status not in (429, 503):
                 return status, response_headers, body
-            wait = _retry_after(response_headers.get("retry-after"), default=2.0 * (attempt + 1))
+            wait = retry_after_seconds(response_headers.get("retry-after"), default=2.0 * (attempt + 1))
             if attempt == attempts - 1 or wait > self.settings.max_retry_after_seconds:
                 # the server still wants us gone, or for longer than we wait: not again this run
                 # (a 503 without Retry-After may be one broken page: only that page fails)
@@ -237,7 +238,7 @@ class Fetcher:
                     asked = (f"asked to wait {wait:.0f} s" if wait > self.settings.max_retry_after_seconds
                              else "was still busy after the wait it asked for")
                     with self._lock:
-                        self._resting[host] = (status, asked)
+                        self._resting[host] = (status, asked, wait)
                 return status, response_headers, body
             log.info("%s answered %s; retrying in %.1f s", url, status, wait)
             if self._sleep(wait) is True:  # Event.wait: the run is stopping
@@ -380,19 +381,6 @@ def _check_url(url: str) -> None:
         raise FetchError(f"malformed URL ({exc})", url=url, reason="url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError("not an http(s) URL", url=url, reason="url")
-
-
-def _retry_after(value: str | None, default: float) -> float:
-    if not value:
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
 def _sniff_html(body: bytes) -> bool:

@@ -25,6 +25,8 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import httpcore
 import httpx
@@ -189,3 +191,19 @@ def pinned_transport(allow_private: bool) -> httpx.HTTPTransport:
     )
     transport.abort = backend.abort  # Fetcher.close(): in-flight requests end when the run stops
     return transport
+
+
+def retry_after_seconds(value: str | None, default: float) -> float:
+    """A ``Retry-After`` header in seconds (a number, or an HTTP date); ``default`` when absent or unreadable."""
+    if not value:
+        return default
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())

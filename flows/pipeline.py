@@ -208,9 +208,12 @@ def _record_feed_failure(ctx: RunContext, state: FeedState, result: FeedResult, 
     state.last_error = result.error
     if counted:  # one failure per poll, however often an orchestrator retried the feed within it
         state.consecutive_failures += 1
-    # Exponential back-off from the third failure in a row: 30 min, 1 h, 2 h ... 6 h.
+    # Exponential back-off from the third failure in a row: 30 min, 1 h, 2 h ... 6 h; at least what
+    # a 429/503's Retry-After asked (up to 6 h: a day-long ask was forgotten by the next run).
+    delay = min(timedelta(seconds=exc.retry_after), MAX_BACKOFF)
     if state.consecutive_failures >= 3:
-        delay = min(timedelta(minutes=15) * 2 ** (state.consecutive_failures - 2), MAX_BACKOFF)
+        delay = max(delay, min(timedelta(minutes=15) * 2 ** (state.consecutive_failures - 2), MAX_BACKOFF))
+    if delay > timedelta(0):
         state.next_poll = (now + delay).isoformat()
     log.warning("feed %s %s: %s", state.feed_id, result.outcome, exc)
     save_feed_state(ctx.store, state)

@@ -144,6 +144,27 @@ def test_a_404_stays_queued_for_hours_only_and_an_old_items_404_is_final_at_once
         hostile.pub_dates.pop(old, None)
 
 
+def test_a_feed_that_asks_to_be_left_alone_for_longer_than_we_wait_is_not_asked_before_that_time(hostile, tmp_path):
+    from datetime import datetime, timezone
+
+    from storage.state import load_feed_state
+
+    path = "/busy-feed.xml"
+    hostile.failing[path] = "503"  # Retry-After: 120
+    store = LocalStore(tmp_path)
+    feed = Feed(id="busy", name="b", url=hostile.base + path)
+    try:
+        first = run_poll(store, [feed], PollOptions(), settings(max_retry_after_seconds=1))
+        assert first.feeds[0].outcome == "failed"
+        waits_until = datetime.fromisoformat(load_feed_state(store, "busy").next_poll)
+        assert 100 < (waits_until - datetime.now(timezone.utc)).total_seconds() <= 120
+        asked = hostile.hits[path]
+        run_poll(store, [feed], PollOptions(), settings(max_retry_after_seconds=1))  # the next run, a minute later
+        assert hostile.hits[path] == asked
+    finally:
+        hostile.failing.pop(path, None)
+
+
 def soon_after(**delta):
     from datetime import datetime, timezone
 
