@@ -56,11 +56,11 @@ def _settings():
 def _rebuild_record(store):
     """The pipeline's raw page → record function bound to ``store``, when the pipeline is there.
 
-    ``flows.pipeline.rebuild_record_from_raw`` takes ``(store, raw_key)``; ``check_store`` wants
+    ``flows.rebuild.rebuild_record_from_raw`` takes ``(store, raw_key)``; ``check_store`` wants
     ``raw_key → record``. A one-argument function is taken as it is.
     """
     try:
-        from flows.pipeline import rebuild_record_from_raw
+        from flows.rebuild import rebuild_record_from_raw
     except ImportError:
         return None
     try:

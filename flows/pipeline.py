@@ -14,14 +14,13 @@ import logging
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from extractors.article import extract_document
-from extractors.errors import ConfigError, ExtractionError, FetchError, NewswatchError, RunStopping
+from extractors.errors import ConfigError, ExtractionError, FetchError, RunStopping
 from extractors.feeds import BotCheck, feed_body_hash, parse_feed
-from extractors.records import ArticleRecord, Feed, FeedEntry, FetchedPage
+from extractors.records import Feed, FeedEntry, FetchedPage
 from extractors.urls import SHARED_LINK_ITEM, host_of, without_credentials
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
@@ -371,40 +370,3 @@ def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: 
     return PreparedArticle(record=record, body=page.body, url_keys=url_keys, host=host_of(page.final_url),
                            existing_day=existing_day, meta=meta, status=status,
                            site_blocks=built.site_blocks)
-
-
-def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:
-    """For ``store check --repair``: rebuild a lost record from its raw page.
-
-    From the page's metadata (``raw-meta/``) when it was kept: the record the poll made,
-    re-extracted (flows.rebuild). A page stored before metadata was kept falls back to the
-    journal entry naming it, when a crashed batch left one. None when neither is there.
-    """
-    from config.settings import get_settings
-    from extractors.gazetteer import load_gazetteer
-    from flows.rebuild import PageMeta, rebuild_record
-    from storage.articles import ArticleStore
-    from storage.state import journals
-
-    articles = ArticleStore(store)
-    try:
-        meta = articles.get_raw_meta(raw_key)
-    except NewswatchError:  # damaged metadata: a journal may still name the page
-        meta = None
-    if meta is not None:
-        try:
-            return rebuild_record(articles.get_raw(raw_key), PageMeta.from_dict(meta), raw_key=raw_key,
-                                  gazetteer=load_gazetteer(get_settings().topics_file))
-        except (NewswatchError, OSError, ValueError, TypeError):
-            return None
-    for _key, journal in journals(store):
-        for item in journal.get("items", []):
-            if item.get("raw_key") == raw_key:
-                record = ArticleRecord.from_dict(item["record"])
-                try:
-                    body = articles.get_raw(raw_key)
-                    extracted = extract_document(body, url=record.url)
-                except (NewswatchError, OSError):
-                    return None
-                return replace(record, text=extracted.text, extractor=extracted.extractor)
-    return None

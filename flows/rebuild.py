@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from extractors.article import canonical_for, extract_document, make_record
-from extractors.errors import ExtractionError
+from extractors.errors import ExtractionError, NewswatchError
 from extractors.records import ArticleRecord, ExtractedArticle, Feed, FeedEntry, FetchedPage, checked_fields
 from extractors.urls import SHARED_LINK_ITEM, normalise_url
 from storage import layout
@@ -148,3 +148,39 @@ def rebuild_record(body: bytes, meta: PageMeta, *, raw_key: str | None = None, g
 def meta_for_record(meta: PageMeta, record: ArticleRecord) -> PageMeta:
     """The metadata as written: with the identity the record finally got (a --force refresh keeps the old one)."""
     return replace(meta, article_id=record.id, canonical_url=record.canonical_url, first_seen=record.first_seen)
+
+
+def rebuild_record_from_raw(store, raw_key: str) -> ArticleRecord | None:
+    """For ``store check --repair``: rebuild a lost record from its raw page.
+
+    From the page's metadata (``raw-meta/``) when it was kept: the record the poll made,
+    re-extracted (flows.rebuild). A page stored before metadata was kept falls back to the
+    journal entry naming it, when a crashed batch left one. None when neither is there.
+    """
+    from config.settings import get_settings
+    from extractors.gazetteer import load_gazetteer
+    from storage.articles import ArticleStore
+    from storage.state import journals
+
+    articles = ArticleStore(store)
+    try:
+        meta = articles.get_raw_meta(raw_key)
+    except NewswatchError:  # damaged metadata: a journal may still name the page
+        meta = None
+    if meta is not None:
+        try:
+            return rebuild_record(articles.get_raw(raw_key), PageMeta.from_dict(meta), raw_key=raw_key,
+                                  gazetteer=load_gazetteer(get_settings().topics_file))
+        except (NewswatchError, OSError, ValueError, TypeError):
+            return None
+    for _key, journal in journals(store):
+        for item in journal.get("items", []):
+            if item.get("raw_key") == raw_key:
+                record = ArticleRecord.from_dict(item["record"])
+                try:
+                    body = articles.get_raw(raw_key)
+                    extracted = extract_document(body, url=record.url)
+                except (NewswatchError, OSError):
+                    return None
+                return replace(record, text=extracted.text, extractor=extracted.extractor)
+    return None

@@ -264,14 +264,15 @@ def test_store_check_repair_uses_the_pipelines_rebuilder_bound_to_the_store(tmp_
         calls.append(raw_key)
         return _rebuild(bound_store)(raw_key)
 
-    monkeypatch.setitem(sys.modules, "flows.pipeline", types.SimpleNamespace(rebuild_record_from_raw=rebuild_record_from_raw))
+    monkeypatch.setitem(sys.modules, "flows.rebuild", types.SimpleNamespace(rebuild_record_from_raw=rebuild_record_from_raw))
     assert _cli(["store", "check", "--store", str(tmp_path), "--repair", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["repaired"] == 1
     assert calls == [layout.raw_key(records[1].id, records[1].first_seen)] and store.exists(key)
 
 
 def test_repair_rebuilds_a_damaged_record_from_its_raw_page(site, site_feeds, tmp_path):
-    from flows.pipeline import PollOptions, load_feeds, rebuild_record_from_raw
+    from flows.pipeline import PollOptions, load_feeds
+    from flows.rebuild import rebuild_record_from_raw
     from flows.poll import run_poll
     from config.settings import Settings
     from storage.articles import ArticleStore
