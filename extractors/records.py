@@ -184,7 +184,7 @@ class ArticleRecord:
 
     id: str
     url: str
-    canonical_url: str
+    canonical_url: str | None  # None when neither the page nor the feed named one (older records, seeds)
     source: str  # feed id, or "seed"
     title: str
     author: str
