@@ -35,6 +35,9 @@ finds a body where trafilatura's container choice fails outright. ``combine`` us
    trafilatura lacks it, it opens the body. ScrapingHub's gold leaves such stand-firsts out and
    Dragnet's keeps them: the lead's facts are the article's first, so the user's need decides
    (figures in docs/choices.md).
+5. **Introduced lists.** A paragraph of ours that introduces a list with a colon (a sentence of
+   ``INTRODUCING_WORDS`` or more) gets the short items readability has right after it when we
+   have none of them: trafilatura drops some lists whole (a press release's bullet points).
 
 The fallback and edge thresholds were chosen on the ScrapingHub set (the tuning set); the
 fragment rule, the same-block condition and list items at the edges were found on the diagnosis
@@ -347,8 +350,39 @@ def combine(primary: list[str], second: list[str], *, several_stories: bool = Fa
         kept.pop(0)
     lead = _lead_before(kept, second)
     if lead is not None:
-        return [lead, *kept], "second-lead"
-    return kept, ("edge-vote" if len(kept) < len(primary) else "primary")
+        kept, how = [lead, *kept], "second-lead"
+    else:
+        how = "edge-vote" if len(kept) < len(primary) else "primary"
+    return _with_introduced_lists(kept, second), how
+
+
+INTRODUCED_ITEM_WORDS = 25  # a list's items are short; a longer paragraph is the text going on
+INTRODUCING_WORDS = 6  # a sentence that introduces a list, not a label
+
+
+def _with_introduced_lists(kept: list[str], second: list[str]) -> list[str]:
+    """A paragraph of ours that introduces a list with a colon ("…businesses also benefit from:"),
+    and two or more short items readability has right after it that we have nowhere: the items
+    go in after it (trafilatura drops some lists whole, the colon then introduces nothing)."""
+    if not any(p.rstrip().endswith((":", "：")) for p in kept):
+        return kept
+    ours = _paragraph_shingles(kept)
+    out: list[str] = []
+    for paragraph in kept:
+        out.append(paragraph)
+        if not paragraph.rstrip().endswith((":", "：")) or _word_count(paragraph) < INTRODUCING_WORDS:
+            continue  # "Share this:", "Like this:" are a widget's labels, not a sentence introducing a list
+        at = next((i for i, p in enumerate(second) if supported(paragraph, _shingle_set(p))), None)
+        if at is None:
+            continue
+        items = []
+        for item in second[at + 1:]:
+            if _word_count(item) > INTRODUCED_ITEM_WORDS or supported(item, ours):
+                break
+            items.append(item if item.startswith(LIST_ITEM) else LIST_ITEM + item)
+        if len(items) >= 2:
+            out.extend(items)
+    return out
 
 
 def _lead_before(kept: list[str], second: list[str]) -> str | None:

@@ -222,3 +222,19 @@ def test_paragraph_shingles_are_the_joined_texts_and_each_short_lines():
         joined = _shingle_set("\n".join(part))
         assert _joined_shingles(tuple(part)) == joined
         assert _paragraph_shingles(part) == joined.union(*(_shingle_set(p) for p in part))
+
+
+def test_the_items_of_a_list_our_sentence_introduces_are_taken_from_readability_when_we_lost_them():
+    intro = "As part of the programme, households and small firms will benefit from:"
+    items = ["A subsidy on natural gas bills for December to February", "Electricity bills capped at last winter's level",
+             "Deferred property tax payments for small businesses"]
+    more = "Families in the social assistance database and firms with a small turnover qualify automatically, the ministry said."
+    primary = [BODY[0], intro, BODY[1], BODY[2], more]  # long enough to be trafilatura's body, not a failure
+    kept, _ = combine(primary, [BODY[0], intro, *items, BODY[1], BODY[2], more])
+    assert kept == [BODY[0], intro, *("- " + item for item in items), BODY[1], BODY[2], more]
+
+
+def test_a_widgets_label_ending_in_a_colon_introduces_nothing():
+    primary = [*BODY, "Like this:"]
+    kept, _ = combine(primary, [*BODY, "Like this:", "Like", "One blogger likes this."])
+    assert "- Like" not in kept and "- One blogger likes this." not in kept
