@@ -87,6 +87,12 @@ def test_a_page_without_heading_tags_has_its_date_line_under_the_block_that_hold
     assert article.published == "2026-11-12" and article.published_source == "dateline"
 
 
+def test_a_body_split_over_two_page_builder_blocks_comes_out_whole():
+    text = _page("hy_page_builder_no_headings.html", "https://example-post.am/domik").text
+    assert text.startswith("1988 թվականի դեկտեմբերի 7-ի") and "Յոթանասունամյա" in text and "640 ընտանիք" in text
+    assert text.rstrip().endswith("ներառվեն։") and "քուքիներ" not in text and "Բաժանորդագրվեք" not in text
+
+
 def test_a_reuse_notice_and_a_comment_invitation_in_turkish_are_no_article_text():
     article = _page("tr_short_with_reuse_notice.html", "https://example-haber.com.tr/ekonomi/123")
     assert "kullanılamaz" not in article.text and "yorumlarınızı" not in article.text
