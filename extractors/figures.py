@@ -90,11 +90,11 @@ def lead(text: str) -> str:
 
 
 def leads_disagree(a_text: str, b_text: str) -> bool:
-    """Do the two leads state other facts: each a count or a place of the region the other's lead
-    lacks? A copy's lead keeps the report's facts (an edited copy rewords them, seldom both sides)."""
+    """Do the two leads state other facts: each a count or a place of the region the other text
+    lacks altogether? A copy keeps the report's facts (an edited copy rewords them, seldom both
+    sides), and a newspaper that puts a paragraph of its own above the agency's lead still carries
+    that lead below it: the other text, not only its lead, is where its facts are looked for."""
     la, lb = lead(a_text), lead(b_text)
-    fa, fb = figures(la, words=True), figures(lb, words=True)
-    if fa - fb and fb - fa:
+    if figures(la, words=True) - figures(b_text, words=True) and figures(lb, words=True) - figures(a_text, words=True):
         return True
-    pa, pb = places(la), places(lb)
-    return bool(pa - pb) and bool(pb - pa)
+    return bool(places(la) - places(b_text)) and bool(places(lb) - places(a_text))

@@ -1,0 +1,28 @@
+"""Texts and pages of the eleventh probe (tests/data/probe11/README.md), as behaviour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractors.article import extract_document
+from extractors.fingerprint import compare_texts
+
+DATA = Path(__file__).resolve().parent / "data" / "probe11"
+
+
+def _text(name: str) -> str:
+    return extract_document((DATA / name).read_bytes()).text
+
+
+@pytest.mark.parametrize("original, copy", [
+    ("dedup_agency_story.txt", "dedup_newspaper_copy_own_first_paragraph.txt"),
+    ("dedup_wire_story.txt", "dedup_wire_copy_one_sentence_above.txt"),
+])
+def test_a_copy_with_a_paragraph_of_its_own_above_the_agencys_lead_is_still_a_copy(original, copy):
+    assert compare_texts(_text(original), _text(copy)).duplicate
+
+
+def test_two_verdicts_written_in_one_template_are_still_no_copies():
+    assert not compare_texts(_text("dedup_verdict_template_a.txt"), _text("dedup_verdict_template_b.txt")).duplicate
