@@ -179,15 +179,25 @@ def _collect(gaz: Gazetteer, sentences: list[_Sentence], shown: list[str] | None
 
 
 def _topical_matches(gaz: Gazetteer, sent: _Sentence, ev: _Evidence, common: frozenset[int], *, first: bool) -> list:
-    """The sentence's gazetteer matches, less those inside a source attribution or a dateline."""
+    """The sentence's gazetteer matches, less those inside a source attribution or a dateline, and
+    less a birthplace ("Grozny-born fighter", "уроженец Батуми"): where someone was born says
+    nothing about where the news is."""
     matches = list(gaz.find(sent.text, common))
     outlets = [(m.start, m.end) for m in matches if gaz.entities[m.entity].kind == "outlet"]
     spans = attribution_spans(sent.text, outlets, first_paragraph=first and sent.offset == 0)
-    if not spans:
-        return matches
-    for start, end in spans:
-        ev.sources.add(" ".join(sent.text[start:end].split())[:40])
-    return list(gaz.find(mask(sent.text, spans), common))
+    if spans:
+        for start, end in spans:
+            ev.sources.add(" ".join(sent.text[start:end].split())[:40])
+        matches = list(gaz.find(mask(sent.text, spans), common))
+    return [m for m in matches if not _birthplace(sent.text, m.start, m.end)]
+
+
+_BORN_AFTER = re.compile(r"[-‐–]born\b", re.I)
+_BORN_BEFORE = re.compile(r"(?:\bborn in|\bnative of|уроженец|уроженка|уроженцы|урожен\w+ города)\s+$", re.I)
+
+
+def _birthplace(text: str, start: int, end: int) -> bool:
+    return bool(_BORN_AFTER.match(text, end) or _BORN_BEFORE.search(text, max(0, start - 24), start))
 
 
 def _effective_weights(gaz: Gazetteer, ev: _Evidence) -> tuple[dict[int, float], list[tuple[str, list[str]]]]:

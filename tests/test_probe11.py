@@ -26,3 +26,14 @@ def test_a_copy_with_a_paragraph_of_its_own_above_the_agencys_lead_is_still_a_co
 
 def test_two_verdicts_written_in_one_template_are_still_no_copies():
     assert not compare_texts(_text("dedup_verdict_template_a.txt"), _text("dedup_verdict_template_b.txt")).duplicate
+
+
+def test_a_birthplace_says_nothing_about_where_the_news_is():
+    from extractors.relevance import score_relevance
+
+    article = extract_document((DATA / "relevance_grozny_born_fighter.txt").read_bytes())
+    assert not score_relevance(article.title, article.text, language="en").relevant
+    kept = score_relevance("Flooding in Grozny", "Heavy rain flooded three districts of Grozny on Tuesday, officials said.")
+    assert kept.relevant  # the place itself still counts
+    born = score_relevance("Singer returns home", "The Tbilisi-born singer, a native of Batumi, gave a concert in Vienna on Tuesday.")
+    assert not born.relevant
