@@ -3,9 +3,9 @@
 A page failure is *passing* when it says nothing about the article: a time-out, a refused or
 dropped connection, a DNS failure, a 5xx, being blocked or rate-limited for now. Those pages
 go to the queue and are tried again on the feed's next poll — even when the feed is unchanged
-or answers 304 — with back-off, until stored or given up. A 404 or 410 is passing too while the
-page is new (``NOT_YET_WINDOW``): sites publish the feed before the page (a scheduled post, a
-cache in front of the article), and the item would be lost for good. Every other failure (an
+or answers 304 — with back-off, until stored or given up. A 404 or 410 of a recent item is
+passing too for ``NOT_YET_WINDOW`` after our first try: sites publish the feed before the page (a
+scheduled post, a cache in front of the article), and the item would be lost for good. Every other failure (an
 older page's 404, not HTML, too big, robots.txt, a private address) is permanent: the URL is
 marked failed in the seen index and never fetched again.
 """
@@ -23,10 +23,11 @@ from storage.retry_queue import RetryItem
 log = logging.getLogger("newswatch.poll")
 
 PASSING_PAGE_FAILURES = {"timeout", "connect", "dns", "blocked", "error", "bad-response", "stopping"}
-# How long a page's 404/410 may mean "not published yet": from the item's date, or from when the
-# page was first queued when the feed gives no date. The queue's back-off asks again 0, 10, 30 min,
-# 1 h and 3 h later, so a link that is simply dead costs about five more requests.
+# How long a page's 404/410 may mean "not published yet", from when this store first asked for it.
+# The queue's back-off asks again 0, 10, 30 min, 1 h and 3 h later, so a link that is simply dead
+# costs about five more requests.
 NOT_YET_WINDOW = timedelta(hours=6)
+RECENT_ITEM = timedelta(days=3)  # an item dated longer ago whose page answers 404 is gone for good
 NOT_YET_STATUSES = (404, 410)
 
 
@@ -64,14 +65,16 @@ def due_entries(ctx, feed: Feed, fresh: list[FeedEntry], now: datetime) -> list[
 
 
 def not_there_yet(ctx, entry: FeedEntry, error: FetchError, now: datetime) -> bool:
-    """A 404/410 for a page its feed announced less than ``NOT_YET_WINDOW`` ago."""
+    """A 404/410 for a page of a recent item (dated within ``RECENT_ITEM``, or undated) that this
+    store first asked for less than ``NOT_YET_WINDOW`` ago. Counted from our first try, not from
+    the item's date: a backdated or embargoed item (dated a day before its page went up) was lost."""
     if error.reason != "http" or error.status not in NOT_YET_STATUSES:
         return False
+    if entry.published is not None and now - layout.as_utc(entry.published) > RECENT_ITEM:
+        return False  # an old item's page is gone, not coming
     queued = ctx.retry.items.get(layout.url_key(entry.link))
-    since = [layout.as_utc(queued.first_queued)] if queued and queued.first_queued else [now]
-    if entry.published is not None:
-        since.append(layout.as_utc(entry.published))
-    return now - min(since) < NOT_YET_WINDOW
+    since = layout.as_utc(queued.first_queued) if queued and queued.first_queued else now
+    return now - since < NOT_YET_WINDOW
 
 
 def page_settled(ctx, feed_id: str, entry: FeedEntry, error: FetchError | None, now: datetime) -> bool:

@@ -120,13 +120,31 @@ def test_a_new_item_whose_page_is_not_there_yet_is_asked_again_and_stored_once_i
     assert len(titles(store)) == 1 and len(RetryQueue.load(store)) == 0
 
 
+def test_a_backdated_items_404_is_asked_again_too(hostile, tmp_path):
+    from email.utils import format_datetime
+
+    late = "/page-49.html"  # dated 30 hours ago by its feed, its page put up later
+    hostile.feed_paths = [late]
+    hostile.failing[late] = "404"
+    hostile.pub_dates[late] = format_datetime(soon_after(hours=-30))
+    store = LocalStore(tmp_path)
+    feed = Feed(id="late", name="l", url=hostile.base + "/feed.xml")
+    try:
+        run_poll(store, [feed], PollOptions(), settings())
+        assert len(RetryQueue.load(store)) == 1
+    finally:
+        hostile.failing.pop(late, None)
+        hostile.pub_dates.pop(late, None)
+    assert run_poll(store, [feed], PollOptions(), settings()).totals["stored"] == 1
+
+
 def test_a_404_stays_queued_for_hours_only_and_an_old_items_404_is_final_at_once(hostile, tmp_path):
     from email.utils import format_datetime
 
     old, new = "/page-47.html", "/page-48.html"
     hostile.feed_paths = [old, new]
     hostile.failing.update({old: "404", new: "404"})
-    hostile.pub_dates[old] = format_datetime(soon_after(days=-2))
+    hostile.pub_dates[old] = format_datetime(soon_after(days=-5))
     store = LocalStore(tmp_path)
     feed = Feed(id="gone", name="g", url=hostile.base + "/feed.xml")
     try:
