@@ -35,6 +35,9 @@ finds a body where trafilatura's container choice fails outright. ``combine`` us
    trafilatura lacks it, it opens the body. ScrapingHub's gold leaves such stand-firsts out and
    Dragnet's keeps them: the lead's facts are the article's first, so the user's need decides
    (figures in docs/choices.md).
+   When trafilatura's whole output is one line that holds most of readability's paragraphs and
+   more (its fallback ran a short article's element together: byline, views, text, share bar),
+   readability's paragraphs are the body.
 5. **Introduced lists.** A paragraph of ours that introduces a list with a colon (a sentence of
    ``INTRODUCING_WORDS`` or more) gets the short items readability has right after it when we
    have none of them: trafilatura drops some lists whole (a press release's bullet points).
@@ -332,6 +335,8 @@ def combine(primary: list[str], second: list[str], *, several_stories: bool = Fa
         beyond = [p for p in second if not supported(p, dump)]
         if not looks_like_list_dump(beyond) and _words(beyond) >= SHORT_BODY_WORDS // 2:
             return beyond, "second"
+    if len(primary) == 1 and second and _words(second) < primary_words and _one_line_dump_of(primary[0], second):
+        return list(second), "second"
     if not second or len(primary) < 2:
         return list(primary), "primary"
     if not several_stories and is_fragment_of(primary, second):
@@ -356,6 +361,7 @@ def combine(primary: list[str], second: list[str], *, several_stories: bool = Fa
     return _with_introduced_lists(kept, second), how
 
 
+DUMP_HELD_SHARE = 0.8  # of readability's words inside trafilatura's one line
 INTRODUCED_ITEM_WORDS = 25  # a list's items are short; a longer paragraph is the text going on
 INTRODUCING_WORDS = 6  # a sentence that introduces a list, not a label
 
@@ -383,6 +389,15 @@ def _with_introduced_lists(kept: list[str], second: list[str]) -> list[str]:
         if len(items) >= 2:
             out.extend(items)
     return out
+
+
+def _one_line_dump_of(line: str, second: list[str]) -> bool:
+    """trafilatura's whole output is one line holding every paragraph of readability's and more:
+    on a short article its fallback runs the article element's text together (headline, byline,
+    view count, the paragraphs, the share bar); readability's paragraphs are that text without them."""
+    whole = _paragraph_shingles([line])
+    held = sum(_word_count(p) for p in second if supported(p, whole))
+    return held >= DUMP_HELD_SHARE * _words(second)  # a tag line of readability's may not count
 
 
 def _lead_before(kept: list[str], second: list[str]) -> str | None:

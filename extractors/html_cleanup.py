@@ -43,7 +43,7 @@ _WORD_LABELS = (
 # A phrase label may run straight into the linked headline when the two are separate elements
 # ("Կարդացեք նաևԿապանում …"): a capital right after it ends it as a space would.
 _GLUED_HEADLINE = "(?-i:(?=[A-ZÀ-ÞА-ЯЁԱ-ՖĞİŞƏ]))"
-_LABEL = re.compile(rf"^\W*(?:(?:{_PHRASE_LABELS})(?:\b|{_GLUED_HEADLINE})|(?:{_WORD_LABELS})\s*(?:[:|»>\-–—]|$))", re.I)
+_LABEL = re.compile(rf"^\W*(?:(?:{_PHRASE_LABELS})(?:\b|{_GLUED_HEADLINE})|(?:{_WORD_LABELS})\s*(?:[:：՝|»>\-–—]|$))", re.I)
 
 
 def starts_with_label(text: str) -> bool:
@@ -149,7 +149,9 @@ _SHARE_WORDS = re.compile(
     r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
     r"|reddit|copy link|comments?|views?|reads?|поделиться|просмотров|просмотры|комментариев|комментарии|partager|vues"
     # the verb "share" as a share bar's label, in the region's languages ("გააზიარე: Facebook")
-    r"|paylaş\w*|baxış|baxılıb|դիտում|ნახვა|share|поделись|կիսվել|կիսվեք|გააზიარე\w*|\W+)\W?$", re.I)
+    r"|paylaş\w*|baxış|baxılıb|դիտում|ნახვა|share|поделись|կիսվել|կիսվեք|გააზიარე\w*|\W+"
+    # "copy link", its two words as a share bar splits them
+    r"|copy|link|копировать|скопировать|ссылку|kopyala\w*|linki|պատճենել|հղումը|ბმულის|კოპირება)\W?$", re.I)
 
 
 # Notices outlets print under every article, in the words every outlet uses: the typo-report

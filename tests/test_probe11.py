@@ -37,3 +37,16 @@ def test_a_birthplace_says_nothing_about_where_the_news_is():
     assert kept.relevant  # the place itself still counts
     born = score_relevance("Singer returns home", "The Tbilisi-born singer, a native of Batumi, gave a concert in Vienna on Tuesday.")
     assert not born.relevant
+
+
+@pytest.mark.parametrize("name, first, last", [
+    ("ru_short_item_full_chrome.html", "В следующем году в Черкесске", "выделено 1,2 миллиарда рублей."),
+    ("hy_short_item_full_chrome.html", "Վարչապետ Նիկոլ Փաշինյանը", None),
+])
+def test_a_short_items_text_is_its_paragraphs_without_the_byline_views_tags_and_share_bar(name, first, last):
+    article = extract_document((DATA / name).read_bytes(), url="https://example-news.org/news/1")
+    assert article.text.startswith(first)
+    for chrome in ("Автор", "👁", "Поделиться", "Հեղինակ", "Թեգեր", "Կիսվել", "Telegram"):
+        assert chrome not in article.text
+    if last:
+        assert article.text.endswith(last) and article.text.count("\n") == 1  # two paragraphs, as written
