@@ -25,7 +25,7 @@ from extractors.html_cleanup import clean_paragraphs
 from extractors.html_prune import prune_tree, without_comments_or_related
 from extractors.html_tree import unwrap_source_lines
 from extractors.metadata import read_metadata
-from extractors.page_items import keep_item_named_by_url
+from extractors.page_items import keep_item_named_by_url, keep_story_named_by_url
 from extractors.records import ExtractedArticle
 from extractors.titles import is_error_page_title, several_headlines
 from extractors.templates import drop_template_paragraphs, index_blocks, main_path, page_blocks, paragraph_paths, split_known
@@ -245,6 +245,7 @@ def extract_html(
     source = tame_attribute_floods(strip_leading_junk(text)).replace(ZWNJ, _ZWNJ_KEPT)
     tree = _parse(source)
     keep_item_named_by_url(tree, url, source)  # a channel's or list page's other items, when the URL names one
+    keep_story_named_by_url(tree, url)  # an endless page's next stories, when the URL is one story's address
     meta = read_metadata(tree, url)
     titles = (meta.title, meta.headline)
     known_fingerprints, template_paths = split_known(known_boilerplate)

@@ -7,6 +7,10 @@ wanted one. Read whole, the page gives the neighbours' text around the story (an
 relevance by them). The items are told by the identifier, not by a site's class names: a group is
 the elements carrying the same attribute with values of the same shape (the value less its
 digits), and the page is a list when at least ``MIN_ITEMS`` of them differ.
+
+An endless page is the same thing with whole stories: the next article is already in the page,
+each in a wrapper naming its own address (``data-url="/society/…/lake-sevan.html"``); the one whose
+address is the page's URL is the article (``keep_story_named_by_url``).
 """
 
 from __future__ import annotations
@@ -98,3 +102,40 @@ def _unit(element: HtmlElement, target: HtmlElement, members: list[HtmlElement])
         if any(other is not element and _contains(parent, other) for other in members):
             return unit
         unit = parent
+
+
+STORY_MIN_WORDS = 50
+STORY_ADDRESS_ATTRIBUTES = ("data-url", "data-href", "data-permalink", "data-article-url", "data-share-url")
+_STORY_XPATH = "//*[" + " or ".join(f"@{name}" for name in STORY_ADDRESS_ATTRIBUTES) + "]"
+
+
+def keep_story_named_by_url(tree: HtmlElement, url: str | None) -> bool:
+    """Drop the other stories of an endless page whose URL is one of its stories' addresses; True
+    when it did. Two or more wrappers of one tag each name an address, exactly one of them the URL's
+    path, side by side in one container, each a block of text (a comment box or a share button
+    carries an address too)."""
+    path = unquote(urlsplit(url).path).rstrip("/") if url else ""
+    if not path:
+        return False
+    found: list[tuple[HtmlElement, str]] = []
+    for element in tree.xpath(_STORY_XPATH):
+        value = next((element.get(name) for name in STORY_ADDRESS_ATTRIBUTES if element.get(name)), "")  # data-url=""
+        try:
+            found.append((element, unquote(urlsplit(value).path).rstrip("/")))
+        except ValueError:  # "http://[abc/": no address
+            continue
+    # a story is a block of text: a comment box or a share button naming the page's address is not
+    wrappers = [(e, v) for e, v in found if e.tag in ("div", "article", "section") and v
+                and len(e.text_content().split()) >= STORY_MIN_WORDS]
+    wanted = [e for e, v in wrappers if v == path]
+    if len(wanted) != 1:
+        return False
+    target = wanted[0]
+    # the stories of an endless page sit side by side in one container
+    others = [e for e, v in wrappers if v != path and e.tag == target.tag and e.getparent() is target.getparent()]
+    if not others:
+        return False
+    for other in others:
+        if other.getparent() is not None:
+            other.drop_tree()
+    return True

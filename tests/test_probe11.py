@@ -50,3 +50,26 @@ def test_a_short_items_text_is_its_paragraphs_without_the_byline_views_tags_and_
         assert chrome not in article.text
     if last:
         assert article.text.endswith(last) and article.text.count("\n") == 1  # two paragraphs, as written
+
+
+def test_an_endless_page_gives_the_story_its_url_names_not_the_next_one_loaded_below_it():
+    page = (DATA / "ru_endless_page_next_story.html").read_bytes()
+    article = extract_document(page, url="https://example-news.am/society/20261112/northern-avenue.html")
+    assert "Северный проспект" in article.text and "Севан" not in article.text
+    # fetched at the second story's address, the page gives that one
+    other = extract_document(page, url="https://example-news.am/society/20261112/lake-sevan.html")
+    assert "Севан" in other.text and "Северн" not in other.text
+
+
+def test_an_empty_or_broken_address_attribute_and_a_comment_box_naming_the_page_change_nothing():
+    from lxml import html as lxml_html
+
+    from extractors.page_items import keep_story_named_by_url
+
+    body = " ".join(["The council approved the plan for the avenue after a long debate."] * 6)
+    page = (f'<html><body><a data-url="">x</a><a data-url="http://[abc/">y</a><div class="story"><p>{body}</p></div>'
+            '<div class="fb-comments" data-href="https://example.am/a/1"></div>'
+            '<div data-url="/other/2"><p>Another block of text that names another address entirely.</p></div></body></html>')
+    tree = lxml_html.document_fromstring(page)
+    assert not keep_story_named_by_url(tree, "https://example.am/a/1")
+    assert body[:40] in tree.text_content()
