@@ -145,6 +145,9 @@ class Story:
     sources: int
     first_seen: str
     also: list[Mention] = field(default_factory=list)
+    # other articles of the story that "also" does not show: a follow-up from an outlet already named,
+    # a second report (every relevant original of the day stays visible in the digest)
+    more: list[Mention] = field(default_factory=list)
 
 
 @dataclass
@@ -229,25 +232,36 @@ def build_stories(records: list[ArticleRecord], feeds: dict[str, Feed]) -> list[
     return stories
 
 
+def _mention(record: ArticleRecord, feeds: dict[str, Feed]) -> Mention:
+    return Mention(source=record.source, source_name=_source_name(record.source, feeds), title=_title(record),
+                   url=_address(record), link=safe_link(_address(record)), language=_language(record.language))
+
+
 def _story(key: str, head: ArticleRecord, members: list[ArticleRecord], feeds: dict[str, Feed]) -> Story:
     others: dict[str, Mention] = {}
-    head_outlet = _outlet(head.source, feeds)
-    # Originals before duplicates, then first seen: each other outlet is named once, by its best record.
-    for record in sorted(members, key=lambda r: (bool(r.duplicate_of), as_utc(r.first_seen), r.id)):
+    more: list[Mention] = []
+    shown = {_outlet(head.source, feeds): head.language}  # outlet -> the language it is shown in
+    # Each other outlet is named once: by its copy of the headline's article when it ran one, else by
+    # its first original, else its first copy of another member.
+    order = sorted(members, key=lambda r: (r.duplicate_of != head.id, bool(r.duplicate_of), as_utc(r.first_seen), r.id))
+    for record in order:
         outlet = _outlet(record.source, feeds)
-        if record.id == head.id or outlet == head_outlet or outlet in others:
+        if record.id == head.id:
             continue
-        others[outlet] = Mention(
-            source=record.source, source_name=_source_name(record.source, feeds), title=_title(record),
-            url=_address(record), link=safe_link(_address(record)), language=_language(record.language),
-        )
+        if outlet not in shown:
+            others[outlet] = _mention(record, feeds)
+            shown[outlet] = record.language
+        elif not record.duplicate_of and _is_relevant(record) and record.language == shown[outlet]:
+            # another article of an outlet already named (a follow-up); its version in another
+            # language is a translation, not more news
+            more.append(_mention(record, feeds))
     return Story(
         id=key, article_id=head.id, title=_title(head), url=_address(head), link=safe_link(_address(head)), source=head.source,
         source_name=_source_name(head.source, feeds), language=_language(head.language),
         published=_published(head.published), lead=lead_of(head.text, head.title),
         country=country_name(story_country(head, members, feeds)),
         sources=len({_outlet(record.source, feeds) for record in members}), first_seen=as_utc(head.first_seen).isoformat(),
-        also=list(others.values()),
+        also=list(others.values()), more=more,
     )
 
 

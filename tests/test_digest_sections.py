@@ -52,3 +52,23 @@ def test_also_reported_by_shows_the_other_outlets_headline():
     assert "Dagestan: KTO regime introduced in Karabudakhkent" in html
     north = text.index("== North Caucasus ==")
     assert north < text.index("Counter-terrorist operation declared") < text.index('APA: "Dagestan')
+
+
+def test_a_follow_up_from_an_outlet_already_named_is_shown_and_its_translation_is_not():
+    import dataclasses
+
+    records = fixture_records()
+    kto1 = next(r for r in records if r.id == "kto1")
+    follow_up = dataclasses.replace(kto1, id="kto3", url="https://news.am/eng/news/910077.html",
+                                    canonical_url="https://news.am/eng/news/910077.html",
+                                    title="Counter-terrorist operation lifted in Karabudakhkent", content_hash="kto3",
+                                    first_seen="2026-11-21T15:00:00+00:00")
+    translation = dataclasses.replace(follow_up, id="kto4", language="ru", title="В Карабудахкенте отменили режим КТО",
+                                      url="https://news.am/rus/news/910078.html", content_hash="kto4")
+    stories = build_stories([*records, follow_up, translation], FEEDS)
+    kto = next(s for s in stories if s.article_id == "kto1")
+    assert [m.title for m in kto.more] == ["Counter-terrorist operation lifted in Karabudakhkent"]
+    settings = Settings(timezone="UTC", feeds_file=DATA / "digest" / "feeds.yaml")
+    html, text = render(date(2026, 11, 21), stories, [], settings, datetime(2026, 11, 22, 7, tzinfo=timezone.utc))
+    assert "More on this story:" in text and "Counter-terrorist operation lifted in Karabudakhkent" in html
+    assert "В Карабудахкенте" not in text
