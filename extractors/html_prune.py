@@ -332,9 +332,18 @@ def _owner_table(element: HtmlElement) -> HtmlElement | None:
 
 
 def _is_layout_cell(cell: HtmlElement) -> bool:
-    if _words(cell.text_content()) > 120:
+    text = cell.text_content()
+    words = _words(text)
+    if words > 120:
+        return True
+    # prose, not data: sentences (an old page's article in one <font>, its paragraphs split by <br>)
+    if words >= LAYOUT_PROSE_WORDS and len(_SENTENCE_ENDS.findall(text)) >= 3:
         return True
     return any(child.tag in _BLOCKS and _words(child.text_content()) > 25 for child in cell)
+
+
+LAYOUT_PROSE_WORDS = 50
+_SENTENCE_ENDS = re.compile(r"[^\W\d_]{2}[.!?…։](?:\s|$)")
 
 
 def merge_split_bodies(tree: HtmlElement) -> None:

@@ -73,3 +73,10 @@ def test_an_empty_or_broken_address_attribute_and_a_comment_box_naming_the_page_
     tree = lxml_html.document_fromstring(page)
     assert not keep_story_named_by_url(tree, "https://example.am/a/1")
     assert body[:40] in tree.text_content()
+
+
+def test_an_old_table_layout_pages_article_comes_out_as_paragraphs_not_table_rows():
+    article = extract_document((DATA / "ru_old_table_layout_cp1251.html").read_bytes(), url="http://iriston.example/news/1")
+    lines = article.text.split("\n")
+    opening = next(i for i, line in enumerate(lines) if line.startswith("Во Владикавказе в воскресенье"))
+    assert lines[opening + 1].startswith("Автором памятника") and not any(line.startswith("| ") for line in lines)
