@@ -140,7 +140,19 @@ def _without_prose(tree: HtmlElement) -> HtmlElement:
     for item in teasers(pruned):  # all found first: dropping one would leave its siblings fewer than three
         if item.getparent() is not None:
             item.drop_tree()
+    # ... nor the dates in other pages' addresses: a ticker's "/georgia/20261113/1234" dates that story
+    for link in pruned.iter("a"):
+        href = link.get("href") or ""
+        if href and any(ch.isdigit() for ch in href) and not _links_itself(href, link):
+            del link.attrib["href"]
     return pruned
+
+
+def _links_itself(href: str, link: HtmlElement) -> bool:
+    """A permalink or a date archive beside the byline names this page's day; a link among the
+    page's headline links names another's. Told apart by the link's text: a date or "permalink"."""
+    text = " ".join(link.text_content().split())
+    return bool(text) and (any(ch.isdigit() for ch in text) or text.casefold() in ("permalink", "link", "#"))
 
 
 def _localised(value: datetime | date, offset: timedelta | None) -> datetime | date:

@@ -80,3 +80,8 @@ def test_an_old_table_layout_pages_article_comes_out_as_paragraphs_not_table_row
     lines = article.text.split("\n")
     opening = next(i for i, line in enumerate(lines) if line.startswith("Во Владикавказе в воскресенье"))
     assert lines[opening + 1].startswith("Автором памятника") and not any(line.startswith("| ") for line in lines)
+
+
+def test_the_dates_in_other_stories_links_are_not_the_pages_date():
+    article = extract_document((DATA / "ru_ticker_link_dates.html").read_bytes(), url="https://example-news.ge/news/abc")
+    assert article.published is None or not article.published.startswith("2026-11-13")
