@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from extractors.ensemble import block_texts
+from extractors.readability_text import block_texts
 from extractors.site_names import names_the_site, site_names_on_page, squashed
 
 MAX_STATE_CHARS = 5_000_000  # a state this large is a catalogue, not one page's article

@@ -19,7 +19,8 @@ from extractors.article import too_short
 from extractors.charsets import charset_label, decode_html, http_charset, meta_charset, settle_charset  # noqa: F401 - re-exported
 from extractors.dates import choose_date
 from extractors.embedded_state import script_rendered_texts
-from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion, readability_paragraphs
+from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion
+from extractors.readability_text import readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
 from extractors.html_prune import prune_tree, without_comments_or_related
