@@ -4,10 +4,10 @@ A page failure is *passing* when it says nothing about the article: a time-out, 
 dropped connection, a DNS failure, a 5xx, being blocked or rate-limited for now. Those pages
 go to the queue and are tried again on the feed's next poll — even when the feed is unchanged
 or answers 304 — with back-off, until stored or given up. A 404 or 410 of a recent item is
-passing too for ``NOT_YET_WINDOW`` after our first try: sites publish the feed before the page (a
-scheduled post, a cache in front of the article), and the item would be lost for good. Every other failure (an
-older page's 404, not HTML, too big, robots.txt, a private address) is permanent: the URL is
-marked failed in the seen index and never fetched again.
+passing too for ``NOT_YET_WINDOW`` after our first try: sites publish the feed before the page
+(a scheduled post, a cache in front of the article), and the item would be lost for good. Every
+other failure (an older item's 404, not HTML, too big, robots.txt, a private address) is
+permanent: the URL is marked failed in the seen index and never fetched again.
 """
 
 from __future__ import annotations
