@@ -85,3 +85,14 @@ def test_an_old_table_layout_pages_article_comes_out_as_paragraphs_not_table_row
 def test_the_dates_in_other_stories_links_are_not_the_pages_date():
     article = extract_document((DATA / "ru_ticker_link_dates.html").read_bytes(), url="https://example-news.ge/news/abc")
     assert article.published is None or not article.published.startswith("2026-11-13")
+
+
+@pytest.mark.parametrize("title, countries", [
+    ("Хуссар Ирыстоны Цхинвалы байгом ног скъола", ["ge"]),  # South Ossetia, in Ossetian
+    ("Цӕгат Ирыстоны Дзӕуджыхъӕуы байгом ног скъола", ["ru-north-caucasus"]),  # North Ossetia
+])
+def test_north_and_south_ossetia_in_ossetian_are_told_apart(title, countries):
+    from extractors.relevance import score_relevance
+
+    judged = score_relevance(title, title + ".", language="os")
+    assert judged.relevant and judged.countries == countries
