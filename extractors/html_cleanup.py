@@ -206,6 +206,18 @@ def is_boilerplate_paragraph(line: str) -> bool:
 _HASHTAG_LINE = re.compile(r"(?:#[^\W_][\w-]*[\s,;·|]*){2,}")
 
 
+# A page's tool bar: "Версия для печати | Отправить другу | Обсудить на форуме (14)", "Print | E-mail".
+_TOOL = re.compile(r"^\W*(?:print|printer|e-?mail|send|save|bookmark|discuss|comment|версия для печати|печат|распечат"
+                   r"|отправить|сохранить|обсудить|в закладки|комментир|yazdır|gönder|göndər|çap|տպել|ուղարկել|ბეჭდვა|გაგზავნა)",
+                   re.I)
+_TOOL_SEPARATORS = re.compile(r"\s[|·•]\s")
+
+
+def _page_tools(text: str) -> bool:
+    parts = [p for p in _TOOL_SEPARATORS.split(text) if p.strip()]
+    return len(parts) >= 2 and all(_words(p) <= 5 for p in parts) and sum(bool(_TOOL.match(p)) for p in parts) >= 2
+
+
 def _is_chrome_line(text: str, words: int) -> bool:
     """``is_boilerplate_paragraph`` of a stripped, non-empty line whose word count is known."""
     if _SOURCE_LINE.match(text) or words <= READER_NOTICE_MAX_WORDS and _is_notice(text):
@@ -230,6 +242,8 @@ def _is_chrome_line(text: str, words: int) -> bool:
         if len(parts) <= 8 and all(_SHARE_WORDS.match(p) for p in parts if p):
             return True
     if words <= 3 and (_AD_LABEL.match(text) or _reaction_counts(text)):
+        return True
+    if words <= 16 and _page_tools(text):
         return True
     if words <= 8 and (_VIEW_COUNTER.match(text) or _FOOTER_LINK.match(text)):
         return True

@@ -80,6 +80,7 @@ def test_an_old_table_layout_pages_article_comes_out_as_paragraphs_not_table_row
     lines = article.text.split("\n")
     opening = next(i for i, line in enumerate(lines) if line.startswith("Во Владикавказе в воскресенье"))
     assert lines[opening + 1].startswith("Автором памятника") and not any(line.startswith("| ") for line in lines)
+    assert "Версия для печати" not in article.text  # the page's tool bar
 
 
 def test_the_dates_in_other_stories_links_are_not_the_pages_date():
