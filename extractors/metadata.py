@@ -249,6 +249,8 @@ def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
                or "comment" in (a.get("class") or "") + (a.get("id") or "")
                for a in (element, *element.iterancestors())):
             continue  # hidden (a CMS user), or a commenter's name
+        if element.tag == "a" and _front_page_link(element.get("href")):
+            continue  # a theme's site-title link marked rel="author" (Jekyll's default): the site, not a writer
         text = " ".join(element.text_content().split())
         if not text or len(text) > 60 or _PHOTO_CREDIT.match(text):
             continue
@@ -257,6 +259,14 @@ def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
         if name:
             return name
     return labelled_byline(tree, site_name, host)
+
+
+def _front_page_link(href: str | None) -> bool:
+    try:
+        parts = urlsplit((href or "").strip())
+    except ValueError:
+        return False
+    return bool(href) and parts.path in ("", "/") and not parts.query and not parts.fragment
 
 
 # A meta line that opens with a byline label, the name, then the date or other facts after a separator:

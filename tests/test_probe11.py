@@ -97,3 +97,9 @@ def test_north_and_south_ossetia_in_ossetian_are_told_apart(title, countries):
 
     judged = score_relevance(title, title + ".", language="os")
     assert judged.relevant and judged.countries == countries
+
+
+def test_a_site_title_link_marked_rel_author_is_the_site_not_the_writer():
+    page = (DATA / "ka_jekyll_site_title_rel_author.html").read_bytes()
+    article = extract_document(page, url="https://mtis-blog.example.ge/2026/11/12/ushguli.html")
+    assert article.author == "დავით ქალდანი"
