@@ -143,12 +143,12 @@ def _without_prose(tree: HtmlElement) -> HtmlElement:
     # ... nor the dates in other pages' addresses: a ticker's "/georgia/20261113/1234" dates that story
     for link in pruned.iter("a"):
         href = link.get("href") or ""
-        if href and any(ch.isdigit() for ch in href) and not _links_itself(href, link):
+        if href and any(ch.isdigit() for ch in href) and not _links_itself(link):
             del link.attrib["href"]
     return pruned
 
 
-def _links_itself(href: str, link: HtmlElement) -> bool:
+def _links_itself(link: HtmlElement) -> bool:
     """A permalink or a date archive beside the byline names this page's day; a link among the
     page's headline links names another's. Told apart by the link's text: a date or "permalink"."""
     text = " ".join(link.text_content().split())

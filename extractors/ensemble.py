@@ -172,10 +172,7 @@ def reads_as_lead(paragraph: str) -> bool:
     its facts are the article's first, whatever readability says."""
     text = paragraph.strip()
     return (not text.startswith(LIST_ITEM) and _word_count(text) >= LEAD_MIN_WORDS
-            and _LEAD_END.search(text) is not None and "|" not in text)
-
-
-_LEAD_END = re.compile(r"[.!?…։。][\"'”»’)]*$")
+            and _SENTENCE_END.search(text) is not None and "|" not in text)
 
 
 def _paragraph_shingles(paragraphs: list[str]) -> frozenset[tuple[str, ...]]:
@@ -302,7 +299,7 @@ def _with_introduced_lists(kept: list[str], second: list[str]) -> list[str]:
         out.append(paragraph)
         if not paragraph.rstrip().endswith((":", "：")) or _word_count(paragraph) < INTRODUCING_WORDS:
             continue  # "Share this:", "Like this:" are a widget's labels, not a sentence introducing a list
-        at = next((i for i, p in enumerate(second) if supported(paragraph, _shingle_set(p))), None)
+        at = _position_in(paragraph, second)
         if at is None:
             continue
         items = []
@@ -315,8 +312,13 @@ def _with_introduced_lists(kept: list[str], second: list[str]) -> list[str]:
     return out
 
 
+def _position_in(paragraph: str, second: list[str]) -> int | None:
+    """Where readability has this paragraph of ours (the first of its paragraphs that holds it)."""
+    return next((i for i, p in enumerate(second) if supported(paragraph, _shingle_set(p))), None)
+
+
 def _one_line_dump_of(line: str, second: list[str]) -> bool:
-    """trafilatura's whole output is one line holding every paragraph of readability's and more:
+    """trafilatura's whole output is one line holding most of readability's paragraphs and more:
     on a short article its fallback runs the article element's text together (headline, byline,
     view count, the paragraphs, the share bar); readability's paragraphs are that text without them."""
     whole = _paragraph_shingles([line])
@@ -327,8 +329,7 @@ def _one_line_dump_of(line: str, second: list[str]) -> bool:
 def _lead_before(kept: list[str], second: list[str]) -> str | None:
     """readability's paragraph right before the one trafilatura's body opens with, when it reads
     as the story's lead and trafilatura has it nowhere (a template's intro block)."""
-    first = _shingle_set(kept[0])
-    at = next((i for i, p in enumerate(second) if first and supported(kept[0], _shingle_set(p))), None)
+    at = _position_in(kept[0], second)
     if not at:
         return None
     candidate = second[at - 1]

@@ -233,10 +233,14 @@ def _shared_link_item(entry, shared_link: str) -> str | None:
     feed), else None (skipped as linkless, and counted: fetching the section page would store the
     section's headline list as an article, once, for all of them)."""
     guid = (entry.get("id") or "").strip()
-    text = _TAG.sub(" ", _entry_content(entry) or "")
-    if not guid or len(" ".join(text.split())) < SHARED_LINK_TEXT_MIN_CHARS:
+    if not guid or len(_entry_text(entry)) < SHARED_LINK_TEXT_MIN_CHARS:
         return None
     return f"{shared_link.split('#')[0]}#{SHARED_LINK_ITEM}{quote(guid, safe='')}"
+
+
+def _entry_text(entry) -> str:
+    """The full text an item carries, as plain words."""
+    return " ".join(_TAG.sub(" ", _entry_content(entry) or "").split())
 
 
 def _own_texts(texts: list[str]) -> bool:
@@ -326,7 +330,7 @@ def parse_feed(body: bytes, *, feed_id: str, feed_url: str, content_type: str | 
     for raw, link in zip(parsed.entries, links):
         if link in shared:
             items_of.setdefault(link, set()).add(((raw.get("id") or "").strip(), _plain_title(raw).casefold()))
-            texts_of.setdefault(link, []).append(" ".join(_TAG.sub(" ", _entry_content(raw) or "").split()))
+            texts_of.setdefault(link, []).append(_entry_text(raw))
     section = {link for link, items in items_of.items()
                if (len(items) >= SECTION_LINK_ITEMS or _own_texts(texts_of[link]))
                and len({guid for guid, _ in items}) == len(items) == len({title for _, title in items})}

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from extractors.site_names import squashed, site_names_on_page
+from extractors.urls import is_front_page
 from extractors.titles import clean_title, first_h1, heading_holds_title, is_logo_heading, lone_headline, title_headline  # noqa: F401
 
 # schema.org types whose headline/author/date describe the page's article.
@@ -262,11 +263,11 @@ def visible_byline(tree: HtmlElement, site_name: str, host: str) -> str:
 
 
 def _front_page_link(href: str | None) -> bool:
+    href = (href or "").strip()
     try:
-        parts = urlsplit((href or "").strip())
-    except ValueError:
+        return bool(href) and not urlsplit(href).fragment and is_front_page(href)
+    except ValueError:  # "http://[abc/": no address at all
         return False
-    return bool(href) and parts.path in ("", "/") and not parts.query and not parts.fragment
 
 
 # A meta line that opens with a byline label, the name, then the date or other facts after a separator:

@@ -19,7 +19,7 @@ import html
 import re
 from urllib.parse import urljoin, urlsplit
 
-from extractors.urls import without_credentials
+from extractors.urls import site_of, without_credentials
 
 REDIRECT_PAGE_MAX_BYTES = 16 * 1024  # a page that only redirects is small; an article that reloads is not
 REFRESH_MAX_SECONDS = 10  # a longer delay is a page that reloads itself, or shows something first
@@ -67,7 +67,7 @@ def frame_target(body: bytes, base: str) -> str | None:
         return None
     source = next(part for part in frames[0] + (b"",) if part)
     target = _elsewhere(html.unescape(source.decode("utf-8", "replace")), base)
-    if target is None or _site(target) != _site(base):
+    if target is None or site_of(target) != site_of(base):
         return None
     return target
 
@@ -80,11 +80,3 @@ def _elsewhere(link: str, base: str) -> str | None:
     if urlsplit(target).scheme not in ("http", "https") or target.split("#")[0] == base.split("#")[0]:
         return None
     return target
-
-
-def _site(url: str) -> str:
-    """The host without "www." and "m.": the same site's article host and its wrapper's."""
-    host = (urlsplit(url).hostname or "").lower()
-    for prefix in ("www.", "m."):
-        host = host.removeprefix(prefix)
-    return host
