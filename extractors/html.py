@@ -246,7 +246,7 @@ def extract_html(
     source = tame_attribute_floods(strip_leading_junk(text)).replace(ZWNJ, _ZWNJ_KEPT)
     tree = _parse(source)
     keep_item_named_by_url(tree, url, source)  # a channel's or list page's other items, when the URL names one
-    keep_story_named_by_url(tree, url)  # an endless page's next stories, when the URL is one story's address
+    keep_story_named_by_url(tree, url, source)  # an endless page's next stories, when the URL is one story's address
     meta = read_metadata(tree, url)
     titles = (meta.title, meta.headline)
     known_fingerprints, template_paths = split_known(known_boilerplate)

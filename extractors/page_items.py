@@ -106,16 +106,22 @@ def _unit(element: HtmlElement, target: HtmlElement, members: list[HtmlElement])
 
 STORY_MIN_WORDS = 50
 STORY_ADDRESS_ATTRIBUTES = ("data-url", "data-href", "data-permalink", "data-article-url", "data-share-url")
+# as markup writes them: lower case, or all capitals (HTML attribute names are case-insensitive;
+# lower-casing a whole page to look costs more than the walk it spares)
+_STORY_ATTRIBUTE_SPELLINGS = STORY_ADDRESS_ATTRIBUTES + tuple(name.upper() for name in STORY_ADDRESS_ATTRIBUTES)
 _STORY_XPATH = "//*[" + " or ".join(f"@{name}" for name in STORY_ADDRESS_ATTRIBUTES) + "]"
 
 
-def keep_story_named_by_url(tree: HtmlElement, url: str | None) -> bool:
+def keep_story_named_by_url(tree: HtmlElement, url: str | None, source: str | None = None) -> bool:
     """Drop the other stories of an endless page whose URL is one of its stories' addresses; True
     when it did. Two or more wrappers of one tag each name an address, exactly one of them the URL's
     path, side by side in one container, each a block of text (a comment box or a share button
-    carries an address too)."""
+    carries an address too). ``source``, the markup the tree was parsed from, spares the walk over
+    the tree when no address attribute is written in it at all (most pages)."""
     path = unquote(urlsplit(url).path).rstrip("/") if url else ""
     if not path:
+        return False
+    if source is not None and not any(name in source for name in _STORY_ATTRIBUTE_SPELLINGS):
         return False
     found: list[tuple[HtmlElement, str]] = []
     for element in tree.xpath(_STORY_XPATH):

@@ -11,8 +11,9 @@ dropped instead of warned about.
 A feed that fails ends its task run Failed with ``FeedFailed`` (flows/poll_flow.py); Prefect
 logs every task failure with its traceback, which for a feed that answered 404 is three screens
 of engine frames. The filter keeps the one-line message and drops the traceback for our own
-errors (``NewswatchError``: FeedFailed, MailError, a store error), unless -v; every other failure
-(a bug) keeps its traceback.
+errors (``NewswatchError``: FeedFailed, MailError, a store error), with -v too (-v shows progress
+and decisions; a feed's failure is one of them, its engine frames are not); only a root logger set
+to DEBUG by hand keeps them. Every other failure (a bug) keeps its traceback.
 """
 
 from __future__ import annotations
@@ -45,13 +46,14 @@ def _handler_class():
 class _QuietFeedFailure(logging.Filter):
     """Our own errors (``NewswatchError``: a feed that failed, an SMTP server that refused, a
     store that is gone) are converted at the adapter and say what went wrong in their message;
-    their tracebacks are engine frames. Kept with -v (the root logger at INFO or below)."""
+    their tracebacks are engine frames. Kept only with the root logger at DEBUG (no option sets it:
+    a developer's logging configuration)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from extractors.errors import NewswatchError
 
         if (record.exc_info and isinstance(record.exc_info[1], NewswatchError)
-                and logging.getLogger().getEffectiveLevel() > logging.INFO):
+                and logging.getLogger().getEffectiveLevel() > logging.DEBUG):
             record.exc_info = None
             record.exc_text = None
         return True

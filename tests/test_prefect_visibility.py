@@ -170,3 +170,11 @@ def test_our_own_errors_reach_the_run_logs_in_one_line_and_a_bug_keeps_its_trace
     assert quiet.filter(smtp) and smtp.exc_info is None and "connection refused" in smtp.getMessage()
     bug = record_of(KeyError("digest_to"))
     assert quiet.filter(bug) and bug.exc_info is not None
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)  # what -v sets: progress and decisions, still no engine frames
+    try:
+        feed = record_of(MailError("smtp://localhost:1 (tls=none): connection refused"))
+        assert quiet.filter(feed) and feed.exc_info is None
+    finally:
+        root.setLevel(level)
