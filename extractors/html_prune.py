@@ -51,7 +51,9 @@ _WORD = re.compile(r"\w+")
 _HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
 _LABEL_TAGS = {"p", "div", "aside", "section", "blockquote", "strong", "b", "li", *_HEADINGS}
 _COMMENT_TAGS = {"div", "section", "ol", "ul", "aside", "footer"}
-_BOX_TAGS = {"div", "section", "aside", "ul", "ol", "nav", "p", "span", "figcaption", "small"}
+# cells too: an image's caption set in a table of its own (Blogger's ``td.tr-caption``), an old
+# layout's ad or related cell
+_BOX_TAGS = {"div", "section", "aside", "ul", "ol", "nav", "p", "span", "figcaption", "small", "td", "th"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "form", "article", "section"}
 
 

@@ -20,10 +20,12 @@ def _words(text: str) -> int:
 def unwrap_layout_tables(tree: HtmlElement) -> None:
     """Turn tables used for page layout into divs, so trafilatura reads their paragraphs as
     paragraphs instead of flattening a whole column into one table row. A table is layout when
-    one of its own cells holds a block of real text, or more prose than data tables carry."""
+    one of its own cells holds a block of real text, more prose than data tables carry, or another
+    table (data tables do not nest), or when no row has two cells: a box drawn with a table (an
+    old portal's "Weather" or "Mini-chat" block, a headline row above its content row)."""
     for table in list(tree.iter("table")):
         cells = [c for c in table.iter("td", "th") if _owner_table(c) is table]
-        if not cells or not any(_is_layout_cell(c) for c in cells):
+        if not cells or not (_one_column(table) or any(_is_layout_cell(c) for c in cells)):
             continue
         own = [e for e in table.iter("tbody", "thead", "tfoot", "tr", "td", "th") if _owner_table(e) is table]
         for element in [table, *own]:  # rename only after every owner was looked up
@@ -38,7 +40,18 @@ def _owner_table(element: HtmlElement) -> HtmlElement | None:
     return None
 
 
+def _one_column(table: HtmlElement) -> bool:
+    """No row with two cells, and no image: a box drawn with a table. An image with its caption
+    in rows of their own (Blogger's ``tr-caption-container``) is a figure, which the extractors
+    read as one (measured: as divs, a paragraph after such a figure was lost)."""
+    rows = [row for row in table.iter("tr") if _owner_table(row) is table]
+    return (bool(rows) and all(sum(1 for cell in row if cell.tag in ("td", "th")) <= 1 for row in rows)
+            and next(table.iter("img"), None) is None)
+
+
 def _is_layout_cell(cell: HtmlElement) -> bool:
+    if any(True for _ in cell.iterdescendants("table")):
+        return True
     text = cell.text_content()
     words = _words(text)
     if words > 120:

@@ -45,10 +45,11 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URLISH = re.compile(r"^(?:https?://|www\.)|^[\w-]+(?:\.[\w-]+)+/?$", re.I)
 # "By" alone is a label; so is the region's word for "author" before a name without a colon
 # (a theme's "Yazar" span glued to "Haber Merkezi")
-# "By", and the credit lines that name the writer ("Text and photos by", "Фото и текст:"); a
+# "By", "Posted by" (a blog's byline: Blogger, WordPress), and the credit lines that name the
+# writer ("Text and photos by", "Фото и текст:"); a
 # photo credit alone ("Photo by …", "Фото: …") names no author.
 _BYLINE_PREFIX = re.compile(r"^(?:(?:(?:text|words|story|reporting)(?:\s+(?:and|&)\s+photos?)?|photos?\s+(?:and|&)\s+(?:text|words))\s+by"
-                            r"|by|(?:текст(?:\s+и\s+фото)?|фото\s+и\s+текст):|par|von|di|por|de|автор|автор:|author:"
+                            r"|(?:posted|written)\s+by|by|(?:текст(?:\s+и\s+фото)?|фото\s+и\s+текст):|par|von|di|por|de|автор|автор:|author:"
                             r"|yazar|müəllif|հեղինակ|ავტორი|نویسنده:?|بقلم|كتب:?)(?:\s+|$)", re.I)
 # A photo credit set in an element its theme calls "…photo-author" ("Фото: пресс-служба"): no byline.
 _PHOTO_CREDIT = re.compile(r"^\W*(?:photo|фото|foto|ფოტო|լուսանկար\w*|şəkil|fotoğraf|image|изображение)\b", re.I)

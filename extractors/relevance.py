@@ -189,7 +189,20 @@ def _topical_matches(gaz: Gazetteer, sent: _Sentence, ev: _Evidence, common: fro
         for start, end in spans:
             ev.sources.add(" ".join(sent.text[start:end].split())[:40])
         matches = list(gaz.find(mask(sent.text, spans), common))
-    return [m for m in matches if not _birthplace(sent.text, m.start, m.end)]
+    matches = [m for m in matches if not _birthplace(sent.text, m.start, m.end)]
+    return [m for at, m in enumerate(matches) if not _anothers_institution(gaz, sent.text, matches[at - 1] if at else None, m)]
+
+
+HOME_TAG = "home"  # an institution every state has, named without its country (config/topics.yaml)
+
+
+def _anothers_institution(gaz: Gazetteer, text: str, before, match) -> bool:
+    """A ``home`` institution ("the Central Bank") right after another country's name: that
+    country's ("Ռուսաստանի Կենտրոնական բանկը", Russia's Central Bank), not the home country's."""
+    tags = gaz.entities[match.entity].tags
+    if HOME_TAG not in tags or before is None or text[before.end:match.start].strip():
+        return False
+    return not gaz.entities[before.entity].tags & (tags - {HOME_TAG})
 
 
 _BORN_AFTER = re.compile(r"[-‐–]born\b", re.I)

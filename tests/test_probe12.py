@@ -1,0 +1,50 @@
+"""Pages and texts of the twelfth probe (tests/data/probe12/README.md), as behaviour."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from extractors.article import extract_document
+from extractors.relevance import score_relevance
+
+DATA = Path(__file__).resolve().parent / "data" / "probe12"
+
+
+def _page(name: str):
+    expected = json.loads((DATA / f"{name}.expected.json").read_text("utf-8"))
+    article = extract_document((DATA / f"{name}.html").read_bytes(), url=expected["url"])
+    return article, expected
+
+
+def _words(text: str) -> list[str]:
+    return " ".join(text.split()).split()
+
+
+def test_boxes_an_old_portal_draws_with_tables_are_no_article_text():
+    article, expected = _page("03_ucoz_ru_flash_nazran")
+    assert _words(article.text) == _words("\n".join(expected["paragraphs"]))
+    for chrome in ("Погода", "Мини-чат", "+5°", "|"):
+        assert chrome not in article.text
+
+
+def test_a_caption_set_in_a_table_cell_is_no_article_text_and_posted_by_is_no_part_of_the_name():
+    article, expected = _page("09_blogger_hy_artsakh_housing")
+    assert "Լուսանկարը" not in article.text and "|" not in article.text
+    assert _words(article.text) == _words("\n".join(expected["paragraphs"]))
+    assert article.author == expected["author"]
+
+
+def test_a_domestic_story_in_the_countrys_own_language_naming_its_national_bank_is_about_the_region():
+    article, _ = _page("04_joomla_ka_nbg_rate")
+    verdict = score_relevance(article.title, article.text, language="ka")
+    assert verdict.relevant and "Georgian national institutions" in verdict.reason
+
+
+def test_the_central_bank_is_the_home_countrys_unless_another_country_is_named_before_it():
+    home = extract_document((DATA / "hy_home_central_bank.txt").read_bytes())
+    assert score_relevance(home.title, home.text, language="hy").relevant
+    russia = extract_document((DATA / "hy_russia_central_bank.txt").read_bytes())
+    verdict = score_relevance(russia.title, russia.text, language="hy")
+    assert not verdict.relevant
+    assert all(term.entity != "Armenian national institutions" for term in verdict.terms)
