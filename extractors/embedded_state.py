@@ -93,8 +93,11 @@ def _run_text(value: object, depth: int = 0) -> str:
     if isinstance(value, list):
         return "".join(_run_text(item, depth + 1) for item in value)
     if isinstance(value, dict):
+        # nested nodes, and text under a text key; a list of bare strings under another key is
+        # the node's marks, classes or tags (portable text's ``"marks": ["strong", "lnk1"]``)
         return "".join(_run_text(item, depth + 1) for key, item in value.items()
-                       if key in _TEXT_KEYS or isinstance(item, (list, dict)))
+                       if key in _TEXT_KEYS or isinstance(item, dict)
+                       or (isinstance(item, list) and not all(isinstance(x, str) for x in item)))
     return ""
 
 

@@ -19,6 +19,7 @@ from extractors.article import too_short
 from extractors.charsets import charset_label, decode_html, http_charset, meta_charset, settle_charset  # noqa: F401 - re-exported
 from extractors.dates import choose_date
 from extractors.embedded_state import script_rendered_texts
+from extractors.flight_data import MARKER as FLIGHT_MARKER, flight_page
 from extractors.ensemble import combine, confirmed_by_second, needs_second_opinion
 from extractors.readability_text import readability_paragraphs
 from extractors.errors import ExtractionError
@@ -231,6 +232,19 @@ def _body_text(tree, url: str | None) -> str:
 ZWNJ, _ZWNJ_KEPT = "\u200c", "\ufffc"
 
 
+FLIGHT_GAIN = 1.5  # the page drawn from its flight rows says this much more than its markup
+
+
+def _flight_paragraphs(page, url: str | None, known_fingerprints, fingerprint, titles) -> list[str]:
+    """The body of the page its flight rows draw ([] without rows), read as any page is."""
+    drawn = flight_page(page)
+    if drawn is None:
+        return []
+    tree = _parse(drawn)
+    prune_tree(tree)
+    return clean_paragraphs(_body_text(tree, url), known_fingerprints, fingerprint, titles=titles)
+
+
 def extract_html(
     html: bytes | str,
     *,
@@ -284,6 +298,11 @@ def extract_html(
                                     known_fingerprints, fingerprint, titles=titles)
         if _word_count(unpruned) > _word_count(paragraphs):
             paragraphs = unpruned
+    if FLIGHT_MARKER in source:
+        # A Next.js app-router page: what its browser-only components draw is only in the flight rows
+        drawn = _flight_paragraphs(intact.read(), url, known_fingerprints, fingerprint, titles)
+        if _word_count(drawn) >= FLIGHT_GAIN * max(_word_count(paragraphs), NEARLY_EMPTY_WORDS):
+            paragraphs = drawn
     written_by_script = script_rendered_texts(meta.article_body, intact.read, meta.title, meta.site_name,
                                               urlsplit(url or "").hostname or "")
     title = meta.title

@@ -48,3 +48,30 @@ def test_the_central_bank_is_the_home_countrys_unless_another_country_is_named_b
     verdict = score_relevance(russia.title, russia.text, language="hy")
     assert not verdict.relevant
     assert all(term.entity != "Armenian national institutions" for term in verdict.terms)
+
+
+def _paragraphs_of(name: str) -> tuple[list[str], list[str]]:
+    article, expected = _page(name)
+    return article.text.split("\n"), expected["paragraphs"]
+
+
+def test_an_app_router_page_whose_body_only_its_browser_draws_is_read_from_its_flight_rows():
+    for name in ("10_nextjs_en_upper_lars", "10b_nextjs_en_upper_lars_no_ssr_lead"):
+        got, expected = _paragraphs_of(name)
+        assert [_words(p) for p in got] == [_words(p) for p in expected], name
+        # the related article between paragraphs, the link's mark and the tag list are no text
+        assert "reopens Upper Lars" not in "\n".join(got) and "lnk" not in "\n".join(got)
+
+
+def test_flight_rows_keep_text_rows_by_their_byte_length_and_follow_references():
+    from extractors.flight_data import _Renderer, flight_rows
+
+    text = "Ереван — столица."  # a text row's length counts UTF-8 bytes, not characters
+    stream = (f'1:T{len(text.encode()):x},{text}'
+              '2:["$","p",null,{"children":"$1"}]\n'
+              '0:["$","article",null,{"children":[["$","h1",null,{"children":"Title"}],"$L2",'
+              '["$","$L3",null,{"href":"/tags/x","children":"Tag"}]]}]\n3:I[1,[],"Link"]\n')
+    rows = flight_rows(stream)
+    assert rows["1"] == text and "3" not in rows
+    assert _Renderer(rows).row("$0", 0, False) == (
+        '<article><h1>Title</h1><p>Ереван — столица.</p><a href="/tags/x">Tag</a></article>')
