@@ -26,6 +26,7 @@ from extractors.embedded_state import _document_paragraphs  # a rich-text docume
 MARKER = "self.__next_f.push("
 MAX_FLIGHT_CHARS = 5_000_000  # like a script state: larger is a catalogue, not one page
 MAX_DEPTH = 200
+MAX_NODES = 200_000
 _PUSH = re.compile(r"self\.__next_f\.push\((\[.*?\])\)\s*;?\s*$", re.S)
 _ROW = re.compile(rb"([0-9a-fA-F]+):")
 _REFERENCE = re.compile(r"^\$L?([0-9a-fA-F]+)$")
@@ -99,6 +100,9 @@ class _Renderer:
     def __init__(self, rows: dict[str, object]):
         self.rows = rows
         self.open: set[str] = set()  # rows being rendered: a reference cycle renders once
+        # Rows referenced twice each, in a chain, draw 2^n copies: a hostile page's bomb. The
+        # drawing stops after this many nodes or characters (a real page draws a few thousand).
+        self.budget_nodes, self.budget_chars = MAX_NODES, 2 * MAX_FLIGHT_CHARS
 
     def row(self, reference: str, depth: int, as_children: bool) -> str:
         found = _REFERENCE.match(reference)
@@ -117,14 +121,18 @@ class _Renderer:
     def render(self, value: object, depth: int, as_children: bool) -> str:
         """``as_children``: strings are text (an element's children); elsewhere (a row, a router
         state) only the elements found in it are drawn."""
-        if depth > MAX_DEPTH:
+        self.budget_nodes -= 1
+        if depth > MAX_DEPTH or self.budget_nodes < 0 or self.budget_chars < 0:
             return ""
         if isinstance(value, str):
             if value.startswith("$$"):  # an escaped dollar sign
                 return html.escape(value[1:]) if as_children else ""
             if value.startswith("$"):  # a reference to a row; "$undefined", "$Sreact.fragment": nothing
                 return self.row(value, depth, as_children)
-            return html.escape(value) if as_children else ""
+            if not as_children:
+                return ""
+            self.budget_chars -= len(value)
+            return html.escape(value)
         if isinstance(value, list):
             if len(value) == 4 and value[0] == "$" and isinstance(value[1], str):
                 return self.element(value[1], value[3] if isinstance(value[3], dict) else {}, depth)

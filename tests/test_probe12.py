@@ -75,3 +75,15 @@ def test_flight_rows_keep_text_rows_by_their_byte_length_and_follow_references()
     assert rows["1"] == text and "3" not in rows
     assert _Renderer(rows).row("$0", 0, False) == (
         '<article><h1>Title</h1><p>Ереван — столица.</p><a href="/tags/x">Tag</a></article>')
+
+
+def test_flight_rows_that_reference_each_other_twice_in_a_chain_are_drawn_in_bounded_time():
+    import time
+
+    from extractors.flight_data import _Renderer, flight_rows
+
+    chain = "".join(f'{i:x}:["$","div",null,{{"children":["${i + 1:x}","${i + 1:x}"]}}]\n' for i in range(60))
+    rows = flight_rows(chain + f'{60:x}:"{"word " * 2000}"\n')
+    started = time.monotonic()
+    drawn = _Renderer(rows).row("$0", 0, False)
+    assert time.monotonic() - started < 10 and len(drawn) < 50_000_000
