@@ -97,3 +97,35 @@ def is_breadcrumb(text: str, words: int | None = None) -> bool:
     if len(parts) < 3 or words > 30 or text.rstrip().endswith((".", "!", "?")):
         return False
     return all(_words(part) <= 3 for part in parts[:-1])
+
+
+# "By Alan Tsorionov", "Автор: Иван Петров", "Հեղինակ՝ Անի Մելքոնյան", "Text and photos by …": the
+# label, then a name (its words capitalised where the script has capitals), then perhaps the
+# separator that stood before a date the line has lost ("By Alan Tsorionov·").
+_BYLINE_LABEL = re.compile(
+    r"^(?:(?:(?:text|words|story|reporting|photos?)(?:\s+(?:and|&)\s+(?:photos?|text|words))?|posted|written)\s+by|by"
+    r"|автор|author|yazar|müəllif|հեղինակ|ავტორი|текст)(?:\s*[:՝：]\s*|\s+)", re.I)
+_NAME_WORD = re.compile(r"^(?:[^\W\d_][\w.'’-]*)$")
+_BYLINE_TAIL = re.compile(r"[\s·•|,–—-]+$")
+BYLINE_MAX_NAME_WORDS = 8  # two or three writers' names ("By Ann Lee and Tom Hart")
+_NAME_JOINERS = frozenset({"and", "&", "и", "və", "ve", "և", "და", "et", "und", "y", "e"})
+
+
+def is_byline(text: str) -> bool:
+    """A line that only credits the writer: the author field says it, the text does not need it."""
+    label = _BYLINE_LABEL.match(text)
+    if not label:
+        return False
+    name = _BYLINE_TAIL.sub("", text[label.end():]).split()
+    if not 1 <= len(name) <= BYLINE_MAX_NAME_WORDS or name[-1][-1:] in ".!?։":
+        return False
+    for word in name:
+        if word.casefold() in _NAME_JOINERS:
+            continue
+        if not _NAME_WORD.match(word):
+            return False
+        # a lower-case word where the script has capitals is a sentence ("By the evening …");
+        # Georgian writes names without them (Unicode's Mtavruli capitals are not used in text)
+        if word[0].lower() != word[0].upper() and not word[0].isupper() and not "\u10d0" <= word[0] <= "\u10ff":
+            return False
+    return True

@@ -15,7 +15,7 @@ import unicodedata
 from typing import Callable, Iterable
 
 from extractors.header_lines import (  # noqa: F401 - ARMENIAN_STOP, drop_stamped_runs, is_stamped_headline: this module's API too
-    ARMENIAN_STOP, drop_stamped_runs, is_breadcrumb, is_dateline, is_stamped_headline, without_glued_header,
+    ARMENIAN_STOP, drop_stamped_runs, is_breadcrumb, is_byline, is_dateline, is_stamped_headline, without_glued_header,
 )
 
 # Labels that introduce links to other articles, in the region's languages and the big ones.
@@ -323,7 +323,7 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
         on_top = position < 3 or not any(_words(k) >= 15 for k in kept)
         if (on_top or position >= len(lines) - 2) and is_dateline(para, words):
             continue
-        if on_top and is_breadcrumb(para, words):
+        if on_top and (is_breadcrumb(para, words) or is_byline(para)):
             continue
         if words >= 2 and key in seen:
             continue

@@ -87,3 +87,15 @@ def test_flight_rows_that_reference_each_other_twice_in_a_chain_are_drawn_in_bou
     started = time.monotonic()
     drawn = _Renderer(rows).row("$0", 0, False)
     assert time.monotonic() - started < 10 and len(drawn) < 50_000_000
+
+
+def test_a_line_that_only_credits_the_writer_above_the_text_is_no_article_text():
+    from extractors.html_cleanup import clean_paragraphs
+
+    lead = "Several hundred lorries were stuck on Thursday on the approaches to the Upper Lars checkpoint."
+    for byline in ("By Alan Tsorionov·", "BY NICK TIMIRAOS", "Автор: Иван Петров", "Հեղինակ՝ Անի Մելքոնյան",
+                   "ავტორი: ნინო ბერიძე", "By Ann Lee and Tom Hart |"):
+        assert clean_paragraphs(f"{byline}\n{lead}") == [lead], byline
+    for sentence in ("By the evening the queue was 15 km long.", "By 2030 Armenia will",
+                     "By Thursday, Georgian officials said"):
+        assert clean_paragraphs(f"{sentence}\n{lead}")[0] == sentence
