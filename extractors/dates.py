@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from lxml.html import HtmlElement, tostring
 
+from extractors.relative_dates import relative_date
 from extractors.date_evidence import (date_line, labelled_date, line_datetime, masthead_dates, offset_from_line,
                                       MonthFirst, page_offset, teasers, url_day)
 
@@ -255,6 +256,21 @@ def _written_as_found(found: date, tree: HtmlElement, url: str | None) -> bool:
     return any(spelling in page for spelling in written)
 
 
+RELATIVE = "relative"  # published_source of a date line written relative to the day ("Сегодня, 14:05")
+
+
+def _relative_evidence(tree: HtmlElement, intact: HtmlElement | None, clock: datetime) -> tuple[datetime | date | None, str | None]:
+    """A relative date line near the headline ("Dünən, 09:15", "5 saat əvvəl"), read at ``clock``
+    (the fetch time); on the intact page too, as the date line is (pruning may take its meta bar)."""
+    for root in (tree, intact):
+        if root is None:
+            continue
+        found = relative_date(root, clock)
+        if found is not None and is_plausible(found, clock):
+            return found, RELATIVE
+    return None, None
+
+
 def _weaker_evidence(tree: HtmlElement, url: str | None, clock: datetime) -> tuple[date | None, str | None]:
     """A day when the page has neither a markup date nor a date line: htmldate's markup and URL
     rules (fast mode), a date the page labels as its date anywhere, the URL's day, and last
@@ -315,6 +331,8 @@ def choose_date(
 
     if tree is not None and not in_future:
         found, source = _weaker_evidence(tree, url, clock)
+        if found is None:  # last: it means something only read at the fetch time
+            found, source = _relative_evidence(tree, intact_tree, clock)
         if found is not None:
             if feed is not None:
                 if _agree(found, feed):

@@ -17,9 +17,10 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from extractors.site_names import squashed, site_names_on_page
+from extractors.site_names import names_the_site, squashed, site_names_on_page
 from extractors.urls import is_front_page
-from extractors.titles import clean_title, first_h1, heading_holds_title, is_logo_heading, lone_headline, title_headline  # noqa: F401
+from extractors.titles import (GENERIC_TITLE_WORDS, clean_title, first_h1, heading_holds_title, is_logo_heading,  # noqa: F401
+                               lone_headline, shown_as_heading, title_headline)
 
 # schema.org types whose headline/author/date describe the page's article.
 _ARTICLE_TYPES = {
@@ -310,6 +311,14 @@ def labelled_byline(tree: HtmlElement, site_name: str, host: str) -> str:
     return ""
 
 
+def _reads_as_label(tree: HtmlElement, title: str, site_name: str, own_names: tuple[str, ...]) -> bool:
+    """A declared title of a few words that no heading shows, or that names the site."""
+    names = {squashed(name) for name in (site_name, *own_names)} - {""}
+    if names_the_site(title, names):
+        return True
+    return len(title.split()) <= GENERIC_TITLE_WORDS and not shown_as_heading(tree, " ".join(title.casefold().split()))
+
+
 def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
     """Everything the markup says about the page, checked (see module docstring)."""
     metas = _meta_index(tree)
@@ -331,7 +340,9 @@ def read_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         title = clean_title(raw_title, site_name, "", (*own_names, headline))
     else:
         title = clean_title(raw_title, site_name, headline, own_names)
-    if not declared_title:  # a bare <title>: the visible headline, when there is one, reads better
+    if not declared_title or (not article.get("headline") and _reads_as_label(tree, title, site_name, own_names)):
+        # a bare <title>, or an og:title that is only a label (the site's name, its section: "APA",
+        # "Северный Кавказ | Кавказ.Реалии" set on every page): the visible headline reads better
         title = title_headline(tree, title, raw_title) or title
     if not headline and not heading_holds_title(tree, title):
         # a title that no heading of the page shows, on a page without <h1>: the site's name set

@@ -99,3 +99,50 @@ def test_a_line_that_only_credits_the_writer_above_the_text_is_no_article_text()
     for sentence in ("By the evening the queue was 15 km long.", "By 2030 Armenia will",
                      "By Thursday, Georgian officials said"):
         assert clean_paragraphs(f"{sentence}\n{lead}")[0] == sentence
+
+
+DATES = DATA / "dates"
+FETCHED = __import__("datetime").datetime(2026, 12, 4, 16, 45, tzinfo=__import__("datetime").timezone.utc)
+
+
+def _dated(name: str):
+    expected = json.loads((DATES / f"{name}.expected.json").read_text("utf-8"))
+    return extract_document((DATES / f"{name}.html").read_bytes(), url=expected["url"], now=FETCHED), expected
+
+
+def test_a_date_line_written_relative_to_the_day_is_read_at_the_fetch_time():
+    for name in ("p01_newsam_hy_today", "p02_apa_az_dunen", "p16_qafqazinfo_az_saat"):
+        article, expected = _dated(name)
+        assert article.published[:10] == expected["day"] and article.published_source == "relative", name
+    article, _ = _dated("p16_qafqazinfo_az_saat")  # "5 saat əvvəl": an instant, whatever the zone
+    assert article.published == "2026-12-04T11:45:00+00:00"
+    later = extract_document((DATES / "p02_apa_az_dunen.html").read_bytes(),
+                             now=FETCHED.replace(day=9))  # a reprocess reads it at the poll's time, not today's
+    assert later.published == "2026-12-08"
+
+
+def test_relative_date_lines_in_the_regions_languages_and_what_is_no_such_line():
+    from datetime import timedelta
+
+    from extractors.relative_dates import _read
+
+    moscow = timedelta(hours=3)
+    assert _read("вчера, 18:40", FETCHED, moscow).isoformat() == "2026-12-03T18:40:00+03:00"
+    assert _read("Сегодня в 14:05", FETCHED, moscow).isoformat() == "2026-12-04T14:05:00+03:00"
+    assert _read("გუშინ, 10:00", FETCHED, None).isoformat() == "2026-12-03"
+    assert _read("2 hours ago", FETCHED, None).isoformat() == "2026-12-04T14:45:00+00:00"
+    assert _read("Сегодня, 23:50", FETCHED, moscow).isoformat() == "2026-12-04"  # later than now there: the day only
+    for text in ("Сегодня в Ереване прошёл митинг против повышения цен на газ и электричество",
+                 "Bakı, 3 dekabr", "12 hours"):
+        assert _read(text, FETCHED, None) is None, text
+
+
+def test_an_og_title_that_is_only_the_site_or_a_section_gives_way_to_the_headline():
+    for name in ("p02_apa_az_dunen", "p13_kavkazr_ru_msk"):
+        article, expected = _dated(name)
+        assert article.title == expected["title"], name
+
+
+def test_a_ski_resort_of_azerbaijan_is_a_place_of_the_region():
+    article, _ = _dated("p16_qafqazinfo_az_saat")
+    assert score_relevance(article.title, article.text, language="az").relevant
