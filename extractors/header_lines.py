@@ -104,7 +104,8 @@ def is_breadcrumb(text: str, words: int | None = None) -> bool:
 # separator that stood before a date the line has lost ("By Alan Tsorionov·").
 _BYLINE_LABEL = re.compile(
     r"^(?:(?:(?:text|words|story|reporting|photos?)(?:\s+(?:and|&)\s+(?:photos?|text|words))?|posted|written)\s+by|by"
-    r"|автор|author|yazar|müəllif|հեղինակ|ავტორი|текст)(?:\s*[:՝：]\s*|\s+)", re.I)
+    r"|автор|author|yazar|müəllif|հեղինակ|ავტორი|текст"
+    r"|reporter|correspondent|корреспондент|muhabir|müxbir|թղթակից|კორესპონდენტი)(?:\s*[:՝：]\s*|\s+)", re.I)
 _NAME_WORD = re.compile(r"^(?:[^\W\d_][\w.'’-]*)$")
 _BYLINE_TAIL = re.compile(r"[\s·•|,–—-]+$")
 BYLINE_MAX_NAME_WORDS = 8  # two or three writers' names ("By Ann Lee and Tom Hart")

@@ -323,8 +323,10 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
         on_top = position < 3 or not any(_words(k) >= 15 for k in kept)
         if (on_top or position >= len(lines) - 2) and is_dateline(para, words):
             continue
-        if on_top and (is_breadcrumb(para, words) or is_byline(para)):
+        if on_top and is_breadcrumb(para, words):
             continue
+        if (on_top or position >= len(lines) - 2) and is_byline(para):
+            continue  # the writer's credit above the text or closing it ("Muhabir: …")
         if words >= 2 and key in seen:
             continue
         if known_boilerplate and fingerprint is not None and fingerprint(para) in known_boilerplate:

@@ -146,3 +146,8 @@ def test_an_og_title_that_is_only_the_site_or_a_section_gives_way_to_the_headlin
 def test_a_ski_resort_of_azerbaijan_is_a_place_of_the_region():
     article, _ = _dated("p16_qafqazinfo_az_saat")
     assert score_relevance(article.title, article.text, language="az").relevant
+
+
+def test_a_reporters_credit_closing_the_text_names_the_author_and_is_no_article_text():
+    article, expected = _dated("p06_azertac_tr_weekday")
+    assert article.author == expected["author"] and "Muhabir" not in article.text
