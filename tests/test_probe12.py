@@ -151,3 +151,11 @@ def test_a_ski_resort_of_azerbaijan_is_a_place_of_the_region():
 def test_a_reporters_credit_closing_the_text_names_the_author_and_is_no_article_text():
     article, expected = _dated("p06_azertac_tr_weekday")
     assert article.author == expected["author"] and "Muhabir" not in article.text
+
+
+def test_a_demonym_beside_ministers_or_a_national_assembly_is_the_state_and_guba_is_a_town_of_the_region():
+    for name in ("relevance_armenian_government_budget.txt", "relevance_aliyev_guba.txt"):
+        article = extract_document((DATA / "feeds" / name).read_bytes())
+        assert score_relevance(article.title, article.text, language="en").relevant, name
+    ethiopia = score_relevance("Nile dam talks stall", "Ethiopia said the guba dam reservoir filled, and Egypt protested.")
+    assert not ethiopia.relevant
