@@ -6,12 +6,14 @@ type, time). The raw page is kept in ``raw/``; the other two are kept in a small
 JSON object, ``raw-meta/<yyyy>/<mm>/<dd>/<id>.json`` (``PageMeta``), written just before
 the record. ``rebuild_record`` turns raw page + metadata back into the record with the
 current extractor and gazetteer. The poll builds its records through the same two steps
-(``extract_page`` then ``record_from_page``), so a reprocess right after a poll gives the
+(``extract_article`` then ``record_from_page``), so a reprocess right after a poll gives the
 record the poll stored, and a field that came from the feed can never be lost by it.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -80,6 +82,19 @@ def extract_page(body: bytes, meta: PageMeta, known_boilerplate: frozenset[str] 
                             content_type=meta.content_type or None)
 
 
+def extract_article(body: bytes, meta: PageMeta, known_boilerplate: frozenset[str] = frozenset()) -> ExtractedArticle:
+    """The article of a fetched page: its extraction, or the feed item's own text when the page
+    gave none or none of it (``_feed_item_text``). Raises ``ExtractionError`` when neither has text."""
+    try:
+        extracted = extract_page(body, meta, known_boilerplate)
+    except ExtractionError:
+        from_item = _feed_item_text(meta, None)
+        if from_item is None:
+            raise
+        return from_item
+    return _feed_item_text(meta, extracted) or extracted
+
+
 def canonical_of(extracted: ExtractedArticle, meta: PageMeta) -> str:
     if SHARED_LINK_ITEM in meta.link:  # an item whose feed links every item to one section page: its own mark is its identity
         return meta.link
@@ -134,7 +149,7 @@ def rebuild_record(body: bytes, meta: PageMeta, *, raw_key: str | None = None, g
     caller keeps them from the stored record or a manifest line.
     """
     try:
-        extracted = extract_page(body, meta, known_boilerplate)
+        extracted = extract_article(body, meta, known_boilerplate)
     except ExtractionError as exc:
         canonical = meta.canonical_url or unextracted_canonical(meta)
         return unextracted_record(meta, str(exc), article_id=meta.article_id or layout.url_key(canonical),
@@ -143,6 +158,49 @@ def rebuild_record(body: bytes, meta: PageMeta, *, raw_key: str | None = None, g
     article_id = meta.article_id or layout.url_key(canonical)
     return record_from_page(extracted, meta, article_id=article_id, canonical_url=canonical, raw_key=raw_key,
                             gazetteer=gazetteer)
+
+
+FEED_TEXT_MIN_WORDS = 12  # a post or a lead: a sentence that says what the item is
+FEED_TEXT_HELD = 0.2  # of the item's 4-word shingles in the page's text: it is not the page's
+FEED_TEXT_BODY_RATIO = 2  # a page's text this many times longer is an article with a rewritten teaser
+
+
+def _feed_item_text(meta: PageMeta, extracted: ExtractedArticle | None) -> ExtractedArticle | None:
+    """The feed item's own text as the article, when the page gave none or none of it.
+
+    The feed says what its item is. A page whose text holds (almost) nothing of the item's text,
+    and is not much longer, is something else than the article: an app's page around a post
+    (Telegram's "Download / Try it now / View in Telegram"), a consent or paywall page. Then the
+    item's text, under its title, is the article (made from the metadata alone, as reprocess
+    makes it again). A page much longer than a teaser it does not quote is an article whose
+    teaser was written apart, and stays."""
+    summary = " ".join(_TAG.sub(" ", meta.summary or "").split())
+    words = _TOKEN.findall(summary)
+    if len(words) < FEED_TEXT_MIN_WORDS:
+        return None
+    if extracted is not None:
+        page = _TOKEN.findall(extracted.text)
+        if len(page) >= FEED_TEXT_BODY_RATIO * len(words):
+            return None
+        own, theirs = _shingles(words), _shingles(page)
+        if len(own & theirs) >= FEED_TEXT_HELD * len(own):
+            return None
+    title = html.escape(meta.title or "")
+    item = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{meta.summary}</p></article></body></html>"
+    try:
+        # no template blocks: the page the item was set in is ours, not the site's
+        return replace(extract_page(item.encode("utf-8"), meta), site_blocks=())
+    except ExtractionError:
+        return None
+
+
+def _shingles(tokens: list[str]) -> set[tuple[str, ...]]:
+    tokens = [t.casefold() for t in tokens]
+    return {tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3))}
+
+
+_TAG = re.compile(r"<[^>]+>")
+_TOKEN = re.compile(r"\w+")
 
 
 def meta_for_record(meta: PageMeta, record: ArticleRecord) -> PageMeta:

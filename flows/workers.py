@@ -31,7 +31,7 @@ from pathlib import Path
 
 from extractors.errors import ExtractionError, RunStopping
 from extractors.records import ArticleRecord
-from flows.rebuild import PageMeta, canonical_of, extract_page, record_from_page, unextracted_canonical, unextracted_record
+from flows.rebuild import PageMeta, canonical_of, extract_article, record_from_page, unextracted_canonical, unextracted_record
 from storage import layout
 
 log = logging.getLogger("newswatch.poll")
@@ -97,7 +97,7 @@ def build(job: Job, gazetteer=None) -> Built:
 
 def _build(job: Job, gazetteer) -> Built:
     try:
-        extracted = extract_page(job.body, job.meta, job.boilerplate)
+        extracted = extract_article(job.body, job.meta, job.boilerplate)
         canonical = canonical_of(extracted, job.meta)
         record = record_from_page(extracted, job.meta, article_id=layout.url_key(canonical), canonical_url=canonical,
                                   first_seen=job.first_seen, gazetteer=gazetteer)

@@ -159,3 +159,37 @@ def test_a_demonym_beside_ministers_or_a_national_assembly_is_the_state_and_guba
         assert score_relevance(article.title, article.text, language="en").relevant, name
     ethiopia = score_relevance("Nile dam talks stall", "Ethiopia said the guba dam reservoir filled, and Egypt protested.")
     assert not ethiopia.relevant
+
+
+def _meta(summary: str, title: str):
+    from flows.rebuild import PageMeta
+
+    return PageMeta(feed_id="tg", link="https://t.me/caucasuswire/4512", polled_at="2026-12-04T15:00:00+00:00",
+                    title=title, summary=summary, final_url="https://t.me/caucasuswire/4512")
+
+
+def test_a_page_that_holds_none_of_the_feed_items_text_gives_way_to_the_item_a_telegram_post():
+    from flows.rebuild import rebuild_record
+
+    post = ("⚡️ СНБ Армении: в Ереване задержаны трое подозреваемых в подготовке массовых беспорядков.<br>"
+            "По данным ведомства, у задержанных изъяты оружие и крупная сумма денег. Возбуждено уголовное дело.")
+    page = (DATA / "feeds" / "tme_post_page_4512.html").read_bytes()  # Telegram's "Download / View in Telegram"
+    record = rebuild_record(page, _meta(post, "СНБ Армении: в Ереване задержаны трое подозреваемых"))
+    assert "изъяты оружие" in record.text and "Telegram" not in record.text
+    assert record.language == "ru" and record.title.startswith("СНБ Армении")
+
+
+def test_an_article_much_longer_than_a_teaser_written_apart_keeps_its_own_text():
+    from flows.rebuild import rebuild_record
+
+    article, expected = _page("06_wp_newspaper_en_anaklia")
+    teaser = "A new deal for the deep-sea port was signed on Thursday, officials said, after years of delays and disputes."
+    page = (DATA / "06_wp_newspaper_en_anaklia.html").read_bytes()
+    record = rebuild_record(page, replace_url(_meta(teaser, expected["title"]), expected["url"]))
+    assert record.text == article.text
+
+
+def replace_url(meta, url):
+    from dataclasses import replace
+
+    return replace(meta, link=url, final_url=url)
