@@ -141,6 +141,15 @@ def site_of(url: str) -> str:
     return get_fld(f"http://{host}", fail_silently=True) or _SITE_PREFIX.sub("", host)
 
 
+def aggregated_site(link: str | None, canonical: str | None) -> str:
+    """The site an aggregator's item led to: the canonical address's site when it is not the site of
+    the feed's link (a Google News link redirecting to the outlet's article); "" otherwise."""
+    if not link or not canonical:
+        return ""
+    linked, landed = site_of(link), site_of(canonical)
+    return landed if linked and landed and linked != landed else ""
+
+
 # Files a feed links to that are no web page (a podcast's episode, a scanned decree, a photo):
 # fetched as pages, they cost a download up to the page cap and then fail as "not HTML".
 _FILE_KINDS = {

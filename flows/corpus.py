@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from extractors.errors import ConfigError, NotFound, Unreadable
 from extractors.records import ArticleRecord
+from extractors.urls import aggregated_site
 from storage.articles import ArticleStore, ManifestLine
 
 # Country codes as the feed list and caucasus.countries write them; "nc" is accepted for the North Caucasus.
@@ -204,7 +205,8 @@ def stories(records: list[ArticleRecord], outlet_map: dict[str, Outlet]) -> list
     for key, members in groups.items():
         originals = [r for r in members if not r.duplicate_of] or members
         head = next((r for r in originals if r.id == key), None) or originals[0]
-        names = list(dict.fromkeys(_outlet_name(r.source, outlet_map) for r in members))
+        names = list(dict.fromkeys(aggregated_site(r.url, r.canonical_url) or _outlet_name(r.source, outlet_map)
+                                   for r in members))  # an aggregator's items: the sites they led to
         languages = list(dict.fromkeys(r.language or "?" for r in members))
         countries = list(dict.fromkeys(c for r in members for c in countries_of(r, outlet_map.get(r.source))))
         lines.append(StoryLine(key, headline_of(head), head.id,

@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 
 from extractors.errors import ConfigError, NotFound, Unreadable
 from extractors.records import ArticleRecord, Feed
+from extractors.urls import aggregated_site
 from flows.digest_health import Problem as FeedHealth  # one feed's line in the digest footer
 from flows.digest_health import feed_report
 from storage.articles import ArticleStore
@@ -175,6 +176,22 @@ def _source_name(source: str, feeds: dict[str, Feed]) -> str:
     return _clean(feed.name) if feed and feed.name else source
 
 
+def _landed_on(record: ArticleRecord) -> str:
+    return aggregated_site(record.url, record.canonical_url)
+
+
+def _record_source_name(record: ArticleRecord, feeds: dict[str, Feed]) -> str:
+    """The feed's name; for an aggregator's item, the site it led to, via the feed."""
+    name = _source_name(record.source, feeds)
+    landed = _landed_on(record)
+    return f"{landed} (via {name})" if landed else name
+
+
+def _outlet_of(record: ArticleRecord, feeds: dict[str, Feed]) -> str:
+    """Who published it: the site an aggregator's item led to, else the feed's outlet."""
+    return _landed_on(record) or _outlet(record.source, feeds)
+
+
 def _outlet(source: str, feeds: dict[str, Feed]) -> str:
     """Who published it: one outlet's feeds in several languages ("RFE/RL (Armenian)",
     "RFE/RL (Russian)", the feeds.yaml naming rule) count as one source."""
@@ -233,19 +250,19 @@ def build_stories(records: list[ArticleRecord], feeds: dict[str, Feed]) -> list[
 
 
 def _mention(record: ArticleRecord, feeds: dict[str, Feed]) -> Mention:
-    return Mention(source=record.source, source_name=_source_name(record.source, feeds), title=_title(record),
+    return Mention(source=record.source, source_name=_record_source_name(record, feeds), title=_title(record),
                    url=_address(record), link=safe_link(_address(record)), language=_language(record.language))
 
 
 def _story(key: str, head: ArticleRecord, members: list[ArticleRecord], feeds: dict[str, Feed]) -> Story:
     others: dict[str, Mention] = {}
     more: list[Mention] = []
-    shown = {_outlet(head.source, feeds): head.language}  # outlet -> the language it is shown in
+    shown = {_outlet_of(head, feeds): head.language}  # outlet -> the language it is shown in
     # Each other outlet is named once: by its copy of the headline's article when it ran one, else by
     # its first original, else its first copy of another member.
     order = sorted(members, key=lambda r: (r.duplicate_of != head.id, bool(r.duplicate_of), as_utc(r.first_seen), r.id))
     for record in order:
-        outlet = _outlet(record.source, feeds)
+        outlet = _outlet_of(record, feeds)
         if record.id == head.id:
             continue
         if outlet not in shown:
@@ -257,10 +274,10 @@ def _story(key: str, head: ArticleRecord, members: list[ArticleRecord], feeds: d
             more.append(_mention(record, feeds))
     return Story(
         id=key, article_id=head.id, title=_title(head), url=_address(head), link=safe_link(_address(head)), source=head.source,
-        source_name=_source_name(head.source, feeds), language=_language(head.language),
+        source_name=_record_source_name(head, feeds), language=_language(head.language),
         published=_published(head.published), lead=lead_of(head.text, head.title),
         country=country_name(story_country(head, members, feeds)),
-        sources=len({_outlet(record.source, feeds) for record in members}), first_seen=as_utc(head.first_seen).isoformat(),
+        sources=len({_outlet_of(record, feeds) for record in members}), first_seen=as_utc(head.first_seen).isoformat(),
         also=list(others.values()), more=more,
     )
 

@@ -72,3 +72,18 @@ def test_a_follow_up_from_an_outlet_already_named_is_shown_and_its_translation_i
     html, text = render(date(2026, 11, 21), stories, [], settings, datetime(2026, 11, 22, 7, tzinfo=timezone.utc))
     assert "More on this story:" in text and "Counter-terrorist operation lifted in Karabudakhkent" in html
     assert "В Карабудахкенте" not in text
+
+
+def test_an_aggregators_items_are_credited_to_the_sites_they_led_to():
+    import dataclasses
+
+    records = fixture_records()
+    kto1 = next(r for r in records if r.id == "kto1")
+    via = [dataclasses.replace(kto1, id=f"g{i}", source=kto1.source, url=f"https://news.google.com/rss/articles/CBMi{i}",
+                               canonical_url=site, duplicate_of=None, content_hash=f"g{i}",
+                               first_seen=f"2026-11-21T1{i}:00:00+00:00")
+           for i, site in enumerate(("https://www.azatutyun.am/a/1.html", "https://eurasianet.org/dagestan-kto"))]
+    stories = build_stories([kto1, *via], FEEDS)
+    kto = next(s for s in stories if s.article_id == "kto1")
+    assert kto.sources == 3  # the feed's outlet and the two sites its aggregated items led to
+    assert sorted(m.source_name.split(" (via")[0] for m in kto.also) == ["azatutyun.am", "eurasianet.org"]
