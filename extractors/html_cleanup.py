@@ -218,9 +218,16 @@ def _page_tools(text: str) -> bool:
     return len(parts) >= 2 and all(_words(p) <= 5 for p in parts) and sum(bool(_TOOL.match(p)) for p in parts) >= 2
 
 
+# The footer WordPress SEO plugins append to every item of a site's feed ("The post <title>
+# appeared first on <site>."): it ends a feed's full text, which is stored when the page cannot be had.
+_FEED_FOOTER = re.compile(r"^The post .+ appeared first on .+$")
+
+
 def _is_chrome_line(text: str, words: int) -> bool:
     """``is_boilerplate_paragraph`` of a stripped, non-empty line whose word count is known."""
     if _SOURCE_LINE.match(text) or words <= READER_NOTICE_MAX_WORDS and _is_notice(text):
+        return True
+    if words <= 60 and _FEED_FOOTER.match(text):
         return True
     if words <= 25 and starts_with_label(text):
         return True

@@ -193,3 +193,10 @@ def replace_url(meta, url):
     from dataclasses import replace
 
     return replace(meta, link=url, final_url=url)
+
+
+def test_a_feeds_seo_footer_ends_no_article():
+    from extractors.html_cleanup import clean_paragraphs
+
+    text = "The road to Gudauri reopened on Friday after three days.\nThe post Georgia reopens road appeared first on JAMnews."
+    assert clean_paragraphs(text) == ["The road to Gudauri reopened on Friday after three days."]
