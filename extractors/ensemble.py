@@ -145,8 +145,24 @@ def needs_second_opinion(primary: list[str]) -> bool:
 
 
 def _edge_candidate(paragraph: str) -> bool:
-    """Short enough, or a list item, to be chrome at the body's edge if readability lacks it."""
+    """Short enough, or a list item, to be chrome at the body's edge if readability lacks it; a
+    row of a table of figures never is (readability, which drops cells of bare numbers, lacks it)."""
+    if is_figures_row(paragraph):
+        return False
     return paragraph.startswith(LIST_ITEM) or _word_count(paragraph) <= EDGE_MAX_WORDS
+
+
+TABLE_ROW = "|"  # how trafilatura's text writes a table row: "| 1 Avro | EUR | 1.7862 | -0.0041 |"
+_FIGURE_CELL = re.compile(r"^[\s+\-−–]*\d[\d\s.,:%/]*$")
+
+
+def is_figures_row(paragraph: str) -> bool:
+    """A table row of which a third of the cells or more are figures (rates, votes, results)."""
+    if not paragraph.startswith(TABLE_ROW):
+        return False
+    cells = [c.strip() for c in paragraph.strip().strip(TABLE_ROW).split(TABLE_ROW)]
+    cells = [c for c in cells if c]
+    return len(cells) >= 2 and 3 * sum(bool(_FIGURE_CELL.match(c)) for c in cells) >= len(cells)
 
 
 # A wire-style dateline opening a paragraph: "MOSCOW—", "BELGRADE, Serbia —", "WASHINGTON (AP) —",
@@ -295,10 +311,12 @@ def _with_introduced_lists(kept: list[str], second: list[str]) -> list[str]:
         return kept
     ours = _paragraph_shingles(kept)
     out: list[str] = []
-    for paragraph in kept:
+    for at_ours, paragraph in enumerate(kept):
         out.append(paragraph)
         if not paragraph.rstrip().endswith((":", "：")) or _word_count(paragraph) < INTRODUCING_WORDS:
             continue  # "Share this:", "Like this:" are a widget's labels, not a sentence introducing a list
+        if kept[at_ours + 1:at_ours + 2] and kept[at_ours + 1].startswith((LIST_ITEM, TABLE_ROW)):
+            continue  # we have what it introduces (readability's cells of that table are no list)
         at = _position_in(paragraph, second)
         if at is None:
             continue

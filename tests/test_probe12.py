@@ -200,3 +200,25 @@ def test_a_feeds_seo_footer_ends_no_article():
 
     text = "The road to Gudauri reopened on Friday after three days.\nThe post Georgia reopens road appeared first on JAMnews."
     assert clean_paragraphs(text) == ["The road to Gudauri reopened on Friday after three days."]
+
+
+BODIES = DATA / "bodies"
+
+
+def _body(name: str):
+    expected = json.loads((BODIES / f"{name}.expected.json").read_text("utf-8"))
+    return extract_document((BODIES / f"{name}.html").read_bytes(), url=expected["url"]), expected
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def test_a_table_of_figures_a_sentence_introduces_comes_out_once_whole_wherever_it_stands():
+    for name in ("p02_az_rates_table", "p02b_az_rates_table_at_end"):
+        article, expected = _body(name)
+        lines = article.text.split("\n")
+        assert not any(line.startswith("- ") for line in lines), name  # no list made of its cells
+        rows = [_cells(line) for line in lines if line.startswith("|")]
+        wanted = [_cells(p) for p in expected["paragraphs"] if "|" in p]
+        assert rows[-len(wanted):] == wanted, name
