@@ -93,6 +93,7 @@ _SITE_NOTICE = re.compile(
     r"|yorumlarınızı .{0,40}(?:yazabilirsiniz|paylaşabilirsiniz|iletebilirsiniz)"
     r"|may not be (?:reproduced|republished|copied|redistributed).{0,60}(?:without|permission)"
     r"|(?:նյութեր|տեղեկատվ)\w*.{0,80}հղում\w*.{0,40}պարտադիր"
+    r"|(?:վերարտադր|արտատպ)\w*.{0,60}(?:թույլատրվում|արգելվում)"
     r"|მასალ\w*.{0,80}(?:მითითებ|ბმულ)\w*.{0,40}სავალდებულო"
     r"|мнение редакции (?:может )?не совпада\w* с мнением автор", re.I | re.S)
 def _reaction_counts(text: str) -> bool:
@@ -146,7 +147,7 @@ APPEAL_MAX_WORDS = 45
 # A share call with the verb last (az, tr, hy, ka, ru): "Xəbəri dostlarınızla paylaşın!", "Поделитесь с друзьями".
 _SHARE_CALL = re.compile(r"(?:\bpaylaşın|поделитесь\b.*|կիսվեք|გააზიარეთ)\W*$", re.I)
 _SHARE_WORDS = re.compile(
-    r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
+    r"^(?:\d+(?:[.,]\d+)?[kKmM]?|shares?|tweet|pin|e-?mail|print|печать|распечатать|yazdır|çap|տպել|ბეჭდვა|facebook|twitter|x|whatsapp|telegram|linkedin|vk|ok"
     r"|reddit|copy link|comments?|views?|reads?|поделиться|просмотров|просмотры|комментариев|комментарии|partager|vues"
     # the verb "share" as a share bar's label, in the region's languages ("გააზიარე: Facebook")
     r"|paylaş\w*|baxış|baxılıb|դիտում|ნახვა|share|поделись|կիսվել|կիսվեք|გააზიარე\w*|\W+"
@@ -269,7 +270,7 @@ _COOKIE_NEEDLES = _needles("cookie", "çerez", "куки", "թխուկ", "ქუ
 _BROWSER_NEEDLES = _needles("javascript", "browser", "браузер", "tarayıc", "brauzer")
 _SITE_NEEDLES = _needles("материал", "ответствен", "реклам", "reproduction", "republication", "use of", "materiallar", "мнение",
                          "istinad", "kullanılamaz", "yayınlanamaz", "alıntılanamaz", "çoğaltılamaz", "yorumlarınızı",
-                         "may not be", "պարտադիր", "სავალდებულო")
+                         "may not be", "պարտադիր", "թույլատրվում", "արգելվում", "სავალდებულო")
 # A footer paragraph of notices has a channel call, a reader notice or a house notice in it.
 _FOOTER_NEEDLES = _needles("подпис", "telegram", "телеграм", "канал", "kanal", "channel", "subscribe", "follow", "редакци", "материал",
                    "реклам", "rights", "права", "hüquq", "abunə", "izləyin", "abone", "takip", "ctrl", "views expressed",

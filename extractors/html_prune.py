@@ -139,11 +139,98 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
     if comments:
         yield from comment_sections(root)
     yield from related_boxes(root, counts)
+    yield from teaser_items(root, counts)
+    yield from italic_captions(root, counts)
+    yield from embed_attributions(root)
     for element in root.iter("ul", "ol", "td", "th"):
         if element.tag in ("ul", "ol"):
             yield from _link_list(element, counts)
         elif _is_link_dense_cell(element, counts):
             yield element
+
+
+TEASER_ITEMS = 3  # sibling blocks of one kind, each another story's headline and lead
+TEASER_MAX_WORDS = 80
+TEASER_HEADLINE_WORDS = 3
+_TEASER_TAGS = frozenset({"div", "article", "section"})  # list items are many bodies' own lists of links
+_IN_ARTICLE = etree.XPath("boolean(ancestor::article | ancestor::*[@itemprop='articleBody'])")
+
+
+def teaser_items(root: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:
+    """The items of a "latest news" column set beside the article: three or more sibling blocks of
+    one kind (tag and class), each linking another story's headline (three words or more) under
+    80 words — a headline, a time, a lead. Their leads are prose, so they outweigh a short article
+    (a one-paragraph flash lost to the column of twelve leads beside it). Not inside the article's
+    own element (a roundup's items are its text), and never a block that holds the headline."""
+    for parent in root.iter(*_TEASER_TAGS, "aside", "nav", "main", "body"):
+        groups: dict[tuple[str, str], list[HtmlElement]] = {}
+        for child in parent:
+            if child.tag in _TEASER_TAGS and child.get("class"):  # classless divs are often a body's paragraphs
+                groups.setdefault((child.tag, child.get("class")), []).append(child)
+        for members in groups.values():
+            if len(members) < TEASER_ITEMS:
+                continue
+            items = [m for m in members if counts.words(m) <= TEASER_MAX_WORDS and _opens_with_headline(m, counts)]
+            if len(items) < TEASER_ITEMS or _IN_ARTICLE(parent) or _HOLDS_ARTICLE(parent):
+                continue
+            yield from items
+
+
+def _opens_with_headline(item: HtmlElement, counts: _Counts) -> bool:
+    """The item opens with a link to another page (a time or a label before it at most) whose
+    text is a headline (three words or more), and says more than the headline: a lead, a time."""
+    link = next((a for a in item.iter("a") if _words(a.text_content()) >= TEASER_HEADLINE_WORDS), None)
+    if link is None or (link.get("href") or "#").startswith("#"):
+        return False
+    before = _lead(item, size=200).split(" ".join(link.text_content().split())[:40])[0]
+    return _words(before) <= 3 and counts.words(item) > counts.link_words(item)
+
+
+CAPTION_MAX_WORDS = 40
+
+
+def italic_captions(root: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:
+    """A caption an editor typed as an italic paragraph right under an image paragraph (a
+    paragraph holding only an image, then one whose whole text is in one <em> or <i>): the
+    editor's way to write what <figcaption> says."""
+    for image in root.iter("img"):
+        holder = image.getparent()
+        if holder is None or holder.tag not in ("p", "div", "a") or counts.words(holder) > 0:
+            continue
+        if holder.tag == "a":
+            holder = holder.getparent()
+            if holder is None or holder.tag not in ("p", "div") or counts.words(holder) > 0:
+                continue
+        caption = holder.getnext()
+        if caption is None or caption.tag != "p" or len(caption) != 1 or caption[0].tag not in ("em", "i"):
+            continue
+        words = counts.words(caption)
+        if 0 < words <= CAPTION_MAX_WORDS and not (caption.text or "").strip() and not (caption[0].tail or "").strip():
+            yield caption
+
+
+# The embed markup social networks hand out: the post's text in <p>, then its attribution
+# ("— Name (@handle) December 3, 2024", "Posted by … on Tuesday, 3 December 2024"), which is the
+# widget's furniture, not what the article quotes.
+_EMBED_CLASSES = re.compile(r"(?:^|\s)(?:twitter-tweet|fb-xfbml-parse-ignore|instagram-media|tiktok-embed)(?:\s|$)")
+
+
+def embed_attributions(root: HtmlElement) -> Iterator[HtmlElement]:
+    for quote in root.iter("blockquote"):
+        if not _EMBED_CLASSES.search(quote.get("class") or ""):
+            continue
+        kept = [child for child in quote if child.tag == "p"]
+        if not kept:
+            continue
+        last = kept[-1]
+        last.tail = None  # "— Name (@handle)" is the text after the post's paragraph
+        for child in list(quote):
+            if child.getparent() is quote and child not in kept:
+                child.tail = None
+                yield child
+        for link in last.iter("a"):
+            if (link.text or "").startswith(("pic.twitter.com/", "pic.x.com/")):
+                yield link  # the attached picture's address
 
 
 # A comments section's heading, whatever the theme calls its classes ("yorumlar", "şərhlər"):

@@ -222,3 +222,22 @@ def test_a_table_of_figures_a_sentence_introduces_comes_out_once_whole_wherever_
         rows = [_cells(line) for line in lines if line.startswith("|")]
         wanted = [_cells(p) for p in expected["paragraphs"] if "|" in p]
         assert rows[-len(wanted):] == wanted, name
+
+
+def test_a_short_item_beside_a_column_of_headlines_with_leads_is_the_article():
+    article, expected = _body("p10b_hy_flash_bare_text")
+    assert [_words(p) for p in article.text.split("\n")] == [_words(p) for p in expected["paragraphs"]]
+
+
+def test_a_caption_typed_as_an_italic_paragraph_under_an_image_is_no_article_text():
+    article, expected = _body("p05b_ru_photostory_em_captions")
+    assert "Фото:" not in article.text
+    assert [_words(p) for p in article.text.split("\n")] == [_words(p) for p in expected["paragraphs"]]
+
+
+def test_an_embedded_posts_text_stays_and_its_attribution_goes():
+    article, _ = _body("p06_en_social_embeds")
+    assert "We remain committed to finalising the text" in article.text
+    assert "The peace agenda has no alternative" in article.text
+    for chrome in ("@AniHakobyan_MFA", "pic.twitter.com", "Posted by"):
+        assert chrome not in article.text
