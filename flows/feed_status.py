@@ -35,6 +35,7 @@ class FeedStatus:
     new_per_day: float
     days_silent: int | None  # days since the feed last brought a new entry (None: never)
     moved_to: str | None = None  # the feed answers through a permanent redirect to this URL: update the list
+    malformed: str = ""  # its last answer was not well-formed (the parser's problem); its entries were used
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,12 +100,21 @@ def feed_statuses(store, feeds: list[Feed], *, now: datetime | None = None, sile
             last_polled=state.last_polled, last_ok=state.last_ok, last_error=error_in_words(state),
             failures_in_a_row=state.consecutive_failures, next_poll=next_poll,
             new_per_day=round(counts.get(feed.id, 0) / RATE_DAYS, 2), days_silent=days_silent,
-            moved_to=state.moved_to))
+            moved_to=state.moved_to, malformed=state.malformed))
     return out
 
 
 def _short_time(value: str | None) -> str:
     return as_utc(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _note(row: FeedStatus) -> str:
+    """What a reader of a working feed should still know: it moved, or it is not well-formed."""
+    if row.moved_to:
+        return f"moved permanently to {row.moved_to}: update the list"
+    if row.malformed:
+        return f"malformed feed, its entries used anyway ({row.malformed}): tell the site"
+    return ""
 
 
 def status_table(rows: list[FeedStatus]) -> str:
@@ -115,5 +125,5 @@ def status_table(rows: list[FeedStatus]) -> str:
         flag = "?" if row.status == "unverified" else "+" if row.status == NOT_LISTED else " "
         lines.append(f"{(row.id[:21] + flag):<22} {row.health:<12} {_short_time(row.last_ok):<16} {row.failures_in_a_row:>5} "
                      f"{_short_time(row.next_poll) if row.next_poll else 'next run':<16} {row.new_per_day:>7.2f} {silent:>6}  "
-                     f"{row.last_error or (f'moved permanently to {row.moved_to}: update the list' if row.moved_to else '')}")
+                     f"{row.last_error or _note(row)}")
     return "\n".join(lines)

@@ -140,6 +140,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         _record_feed_failure(ctx, state, result, FetchError(str(exc), url=response.final_url, reason=reason), now)
         return result
     _answered(ctx, state, now, response)
+    state.malformed = " ".join(str(parsed.problem or "not well-formed").split())[:200] if parsed.malformed else ""
     if parsed.malformed:
         result.malformed = True
         log.warning("feed %s is malformed (%s); using the %d entries it yields", feed.id, parsed.problem, len(parsed.entries))

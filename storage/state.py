@@ -58,6 +58,7 @@ class FeedState:
     last_new_entry: str | None = None  # when the feed last brought an entry we had not seen
     next_poll: str | None = None  # back-off after failures / Retry-After
     moved_to: str | None = None  # the feed answered with a permanent redirect here: the list should say so
+    malformed: str = ""  # the last answer was not well-formed XML (its problem), its entries used all the same
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FeedState":

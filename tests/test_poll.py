@@ -55,10 +55,17 @@ def test_first_poll_stores_every_article_once(site, site_feeds, tmp_path):
     assert check_store(LocalStore(tmp_path)).ok
 
 
-def test_malformed_feed_still_yields_its_entries(site, site_feeds, tmp_path):
+def test_malformed_feed_still_yields_its_entries_and_its_health_says_so(site, site_feeds, tmp_path):
+    from flows.feed_status import feed_statuses, status_table
+
     summary = poll(tmp_path, site_feeds)
     broken = next(f for f in summary.feeds if f.malformed)
     assert broken.outcome == "ok" and broken.entries >= 2 and broken.stored + broken.duplicates >= 1
+    rows = {row.id: row for row in feed_statuses(LocalStore(tmp_path), load_feeds(site_feeds))}
+    assert rows[broken.feed_id].health == "ok" and rows[broken.feed_id].malformed
+    line = next(line for line in status_table(list(rows.values())).splitlines() if line.startswith(broken.feed_id))
+    assert "malformed feed, its entries used anyway" in line
+    assert not any(row.malformed for fid, row in rows.items() if fid != broken.feed_id)
 
 
 def test_amp_page_is_stored_under_its_canonical_url(site, site_feeds, tmp_path):
