@@ -238,11 +238,26 @@ def to_opml(feeds: list[Feed], title: str = "newswatch feeds") -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+# The region's letters NFKD leaves without a Latin base: Azerbaijani ə and ı, and the Cyrillic,
+# Armenian and Georgian alphabets (simple national romanisations), so "Report.az - Son xəbərlər"
+# is report-az-son-xeberler and "Новости Армении" novosti-armenii, not a host-derived id.
+_ROMAN = str.maketrans({
+    **dict(zip("əƏıİ", ["e", "e", "i", "i"])),
+    **dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+               "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split())),
+    **dict(zip("աբգդեզէըթժիլխծկհձղճմյնշոչպջռսվտրցւփքօֆ",
+               "a b g d e z e y t zh i l kh ts k h dz gh ch m y n sh o ch p j r s v t r ts v p k o f".split())),
+    **dict(zip("აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰ",
+               "a b g d e v z t i k l m n o p zh r s t u p k gh q sh ch ts dz ts ch kh j h".split())),
+})
+
+
 def slug(text: str) -> str:
-    """A lowercase-dashed id from a feed's title (Latin letters and digits; other scripts dropped)."""
+    """A lowercase-dashed id from a feed's title (the region's scripts romanised; other scripts dropped)."""
     import unicodedata
 
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    romanised = text.lower().replace("ու", "u").translate(_ROMAN).replace("_", "")  # Armenian's one digraph
+    ascii_text = unicodedata.normalize("NFKD", romanised).encode("ascii", "ignore").decode("ascii").lower()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:MAX_ID_LENGTH].strip("-")
 
 

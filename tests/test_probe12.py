@@ -241,3 +241,12 @@ def test_an_embedded_posts_text_stays_and_its_attribution_goes():
     assert "The peace agenda has no alternative" in article.text
     for chrome in ("@AniHakobyan_MFA", "pic.twitter.com", "Posted by"):
         assert chrome not in article.text
+
+
+def test_an_opml_feeds_id_is_its_title_romanised_in_the_regions_scripts():
+    from flows.feed_list import slug
+
+    assert slug("Report.az - Son xəbərlər") == "report-az-son-xeberler"
+    assert slug("Новости Армении") == "novosti-armenii"
+    assert slug("Ազատություն ռադիոկայան") == "azatutyun-radiokayan"
+    assert slug("რადიო თავისუფლება") == "radio-tavisupleba"
