@@ -24,6 +24,7 @@ from extractors.records import Feed, FeedEntry, FetchedPage
 from extractors.urls import SHARED_LINK_ITEM, host_of, without_credentials
 from flows.batch import IRRELEVANT, PreparedArticle, commit_batch
 from flows.context import RunContext
+from flows.entry_updates import republished
 from flows.feed_discovery import with_announced_feed
 from flows.fetcher import Conditional
 from flows.rebuild import page_meta
@@ -139,6 +140,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         reason = "blocked" if isinstance(exc, BotCheck) else "bad-feed"
         _record_feed_failure(ctx, state, result, FetchError(str(exc), url=response.final_url, reason=reason), now)
         return result
+    previous_ok = state.last_ok
     _answered(ctx, state, now, response)
     state.malformed = " ".join(str(parsed.problem or "not well-formed").split())[:200] if parsed.malformed else ""
     if parsed.malformed:
@@ -148,7 +150,7 @@ def poll_feed(ctx: RunContext, feed: Feed, options: PollOptions, *, raise_transi
         log.warning("feed %s: %d item(s) have no web link and are skipped", feed.id, parsed.unlinked)
     result.entries = len(parsed.entries)
 
-    fresh = _new_entries(ctx, parsed.entries, options, result)
+    fresh = _new_entries(ctx, parsed.entries, options, result, previous_ok)
     result.new_entries = len(fresh)
     _work_on(ctx, feed, fresh, options, result, ctx.now)
 
@@ -219,8 +221,9 @@ def _record_feed_failure(ctx: RunContext, state: FeedState, result: FeedResult, 
     save_feed_state(ctx.store, state)
 
 
-def _new_entries(ctx: RunContext, entries: list[FeedEntry], options: PollOptions, result: FeedResult) -> list[FeedEntry]:
-    fresh, keys_this_feed = [], set()
+def _new_entries(ctx: RunContext, entries: list[FeedEntry], options: PollOptions, result: FeedResult,
+                 previous_ok: str | None = None) -> list[FeedEntry]:
+    fresh, keys_this_feed, known = [], set(), []
     for entry in entries:
         if options.since and entry.published and entry.published < options.since:
             result.skipped_old += 1
@@ -230,12 +233,19 @@ def _new_entries(ctx: RunContext, entries: list[FeedEntry], options: PollOptions
             continue  # the same link twice in one feed (utm variants normalise to one)
         keys_this_feed.add(key)
         if not options.force and key in ctx.seen:
-            result.skipped_seen += 1
+            known.append(entry)
             continue
         if not ctx.claim(key):
             result.skipped_seen += 1  # another feed of this run took it
             continue
         fresh.append(entry)
+    again = republished(known, len(entries), previous_ok, ctx.now)  # flows/entry_updates.py
+    result.skipped_seen += len(known) - len(again)
+    for entry in again:
+        key = layout.url_key(entry.link)
+        if ctx.claim(key):
+            ctx.refreshing.add(key)
+            fresh.append(entry)
     return fresh
 
 
@@ -356,7 +366,7 @@ def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: 
     record, article_id = built.record, built.record.id
     url_keys = sorted({link_key, article_id, layout.url_key(page.final_url)})
     existing_day = ctx.seen.first_seen_day(article_id)
-    if existing_day and not options.force:
+    if existing_day and not (options.force or link_key in ctx.refreshing):
         result.stored_elsewhere += 1  # reached under another link (redirect, AMP, canonical)
         ctx.seen.mark([link_key], SEEN_DUPLICATE, ctx.now)
         return None

@@ -315,3 +315,46 @@ def test_a_new_link_to_a_stored_article_is_counted_once_and_apart_from_entries_a
     summary = poll(tmp_path, site_feeds)
     t = summary.totals
     assert t["stored_elsewhere"] >= 1 and "new links to articles already stored" in summary.to_text()
+
+
+def test_an_item_the_site_republished_since_the_last_poll_is_refreshed_and_a_build_time_on_every_item_is_not(
+        tmp_path, monkeypatch):
+    import shutil
+    import time
+    from datetime import datetime, timezone
+
+    from flows.sample_site import SampleSite
+
+    from flows import entry_updates
+
+    monkeypatch.setattr(entry_updates, "UPDATED_MARGIN", entry_updates.timedelta(0))  # polls seconds apart here
+    site_copy = tmp_path / "site"
+    shutil.copytree(SITE, site_copy)
+    with SampleSite(site_copy) as served:
+        feeds_file = tmp_path / "feeds.yaml"
+        feeds_file.write_text((SITE / "feeds.yaml").read_text().replace("{base}", served.base))
+        poll(tmp_path / "store", feeds_file)
+        atom, page = site_copy / "wire" / "atom.xml", site_copy / "news" / "a2.html"
+        time.sleep(1.1)  # the feed's stamp has whole seconds: one after the first poll's start
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        atom.write_text(atom.read_text().replace(
+            "<title>Georgian parliament passes budget amid opposition boycott</title>",
+            f"<title>Georgian parliament passes amended budget</title><updated>{stamp}</updated>", 1))
+        page.write_text(page.read_text().replace("</article>", "<p>Update: the amended budget passed 84 to 12, "
+                                                 "the speaker of the Georgian parliament said late on Thursday.</p></article>", 1))
+        second = poll(tmp_path / "store", feeds_file)
+        a2 = next(r for r in records(tmp_path / "store") if r.canonical_url.endswith("/news/a2.html"))
+        assert second.totals["refreshed"] == 1 and "Update: the amended budget passed" in a2.text
+        assert len([r for r in records(tmp_path / "store") if r.canonical_url.endswith("/news/a2.html")]) == 1
+        third = poll(tmp_path / "store", feeds_file)  # dated before this poll's previous one now: nothing to do
+        assert third.totals["refreshed"] == 0
+
+    monkeypatch.undo()
+    from flows.entry_updates import republished
+    from extractors.records import FeedEntry
+
+    now = datetime(2026, 12, 4, 12, tzinfo=timezone.utc)
+    built = [FeedEntry("f", f"https://x.test/{i}", published=now) for i in range(10)]
+    assert republished(built, 10, "2026-12-04T11:00:00+00:00", now) == []  # every item stamped "now"
+    assert republished(built[:1], 10, "2026-12-04T11:00:00+00:00", now) == built[:1]
+    assert republished(built[:1], 10, "2026-12-04T11:55:00+00:00", now) == []  # within minutes of that poll
