@@ -193,17 +193,21 @@ def pinned_transport(allow_private: bool) -> httpx.HTTPTransport:
     return transport
 
 
+RETRY_AFTER_CEILING = 7 * 24 * 3600.0  # a longer ask is no schedule (10^21 s): a week, which every cap is below
+
+
 def retry_after_seconds(value: str | None, default: float) -> float:
-    """A ``Retry-After`` header in seconds (a number, or an HTTP date); ``default`` when absent or unreadable."""
+    """A ``Retry-After`` header in seconds (a number, or an HTTP date); ``default`` when absent or
+    unreadable; never more than ``RETRY_AFTER_CEILING`` (a time span must stay representable)."""
     if not value:
         return default
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), RETRY_AFTER_CEILING)
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return default
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+    return min(max(0.0, (moment - datetime.now(timezone.utc)).total_seconds()), RETRY_AFTER_CEILING)

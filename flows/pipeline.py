@@ -212,7 +212,7 @@ def _record_feed_failure(ctx: RunContext, state: FeedState, result: FeedResult, 
         state.consecutive_failures += 1
     # Exponential back-off from the third failure in a row: 30 min, 1 h, 2 h ... 6 h; at least what
     # a 429/503's Retry-After asked (up to 6 h: a day-long ask was forgotten by the next run).
-    delay = min(timedelta(seconds=exc.retry_after), MAX_BACKOFF)
+    delay = timedelta(seconds=min(exc.retry_after, MAX_BACKOFF.total_seconds()))  # a FetchError's ask may be any float
     if state.consecutive_failures >= 3:
         delay = max(delay, min(timedelta(minutes=15) * 2 ** (state.consecutive_failures - 2), MAX_BACKOFF))
     if delay > timedelta(0):

@@ -1,0 +1,75 @@
+"""Faults of the twelfth probe (a helper's hostile servers), polled end to end on loopback."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from config.settings import Settings
+from extractors.records import Feed
+from flows.pipeline import PollOptions
+from flows.poll import run_poll
+from storage.articles import ArticleStore
+from storage.local import LocalStore
+from storage.state import load_feed_state
+
+
+@pytest.fixture
+def server():
+    answers: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            asked.append(self.path)
+            status, headers, body = answers.get(self.path, (404, {"Content-Type": "text/plain"}, b"not found"))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", answers, asked
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def poll(tmp_path, url, **settings):
+    return run_poll(LocalStore(tmp_path / "store"), [Feed(id="wire", name="Wire", url=url)], PollOptions(),
+                    Settings(allow_private_hosts=True, respect_robots=False, timeout_seconds=5, **settings))
+
+
+def rss(base: str, links: list[str]) -> bytes:
+    items = "".join(f"<item><title>Item {i}</title><link>{base}{link}</link></item>" for i, link in enumerate(links))
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Wire</title>{items}"
+            "</channel></rss>").encode()
+
+
+def test_a_feed_asking_for_an_absurd_wait_is_backed_off_six_hours_not_a_crash(server, tmp_path):
+    base, answers, _ = server
+    answers["/feed.xml"] = (429, {"Retry-After": "1" + "0" * 21, "Content-Type": "text/plain"}, b"slow down")
+    summary = poll(tmp_path, base + "/feed.xml")
+    state = load_feed_state(LocalStore(tmp_path / "store"), "wire")
+    assert summary.feeds[0].outcome in ("blocked", "failed") and state.last_polled
+    wait = datetime.fromisoformat(state.next_poll) - datetime.now(timezone.utc)
+    assert timedelta(hours=5) < wait <= timedelta(hours=6)
+
+
+def page(title: str, body: str, charset_meta: str = "", canonical: str = "") -> bytes:
+    head = (f'<meta charset="{charset_meta}">' if charset_meta else "") + (
+        f'<link rel="canonical" href="{canonical}">' if canonical else "")
+    return (f"<html><head>{head}<title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"{body}</article></body></html>").encode("utf-8")
+
+
+def records(tmp_path):
+    return [r for _k, r in ArticleStore(LocalStore(tmp_path / "store")).all_articles()]
