@@ -112,6 +112,11 @@ def _decode_html(data: bytes, content_type: str | None = None) -> str:
     header, own = http_charset(content_type), meta_charset(data)
     if header and own and not header.startswith(("utf-16", "utf-32")) and not own.startswith(("utf-16", "utf-32")):
         header = settle_charset(data, header, own)
+    if _valid_utf8_text(data) and (header or own or "utf-8") != "utf-8":
+        # Valid UTF-8 with letters beyond ASCII is UTF-8 whatever a label says: a single-byte
+        # charset's text (windows-1251 Cyrillic, Latin-1) never forms long valid UTF-8 sequences,
+        # while CMSs and servers keep a legacy label after the site moved to UTF-8
+        return data.decode("utf-8")
     for declared in (header, own):
         if declared is None:
             continue
@@ -130,6 +135,19 @@ def _decode_html(data: bytes, content_type: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             return _sniffed(data)  # the label lies (or is unknown): let the bytes say
     return _utf8_or_cp1252(data)
+
+
+UTF8_EVIDENCE_BYTES = 16  # non-ASCII bytes a valid UTF-8 body must have to overrule a label
+
+
+def _valid_utf8_text(data: bytes) -> bool:
+    if sum(1 for b in data[:200_000] if b >= 0x80) < UTF8_EVIDENCE_BYTES:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf8_or_cp1252(data: bytes) -> str:

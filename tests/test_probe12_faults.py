@@ -73,3 +73,19 @@ def page(title: str, body: str, charset_meta: str = "", canonical: str = "") -> 
 
 def records(tmp_path):
     return [r for _k, r in ArticleStore(LocalStore(tmp_path / "store")).all_articles()]
+
+
+@pytest.mark.parametrize("title, text, header, meta", [
+    ("Երևանում բացվել է նոր դպրոց", "Երևանի Արաբկիր վարչական շրջանում բացվել է նոր դպրոց, որը կընդունի 900 աշակերտ։", None, "windows-1251"),
+    ("В Ереване открылась новая школа", "В Ереване в четверг открылась новая школа на 900 учеников, сообщили в мэрии.", "windows-1251", None),
+    ("Bakıda hökumət yeni məktəb açıb", "Bakının Nərimanov rayonunda 900 şagird üçün yeni məktəb açılıb, nazirlik bildirib.", None, "iso-8859-1"),
+])
+def test_a_page_in_utf8_under_a_single_byte_label_is_read_as_utf8(title, text, header, meta):
+    from extractors.charsets import decode_html
+
+    body = page(title, f"<p>{text}</p>" * 3, charset_meta=meta or "")
+    decoded = decode_html(body, f"text/html; charset={header}" if header else None)
+    assert title in decoded and text in decoded
+    legacy = f"<html><head><meta charset='windows-1251'></head><body><p>{text}</p></body></html>"
+    if "В Ереване" in text:  # a real windows-1251 page stays windows-1251
+        assert text in decode_html(legacy.encode("windows-1251"))
