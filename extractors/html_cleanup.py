@@ -337,13 +337,26 @@ def clean_paragraphs(text: str, known_boilerplate: frozenset[str] = frozenset(),
             continue  # the writer's credit above the text or closing it ("Muhabir: …")
         if words >= 2 and key in seen:
             continue
-        if known_boilerplate and fingerprint is not None and fingerprint(para) in known_boilerplate:
-            continue
         if len(para) >= 30:
             # the same paragraph twice (a teaser repeated, body repeated in a data blob)
             seen.add(key)
         kept.append(para)
+    if known_boilerplate and fingerprint is not None:
+        kept = _without_known(kept, known_boilerplate, fingerprint)
     return drop_stamped_runs(_without_pull_quotes(kept))
+
+
+KNOWN_KEPT_SHARE = 0.3  # of the words: less left means the site's template is this page's text
+
+
+def _without_known(paragraphs: list[str], known: frozenset[str], fingerprint: Callable[[str], str]) -> list[str]:
+    """The paragraphs less those the site prints on many pages (its learnt boilerplate), unless
+    that leaves under ``KNOWN_KEPT_SHARE`` of the words: a site's templated items ("{n} families
+    will receive housing support", the daily rates) share every paragraph but their figures, which
+    the fingerprints leave out, and are all text."""
+    left = [p for p in paragraphs if fingerprint(p) not in known]
+    total = sum(_words(p) for p in paragraphs)
+    return left if total == 0 or sum(_words(p) for p in left) >= KNOWN_KEPT_SHARE * total else paragraphs
 
 
 # The wire and press-release convention for "the release ends here": what follows is the media

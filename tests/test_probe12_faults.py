@@ -89,3 +89,20 @@ def test_a_page_in_utf8_under_a_single_byte_label_is_read_as_utf8(title, text, h
     legacy = f"<html><head><meta charset='windows-1251'></head><body><p>{text}</p></body></html>"
     if "В Ереване" in text:  # a real windows-1251 page stays windows-1251
         assert text in decode_html(legacy.encode("windows-1251"))
+
+
+def test_a_sites_templated_items_whose_paragraphs_differ_in_figures_keep_their_text():
+    from extractors.boilerplate import paragraph_fingerprint
+    from extractors.html_cleanup import clean_paragraphs
+
+    template = ["The Armenian government said on Tuesday that {n} families in Syunik would receive housing support.",
+                "According to the ministry, {m} kilometres of road between Goris and Kapan will be repaired next year.",
+                "Officials added that talks on border delimitation would continue in the coming weeks in Baku and Yerevan."]
+    learnt = frozenset(paragraph_fingerprint(p.format(n=1000, m=10)) for p in template)  # three earlier items
+    today = [p.format(n=1148, m=13) for p in template]
+    assert clean_paragraphs("\n".join(today), learnt, paragraph_fingerprint) == today
+    story = ["Heavy snow closed the Upper Lars crossing on Thursday, stranding 400 lorries near the checkpoint for hours.",
+             "Georgian road services said the road would reopen once avalanche control work was complete on Friday.",
+             "Drivers complained of a lack of heated rest areas and food at the crossing."]
+    footer = "Officials added that talks on border delimitation would continue in the coming weeks in Baku and Yerevan."
+    assert clean_paragraphs("\n".join([*story, footer]), learnt, paragraph_fingerprint) == story  # a real footer goes
