@@ -27,6 +27,7 @@ from flows.context import RunContext
 from flows.entry_updates import republished
 from flows.feed_discovery import with_announced_feed
 from flows.fetcher import Conditional
+from flows.identity import resolve_identity
 from flows.rebuild import page_meta
 from flows import retries
 from flows.workers import Built, Pending, job_for
@@ -363,7 +364,8 @@ def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: 
     if built.record is None:
         _page_failed(ctx, entry, FetchError(built.error, url=entry.link, reason="extract"), result)
         return None
-    record, article_id = built.record, built.record.id
+    record = resolve_identity(ctx, built.record, link_key, page.final_url)  # flows/identity.py
+    article_id = record.id
     url_keys = sorted({link_key, article_id, layout.url_key(page.final_url)})
     existing_day = ctx.seen.first_seen_day(article_id)
     if existing_day and not (options.force or link_key in ctx.refreshing):
@@ -373,6 +375,7 @@ def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: 
     if article_id != link_key and not ctx.claim(article_id):
         result.stored_elsewhere += 1  # another entry of this run reached the same canonical article
         return None
+    ctx.claimed_texts[article_id] = record.text
     if built.error:
         log.info("no article text in %s (%s): stored as irrelevant, for a later reprocess", entry.link, built.error)
     # Every fetched article is stored; an irrelevant one carries caucasus.relevant = false and

@@ -106,3 +106,26 @@ def test_a_sites_templated_items_whose_paragraphs_differ_in_figures_keep_their_t
              "Drivers complained of a lack of heated rest areas and food at the crossing."]
     footer = "Officials added that talks on border delimitation would continue in the coming weeks in Baku and Yerevan."
     assert clean_paragraphs("\n".join([*story, footer]), learnt, paragraph_fingerprint) == story  # a real footer goes
+
+
+def test_different_articles_naming_one_canonical_address_are_each_stored_and_copies_still_fold(server, tmp_path):
+    base, answers, _ = server
+    texts = ["Heavy snow closed the Upper Lars crossing on Thursday, stranding 400 lorries near the checkpoint.",
+             "The Armenian parliament passed the 2027 budget after a nine-hour debate in Yerevan on Wednesday.",
+             "Georgia's central bank kept its key rate at eight percent, citing inflation close to its target."]
+    links = []
+    for i, text in enumerate(texts):
+        answers[f"/a/story-{i}"] = (200, {"Content-Type": "text/html; charset=utf-8"},
+                                    page(f"Story {i}", f"<p>{text}</p>" * 4, canonical=f"{base}/news/"))
+        links.append(f"/a/story-{i}")
+    answers["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, rss(base, links))
+    summary = poll(tmp_path, base + "/feed.xml")
+    stored = records(tmp_path)
+    assert len(stored) == 3 and len({r.text for r in stored}) == 3, summary.to_text()
+    assert {r.canonical_url for r in stored} == {f"{base}/news/", f"{base}/a/story-1", f"{base}/a/story-2"}
+    # a copy naming the same address (an AMP page, a tracking link) still folds into the stored article
+    answers["/a/story-2/amp"] = (200, {"Content-Type": "text/html; charset=utf-8"},
+                                 page("Story 2 (AMP)", f"<p>{texts[2]}</p>" * 4, canonical=f"{base}/a/story-2"))
+    answers["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, rss(base, [*links, "/a/story-2/amp"]))
+    second = poll(tmp_path, base + "/feed.xml")
+    assert len(records(tmp_path)) == 3 and second.totals["stored_elsewhere"] == 1, second.to_text()
