@@ -46,11 +46,23 @@ _CACHE_BUSTER = re.compile(r"^(?:_|t|ts|time|timestamp|cb|cachebuster|nocache|rn
 _EPOCH = re.compile(r"^1\d{9}(?:\d{3})?$")  # 2001-09-09 to 2033-05-18
 
 
+# A server's session token: under a session's own name always; as "sid" only when it reads as a
+# token (16 characters or more), since short "sid" values are story ids on some sites
+_SESSION = re.compile(r"^(?:jsessionid|phpsessid|sessionid|session_id|sessid|aspsessionid\w*|cfid|cftoken)$", re.IGNORECASE)
+_SESSION_TOKEN = re.compile(r"^[A-Za-z0-9._-]{16,}$")
+
+
 def is_tracking_param(name: str, value: str = "") -> bool:
     """A parameter that only says where a reader came from (a campaign, a click id), by its whole
-    name, or that only defeats caches (a time stamp under a cache-buster's name)."""
+    name, that only defeats caches (a time stamp under a cache-buster's name), or that carries a
+    session (a new one every visit: the same article under a new address every poll)."""
     return bool(_EXTRA_TRACKERS.match(name) or _TRACKERS.match(name)
-                or _CACHE_BUSTER.match(name) and _EPOCH.match(value))
+                or _CACHE_BUSTER.match(name) and _EPOCH.match(value) or _SESSION.match(name)
+                or name.lower() == "sid" and _SESSION_TOKEN.match(value))
+
+
+# ";jsessionid=…" in the path (Java servers, old PHP): a session, not the article's address
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/;?#]*", re.IGNORECASE)
 
 
 def normalise_url(url: str, base: str | None = None) -> str | None:
@@ -72,7 +84,7 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
     # record, a manifest, the digest or a log (the fetcher keeps a feed's own credentials, by origin).
     parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
     # "%d0%b0" and "%D0%B0" are one address (RFC 3986 6.2.2.1): CMSes and feeds print either
-    parts = parts._replace(path=_PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), parts.path))
+    parts = parts._replace(path=_PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), _PATH_SESSION.sub("", parts.path)))
     query = urlencode(
         sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k, v)),
         doseq=True,
@@ -85,6 +97,10 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
     except (ValueError, UnicodeError):
         return None
     cleaned = urlunsplit(urlsplit(cleaned)._replace(query=query, fragment=""))
+    if ";" in parts.path and "%3B" not in parts.path:
+        # a path parameter (";id=5") is the server's to read: sent as written, not as "%3B"
+        head, sep, rest = cleaned.partition("?")
+        cleaned = head.replace("%3B", ";") + sep + rest
     return cleaned
 
 

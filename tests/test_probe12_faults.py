@@ -129,3 +129,13 @@ def test_different_articles_naming_one_canonical_address_are_each_stored_and_cop
     answers["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, rss(base, [*links, "/a/story-2/amp"]))
     second = poll(tmp_path, base + "/feed.xml")
     assert len(records(tmp_path)) == 3 and second.totals["stored_elsewhere"] == 1, second.to_text()
+
+
+def test_a_session_in_a_link_is_no_part_of_the_articles_address_and_a_path_parameter_is_sent_as_written():
+    from extractors.urls import normalise_url
+
+    assert normalise_url("https://news.example.am/a/1;jsessionid=9F2C1A77B0") == "https://news.example.am/a/1"
+    assert normalise_url("https://news.example.am/a/1?PHPSESSID=abc123&id=3") == "https://news.example.am/a/1?id=3"
+    assert normalise_url("https://news.example.am/a?sid=a8f9c0d1e2b3a4f5c6d7&id=3") == "https://news.example.am/a?id=3"
+    assert normalise_url("https://news.example.am/a?sid=4512") == "https://news.example.am/a?sid=4512"  # a story id
+    assert normalise_url("https://news.example.am/view;id=5") == "https://news.example.am/view;id=5"
