@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from extractors.errors import FetchError
 from extractors.records import FetchedPage
 from extractors.redirect_pages import redirect_page_target
 from extractors.urls import credentials_of, file_kind, is_front_page, is_media_type, origin_of, without_credentials
-from flows.http_transport import deadline_scope, pinned_transport, retry_after_seconds
+from flows.http_transport import StaleConnection as _StaleConnection, _Clock, deadline_scope, pinned_transport, retry_after_seconds
 
 log = logging.getLogger("newswatch.fetch")
 
@@ -45,24 +44,6 @@ class Conditional:
 
     etag: str | None = None
     last_modified: str | None = None
-
-
-class _Clock:
-    """One fetch's deadline: ``timeout_seconds`` from when its first request is sent.
-
-    It starts after the per-host slot is acquired, so pages queued behind a slow page of the
-    same host are not timed out before they are even sent; robots.txt and every redirect hop
-    of the fetch share it.
-    """
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.deadline: float | None = None
-
-    def start(self) -> float:
-        if self.deadline is None:
-            self.deadline = time.monotonic() + self.seconds
-        return self.deadline
 
 
 HOST_TIMEOUTS = 3  # requests in a row that time out before a host rests for the run
@@ -250,7 +231,15 @@ class Fetcher:
                  pages_only: bool = False):
         """(status, headers, body) of one GET; a body over ``max_bytes`` fails the fetch, or with
         ``truncate`` is cut there (robots.txt: RFC 9309 reads the first 500 KiB). With
-        ``pages_only`` a 200 typed as audio, video, an image or an office file is refused unread."""
+        ``pages_only`` a 200 typed as audio, video, an image or an office file is refused unread. A
+        dropped kept-alive connection gets one new try, as browsers give it (a third of pages failed)."""
+        try:
+            return self._request_once(url, headers, max_bytes, clock, truncate=truncate, pages_only=pages_only, stale=True)
+        except _StaleConnection:
+            return self._request_once(url, headers, max_bytes, clock, truncate=truncate, pages_only=pages_only, stale=False)
+
+    def _request_once(self, url: str, headers: dict[str, str], max_bytes: int, clock: _Clock, *, truncate: bool,
+                      pages_only: bool, stale: bool):
         host = urlsplit(url).hostname or ""
         with self._host_slots[host], deadline_scope(clock.start()):
             try:
@@ -305,6 +294,8 @@ class Fetcher:
                                      reason="bad-response") from None
                 if isinstance(exc, httpx.RemoteProtocolError) and "complete message body" in str(exc):
                     raise FetchError("bad response: the body was cut short", url=url, reason="bad-response") from None
+                if stale and isinstance(exc, httpx.RemoteProtocolError) and "without sending" in str(exc):
+                    raise _StaleConnection from None
                 if isinstance(exc, httpx.RemoteProtocolError) and "without sending" not in str(exc):
                     # a malformed answer (a status line of garbage, a 1 MB header, a Content-Length
                     # the body belies): the site answered, badly; not "unreachable"

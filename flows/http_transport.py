@@ -211,3 +211,25 @@ def retry_after_seconds(value: str | None, default: float) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return min(max(0.0, (moment - datetime.now(timezone.utc)).total_seconds()), RETRY_AFTER_CEILING)
+
+
+class _Clock:
+    """One fetch's deadline: ``timeout_seconds`` from when its first request is sent.
+
+    It starts after the per-host slot is acquired, so pages queued behind a slow page of the
+    same host are not timed out before they are even sent; robots.txt and every redirect hop
+    of the fetch share it.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline: float | None = None
+
+    def start(self) -> float:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
+        return self.deadline
+
+
+class StaleConnection(Exception):
+    """The server closed a kept-alive connection without an answer (the fetcher tries once more)."""

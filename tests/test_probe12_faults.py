@@ -139,3 +139,42 @@ def test_a_session_in_a_link_is_no_part_of_the_articles_address_and_a_path_param
     assert normalise_url("https://news.example.am/a?sid=a8f9c0d1e2b3a4f5c6d7&id=3") == "https://news.example.am/a?id=3"
     assert normalise_url("https://news.example.am/a?sid=4512") == "https://news.example.am/a?sid=4512"  # a story id
     assert normalise_url("https://news.example.am/view;id=5") == "https://news.example.am/view;id=5"
+
+
+def test_a_server_closing_kept_alive_connections_unannounced_loses_no_page(tmp_path):
+    import socket
+    import socketserver
+
+    base_holder = {}
+    article = page("Border talks", "<p>Negotiators of Armenia and Azerbaijan met in Tbilisi on the border commission's work.</p>" * 5)
+
+    class OneAnswer(socketserver.BaseRequestHandler):
+        """Answers one request as HTTP/1.1 without "Connection: close", then hangs up."""
+
+        def handle(self):
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            path = data.split(b" ", 2)[1].decode()
+            if path == "/feed.xml":
+                body, kind = rss(base_holder["base"], [f"/a/story-{i}" for i in range(8)]), "application/rss+xml"
+            else:
+                body, kind = article, "text/html; charset=utf-8"
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: " + kind.encode() + b"\r\nContent-Length: "
+                                 + str(len(body)).encode() + b"\r\n\r\n" + body)
+            self.request.shutdown(socket.SHUT_RDWR)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), OneAnswer)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base_holder["base"] = f"http://127.0.0.1:{server.server_address[1]}"
+        summary = poll(tmp_path, base_holder["base"] + "/feed.xml")
+    finally:
+        server.shutdown()
+        server.server_close()
+    feed = summary.feeds[0]
+    assert feed.page_failures == 0 and feed.pages_fetched == 8, summary.to_text()
