@@ -35,7 +35,11 @@ from extractors.records import ArticleRecord
 
 log = logging.getLogger("newswatch.search")
 
-SCHEMA = 2  # 2: folded columns (an index of schema 1 is rebuilt on first use)
+SCHEMA = 3  # 2: folded columns; 3: texts cut at SEARCH_TEXT_CHARS (an older index is rebuilt on first use)
+# Characters of a record's text that are indexed: a long analysis is ~40,000. FTS5's snippet()
+# costs the square of a term's hits in one text: a 4 MB "article" (a page dump, a hostile
+# server's) held a search for a quarter of an hour, deaf to SIGTERM inside SQLite.
+SEARCH_TEXT_CHARS = 60_000
 TITLE_WEIGHT, TEXT_WEIGHT = 3.0, 1.0
 # Letters typed as their plain neighbour on keyboards without them (see module docstring).
 FOLDED = str.maketrans({"ə": "e", "Ə": "E", "ı": "i", "ё": "е", "Ё": "Е"})
@@ -166,7 +170,7 @@ class SearchIndex:
              record.url, float(caucasus.get("score") or 0), int(bool(caucasus.get("relevant"))), record.duplicate_of,
              record.cluster, " " + " ".join(countries) + " "),
         )
-        title, text = record.title or "", record.text or ""
+        title, text = (record.title or "")[:2000], (record.text or "")[:SEARCH_TEXT_CHARS]
         folded_title, folded_text = fold(title), fold(text)
         self.db.execute("INSERT INTO fts (rowid, title, text, folded_title, folded_text) VALUES (?, ?, ?, ?, ?)",
                         (cursor.lastrowid, title, text, folded_title if folded_title != title else "",

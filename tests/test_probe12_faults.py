@@ -178,3 +178,19 @@ def test_a_server_closing_kept_alive_connections_unannounced_loses_no_page(tmp_p
         server.server_close()
     feed = summary.feeds[0]
     assert feed.page_failures == 0 and feed.pages_fetched == 8, summary.to_text()
+
+
+def test_a_search_over_a_record_with_tens_of_thousands_of_hits_takes_seconds_at_most(tmp_path):
+    import time
+
+    from extractors.records import ArticleRecord
+    from storage.search_index import SearchIndex
+
+    huge = ArticleRecord(id="huge", url="https://x.test/huge", canonical_url="https://x.test/huge", source="wire",
+                         title="A page dump", author="", published=None, content_hash="h", first_seen="2026-12-04T10:00:00+00:00", language="en",
+                         text="Yerevan " * 50_000, caucasus={"relevant": True, "score": 3.0})
+    index = SearchIndex(tmp_path / "index.sqlite")
+    index._put("articles/huge.json", huge, None)
+    started = time.monotonic()
+    hits = index.search("Yerevan", relevant_only=False)
+    assert hits and time.monotonic() - started < 5
