@@ -122,6 +122,8 @@ def _entry_date(entry, now: datetime, zone: timezone | None = None) -> datetime 
     # A time up to 14 h ahead is local time written with the wrong zone: kept as "by now"
     # (extractors.dates.believable_instant), not dropped.
     for name in _DATE_FIELDS:
+        if impossible_date(entry.get(name)):
+            continue  # feedparser rolls "2024-13-45T99:99:99Z" over into a day, and takes "+9900" as 99 h
         written = _written_date(entry.get(name), keep_zone=True)
         if written is not None and written.tzinfo is not None and (kept := believable_instant(written, now)):
             return kept.astimezone(timezone.utc)  # a zone feedparser does not know ("MSK", "AMT", "GMT+4") it reads as UTC
@@ -141,6 +143,27 @@ def _entry_date(entry, now: datetime, zone: timezone | None = None) -> datetime 
             # nor "02.12.2026 14:30"; without a zone the time is taken as UTC, as feedparser does
             return kept
     return None
+
+
+_ISO_PARTS = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_CLOCK_PARTS = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
+_NUMERIC_OFFSET = re.compile(r"[+-](\d{2}):?(\d{2})\s*$")
+
+
+def impossible_date(text: str | None) -> bool:
+    """A date field no calendar or clock has: a 13th month, a 45th day, 99:99, a zone 99 hours off."""
+    if not isinstance(text, str):
+        return False
+    iso = _ISO_PARTS.search(text)
+    if iso:
+        month, day = int(iso.group(2)), int(iso.group(3))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return True
+    clock = _CLOCK_PARTS.search(text)
+    if clock and (int(clock.group(1)) > 24 or int(clock.group(2)) > 59 or int(clock.group(3) or 0) > 60):
+        return True
+    offset = _NUMERIC_OFFSET.search(text.strip())
+    return bool(offset) and (int(offset.group(1)) > 14 or int(offset.group(2)) > 59)
 
 
 def _written_date(text: str | None, keep_zone: bool = False) -> datetime | None:

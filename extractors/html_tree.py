@@ -27,7 +27,10 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstru
 LOGGER = logging.getLogger(__name__)
 
 # trafilatura.utils.HTML_PARSER's settings
-PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
+# huge_tree: libxml2 stops at 256 nested elements without it (a page whose article sat in 300 nested
+# divs, or after 300 unclosed <font>s, lost its text); each page's build is bounded in time anyway
+PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True,
+                    huge_tree=True)
 PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
     element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
 

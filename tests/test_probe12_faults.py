@@ -194,3 +194,26 @@ def test_a_search_over_a_record_with_tens_of_thousands_of_hits_takes_seconds_at_
     started = time.monotonic()
     hits = index.search("Yerevan", relevant_only=False)
     assert hits and time.monotonic() - started < 5
+
+
+def test_a_feed_date_no_calendar_has_is_no_date():
+    from extractors.feeds import parse_feed
+
+    dates = ["Fri, 04 Dec 2026 12:31:00 +9900", "2024-13-45T99:99:99Z", "Fri, 04 Dec 2026 12:31:00 +2400",
+             "Fri, 04 Dec 2026 10:00:00 +0400"]
+    items = "".join(f"<item><title>Item {i}</title><link>https://x.test/a/{i}</link><pubDate>{d}</pubDate></item>"
+                    for i, d in enumerate(dates))
+    feed = f"<?xml version='1.0'?><rss version='2.0'><channel><title>W</title>{items}</channel></rss>".encode()
+    parsed = parse_feed(feed, feed_id="w", feed_url="https://x.test/feed", now=datetime(2026, 12, 5, tzinfo=timezone.utc))
+    assert [e.published for e in parsed.entries][:3] == [None, None, None]
+    assert parsed.entries[3].published == datetime(2026, 12, 4, 6, tzinfo=timezone.utc)
+
+
+def test_an_article_nested_three_hundred_elements_deep_keeps_its_text():
+    from pathlib import Path
+
+    from extractors.article import extract_document
+
+    for name in ("deep300.html", "font300.html"):  # 300 nested divs; 300 unclosed <font>s before the text
+        data = (Path(__file__).resolve().parent / "data" / "probe12" / "faults" / name).read_bytes()
+        assert len(extract_document(data).text) > 4000, name
