@@ -5,6 +5,7 @@ feed with xml:base, and a malformed feed; a link repeated with utm_ parameters, 
 present in two feeds, a 404, an irrelevant page and an AMP page whose canonical is another URL.
 """
 
+import contextlib
 import json
 import re
 from collections import Counter
@@ -237,7 +238,9 @@ def test_unreadable_state_is_quarantined_and_the_poll_goes_on(site, site_feeds, 
     assert len(aside) == 2 and store.get(aside[0]) in (b'{"truncated": ', b"\x00 not json")
 
 
-def test_force_refresh_takes_the_changed_page_and_its_raw_copy(tmp_path):
+@contextlib.contextmanager
+def served_copy(tmp_path):
+    """A copy of the sample site the test may edit, served, and its feed list: (site folder, feeds file)."""
     import shutil
 
     from flows.sample_site import SampleSite
@@ -247,6 +250,11 @@ def test_force_refresh_takes_the_changed_page_and_its_raw_copy(tmp_path):
     with SampleSite(site_copy) as served:
         feeds_file = tmp_path / "feeds.yaml"
         feeds_file.write_text((SITE / "feeds.yaml").read_text().replace("{base}", served.base))
+        yield site_copy, feeds_file
+
+
+def test_force_refresh_takes_the_changed_page_and_its_raw_copy(tmp_path):
+    with served_copy(tmp_path) as (site_copy, feeds_file):
         poll(tmp_path / "store", feeds_file)
         page = site_copy / "news" / "a2.html"
         page.write_text(page.read_text().replace("</article>", "<p>Correction: the vote was postponed to Friday, "
@@ -319,20 +327,13 @@ def test_a_new_link_to_a_stored_article_is_counted_once_and_apart_from_entries_a
 
 def test_an_item_the_site_republished_since_the_last_poll_is_refreshed_and_a_build_time_on_every_item_is_not(
         tmp_path, monkeypatch):
-    import shutil
     import time
     from datetime import datetime, timezone
-
-    from flows.sample_site import SampleSite
 
     from flows import entry_updates
 
     monkeypatch.setattr(entry_updates, "UPDATED_MARGIN", entry_updates.timedelta(0))  # polls seconds apart here
-    site_copy = tmp_path / "site"
-    shutil.copytree(SITE, site_copy)
-    with SampleSite(site_copy) as served:
-        feeds_file = tmp_path / "feeds.yaml"
-        feeds_file.write_text((SITE / "feeds.yaml").read_text().replace("{base}", served.base))
+    with served_copy(tmp_path) as (site_copy, feeds_file):
         poll(tmp_path / "store", feeds_file)
         atom, page = site_copy / "wire" / "atom.xml", site_copy / "news" / "a2.html"
         time.sleep(1.1)  # the feed's stamp has whole seconds: one after the first poll's start
