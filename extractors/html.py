@@ -24,7 +24,7 @@ from extractors.ensemble import combine, confirmed_by_second, needs_second_opini
 from extractors.readability_text import readability_paragraphs
 from extractors.errors import ExtractionError
 from extractors.html_cleanup import clean_paragraphs
-from extractors.html_prune import prune_tree, without_comments_or_related
+from extractors.html_prune import drop_teaser_items, prune_tree, without_comments_or_related
 from extractors.html_tree import unwrap_source_lines
 from extractors.metadata import read_metadata
 from extractors.page_items import keep_item_named_by_url, keep_story_named_by_url
@@ -242,6 +242,7 @@ def _flight_paragraphs(page, url: str | None, known_fingerprints, fingerprint, t
         return []
     tree = _parse(drawn)
     prune_tree(tree)
+    drop_teaser_items(tree)
     return clean_paragraphs(_body_text(tree, url), known_fingerprints, fingerprint, titles=titles)
 
 
@@ -274,6 +275,7 @@ def extract_html(
     date = choose_date(markup_value=meta.published, markup_source=meta.published_source, tree=tree,
                        url=meta.canonical_url or url, feed_published=feed_published, now=now,
                        intact_tree=intact.read())
+    drop_teaser_items(tree)  # after the date: a column's stamps tell the page's zone
     primary = clean_paragraphs(_body_text(tree, url), known_fingerprints, fingerprint, titles=titles)
     second: list[str] = []
     if needs_second_opinion(primary):

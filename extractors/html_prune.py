@@ -139,7 +139,6 @@ def _candidates(root: HtmlElement, comments: bool) -> Iterator[HtmlElement]:
     if comments:
         yield from comment_sections(root)
     yield from related_boxes(root, counts)
-    yield from teaser_items(root, counts)
     yield from italic_captions(root, counts)
     yield from embed_attributions(root)
     for element in root.iter("ul", "ol", "td", "th"):
@@ -174,6 +173,16 @@ def teaser_items(root: HtmlElement, counts: _Counts) -> Iterator[HtmlElement]:
             if len(items) < TEASER_ITEMS or _IN_ARTICLE(parent) or _HOLDS_ARTICLE(parent):
                 continue
             yield from items
+
+
+def drop_teaser_items(tree: HtmlElement) -> None:
+    """``teaser_items`` removed, after the date is read: their stamps are no article's text, but
+    they tell the page's zone (a column's ``<time datetime="…+01:00">``), and on a listing page
+    the date the page is known by is its first item's."""
+    body = tree.find("body")
+    for item in list(teaser_items(body if body is not None else tree, _Counts())):
+        if item.getparent() is not None:
+            item.drop_tree()
 
 
 def _opens_with_headline(item: HtmlElement, counts: _Counts) -> bool:
