@@ -16,13 +16,22 @@ DATA = Path(__file__).resolve().parent / "data"
 PAGES = sorted(p for p in DATA.rglob("*") if p.suffix in (".html", ".htm"))
 
 
+LIBXML2_DEPTH = 256  # libxml2's default nesting limit; our parser lifts it (huge_tree), trafilatura's does not
+
+
+def _depth(tree) -> int:
+    return max(sum(1 for _ in element.iterancestors()) for element in tree.iter())
+
+
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(DATA)))
 def test_tree_is_trafilaturas_tree(path: Path):
     text = path.read_bytes().decode("utf-8", "replace")
     ours, theirs = load_html(text), trafilatura_load_html(text)
     assert (ours is None) == (theirs is None)
-    if ours is not None:
+    if ours is not None and _depth(ours) < LIBXML2_DEPTH:
         assert etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode")
+    elif ours is not None:  # deeper: ours holds what trafilatura's parser stopped before
+        assert len(etree.tostring(ours)) > len(etree.tostring(theirs))
 
 
 @pytest.mark.parametrize("text", ["", "plain words, no markup", "<p>one block</p>", "\x00<html><body><p>x</p>",
