@@ -91,7 +91,7 @@ def settle_charset(data: bytes, header: str | None, own: str | None) -> str | No
         except UnicodeDecodeError:
             return own if header == "utf-8" else header
     sample = data[:200_000]
-    if sum(1 for b in sample if b >= 0x80) < SNIFF_MIN_NON_ASCII:
+    if _non_ascii(sample) < SNIFF_MIN_NON_ASCII:
         return header  # too little evidence against the header
     from charset_normalizer import from_bytes
 
@@ -137,11 +137,19 @@ def _decode_html(data: bytes, content_type: str | None = None) -> str:
     return _utf8_or_cp1252(data)
 
 
+_ASCII = bytes(range(0x80))
+
+
+def _non_ascii(data: bytes) -> int:
+    """Bytes from 0x80 on (a C-level delete of the ASCII ones: a Python loop cost ~10 ms a page)."""
+    return len(data.translate(None, _ASCII))
+
+
 UTF8_EVIDENCE_BYTES = 16  # non-ASCII bytes a valid UTF-8 body must have to overrule a label
 
 
 def _valid_utf8_text(data: bytes) -> bool:
-    if sum(1 for b in data[:200_000] if b >= 0x80) < UTF8_EVIDENCE_BYTES:
+    if _non_ascii(data[:200_000]) < UTF8_EVIDENCE_BYTES:
         return False
     try:
         data.decode("utf-8")
@@ -157,7 +165,7 @@ def _utf8_or_cp1252(data: bytes) -> str:
         # Mostly valid UTF-8 with a stray byte: keep UTF-8 (replacing the stray bytes), since
         # reading real UTF-8 as cp1252 garbles every non-ASCII letter of the page.
         bad = data[err.start:].decode("utf-8", errors="replace").count("\ufffd")
-        non_ascii = sum(1 for b in data if b >= 0x80)
+        non_ascii = _non_ascii(data)
         if non_ascii and bad / non_ascii < 0.02:
             return data.decode("utf-8", errors="replace")
         return _sniffed(data)
@@ -171,7 +179,7 @@ def _sniffed(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
     sample = data[:200_000]
-    if sum(1 for b in sample if b >= 0x80) < SNIFF_MIN_NON_ASCII:
+    if _non_ascii(sample) < SNIFF_MIN_NON_ASCII:
         return data.decode("cp1252", errors="replace")
     best = from_bytes(sample).best()
     if best is not None and best.encoding:
