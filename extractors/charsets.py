@@ -112,7 +112,7 @@ def _decode_html(data: bytes, content_type: str | None = None) -> str:
     header, own = http_charset(content_type), meta_charset(data)
     if header and own and not header.startswith(("utf-16", "utf-32")) and not own.startswith(("utf-16", "utf-32")):
         header = settle_charset(data, header, own)
-    if _valid_utf8_text(data) and (header or own or "utf-8") != "utf-8":
+    if (header or own or "utf-8") != "utf-8" and _valid_utf8_text(data):
         # Valid UTF-8 with letters beyond ASCII is UTF-8 whatever a label says: a single-byte
         # charset's text (windows-1251 Cyrillic, Latin-1) never forms long valid UTF-8 sequences,
         # while CMSs and servers keep a legacy label after the site moved to UTF-8

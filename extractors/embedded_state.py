@@ -116,7 +116,7 @@ def _lists(value: object, depth: int = 0) -> Iterator[list]:
             yield from _lists(item, depth + 1)
 
 
-def _document_paragraphs(items: list) -> list[str]:
+def document_paragraphs(items: list) -> list[str]:
     """A list of paragraph nodes (each a run tree) as paragraphs, when it reads as an article."""
     paragraphs = [" ".join(_TAG.sub(" ", _run_text(item)).split()) for item in items if isinstance(item, (dict, list))]
     paragraphs = [p for p in paragraphs if len(_WORD.findall(p)) >= 3]
@@ -189,7 +189,7 @@ def _longest_prose(records: list) -> tuple[list[str], object]:
             if _prose_words(value) > _words(best):
                 best, source = _as_paragraphs(value), value
         for items in _lists(record):
-            paragraphs = _document_paragraphs(items)
+            paragraphs = document_paragraphs(items)
             if _words(paragraphs) > max(_words(best), MIN_PROSE_WORDS - 1):
                 best, source = paragraphs, items
     return best, source

@@ -85,6 +85,11 @@ def _shingles_of(tokens: tuple[str, ...], size: int = SHINGLE_SIZE) -> frozenset
     return frozenset(zip(*(tokens[i:] for i in range(size))))
 
 
+def text_shingles(text: str) -> frozenset[tuple[str, ...]]:
+    """A whole text's 4-token shingles (casefolded), not memoised: for one-off comparisons."""
+    return _shingles_of(tuple(_TOKEN.findall(text.casefold())))
+
+
 @functools.lru_cache(maxsize=4096)
 def _shingle_set(text: str, size: int = SHINGLE_SIZE) -> frozenset[tuple[str, ...]]:
     # memoised: the rules below ask for the same paragraphs' and texts' shingles several times

@@ -21,7 +21,7 @@ import html
 import json
 import re
 
-from extractors.embedded_state import _document_paragraphs  # a rich-text document as paragraphs
+from extractors.embedded_state import document_paragraphs  # a rich-text document as paragraphs
 
 MARKER = "self.__next_f.push("
 MAX_FLIGHT_CHARS = 5_000_000  # like a script state: larger is a catalogue, not one page
@@ -162,7 +162,7 @@ class _Renderer:
         """A prop holding a rich-text document (a list of paragraph nodes), as paragraphs."""
         if not isinstance(value, list) or not any(isinstance(item, dict) for item in value):
             return ""
-        return "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in _document_paragraphs(value))
+        return "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in document_paragraphs(value))
 
 
 def flight_page(tree) -> str | None:

@@ -102,10 +102,12 @@ def is_breadcrumb(text: str, words: int | None = None) -> bool:
 # "By Alan Tsorionov", "Автор: Иван Петров", "Հեղինակ՝ Անի Մելքոնյան", "Text and photos by …": the
 # label, then a name (its words capitalised where the script has capitals), then perhaps the
 # separator that stood before a date the line has lost ("By Alan Tsorionov·").
+# The words that label a writer's credit, in the region's languages (``metadata`` reads the name after them)
+WRITER_LABELS = ("автор|author|yazar|müəllif|հեղինակ|ავტორი"
+                 "|reporter|correspondent|корреспондент|muhabir|müxbir|թղթակից|კორესპონდენტი")
 _BYLINE_LABEL = re.compile(
     r"^(?:(?:(?:text|words|story|reporting|photos?)(?:\s+(?:and|&)\s+(?:photos?|text|words))?|posted|written)\s+by|by"
-    r"|автор|author|yazar|müəllif|հեղինակ|ავტორი|текст"
-    r"|reporter|correspondent|корреспондент|muhabir|müxbir|թղթակից|კორესპონდენტი)(?:\s*[:՝：]\s*|\s+)", re.I)
+    rf"|{WRITER_LABELS}|текст)(?:\s*[:՝：]\s*|\s+)", re.I)
 _NAME_WORD = re.compile(r"^(?:[^\W\d_][\w.'’-]*)$")
 _BYLINE_TAIL = re.compile(r"[\s·•|,–—-]+$")
 BYLINE_MAX_NAME_WORDS = 8  # two or three writers' names ("By Ann Lee and Tom Hart")

@@ -231,15 +231,18 @@ def embed_attributions(root: HtmlElement) -> Iterator[HtmlElement]:
         kept = [child for child in quote if child.tag == "p"]
         if not kept:
             continue
-        last = kept[-1]
-        last.tail = None  # "— Name (@handle)" is the text after the post's paragraph
-        for child in list(quote):
-            if child.getparent() is quote and child not in kept:
+        kept[-1].tail = None  # "— Name (@handle)" is the text after the post's paragraph
+        for child in quote:
+            if child not in kept:
                 child.tail = None
                 yield child
-        for link in last.iter("a"):
-            if (link.text or "").startswith(("pic.twitter.com/", "pic.x.com/")):
-                yield link  # the attached picture's address
+        for link in kept[-1].iter("a"):
+            if _BARE_ADDRESS.match(link.text_content().strip()):
+                yield link  # an attached picture's or video's short address ("pic.….com/Qx7RkL2mPa")
+
+
+# A link whose text is an address written without its scheme: the post's attachment, not its words
+_BARE_ADDRESS = re.compile(r"^[\w-]+(?:\.[\w-]+)+/\S+$")
 
 
 # A comments section's heading, whatever the theme calls its classes ("yorumlar", "şərhlər"):

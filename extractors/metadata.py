@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from extractors.header_lines import WRITER_LABELS
 from extractors.site_names import names_the_site, squashed, site_names_on_page
 from extractors.urls import is_front_page
 from extractors.titles import (GENERIC_TITLE_WORDS, clean_title, first_h1, heading_holds_title, is_logo_heading,  # noqa: F401
@@ -274,8 +275,7 @@ def _front_page_link(href: str | None) -> bool:
 
 # A meta line that opens with a byline label, the name, then the date or other facts after a separator:
 # "By Chris Patton · Nov. 28, 2026", "Автор: Арсен Мелконян | 3 декабря 2026 | Просмотров: 1 204".
-_LABELLED_LINE = re.compile(r"(?:^|[|·•]\s*)\s*(?:by|written by|автор|author|yazar|müəllif|հեղինակ|ავტორი|نویسنده|بقلم|كتب"
-                            r"|reporter|correspondent|корреспондент|muhabir|müxbir|թղթակից|კორესპონდენტი)"
+_LABELLED_LINE = re.compile(rf"(?:^|[|·•]\s*)\s*(?:by|written by|{WRITER_LABELS}|نویسنده|بقلم|كتب)"
                             r"(?![\w-])\s*[:՝：]?\s*", re.I)  # opening the line, or a part of it after a separator
 _NAME_PART = re.compile(r"^(?P<name>[^|·•–—,;\d()]{3,60}?)\s*(?:[|·•–—,;(]|\d|$)")
 _PERSON = re.compile(r"[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){1,3}")  # two to four words: "By Category" is no one

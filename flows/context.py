@@ -44,7 +44,7 @@ class RunContext:
     lease: object | None = None  # storage.run_lease.RunLease while the run lives (flows.poll.start_run)
     lock: threading.RLock = field(default_factory=threading.RLock)
     claimed: set[str] = field(default_factory=set)
-    claimed_texts: dict[str, str] = field(default_factory=dict)  # article id → its text, for entries of this run
+    claimed_texts: dict[str, str] = field(default_factory=dict)  # canonical id → text, for entries of this run named so
     refreshing: set[str] = field(default_factory=set)  # URL keys of items republished since their feed's last poll
     _sites: dict = field(default_factory=dict)  # host → SiteMemory, read once per run
     # Its own lock: learn_site runs in the state-flush threads while the batch holds ``lock``.

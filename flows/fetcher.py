@@ -29,7 +29,7 @@ from extractors.errors import FetchError
 from extractors.records import FetchedPage
 from extractors.redirect_pages import redirect_page_target
 from extractors.urls import credentials_of, file_kind, is_front_page, is_media_type, origin_of, without_credentials
-from flows.http_transport import StaleConnection as _StaleConnection, _Clock, deadline_scope, pinned_transport, retry_after_seconds
+from flows.http_transport import Clock as _Clock, StaleConnection as _StaleConnection, deadline_scope, pinned_transport, retry_after_seconds
 
 log = logging.getLogger("newswatch.fetch")
 

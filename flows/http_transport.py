@@ -213,7 +213,7 @@ def retry_after_seconds(value: str | None, default: float) -> float:
     return min(max(0.0, (moment - datetime.now(timezone.utc)).total_seconds()), RETRY_AFTER_CEILING)
 
 
-class _Clock:
+class Clock:
     """One fetch's deadline: ``timeout_seconds`` from when its first request is sent.
 
     It starts after the per-host slot is acquired, so pages queued behind a slow page of the

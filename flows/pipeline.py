@@ -375,7 +375,8 @@ def _prepare(ctx: RunContext, entry: FeedEntry, page: FetchedPage, meta, built: 
     if article_id != link_key and not ctx.claim(article_id):
         result.stored_elsewhere += 1  # another entry of this run reached the same canonical article
         return None
-    ctx.claimed_texts[article_id] = record.text
+    if article_id != link_key:  # only such an identity can be claimed again under another link
+        ctx.claimed_texts[article_id] = record.text
     if built.error:
         log.info("no article text in %s (%s): stored as irrelevant, for a later reprocess", entry.link, built.error)
     # Every fetched article is stored; an irrelevant one carries caucasus.relevant = false and

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from extractors.article import canonical_for, extract_document, make_record
+from extractors.ensemble import text_shingles
 from extractors.errors import ExtractionError, NewswatchError
 from extractors.records import ArticleRecord, ExtractedArticle, Feed, FeedEntry, FetchedPage, checked_fields
 from extractors.urls import SHARED_LINK_ITEM, normalise_url
@@ -175,15 +176,14 @@ def _feed_item_text(meta: PageMeta, extracted: ExtractedArticle | None) -> Extra
     makes it again). A page much longer than a teaser it does not quote is an article whose
     teaser was written apart, and stays."""
     summary = " ".join(_TAG.sub(" ", meta.summary or "").split())
-    words = _TOKEN.findall(summary)
-    if len(words) < FEED_TEXT_MIN_WORDS:
+    words = len(_TOKEN.findall(summary))
+    if words < FEED_TEXT_MIN_WORDS:
         return None
     if extracted is not None:
-        page = _TOKEN.findall(extracted.text)
-        if len(page) >= FEED_TEXT_BODY_RATIO * len(words):
+        if len(_TOKEN.findall(extracted.text)) >= FEED_TEXT_BODY_RATIO * words:
             return None
-        own, theirs = _shingles(words), _shingles(page)
-        if len(own & theirs) >= FEED_TEXT_HELD * len(own):
+        own = text_shingles(summary)
+        if len(own & text_shingles(extracted.text)) >= FEED_TEXT_HELD * len(own):
             return None
     title = html.escape(meta.title or "")
     item = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{meta.summary}</p></article></body></html>"
@@ -192,11 +192,6 @@ def _feed_item_text(meta: PageMeta, extracted: ExtractedArticle | None) -> Extra
         return replace(extract_page(item.encode("utf-8"), meta), site_blocks=())
     except ExtractionError:
         return None
-
-
-def _shingles(tokens: list[str]) -> set[tuple[str, ...]]:
-    tokens = [t.casefold() for t in tokens]
-    return {tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3))}
 
 
 _TAG = re.compile(r"<[^>]+>")
